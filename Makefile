@@ -1,0 +1,42 @@
+# The two commands: `make demo` and `make test` (see README.md).
+VENV ?= .venv
+BIN := $(VENV)/bin
+SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil
+SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools
+
+.PHONY: demo test install system-deps lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## Tools the tests call: poppler (pdfsig, pdftoppm), zbar (zbarimg), NSS (certutil).
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing$$missing: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+## Keys, database, sample data for one school and one vocational centre, a batch issued each.
+demo: install
+	$(BIN)/transcripts demo
+
+## The whole suite: lint, then every test (PostgreSQL too when reachable).
+test: install system-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/issue_batch.py
+
+clean:
+	rm -rf var .pytest_cache

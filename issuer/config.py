@@ -1,0 +1,36 @@
+"""Issuer settings, read from the environment (embedded defaults need no services)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    """Any SQLAlchemy URL; default a SQLite file under var/."""
+    keys_dir: Path
+    """Where the development PKI lives (git-ignored)."""
+    key_passphrase: bytes | None
+    """Passphrase of the encrypted private keys; None reads keys_dir/.passphrase."""
+    output_dir: Path
+    """Where issued PDFs are written."""
+    verifier_url: str
+    """Base URL of the verifier; the QR holds ``{verifier_url}/v#{jws}``."""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        var = Path(env.get("BKT_VAR_DIR", ROOT / "var"))
+        passphrase = env.get("BKT_KEY_PASSPHRASE")
+        return cls(
+            database_url=env.get("BKT_DATABASE_URL", f"sqlite:///{var / 'transcripts.db'}"),
+            keys_dir=Path(env.get("BKT_KEYS_DIR", ROOT / "keys")),
+            key_passphrase=passphrase.encode() if passphrase else None,
+            output_dir=Path(env.get("BKT_OUTPUT_DIR", var / "out")),
+            verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
+        )

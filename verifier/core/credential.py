@@ -1,0 +1,162 @@
+"""The QR credential: a compact ES256 JWS over a short-keyed JSON payload.
+
+QR content is ``{verifier base URL}/v#{compact JWS}``. Header:
+``{"alg":"ES256","kid":<11-char prefix of the RFC 7638 thumbprint>,"typ":"bkt"}``.
+Payload keys are one letter to keep the QR at version 17 or below (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+from verifier.core.canonical import b64url, b64url_decode
+
+ALG = "ES256"
+TYP = "bkt"
+KID_BYTES = 8  # like the EU digital COVID certificate's kid: a short thumbprint prefix
+QR_PATH = "/v#"
+
+
+class CredentialError(ValueError):
+    """Any reason a credential is not acceptable. One type, so no case is forgotten."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What the QR credential states, as a person reads it on the verifier page."""
+
+    transcript_id: str
+    version: int
+    institution: str  # institution code
+    name: str  # student's full name in Thai
+    programme: str  # programme code
+    gpa: str | None  # cumulative GPA "3.45"; None for a vocational certificate
+    graduation_date: date | None
+    issued_at: int  # seconds since the epoch
+    status_index: int  # index in the institution's status list
+    record_digest: str  # base64url SHA-256 of the canonical record
+
+    def to_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "t": self.transcript_id,
+            "v": self.version,
+            "i": self.institution,
+            "n": self.name,
+            "p": self.programme,
+            "iat": self.issued_at,
+            "s": self.status_index,
+            "h": self.record_digest,
+        }
+        if self.gpa is not None:
+            payload["g"] = self.gpa
+        if self.graduation_date is not None:
+            payload["d"] = int(self.graduation_date.strftime("%Y%m%d"))
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Claims:
+        try:
+            d = payload.get("d")
+            claims = cls(
+                transcript_id=_typed(payload["t"], str),
+                version=_typed(payload["v"], int),
+                institution=_typed(payload["i"], str),
+                name=_typed(payload["n"], str),
+                programme=_typed(payload["p"], str),
+                gpa=None if payload.get("g") is None else _typed(payload["g"], str),
+                graduation_date=None
+                if d is None
+                else date(_typed(d, int) // 10000, d // 100 % 100, d % 100),
+                issued_at=_typed(payload["iat"], int),
+                status_index=_typed(payload["s"], int),
+                record_digest=_typed(payload["h"], str),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise CredentialError(f"malformed credential payload: {exc}") from None
+        if claims.version < 1 or claims.status_index < 0:
+            raise CredentialError("malformed credential payload: negative number")
+        return claims
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if type(value) is not kind:  # bool is not int here
+        raise TypeError(f"expected {kind.__name__}")
+    return value
+
+
+def kid_for(public_key: ec.EllipticCurvePublicKey) -> str:
+    """Key id: the first 8 bytes of the RFC 7638 JWK thumbprint, base64url (11 chars)."""
+    thumbprint = b64url_decode(ECKey.import_key(public_key).thumbprint())
+    return b64url(thumbprint[:KID_BYTES])
+
+
+def sign(claims: Claims, private_key: ec.EllipticCurvePrivateKey, kid: str) -> str:
+    """Return the compact JWS of `claims` signed with the institution's credential key."""
+    payload = json.dumps(claims.to_payload(), ensure_ascii=False, separators=(",", ":"))
+    header = {"alg": ALG, "kid": kid, "typ": TYP}
+    return jws.serialize_compact(
+        header, payload.encode("utf-8"), ECKey.import_key(private_key), algorithms=[ALG]
+    )
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The protected header, parsed but not trusted: only to find the key by `kid`."""
+    try:
+        header = json.loads(b64url_decode(token.split(".", 1)[0]))
+    except (ValueError, UnicodeDecodeError):
+        raise CredentialError("malformed credential header") from None
+    if not isinstance(header, dict):
+        raise CredentialError("malformed credential header")
+    return header
+
+
+def verify(
+    token: str, resolve_key: Callable[[str], ec.EllipticCurvePublicKey | None]
+) -> tuple[str, Claims]:
+    """Check a compact JWS; return ``(kid, claims)`` or raise CredentialError.
+
+    Only ES256 with a P-256 key found by `resolve_key(kid)` is accepted: `alg: none`,
+    HMAC and every other algorithm are refused before any signature is computed.
+    """
+    token = extract_token(token)
+    header = unverified_header(token)
+    if header.get("alg") != ALG or header.get("typ") != TYP:
+        raise CredentialError("credential algorithm or type not accepted")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise CredentialError("credential has no key id")
+    public_key = resolve_key(kid)
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+        public_key.curve, ec.SECP256R1
+    ):
+        raise CredentialError("credential key is unknown or not trusted")
+    try:
+        compact = jws.deserialize_compact(token, ECKey.import_key(public_key), algorithms=[ALG])
+        payload = json.loads(compact.payload)
+    except (JoseError, ValueError, UnicodeDecodeError):
+        raise CredentialError("credential signature is not valid") from None
+    return kid, Claims.from_payload(payload)
+
+
+def extract_token(text: str) -> str:
+    """Accept a compact JWS or the QR's URL (``…/v#<JWS>``) and return the JWS."""
+    text = text.strip()
+    if "#" in text:
+        text = text.rsplit("#", 1)[1]
+    if text.count(".") != 2 or len(text) > 4096:
+        raise CredentialError("not a compact JWS")
+    return text
+
+
+def qr_url(verifier_base_url: str, token: str) -> str:
+    """The QR's content: the verifier page with the credential in the fragment."""
+    return verifier_base_url.rstrip("/") + QR_PATH + token
