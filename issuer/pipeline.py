@@ -1,0 +1,100 @@
+"""Produce one signed transcript: record -> credential -> rendered PDF -> signature.
+
+Each stage is timed so the benchmark can report where the time goes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from issuer.adapters.credential_signing import sign_credential
+from issuer.adapters.pdf_signing import TranscriptSigner
+from issuer.adapters.pki import InstitutionKeys
+from issuer.adapters.render import attach_files, render_transcript, verification_code
+from issuer.core import grading
+from issuer.core.record_json import to_canonical
+from issuer.core.records import Institution, StudentRecord, TranscriptRecord
+from verifier.core.canonical import digest
+from verifier.core.credential import Claims, qr_url
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    record: TranscriptRecord
+    record_json: bytes
+    record_digest: str
+    credential: str
+    pdf: bytes
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_record(
+    student_record: StudentRecord,
+    institution: Institution,
+    *,
+    transcript_id: str,
+    version: int,
+    status_index: int,
+    issued_at: datetime,
+    national_id_salt: str,
+) -> TranscriptRecord:
+    """The transcript record with its computed summary (GPA, credits, graduation)."""
+    return TranscriptRecord(
+        transcript_id=transcript_id,
+        version=version,
+        institution=institution,
+        record=student_record,
+        summary=grading.summarise(student_record, institution.kind),
+        issued_at=issued_at,
+        status_index=status_index,
+        national_id_salt=national_id_salt,
+    )
+
+
+def claims_for(record: TranscriptRecord, record_digest: str) -> Claims:
+    rec = record.record
+    return Claims(
+        transcript_id=record.transcript_id,
+        version=record.version,
+        institution=record.institution.code,
+        name=rec.student.name.full_name_th,
+        programme=rec.programme.code,
+        gpa=None if record.summary.gpa is None else format(record.summary.gpa, "f"),
+        graduation_date=rec.graduation_date,
+        issued_at=int(record.issued_at.timestamp()),
+        status_index=record.status_index,
+        record_digest=record_digest,
+    )
+
+
+class Producer:
+    """Turns transcript records into signed PDFs for one institution (keys loaded once)."""
+
+    def __init__(self, keys: InstitutionKeys, verifier_url: str) -> None:
+        self.keys = keys
+        self.verifier_url = verifier_url
+        self.signer = TranscriptSigner(keys)
+
+    def produce(self, record: TranscriptRecord) -> IssuedDocument:
+        t0 = time.perf_counter()
+        record_json = to_canonical(record)
+        record_digest = digest(record_json)
+        credential = sign_credential(claims_for(record, record_digest), self.keys)
+        t1 = time.perf_counter()
+        pdf = render_transcript(
+            record, qr_url(self.verifier_url, credential), verification_code(record_digest)
+        )
+        pdf = attach_files(pdf, record_json, credential)
+        t2 = time.perf_counter()
+        signed = self.signer.sign(pdf)
+        t3 = time.perf_counter()
+        return IssuedDocument(
+            record=record,
+            record_json=record_json,
+            record_digest=record_digest,
+            credential=credential,
+            pdf=signed,
+            timings={"credential": t1 - t0, "render": t2 - t1, "sign": t3 - t2},
+        )
