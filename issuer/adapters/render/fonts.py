@@ -1,0 +1,88 @@
+"""Sarabun fonts, registered once per process, and shaped text drawing.
+
+reportlab shapes text with uharfbuzz only inside Paragraphs; `canvas.drawString(shaping=True)`
+silently does nothing without rlbidi. We call reportlab's own shaper (`shapeStr`, the one
+Paragraph uses) and hand the resulting `ShapedStr` to the canvas, whose text object then
+positions every glyph with harfbuzz's offsets (tone marks over upper vowels, ญ/ฐ without
+their lower serif before a lower vowel). This keeps each label a single text run, which is
+several times faster than laying out a Paragraph per table cell.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import ShapedStr, TTFont, shapeStr
+from reportlab.pdfgen.canvas import Canvas
+
+REGULAR = "Sarabun"
+BOLD = "Sarabun-Bold"
+_FILES = {REGULAR: "Sarabun-Regular.ttf", BOLD: "Sarabun-Bold.ttf"}
+
+
+def register() -> None:
+    """Register Sarabun regular and bold with reportlab (idempotent)."""
+    registered = set(pdfmetrics.getRegisteredFontNames())
+    folder = files("fontpkg_sarabun") / "files"
+    for name, filename in _FILES.items():
+        if name not in registered:
+            font = TTFont(name, str(folder / filename), shapable=True)
+            if not font.shapable:
+                raise RuntimeError("uharfbuzz is required to shape Thai text")
+            pdfmetrics.registerFont(font)
+
+
+register()
+
+
+@lru_cache(maxsize=8192)
+def shaped(text: str, font: str = REGULAR, size: float = 9) -> str:
+    """`text` shaped by harfbuzz (a `ShapedStr`), or unchanged if shaping changes nothing."""
+    return shapeStr(text, font, size)
+
+
+def width(text: str, font: str = REGULAR, size: float = 9) -> float:
+    """Advance width of `text` in points, as drawn after shaping."""
+    s = shaped(text, font, size)
+    if isinstance(s, ShapedStr):
+        return sum(d.x_advance for d in s.__shapeData__) * size / 1000
+    return pdfmetrics.stringWidth(text, font, size)
+
+
+def fit(text: str, font: str, size: float, max_width: float, min_size: float = 5.5) -> float:
+    """The largest size <= `size` (in 0.25 pt steps) at which `text` fits `max_width`."""
+    w = width(text, font, size)
+    if w <= max_width:
+        return size
+    guess = max(min_size, size * max_width / w)
+    guess = int(guess * 4) / 4
+    while guess > min_size and width(text, font, guess) > max_width:
+        guess -= 0.25
+    return max(guess, min_size)
+
+
+def draw(
+    c: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    font: str = REGULAR,
+    size: float = 9,
+    align: str = "left",
+    max_width: float | None = None,
+) -> float:
+    """Draw one shaped line with its baseline at `y`; shrink it to `max_width`. Returns width."""
+    if not text:
+        return 0.0
+    if max_width is not None:
+        size = fit(text, font, size, max_width)
+    w = width(text, font, size)
+    if align == "center":
+        x -= w / 2
+    elif align == "right":
+        x -= w
+    c.setFont(font, size)
+    c.drawString(x, y, shaped(text, font, size))
+    return w
