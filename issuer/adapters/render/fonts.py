@@ -13,13 +13,17 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.resources import files
 
+from reportlab.lib.abag import ABag
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import ShapedStr, TTFont, shapeStr
+from reportlab.pdfbase.ttfonts import ShapedStr, TTFont, shapeFragWord
 from reportlab.pdfgen.canvas import Canvas
 
 REGULAR = "Sarabun"
 BOLD = "Sarabun-Bold"
 _FILES = {REGULAR: "Sarabun-Regular.ttf", BOLD: "Sarabun-Bold.ttf"}
+# No ligatures: "fi" would become U+FB01 and English would not extract or search cleanly.
+# Thai needs only the default ccmp/mark/mkmk features, which stay on.
+_FEATURES = {"kern": True, "liga": False}
 
 
 def register() -> None:
@@ -39,8 +43,15 @@ register()
 
 @lru_cache(maxsize=8192)
 def shaped(text: str, font: str = REGULAR, size: float = 9) -> str:
-    """`text` shaped by harfbuzz (a `ShapedStr`), or unchanged if shaping changes nothing."""
-    return shapeStr(text, font, size)
+    """`text` shaped by harfbuzz (a `ShapedStr`), or unchanged if shaping changes nothing.
+
+    ASCII-only text is left unshaped: it needs no shaping and this halves the work.
+    """
+    if text.isascii():
+        return text
+    frag = (ABag(fontName=font, fontSize=size), text)
+    word = shapeFragWord([pdfmetrics.stringWidth(text, font, size), frag], _FEATURES)
+    return word[1][1]
 
 
 def width(text: str, font: str = REGULAR, size: float = 9) -> float:

@@ -77,19 +77,26 @@ class Sheet:
         font: str = REGULAR,
         max_width: float | None = None,
         align: str = "left",
-    ) -> None:
-        """Thai text followed by its English gloss in smaller grey type, on one line."""
-        en_size = size * 0.8
-        gap = size * 0.45
+    ) -> float:
+        """Thai text followed by its English gloss in smaller grey type, on one line.
+
+        When space is short the gloss shrinks first (down to 5.5 pt), then is left out
+        (the record and the English labels carry it); the Thai shrinks only as a last resort.
+        Returns the width drawn.
+        """
+        en_size, gap = size * 0.8, size * 0.45
         w_th = fonts.width(th, font, size)
+        if max_width is not None and w_th > max_width:
+            size = fonts.fit(th, font, size, max_width)
+            w_th = fonts.width(th, font, size)
         w_en = fonts.width(en, REGULAR, en_size) if en else 0.0
+        if en and max_width is not None and w_th + gap + w_en > max_width:
+            room = max_width - w_th - gap
+            en_size = fonts.fit(en, REGULAR, en_size, room) if room > 0 else 0.0
+            w_en = fonts.width(en, REGULAR, en_size) if en_size else 0.0
+            if not en_size or w_en > room:
+                en, w_en = "", 0.0
         total = w_th + (gap + w_en if en else 0.0)
-        scale = 1.0
-        if max_width is not None and total > max_width:
-            scale = max(0.6, max_width / total)
-            size, en_size, gap = size * scale, en_size * scale, gap * scale
-            w_th, w_en = w_th * scale, w_en * scale
-            total = w_th + (gap + w_en if en else 0.0)
         if align == "center":
             x -= total / 2
         elif align == "right":
@@ -97,6 +104,7 @@ class Sheet:
         self.text(x, y, th, font, size)
         if en:
             self.text(x + w_th + gap, y, en, REGULAR, en_size, color=GREY)
+        return total
 
     def line(self, x1: float, y1: float, x2: float, y2: float, width: float = 0.5,
              color: tuple[float, float, float] = RULE) -> None:

@@ -96,7 +96,6 @@ def xmp_packet(info: DocInfo) -> bytes:
 <dc:description>{_alt(info.subject)}</dc:description>
 <pdf:Producer>{e(PRODUCER)}</pdf:Producer>
 <pdf:Keywords>{e(info.keywords)}</pdf:Keywords>
-<pdf:Trapped>False</pdf:Trapped>
 <xmp:CreatorTool>{e(PRODUCER)}</xmp:CreatorTool>
 <xmp:CreateDate>{date}</xmp:CreateDate>
 <xmp:ModifyDate>{date}</xmp:ModifyDate>
@@ -177,6 +176,9 @@ def attach(pdf: bytes, attachments: Sequence[Attachment]) -> bytes:
             doc.attachments[a.name] = spec
             af.append(doc.attachments[a.name].obj)
         doc.Root.AF = af
+        for page in doc.pages:  # reportlab writes an empty /Trans; validators query it
+            if "/Trans" in page.obj:
+                del page.obj.Trans
         out = BytesIO()
         doc.save(out, force_version="1.7", deterministic_id=True)
     return out.getvalue()

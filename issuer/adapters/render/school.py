@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from issuer.adapters.render import thai
+from issuer.adapters.render import fonts, thai
 from issuer.adapters.render.common import (
     NATIONALITY_EN,
     RESULT_EN,
@@ -43,9 +43,9 @@ NON_NUMERIC = {"ร", "มส", "ผ", "มผ"}
 LEARNING_AREAS: tuple[tuple[str, str, str, str], ...] = (
     ("thai", "ท", "ภาษาไทย", "Thai Language"),
     ("math", "ค", "คณิตศาสตร์", "Mathematics"),
-    ("science", "ว", "วิทยาศาสตร์และเทคโนโลยี", "Science and Technology"),
-    ("social", "ส", "สังคมศึกษา ศาสนา และวัฒนธรรม", "Social Studies, Religion and Culture"),
-    ("health", "พ", "สุขศึกษาและพลศึกษา", "Health and Physical Education"),
+    ("science", "ว", "วิทยาศาสตร์และเทคโนโลยี", "Science & Technology"),
+    ("social", "ส", "สังคมศึกษา ศาสนา และวัฒนธรรม", "Social Studies"),
+    ("health", "พ", "สุขศึกษาและพลศึกษา", "Health & PE"),
     ("arts", "ศ", "ศิลปะ", "Arts"),
     ("career", "ง", "การงานอาชีพ", "Occupations"),
     ("foreign", "อจญฝยขรต", "ภาษาต่างประเทศ", "Foreign Languages"),
@@ -139,19 +139,33 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
         ("ชื่อบิดา", "Father", st.father_name_th, ""),
         ("ชื่อมารดา", "Mother", st.mother_name_th, ""),
     ]
-    rows = max(len(school), len(student))
-    box_h = rows * FIELD + 8
-    s.rect(LEFT, box_top - box_h, RIGHT - LEFT, box_h)
-    s.line(mid, box_top, mid, box_top - box_h)
-    for x0, fields in ((LEFT, school), (mid, student)):
-        y = box_top - FIELD + 2
-        label_w = 92
-        for th, en, value_th, value_en in fields:
-            s.pair(x0 + 5, y, th, en, 8, BOLD, max_width=label_w - 6)
-            s.pair(x0 + label_w, y, value_th or "-", value_en, 9,
-                   max_width=half - label_w - 6)
+    bottoms = [
+        _fields(s, LEFT, box_top, school, 84, half - 90),
+        _fields(s, mid, box_top, student, 126, half - 132),
+    ]
+    box_bottom = min(bottoms) - 6
+    s.rect(LEFT, box_bottom, RIGHT - LEFT, box_top - box_bottom)
+    s.line(mid, box_top, mid, box_bottom)
+    return box_bottom
+
+
+def _fields(s: Sheet, x0: float, top: float, fields: list[tuple[str, str, str, str]],
+            label_w: float, value_w: float) -> float:
+    """Label/value rows; a value whose English gloss does not fit gets it on a second line."""
+    y = top - FIELD + 2
+    for th, en, value_th, value_en in fields:
+        s.pair(x0 + 5, y, th, en, 8, BOLD, max_width=label_w - 8)
+        one_line = (fonts.width(value_th, REGULAR, 9) + 4
+                    + fonts.width(value_en, REGULAR, 7.2)) <= value_w
+        if one_line or not value_en:
+            s.pair(x0 + label_w, y, value_th or "-", value_en, 9, max_width=value_w)
             y -= FIELD
-    return box_top - box_h
+        else:
+            s.text(x0 + label_w, y, value_th, REGULAR, 9, max_width=value_w)
+            s.text(x0 + label_w, y - 10.5, value_en, REGULAR, 7.5, max_width=value_w,
+                   color=GREY)
+            y -= FIELD + 10.5
+    return y + FIELD - 2
 
 
 def _continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:
@@ -177,6 +191,7 @@ class _Row:
     kind: str  # "term", "course", "total"
     term: Term
     course: CourseResult | None = None
+    cont: bool = False  # a term heading repeated at the top of a column
 
 
 def _course_rows(t: TranscriptRecord) -> list[list[_Row]]:
@@ -191,6 +206,22 @@ def _course_rows(t: TranscriptRecord) -> list[list[_Row]]:
         rows.extend(_Row("course", term, c) for c in by_term[term])
         rows.append(_Row("total", term))
     return [years[y] for y in sorted(years)]
+
+
+def _flow(rows: list[_Row], capacity: int) -> list[list[_Row]]:
+    """Cut rows into columns of `capacity`, never ending a column on a term heading and
+    repeating the heading at the top of a column that starts inside a term."""
+    columns: list[list[_Row]] = [[]]
+    for row in rows:
+        col = columns[-1]
+        full = len(col) >= capacity or (row.kind == "term" and len(col) >= capacity - 1)
+        if full:
+            col = []
+            columns.append(col)
+            if row.kind != "term":
+                col.append(_Row("term", row.term, cont=True))
+        col.append(row)
+    return columns
 
 
 def _group_columns(s: Sheet, x: float, y: float, w: float) -> float:
@@ -217,10 +248,14 @@ def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: f
         ce = row.term.year - 543
         en = f"{ce}/{str(ce + 1)[2:]}" + (f" sem. {row.term.semester}"
                                            if row.term.semester else "")
+        if row.cont:
+            label, en = label + " (ต่อ)", en + " (cont.)"
         s.pair(x + 3, base, label, en, 8, BOLD, max_width=w - 6)
     elif row.kind == "course" and row.course is not None:
         c = row.course
-        s.pair(x + 3, base, f"{c.code} {c.name_th}", c.name_en, 8, max_width=name_w - 5)
+        # Thai names only, as on the paper form: English glosses fit for a few courses
+        # only, and a mixed column reads worse. The record carries `name_en`.
+        s.text(x + 3, base, f"{c.code} {c.name_th}", REGULAR, 8, max_width=name_w - 5)
         s.text(cred_x, base, credits(c.credits), REGULAR, 8, "center")
         s.text(grade_x, base, c.grade, BOLD, 8, "center")
     else:
@@ -243,8 +278,8 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
     if len(years) <= 3 and all(len(rows) <= capacity for rows in years):
         columns = years
     else:
-        flat = [r for rows in years for r in rows]
-        columns = [flat[i:i + capacity] for i in range(0, len(flat), capacity)]
+        columns = _flow([r for rows in years for r in rows], capacity)
+    lowest = y0
     for i, rows in enumerate(columns):
         slot = i % 3
         if i and slot == 0:
@@ -262,6 +297,22 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
         for row in rows:
             _draw_row(s, t, row, x, y, width)
             y -= ROW
+        lowest = min(lowest, bottom - 2) if slot else bottom - 2
+    if lowest - BODY_BOTTOM >= 34:
+        _legend(s, lowest - 12)
+
+
+GRADE_LEGEND = (
+    ("ระดับผลการเรียน: 4 ดีเยี่ยม, 3.5 ดีมาก, 3 ดี, 2.5 ค่อนข้างดี, 2 น่าพอใจ, 1.5 พอใช้, "
+     "1 ผ่านเกณฑ์ขั้นต่ำ, 0 ต่ำกว่าเกณฑ์, ร รอการตัดสิน, มส ไม่มีสิทธิ์เข้ารับการวัดผลปลายภาค"),
+    ("Grades: 4 excellent, 3.5 very good, 3 good, 2.5 fairly good, 2 satisfactory, 1.5 fair, "
+     "1 minimum pass, 0 fail, ร (r) pending, มส (ms) not eligible for the final assessment"),
+)
+
+
+def _legend(s: Sheet, y: float) -> None:
+    s.text(LEFT, y, GRADE_LEGEND[0], REGULAR, 7.5, max_width=RIGHT - LEFT)
+    s.text(LEFT, y - 11, GRADE_LEGEND[1], REGULAR, 7, max_width=RIGHT - LEFT, color=GREY)
 
 
 # ---------------------------------------------------------------- back page
@@ -413,18 +464,18 @@ def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
     else:
         decision_th, decision_en = "ยังไม่จบหลักสูตร", "Not yet graduated"
     s.pair(LEFT + 4, y, "ผลการตัดสิน", "Decision", 9, BOLD)
-    s.pair(LEFT + 110, y, decision_th, decision_en, 10, BOLD)
+    s.pair(LEFT + 150, y, decision_th, decision_en, 10, BOLD)
     y -= 15
     s.pair(LEFT + 4, y, "วันอนุมัติการจบ", "Graduation approved", 9, BOLD)
     if rec.graduation_date:
-        s.pair(LEFT + 110, y, thai.date_th(rec.graduation_date),
+        s.pair(LEFT + 150, y, thai.date_th(rec.graduation_date),
                thai.date_en(rec.graduation_date), 10)
     else:
-        s.text(LEFT + 110, y, "-", REGULAR, 10)
+        s.text(LEFT + 150, y, "-", REGULAR, 10)
     y -= 15
     issued = t.issued_at.date()
     s.pair(LEFT + 4, y, "วันที่ออกเอกสาร", "Issued", 9, BOLD)
-    s.pair(LEFT + 110, y, thai.date_th(issued), thai.date_en(issued), 10)
+    s.pair(LEFT + 150, y, thai.date_th(issued), thai.date_en(issued), 10)
     return y - 8
 
 

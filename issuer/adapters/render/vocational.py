@@ -39,7 +39,7 @@ def _centred_lines(s: Sheet, y: float, text: str, font: str, size: float, width:
 def _certificate(s: Sheet, t: TranscriptRecord) -> None:
     rec, inst, prog = t.record, t.institution, t.record.programme
     name = rec.student.name
-    frame_bottom = BODY_BOTTOM - 4
+    frame_bottom = BODY_BOTTOM + 6
     s.rect(LEFT, frame_bottom, RIGHT - LEFT, TOP + 6 - frame_bottom, 2.0, color=(0.2, 0.2, 0.2))
     s.rect(LEFT + 5, frame_bottom + 5, RIGHT - LEFT - 10, TOP - 4 - frame_bottom, 0.6)
     s.pair(RIGHT - 14, TOP - 14, f"เลขที่ {t.transcript_id}", f"No. {t.transcript_id}", 8.5,

@@ -1,0 +1,245 @@
+"""Rendered transcripts: fonts, pages, QR, PDF/A-3 metadata and associated files.
+
+Checked with the tools a verifier would use: poppler (pdffonts, pdfinfo, pdftotext,
+pdfdetach, pdftoppm), zbarimg, pikepdf and pikepdf's PDF/A validator.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import pikepdf
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from reportlab.pdfbase.ttfonts import ShapedStr
+
+from issuer.adapters.render import (
+    attach_files,
+    fonts,
+    qr,
+    render_transcript,
+    verification_code,
+)
+from issuer.core.record_json import record_digest, to_canonical
+from issuer.core.records import TranscriptRecord
+from tests.factories import BOY, GIRL, school_record, vocational_record
+from verifier.core.canonical import b64url_decode
+from verifier.core.credential import Claims, kid_for, qr_url, sign
+
+VERIFIER = "https://transcripts.bangkok.go.th"
+KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+@dataclass(frozen=True)
+class Issued:
+    record: TranscriptRecord
+    qr_content: str
+    jws: str
+    json: bytes
+    code: str
+    unsigned: bytes  # render_transcript
+    pdf: bytes  # attach_files
+    path: Path
+
+
+def credential(record: TranscriptRecord) -> tuple[str, str]:
+    """(QR content, compact JWS) as the issuance pipeline builds them."""
+    gpa = record.summary.gpa
+    claims = Claims(
+        transcript_id=record.transcript_id,
+        version=record.version,
+        institution=record.institution.code,
+        name=record.record.student.name.full_name_th,
+        programme=record.record.programme.code,
+        gpa=None if gpa is None else format(gpa, "f"),
+        graduation_date=record.record.graduation_date,
+        issued_at=int(record.issued_at.timestamp()),
+        status_index=record.status_index,
+        record_digest=record_digest(record),
+    )
+    jws = sign(claims, KEY, kid_for(KEY.public_key()))
+    return qr_url(VERIFIER, jws), jws
+
+
+def issue(record: TranscriptRecord, folder: Path, name: str) -> Issued:
+    content, jws = credential(record)
+    code = verification_code(record_digest(record))
+    unsigned = render_transcript(record, content, code)
+    json = to_canonical(record)
+    pdf = attach_files(unsigned, json, jws)
+    path = folder / f"{name}.pdf"
+    path.write_bytes(pdf)
+    return Issued(record, content, jws, json, code, unsigned, pdf, path)
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued]:
+    folder = tmp_path_factory.mktemp("render")
+    return {
+        "school": issue(school_record(), folder, "school"),
+        "boy": issue(school_record(person=BOY, religion="พุทธ"), folder, "boy"),
+        "vocational": issue(vocational_record(), folder, "vocational"),
+        "long": issue(school_record(many_courses=True, long_name=True), folder, "long"),
+    }
+
+
+def run(*args: str | Path) -> str:
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def pages(path: Path) -> int:
+    return int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", path), re.M).group(1))
+
+
+KINDS = ["school", "boy", "vocational", "long"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_only_embedded_sarabun_fonts(docs: dict[str, Issued], kind: str) -> None:
+    rows = run("pdffonts", docs[kind].path).splitlines()[2:]
+    assert rows, "no fonts listed"
+    for row in rows:
+        name = row.split()[0]
+        emb = row.split()[-5]  # the last columns: emb sub uni object-id generation
+        assert "Sarabun" in name, row
+        assert emb == "yes", row
+    assert "Helvetica" not in run("pdffonts", docs[kind].path)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pdf_version_17(docs: dict[str, Issued], kind: str) -> None:
+    assert docs[kind].unsigned.startswith(b"%PDF-1.7\n")
+    assert docs[kind].pdf.startswith(b"%PDF-1.7\n")
+
+
+@pytest.mark.parametrize(("kind", "count"), [("school", 2), ("vocational", 2), ("long", 3)])
+def test_page_count_and_page_numbers(docs: dict[str, Issued], kind: str, count: int) -> None:
+    path = docs[kind].path
+    assert pages(path) == count
+    for n in range(1, count + 1):
+        text = run("pdftotext", "-f", n, "-l", n, "-layout", path, "-")
+        assert f"Page {n} of {count}" in text
+        assert f"Verify at {VERIFIER}" in text
+        assert docs[kind].code in text
+        assert docs[kind].record.transcript_id in text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_qr_on_every_page_decodes_to_the_content(docs: dict[str, Issued], kind: str,
+                                                 tmp_path: Path) -> None:
+    doc = docs[kind]
+    run("pdftoppm", "-r", 150, "-png", doc.path, tmp_path / "p")
+    images = sorted(tmp_path.glob("p-*.png"))
+    assert len(images) == pages(doc.path)
+    for image in images:
+        assert run("zbarimg", "--raw", "-q", image).rstrip("\n") == doc.qr_content
+
+
+def test_qr_version_for_typical_names(docs: dict[str, Issued]) -> None:
+    # DESIGN.md: a typical name keeps the QR at version 17 (error correction M).
+    assert len(BOY.first_name_th + BOY.last_name_th) + len(BOY.prefix_th) <= 22
+    assert qr.version_for(docs["boy"].qr_content) <= 17
+    # A 29-character name with tone marks and a 33-character verifier URL.
+    assert qr.version_for(docs["school"].qr_content) <= 18
+    # The longest names may reach version 19-20; still printed 40 mm wide and decodable.
+    assert qr.version_for(docs["long"].qr_content) <= 20
+
+
+def test_qr_symbol_matches_the_computed_version() -> None:
+    content, _ = credential(school_record(person=GIRL))
+    symbol = qr.encode(content)
+    assert symbol.size == 17 + 4 * symbol.version
+    assert symbol.version == qr.version_for(content)
+
+
+@pytest.mark.parametrize("kind", ["school", "vocational"])
+def test_attachments_round_trip(docs: dict[str, Issued], kind: str) -> None:
+    doc = docs[kind]
+    listing = run("pdfdetach", "-list", doc.path)
+    assert "2 embedded files" in listing
+    with pikepdf.open(BytesIO(doc.pdf)) as pdf:
+        files = pdf.attachments
+        assert set(files) == {"transcript.json", "credential.jws"}
+        data = files["transcript.json"].get_file()
+        jws = files["credential.jws"].get_file()
+        assert data.read_bytes() == doc.json
+        assert jws.read_bytes() == doc.jws.encode("ascii")
+        assert data.mime_type == "application/json"
+        assert jws.mime_type == "application/jose"
+        assert files["transcript.json"].obj.AFRelationship == pikepdf.Name.Data
+        assert files["credential.jws"].obj.AFRelationship in (
+            pikepdf.Name.Data, pikepdf.Name.Supplement)
+        af = {spec.UF for spec in pdf.Root.AF}
+        assert af == {"transcript.json", "credential.jws"}
+
+
+@pytest.mark.parametrize("kind", ["school", "vocational"])
+def test_pdfa3_metadata_and_output_intent(docs: dict[str, Issued], kind: str) -> None:
+    with pikepdf.open(BytesIO(docs[kind].pdf)) as pdf:
+        meta = pdf.open_metadata()
+        assert meta["pdfaid:part"] == "3"
+        assert meta["pdfaid:conformance"] == "B"
+        (intent,) = pdf.Root.OutputIntents
+        assert intent.S == pikepdf.Name.GTS_PDFA1
+        assert intent.DestOutputProfile.N == 3
+        assert bytes(intent.DestOutputProfile.read_bytes()[36:40]) == b"acsp"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_passes_pdfa3b_validation(docs: dict[str, Issued], kind: str) -> None:
+    from pikepdf import pdfa
+
+    report = pdfa.validate_written(BytesIO(docs[kind].pdf), "3b")
+    assert report.passed, [str(f) for f in report.findings]
+
+
+def test_english_side_and_printed_fields(docs: dict[str, Issued]) -> None:
+    doc = docs["school"]
+    back = run("pdftotext", "-f", 2, "-l", 2, doc.path, "-")
+    assert "Cumulative GPA (GPAX)" in back
+    assert format(doc.record.summary.gpa, "f") in back
+    assert "31 March 2026" in back  # graduation date, CE on the English side
+    front = run("pdftotext", "-f", 1, "-l", 1, doc.path, "-")
+    assert "Basic Education Core Curriculum Transcript (Lower Secondary)" in front
+    assert "1-1037-01234-56-7" in front  # national ID in its printed grouping
+    assert "14 August 2011" in front
+
+
+def test_vocational_certificate_text(docs: dict[str, Issued]) -> None:
+    doc = docs["vocational"]
+    cert = run("pdftotext", "-f", 1, "-l", 1, doc.path, "-")
+    assert "Certificate" in cert
+    assert "Mr Nattawut Thongprasert" in cert
+    assert "(200 hours)" in cert
+    assert "Given on 20 March 2026" in cert
+    modules = run("pdftotext", "-f", 2, "-l", 2, doc.path, "-")
+    for course in doc.record.record.courses:
+        assert course.code in modules
+    assert "Total hours" in modules
+
+
+def test_rendering_is_deterministic() -> None:
+    record = school_record()
+    content, _ = credential(record)
+    assert render_transcript(record, content, "ABCD-EFGH") == render_transcript(
+        record, content, "ABCD-EFGH")
+
+
+def test_verification_code() -> None:
+    digest = record_digest(school_record())
+    code = verification_code(digest)
+    assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", code)
+    assert base64.b32decode(code.replace("-", "")) == b64url_decode(digest)[:5]
+
+
+def test_thai_is_shaped_by_harfbuzz() -> None:
+    # Tone marks over upper vowels must be repositioned: harfbuzz offsets are present.
+    s = fonts.shaped("ญี่ปุ่น", fonts.REGULAR, 10)
+    assert isinstance(s, ShapedStr)
+    assert any(d.x_offset or d.y_offset for d in s.__shapeData__)
