@@ -225,13 +225,19 @@ _MODULES = (
 
 
 def vocational_record(*, person: Person = BOY, long_name: bool = False,
-                      **overrides: Any) -> TranscriptRecord:
-    """A 200-hour air-conditioning technician course, every module passed."""
+                      many_modules: bool = False, **overrides: Any) -> TranscriptRecord:
+    """A 200-hour air-conditioning technician course, every module passed.
+
+    `many_modules` splits it into 40 five-hour units: long enough to need two pages.
+    """
     term = Term(2568, 0)
+    rows = _MODULES if not many_modules else tuple(
+        (f"AC-{i:02d}", f"หน่วยที่ {i} งานบริการเครื่องปรับอากาศ", f"Unit {i}: air-conditioner service",
+         5) for i in range(1, 41))
     modules = tuple(
         CourseResult(term=term, code=code, name_th=th, name_en=en,
                      course_type=CourseType.MODULE, grade="ผ่าน", hours=hours)
-        for code, th, en, hours in _MODULES
+        for code, th, en, hours in rows
     )
     rec = StudentRecord(
         institution_code=TRAINING.code,

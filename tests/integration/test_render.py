@@ -85,6 +85,7 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued]:
         "boy": issue(school_record(person=BOY, religion="พุทธ"), folder, "boy"),
         "vocational": issue(vocational_record(), folder, "vocational"),
         "long": issue(school_record(many_courses=True, long_name=True), folder, "long"),
+        "modules": issue(vocational_record(many_modules=True), folder, "modules"),
     }
 
 
@@ -118,7 +119,9 @@ def test_pdf_version_17(docs: dict[str, Issued], kind: str) -> None:
     assert docs[kind].pdf.startswith(b"%PDF-1.7\n")
 
 
-@pytest.mark.parametrize(("kind", "count"), [("school", 2), ("vocational", 2), ("long", 3)])
+@pytest.mark.parametrize(
+    ("kind", "count"), [("school", 2), ("vocational", 2), ("long", 3), ("modules", 3)]
+)
 def test_page_count_and_page_numbers(docs: dict[str, Issued], kind: str, count: int) -> None:
     path = docs[kind].path
     assert pages(path) == count

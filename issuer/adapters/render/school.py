@@ -328,8 +328,10 @@ def _activities(s: Sheet, t: TranscriptRecord, y: float) -> float:
         return y - 18
     width = (RIGHT - LEFT - 2 * GROUP_GAP) / 3
     lowest = y
-    for i, year in enumerate(sorted(by_year)[:3]):
-        x = LEFT + i * (width + GROUP_GAP)
+    for i, year in enumerate(sorted(by_year)):
+        if i and i % 3 == 0:  # more than three years: another band of three
+            y = lowest - 4
+        x = LEFT + (i % 3) * (width + GROUP_GAP)
         yy = y - 4
         s.rect(x, yy - 22, width, 22, fill=SHADE, stroke=False)
         s.pair(x + 3, yy - 9, f"ปีการศึกษา {year}", f"{year - 543}/{str(year - 542)[2:]}",
@@ -501,6 +503,15 @@ def signatures(s: Sheet, t: TranscriptRecord, y: float,
     return y - 80
 
 
+def _room(s: Sheet, t: TranscriptRecord, y: float, needed: float) -> float:
+    """`y` if `needed` points fit above the footer, else the top of a new page."""
+    if y - needed >= BODY_BOTTOM:
+        return y
+    s.new_page()
+    return _continuation_header(s, t, "ผลการประเมินและการจบหลักสูตร (ต่อ)",
+                                "Assessment and graduation (cont.)")
+
+
 def layout(s: Sheet, t: TranscriptRecord) -> None:
     """Lay out a ปพ.1 transcript onto `s` (front page(s), then the back page)."""
     y = _header(s, t)
@@ -509,9 +520,12 @@ def layout(s: Sheet, t: TranscriptRecord) -> None:
     y = _continuation_header(s, t, "ผลการประเมินและการจบหลักสูตร", "Assessment and graduation")
     y = _activities(s, t, y) - 10
     half = (RIGHT - LEFT - GROUP_GAP) / 2
+    y = _room(s, t, y, 4 + 22 + 24 * 5)
     y_left = _summary(s, t, y, LEFT, half + 40)
     y_right = _areas(s, t, y, LEFT + half + 40 + GROUP_GAP, half - 40)
-    y = _decision(s, t, min(y_left, y_right))
+    y = _room(s, t, min(y_left, y_right), 80)
+    y = _decision(s, t, y)
+    y = _room(s, t, y, 80)
     signatures(s, t, y, (
         (("ทะเบียน", "registrar"), "นายทะเบียน", "Registrar"),
         (("ผู้อำนวยการ", "director"), "ผู้อำนวยการโรงเรียน", "Director"),

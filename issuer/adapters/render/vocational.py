@@ -56,13 +56,13 @@ def _certificate(s: Sheet, t: TranscriptRecord) -> None:
     s.text(MID, y, "ประกาศนียบัตร", BOLD, 30, "center")
     y -= 24
     s.text(MID, y, "Certificate", BOLD, 16, "center", color=GREY)
-    y -= 38
+    y -= 48
     s.pair(MID, y, "ให้ไว้เพื่อแสดงว่า", "This is to certify that", 12, align="center")
-    y -= 34
+    y -= 38
     s.text(MID, y, name.full_name_th, BOLD, 22, "center", max_width=RIGHT - LEFT - 60)
     y -= 22
     s.text(MID, y, name.full_name_en, BOLD, 13, "center", max_width=RIGHT - LEFT - 60)
-    y -= 34
+    y -= 40
     width = RIGHT - LEFT - 80
     statement = (f"ได้สำเร็จการฝึกอาชีพ หลักสูตร{prog.name_th} "
                  f"จำนวน {prog.total_hours} ชั่วโมง")
@@ -78,13 +78,13 @@ def _certificate(s: Sheet, t: TranscriptRecord) -> None:
     s.text(MID, y, f"ณ {inst.name_th}", REGULAR, 13, "center", max_width=width)
     y -= 17
     s.text(MID, y, f"at {inst.name_en}", REGULAR, 10, "center", color=GREY, max_width=width)
-    y -= 30
+    y -= 36
     when = rec.graduation_date or t.issued_at.date()
     s.text(MID, y, f"ให้ไว้ ณ วันที่ {when.day} เดือน {thai.MONTHS_TH[when.month - 1]} "
            f"พ.ศ. {when.year + thai.BE_OFFSET}", REGULAR, 13, "center")
     y -= 16
     s.text(MID, y, f"Given on {thai.date_en(when)}", REGULAR, 10, "center", color=GREY)
-    y -= 12
+    y -= 26
     director = signatory(t, "ผู้อำนวยการ", "director")
     role_en = director[1] if director else "Director"
     role_th = director[0] if director else "ผู้อำนวยการ"
