@@ -14,7 +14,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from issuer.adapters.render import fonts, qr
+from issuer.adapters.render.common import signatory
 from issuer.adapters.render.fonts import BOLD, REGULAR
+from issuer.core.records import TranscriptRecord
 
 PAGE_W, PAGE_H = A4
 MARGIN = 12 * mm
@@ -177,3 +179,25 @@ class Footer:
         c.setFillColorRGB(*INK)
         fonts.draw(c, x, 8 * mm + 2, f"หน้า {page} / {pages} — Page {page} of {pages}",
                    BOLD, 8.5)
+
+
+def signatures(s: Sheet, t: TranscriptRecord, y: float,
+               roles: tuple[tuple[tuple[str, ...], str, str], ...]) -> float:
+    """Signature blocks side by side: (role keywords, fallback Thai role, English role)."""
+    n = len(roles)
+    width = (RIGHT - LEFT) / n
+    for i, (keys, role_th, role_en) in enumerate(roles):
+        found = signatory(t, *keys)
+        cx = LEFT + width * i + width / 2
+        yy = y - 14
+        s.text(cx, yy, "(ลงลายมือชื่อดิจิทัล / digitally signed)", REGULAR, 7.5, "center",
+               color=GREY)
+        yy -= 18
+        s.line(cx - 90, yy + 4, cx + 90, yy + 4, 0.4)
+        name_th, name_en = ("", "")
+        if found:
+            role_th, role_en, name_th, name_en = found
+        s.text(cx, yy - 10, f"( {name_th or '-'} )", REGULAR, 10, "center", max_width=width - 10)
+        s.text(cx, yy - 22, name_en, REGULAR, 8, "center", color=GREY, max_width=width - 10)
+        s.pair(cx, yy - 36, role_th, role_en, 9.5, BOLD, align="center", max_width=width - 10)
+    return y - 80

@@ -19,8 +19,8 @@ from issuer.adapters.render.layout import (
     SHADE,
     TOP,
     Sheet,
+    signatures,
 )
-from issuer.adapters.render.school import signatures
 from issuer.core.records import TranscriptRecord
 
 ROW = 15.0  # 9 pt type at 1.6 em
