@@ -1,0 +1,393 @@
+"""Development PKI: BMA Root CA -> BMA Issuing CA -> two keys per institution.
+
+Per institution (DESIGN.md, Trust): an RSA-3072 **PDF-signing** certificate
+(keyUsage digitalSignature + nonRepudiation; extendedKeyUsage emailProtection, which
+poppler/NSS requires, plus documentSigning) and an ECDSA P-256 **credential** certificate
+for the QR's JWS. The pure part takes `now` and returns objects; the file part writes
+PEM certificates and PKCS#8 keys encrypted with a passphrase, mode 0600.
+Production keys live in an HSM; this module is for development and tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from verifier.core.credential import kid_for
+
+ROOT_YEARS = 20
+ISSUING_YEARS = 10
+END_ENTITY_YEARS = 3
+RSA_BITS = 3072
+BACKDATE = timedelta(minutes=5)  # tolerate small clock skew between issuer and verifiers
+
+ROOT_NAME = "BMA Root CA (development)"
+ISSUING_NAME = "BMA Issuing CA (development)"
+
+# RFC 9336 id-kp-documentSigning. NSS (pdfsig) ignores it but still trusts the certificate
+# because emailProtection is present too; Adobe and pyHanko accept either.
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+
+ROOT_FILES = ("root.crt", "root.key", "issuing.crt", "issuing.key")
+INSTITUTION_FILES = ("pdf.crt", "pdf.key", "credential.crt", "credential.key")
+PASSPHRASE_FILE = ".passphrase"
+
+
+class PkiError(ValueError):
+    """A key store cannot be read: missing file, wrong passphrase, mismatched key."""
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The two CAs. The root key is offline in production; here it is just a key."""
+
+    root_cert: x509.Certificate
+    root_key: ec.EllipticCurvePrivateKey
+    issuing_cert: x509.Certificate
+    issuing_key: ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True)
+class InstitutionKeys:
+    """One institution's signing material."""
+
+    code: str
+    """Institution code (e.g. "1001"); also the certificates' serialNumber and OU."""
+    pdf_key: rsa.RSAPrivateKey
+    """RSA-3072 key for the PAdES signature."""
+    pdf_cert: x509.Certificate
+    credential_key: ec.EllipticCurvePrivateKey
+    """ECDSA P-256 key for the QR's ES256 JWS."""
+    credential_cert: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    """Issuing CA, then root."""
+
+    @property
+    def kid(self) -> str:
+        """The JWS key id of the credential key (RFC 7638 thumbprint prefix)."""
+        public_key = self.credential_cert.public_key()
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        return kid_for(public_key)
+
+
+# --- pure: certificates from `now` ------------------------------------------------------
+
+
+def _name(common_name: str, *extra: x509.NameAttribute) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Bangkok Metropolitan Administration"),
+            *extra,
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _years(now: datetime, years: int) -> datetime:
+    return now + timedelta(days=365 * years + years // 4)
+
+
+def _check_aware(now: datetime) -> None:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+
+
+def _ca_cert(
+    subject: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: x509.Certificate | None,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    path_length: int,
+    now: datetime,
+    years: int,
+) -> x509.Certificate:
+    public_key = key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.subject if issuer else subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(_years(now, years))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+    if issuer is not None:
+        builder = builder.add_extension(_aki(issuer), critical=False)
+    return builder.sign(issuer_key, hashes.SHA384())
+
+
+def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+def generate_authority(now: datetime) -> Authority:
+    """A new root (P-384, 20 years, pathlen 1) and issuing CA (P-384, 10 years, pathlen 0)."""
+    _check_aware(now)
+    root_key = ec.generate_private_key(ec.SECP384R1())
+    root_cert = _ca_cert(_name(ROOT_NAME), root_key, None, root_key, 1, now, ROOT_YEARS)
+    issuing_key = ec.generate_private_key(ec.SECP384R1())
+    issuing_cert = _ca_cert(
+        _name(ISSUING_NAME), issuing_key, root_cert, root_key, 0, now, ISSUING_YEARS
+    )
+    return Authority(root_cert, root_key, issuing_cert, issuing_key)
+
+
+def _key_usage(*, non_repudiation: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=non_repudiation,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _end_entity(
+    authority: Authority,
+    subject: x509.Name,
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
+    key_usage: x509.KeyUsage,
+    eku: list[x509.ObjectIdentifier] | None,
+    now: datetime,
+) -> x509.Certificate:
+    not_after = min(_years(now, END_ENTITY_YEARS), authority.issuing_cert.not_valid_after_utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(authority.issuing_cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(key_usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_aki(authority.issuing_cert), critical=False)
+    )
+    if eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+    return builder.sign(authority.issuing_key, hashes.SHA384())
+
+
+def issue_institution_keys(
+    authority: Authority, code: str, name_en: str, now: datetime
+) -> InstitutionKeys:
+    """Generate the PDF-signing (RSA-3072) and credential (P-256) keys and certificates."""
+    _check_aware(now)
+    if not code or not code.isalnum():
+        raise ValueError(f"institution code must be alphanumeric: {code!r}")
+    org = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, name_en),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, code),
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, code),
+    ]
+    pdf_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    pdf_cert = _end_entity(
+        authority,
+        x509.Name([*org, x509.NameAttribute(NameOID.COMMON_NAME, f"{name_en} PDF signing")]),
+        pdf_key.public_key(),
+        _key_usage(non_repudiation=True),
+        [ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING],
+        now,
+    )
+    credential_key = ec.generate_private_key(ec.SECP256R1())
+    credential_cert = _end_entity(
+        authority,
+        x509.Name([*org, x509.NameAttribute(NameOID.COMMON_NAME, f"{name_en} credential")]),
+        credential_key.public_key(),
+        _key_usage(non_repudiation=False),
+        None,
+        now,
+    )
+    return InstitutionKeys(
+        code=code,
+        pdf_key=pdf_key,
+        pdf_cert=pdf_cert,
+        credential_key=credential_key,
+        credential_cert=credential_cert,
+        chain=(authority.issuing_cert, authority.root_cert),
+    )
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` with mode 0600 (also when the file already existed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _write_cert(path: Path, cert: x509.Certificate) -> None:
+    _write_private(path, cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _write_key(
+    path: Path, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, passphrase: bytes
+) -> None:
+    if not passphrase:
+        raise ValueError("an empty passphrase would leave the key unencrypted")
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    )
+    _write_private(path, pem)
+
+
+def _read_cert(path: Path) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except FileNotFoundError:
+        raise PkiError(f"missing certificate {path}") from None
+    except ValueError as exc:
+        raise PkiError(f"not a PEM certificate: {path}: {exc}") from None
+
+
+def _read_key(path: Path, passphrase: bytes) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PkiError(f"missing private key {path}") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except (ValueError, TypeError):
+        raise PkiError(f"cannot decrypt {path}: wrong passphrase or corrupt key") from None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise PkiError(f"unexpected key type in {path}")
+    return key
+
+
+def _matching(
+    path: Path, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, cert: x509.Certificate
+) -> None:
+    if key.public_key() != cert.public_key():
+        raise PkiError(f"{path} does not belong to its certificate")
+
+
+def load_root(directory: Path) -> x509.Certificate:
+    """The root certificate verifiers pin."""
+    return _read_cert(Path(directory) / "root.crt")
+
+
+def load_authority(directory: Path, passphrase: bytes) -> Authority:
+    """Both CAs with their (decrypted) keys."""
+    directory = Path(directory)
+    root_cert = _read_cert(directory / "root.crt")
+    issuing_cert = _read_cert(directory / "issuing.crt")
+    root_key = _read_key(directory / "root.key", passphrase)
+    issuing_key = _read_key(directory / "issuing.key", passphrase)
+    if not isinstance(root_key, ec.EllipticCurvePrivateKey) or not isinstance(
+        issuing_key, ec.EllipticCurvePrivateKey
+    ):
+        raise PkiError("CA keys must be ECDSA")
+    _matching(directory / "root.key", root_key, root_cert)
+    _matching(directory / "issuing.key", issuing_key, issuing_cert)
+    return Authority(root_cert, root_key, issuing_cert, issuing_key)
+
+
+def write_dev_pki(
+    directory: Path,
+    institutions: Sequence[tuple[str, str]],
+    passphrase: bytes,
+    now: datetime,
+) -> None:
+    """Create (or extend) the development PKI in `directory`.
+
+    `institutions` are ``(code, English name)`` pairs. An existing CA is reused; an
+    institution whose four files already exist is left alone (its key may have signed
+    transcripts already).
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    present = [(directory / name).exists() for name in ROOT_FILES]
+    if all(present):
+        authority = load_authority(directory, passphrase)
+    elif any(present):
+        raise PkiError(f"{directory} holds part of a CA; remove it or restore the rest")
+    else:
+        authority = generate_authority(now)
+        _write_key(directory / "root.key", authority.root_key, passphrase)
+        _write_key(directory / "issuing.key", authority.issuing_key, passphrase)
+        _write_cert(directory / "issuing.crt", authority.issuing_cert)
+        _write_cert(directory / "root.crt", authority.root_cert)
+    for code, name_en in institutions:
+        folder = directory / code
+        if all((folder / name).exists() for name in INSTITUTION_FILES):
+            continue
+        keys = issue_institution_keys(authority, code, name_en, now)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        _write_key(folder / "pdf.key", keys.pdf_key, passphrase)
+        _write_cert(folder / "pdf.crt", keys.pdf_cert)
+        _write_key(folder / "credential.key", keys.credential_key, passphrase)
+        _write_cert(folder / "credential.crt", keys.credential_cert)
+
+
+def load_institution_keys(directory: Path, code: str, passphrase: bytes) -> InstitutionKeys:
+    """Read one institution's keys; raise PkiError if a file is missing or locked."""
+    directory = Path(directory)
+    folder = directory / code
+    pdf_cert = _read_cert(folder / "pdf.crt")
+    pdf_key = _read_key(folder / "pdf.key", passphrase)
+    credential_cert = _read_cert(folder / "credential.crt")
+    credential_key = _read_key(folder / "credential.key", passphrase)
+    if not isinstance(pdf_key, rsa.RSAPrivateKey):
+        raise PkiError(f"{folder / 'pdf.key'} is not an RSA key")
+    if not isinstance(credential_key, ec.EllipticCurvePrivateKey):
+        raise PkiError(f"{folder / 'credential.key'} is not an EC key")
+    _matching(folder / "pdf.key", pdf_key, pdf_cert)
+    _matching(folder / "credential.key", credential_key, credential_cert)
+    chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
+    return InstitutionKeys(code, pdf_key, pdf_cert, credential_key, credential_cert, chain)
+
+
+def dev_passphrase(directory: Path) -> bytes:
+    """Read `directory/.passphrase`, creating a random one (mode 0600) if absent."""
+    directory = Path(directory)
+    path = directory / PASSPHRASE_FILE
+    try:
+        value = path.read_bytes().strip()
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(32).encode()
+        _write_private(path, value + b"\n")
+        return value
+    if not value:
+        raise PkiError(f"{path} is empty")
+    return value

@@ -1,0 +1,33 @@
+"""Shared fixtures: an in-memory development PKI (no network, no files)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from issuer.adapters.pki import (
+    Authority,
+    InstitutionKeys,
+    generate_authority,
+    issue_institution_keys,
+)
+
+# Fixed, so certificates are reproducible in shape; end-entity certificates last 3 years,
+# so this moves forward when the signing tests (validated at the real clock) near 2029.
+PKI_NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def authority() -> Authority:
+    return generate_authority(PKI_NOW)
+
+
+@pytest.fixture(scope="session")
+def school_keys(authority: Authority) -> InstitutionKeys:
+    return issue_institution_keys(authority, "1001", "Wat Sutthiwararam School", PKI_NOW)
+
+
+@pytest.fixture(scope="session")
+def vocational_keys(authority: Authority) -> InstitutionKeys:
+    return issue_institution_keys(authority, "2001", "BMA Vocational Training Centre", PKI_NOW)

@@ -1,0 +1,107 @@
+"""Independent checks of signed PDFs (pyHanko and poppler's pdfsig) and a sample PDF."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+import pikepdf
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from fontpkg_sarabun import ROOT as SARABUN_ROOT
+from PIL import Image
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import PdfSignatureStatus
+from pyhanko_certvalidator import ValidationContext
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+
+def pyhanko_validate(pdf: bytes, root: x509.Certificate) -> PdfSignatureStatus:
+    """Validate the first (certification) signature against `root` only, offline.
+
+    Callers assert ``intact``, ``valid``, ``trusted``, ``coverage`` and
+    ``modification_level`` on the returned status.
+    """
+    reader = PdfFileReader(BytesIO(pdf))
+    signatures = reader.embedded_signatures
+    if not signatures:
+        raise AssertionError("no signature in the PDF")
+    trust_root = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
+    context = ValidationContext(trust_roots=[trust_root], allow_fetching=False)
+    return validate_pdf_signature(signatures[0], context)
+
+
+def pdfsig_report(pdf: bytes, root: x509.Certificate, tmp_path: Path) -> str:
+    """Run poppler's pdfsig with a fresh NSS database trusting only `root`; return stdout.
+
+    pdfsig exits 0 even when the digest does not match: read the text.
+    """
+    work = Path(tempfile.mkdtemp(dir=tmp_path, prefix="pdfsig-"))
+    nss = work / "nss"
+    nss.mkdir()
+    root_pem = work / "root.pem"
+    root_pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    pdf_path = work / "signed.pdf"
+    pdf_path.write_bytes(pdf)
+    db = f"sql:{nss}"
+    subprocess.run(["certutil", "-N", "--empty-password", "-d", db], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", str(root_pem), "-d", db],
+        check=True,
+    )
+    result = subprocess.run(
+        ["pdfsig", "-nssdir", db, str(pdf_path)], capture_output=True, text=True, check=False
+    )
+    return result.stdout + result.stderr
+
+
+XMP_PDFA3 = {"pdfaid:part": "3", "pdfaid:conformance": "B"}
+
+
+def sample_pdf(pages: int = 2, noise_bytes: int = 120_000, seed: int = 0) -> bytes:
+    """A realistic unsigned transcript-sized PDF: PDF 1.7, Sarabun embedded, an image,
+    XMP declaring PDF/A-3B. About 100-200 KB with the defaults."""
+    font = "Sarabun"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(font, str(SARABUN_ROOT / "files" / "Sarabun-Regular.ttf")))
+    side = int((noise_bytes / 3) ** 0.5)
+    noise = random.Random(seed).randbytes(side * side * 3)
+    image = Image.frombytes("RGB", (side, side), noise)
+    buffer = BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4, pdfVersion=(1, 7))
+    c.setTitle("Transcript")
+    for page in range(pages):
+        c.setFont(font, 14)
+        c.drawString(72, 780, "ใบแสดงผลการเรียน / Transcript of Academic Record")
+        c.setFont(font, 10)
+        for row in range(40):
+            c.drawString(72, 740 - row * 15, f"ว{21101 + row} Course {page}-{row}   3.0   4")
+        if page == 0:
+            c.drawImage(ImageReader(image), 380, 60, width=140, height=140)
+        c.showPage()
+    c.save()
+    with pikepdf.open(BytesIO(buffer.getvalue())) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:title"] = "Transcript"
+            for key, value in XMP_PDFA3.items():
+                meta[key] = value
+        out = BytesIO()
+        pdf.save(out, min_version="1.7", force_version="1.7")
+    return out.getvalue()
+
+
+def pdf_version(pdf: bytes) -> tuple[str, str | None]:
+    """The header version and the catalog's /Version (None when absent)."""
+    header = pdf[:16].split(b"\n", 1)[0].decode("latin-1").removeprefix("%PDF-").strip()
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        catalog_version = doc.Root.get("/Version")
+        return header, None if catalog_version is None else str(catalog_version)[1:]
