@@ -1,0 +1,568 @@
+"""Batch import: spreadsheet rows -> validated `StudentRecord`s, or every error at once.
+
+Pure: the rows come from `issuer.adapters.batchfile` (CSV or XLSX), already decoded to
+strings; row 1 is the header, as the registrar sees it in a spreadsheet. The format is
+documented in docs/batch-format.md. A batch with any error yields no records: it is
+rejected whole, and the registrar gets the complete list to fix in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from issuer.core import grading
+from issuer.core.records import (
+    ActivityResult,
+    Assessments,
+    CourseResult,
+    CourseType,
+    Institution,
+    InstitutionKind,
+    Person,
+    Programme,
+    Student,
+    StudentRecord,
+    Term,
+)
+
+T = TypeVar("T")
+
+MAX_ROWS = 100_000  # data rows (a large school's ม.3 cohort is ~15,000)
+MAX_COLUMNS = 64
+MAX_CELL = 200  # characters in one cell
+
+STUDENT_COLUMNS = (
+    "institution_code", "student_id", "national_id", "prefix_th", "first_name_th",
+    "last_name_th", "prefix_en", "first_name_en", "last_name_en", "birth_date",
+    "sex", "nationality_th", "religion_th", "father_name_th", "mother_name_th",
+    "admission_date", "previous_school_th", "graduation_date",
+)
+PROGRAMME_COLUMNS = (
+    "programme_code", "programme_name_th", "programme_name_en", "programme_level",
+    "programme_total_hours", "programme_cohort",
+)
+ITEM_COLUMNS = (
+    "academic_year", "semester", "code", "name_th", "name_en", "course_type", "credits",
+    "hours", "grade", "learning_area",
+)
+ALL_COLUMNS = ("record_type", *STUDENT_COLUMNS, *PROGRAMME_COLUMNS, *ITEM_COLUMNS)
+# Columns repeated on every row of a student, which must agree.
+PER_STUDENT = (*STUDENT_COLUMNS, *PROGRAMME_COLUMNS)
+
+_REQUIRED_ALWAYS = frozenset({
+    "record_type", "institution_code", "student_id", "national_id", "prefix_th",
+    "first_name_th", "last_name_th", "prefix_en", "first_name_en", "last_name_en",
+    "birth_date", "programme_code", "programme_name_th", "programme_name_en",
+    "academic_year", "semester", "code", "name_th", "name_en", "course_type", "hours", "grade",
+})
+REQUIRED_COLUMNS: dict[InstitutionKind, frozenset[str]] = {
+    InstitutionKind.SCHOOL: _REQUIRED_ALWAYS | {"programme_level", "credits"},
+    InstitutionKind.VOCATIONAL: _REQUIRED_ALWAYS | {"programme_total_hours"},
+}
+
+RECORD_TYPES = ("course", "activity", "assessment")
+ASSESSMENT_CODES = ("reading_thinking_writing", "desirable_characteristics")
+SCHOOL_LEVELS = frozenset(f"{p}.{n}" for p in "ปม" for n in range(1, 7))
+SEXES = ("ชาย", "หญิง")
+MAX_CREDITS = Decimal(10)
+_AREA_BY_THAI = {th: key for key, (th, _) in grading.LEARNING_AREAS.items()}
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_THAI_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_INTEGER = re.compile(r"\d+(\.0+)?")
+_DECIMAL = re.compile(r"\d+(\.\d+)?")
+
+
+@dataclass(frozen=True)
+class BatchError:
+    """One problem in a batch file: where it is, what it holds and why it is wrong."""
+
+    row: int  # as a spreadsheet numbers it: the header is row 1; 0 for the whole file
+    column: str
+    value: str
+    reason_th: str
+    reason_en: str
+
+    def __str__(self) -> str:
+        where = f"แถว/row {self.row}" if self.row else "ไฟล์/file"
+        if self.column:
+            where += f", {self.column}"
+        if self.value:
+            where += f' = "{self.value}"'
+        return f"{where}: {self.reason_th} / {self.reason_en}"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    records: tuple[StudentRecord, ...]
+    errors: tuple[BatchError, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Invalid(ValueError):
+    """A value that fails a check: the reason in Thai and English."""
+
+    def __init__(self, th: str, en: str) -> None:
+        super().__init__(en)
+        self.th, self.en = th, en
+
+
+# --- value checks (each returns the parsed value or raises Invalid) -------------------
+
+def national_id_ok(text: str) -> bool:
+    """13 digits whose last is the Thai mod-11 check digit of the first 12."""
+    if not re.fullmatch(r"\d{13}", text):
+        return False
+    total = sum(int(d) * (13 - i) for i, d in enumerate(text[:12]))
+    return (11 - total % 11) % 10 == int(text[12])
+
+
+def parse_national_id(text: str) -> str:
+    digits = text.translate(_THAI_DIGITS).replace("-", "").replace(" ", "")
+    if not re.fullmatch(r"\d{13}", digits):
+        raise Invalid("เลขประจำตัวประชาชนต้องเป็นตัวเลข 13 หลัก",
+                      "the national ID must be 13 digits")
+    if not national_id_ok(digits):
+        raise Invalid("เลขประจำตัวประชาชนไม่ถูกต้อง (หลักตรวจสอบไม่ตรง)",
+                      "the national ID is invalid (check digit does not match)")
+    return digits
+
+
+def parse_date(text: str) -> date:
+    """ISO ``2026-03-31`` (Christian Era) or Thai ``31/03/2569`` (Buddhist Era)."""
+    text = text.translate(_THAI_DIGITS)
+    if m := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(g) for g in m.groups())
+        if year >= 2400:
+            raise Invalid("วันที่แบบ ปปปป-ดด-วว ต้องใช้ปี ค.ศ. (หรือใช้ วว/ดด/ปปปป ปี พ.ศ.)",
+                          "a YYYY-MM-DD date takes a CE year (or use DD/MM/YYYY with a BE year)")
+    elif m := _THAI_DATE.fullmatch(text):
+        day, month, year = (int(g) for g in m.groups())
+        if year < 2400:
+            raise Invalid("วันที่แบบ วว/ดด/ปปปป ต้องใช้ปี พ.ศ. เช่น 31/03/2569",
+                          "a DD/MM/YYYY date takes a Buddhist Era year, e.g. 31/03/2569")
+        year -= 543
+    else:
+        raise Invalid("รูปแบบวันที่ต้องเป็น 2026-03-31 หรือ 31/03/2569",
+                      "a date must look like 2026-03-31 or 31/03/2569")
+    if not 1900 <= year <= 2100:
+        raise Invalid("ปีของวันที่ไม่สมเหตุสมผล", "the year of the date is out of range")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise Invalid("ไม่มีวันที่นี้ในปฏิทิน", "no such calendar date") from None
+
+
+def parse_int(text: str) -> int:
+    """A whole number; ``40.0`` (a spreadsheet number) is read as 40."""
+    text = text.translate(_THAI_DIGITS)
+    if not _INTEGER.fullmatch(text):
+        raise Invalid("ต้องเป็นจำนวนเต็ม", "must be a whole number")
+    return int(Decimal(text))
+
+
+def parse_credits(text: str) -> Decimal:
+    """Credits: > 0, at most one decimal (1, 1.0, 1.5), returned with one decimal."""
+    text = text.translate(_THAI_DIGITS)
+    try:
+        value = Decimal(text) if _DECIMAL.fullmatch(text) else None
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        value = None
+    if value is None:
+        raise Invalid("หน่วยกิตต้องเป็นตัวเลข เช่น 1.0 หรือ 1.5", "credits must be a number like 1.0")
+    if value != value.quantize(Decimal("0.1")):
+        raise Invalid("หน่วยกิตมีทศนิยมได้ไม่เกิน 1 ตำแหน่ง", "credits take at most one decimal")
+    if not 0 < value <= MAX_CREDITS:
+        raise Invalid(f"หน่วยกิตต้องมากกว่า 0 และไม่เกิน {MAX_CREDITS}",
+                      f"credits must be above 0 and at most {MAX_CREDITS}")
+    return value.quantize(Decimal("0.1"))
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column name of a 0-based index: 0 -> A, 26 -> AA."""
+    name = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+# --- rows -----------------------------------------------------------------------------
+
+@dataclass
+class _Row:
+    number: int
+    values: dict[str, str]
+    errors: list[BatchError]
+    missing: frozenset[str]
+
+    def get(self, col: str) -> str:
+        return self.values.get(col, "")
+
+    def fail(self, col: str, th: str, en: str) -> None:
+        self.errors.append(BatchError(self.number, col, self.get(col), th, en))
+
+    def required(self, col: str) -> str | None:
+        value = self.get(col)
+        if not value and col not in self.missing:
+            self.fail(col, "ต้องกรอกค่า", "a value is required")
+        return value or None
+
+    def check(self, col: str, parse: Callable[[str], T], *, required: bool = True) -> T | None:
+        """Parse a column with `parse`; record the error and return None on failure."""
+        value = self.required(col) if required else (self.get(col) or None)
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except Invalid as e:
+            self.fail(col, e.th, e.en)
+            return None
+
+    def must_be_blank(self, col: str, what_th: str, what_en: str) -> None:
+        if self.get(col):
+            self.fail(col, f"ต้องเว้นว่างสำหรับ{what_th}", f"must be empty for {what_en}")
+
+
+def _one_of(options: Sequence[str], th: str, en: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in options:
+            shown = ", ".join(options)
+            raise Invalid(f"{th} ต้องเป็นหนึ่งใน: {shown}", f"{en} must be one of: {shown}")
+        return value
+    return parse
+
+
+def _academic_year(text: str) -> int:
+    year = parse_int(text)
+    if not 2500 <= year <= 2700:
+        raise Invalid("ปีการศึกษาต้องเป็นปี พ.ศ. เช่น 2566",
+                      "the academic year must be a Buddhist Era year, e.g. 2566")
+    return year
+
+
+def _positive(text: str) -> int:
+    value = parse_int(text)
+    if value <= 0:
+        raise Invalid("ต้องมากกว่า 0", "must be above 0")
+    return value
+
+
+# --- header ---------------------------------------------------------------------------
+
+def _read_header(header: Sequence[str], rows: Sequence[Sequence[str]], kind: InstitutionKind,
+                 errors: list[BatchError]) -> dict[str, int]:
+    """Column name -> index; errors for missing, unknown and repeated columns."""
+    index: dict[str, int] = {}
+    width = max((len(r) for r in rows), default=0)
+    for i in range(max(width, len(header))):
+        name = header[i].strip().lower() if i < len(header) else ""
+        letter = column_letter(i)
+        if not name:
+            if any(i < len(r) and r[i].strip() for r in rows):
+                errors.append(BatchError(1, letter, "", "คอลัมน์มีข้อมูลแต่ไม่มีชื่อหัวคอลัมน์",
+                                         "the column has values but no header"))
+        elif name not in ALL_COLUMNS:
+            errors.append(BatchError(1, letter, name, "ไม่รู้จักชื่อคอลัมน์นี้ (สะกดผิดหรือไม่)",
+                                     "unknown column name (a typo?)"))
+        elif name in index:
+            errors.append(BatchError(1, letter, name, "ชื่อคอลัมน์ซ้ำ",
+                                     "the column appears twice"))
+        else:
+            index[name] = i
+    for name in ALL_COLUMNS:
+        if name in REQUIRED_COLUMNS[kind] and name not in index:
+            errors.append(BatchError(1, name, "", "ไม่มีคอลัมน์ที่จำเป็นนี้",
+                                     "this required column is missing"))
+    return index
+
+
+# --- one student ----------------------------------------------------------------------
+
+@dataclass
+class _Student:
+    rows: list[_Row] = field(default_factory=list)
+
+
+def _check_consistency(rows: list[_Row]) -> None:
+    first = rows[0]
+    for row in rows[1:]:
+        for col in PER_STUDENT:
+            if row.get(col) != first.get(col):
+                row.fail(col, f"ไม่ตรงกับแถว {first.number} ของนักเรียนคนเดียวกัน "
+                              f"(\"{first.get(col)}\")",
+                         f"differs from row {first.number} of the same student "
+                         f"(\"{first.get(col)}\")")
+
+
+def _student(row: _Row, institution: Institution) -> Student | None:
+    code = row.required("institution_code")
+    if code is not None and code != institution.code:
+        row.fail("institution_code", f"ไม่ตรงกับรหัสสถานศึกษาที่นำเข้า ({institution.code})",
+                 f"does not match the institution being imported ({institution.code})")
+    names = [row.required(c) for c in ("prefix_th", "first_name_th", "last_name_th",
+                                       "prefix_en", "first_name_en", "last_name_en")]
+    student_id = row.required("student_id")
+    national_id = row.check("national_id", parse_national_id)
+    birth = row.check("birth_date", parse_date)
+    admission = row.check("admission_date", parse_date, required=False)
+    graduation = row.check("graduation_date", parse_date, required=False)
+    sex = row.check("sex", _one_of(SEXES, "เพศ", "sex"), required=False)
+    if birth and admission and admission <= birth:
+        row.fail("admission_date", "วันเข้าเรียนต้องอยู่หลังวันเกิด",
+                 "the admission date must be after the birth date")
+    if birth and graduation and graduation <= birth:
+        row.fail("graduation_date", "วันจบต้องอยู่หลังวันเกิด",
+                 "the graduation date must be after the birth date")
+    if admission and graduation and graduation < admission:
+        row.fail("graduation_date", "วันจบต้องไม่ก่อนวันเข้าเรียน",
+                 "the graduation date cannot be before the admission date")
+    if None in names or student_id is None or national_id is None or birth is None:
+        return None
+    return Student(
+        student_id=student_id, national_id=national_id,
+        name=Person(*names),  # type: ignore[arg-type]
+        birth_date=birth, sex=sex or "",
+        nationality_th=row.get("nationality_th") or "ไทย",
+        religion_th=row.get("religion_th"),
+        father_name_th=row.get("father_name_th"),
+        mother_name_th=row.get("mother_name_th"),
+        admission_date=admission,
+        previous_school_th=row.get("previous_school_th"),
+    )
+
+
+def _programme(row: _Row, kind: InstitutionKind) -> Programme | None:
+    code, th, en = (row.required(c) for c in
+                    ("programme_code", "programme_name_th", "programme_name_en"))
+    if kind is InstitutionKind.SCHOOL:
+        level = row.check("programme_level", _one_of(sorted(SCHOOL_LEVELS), "ระดับชั้น", "level"))
+        hours = row.check("programme_total_hours", parse_int, required=False) or 0
+    else:
+        level = row.get("programme_level")
+        hours = row.check("programme_total_hours", _positive)
+    if None in (code, th, en, level, hours):
+        return None
+    return Programme(code, th, en, level=level, total_hours=hours,  # type: ignore[arg-type]
+                     cohort=row.get("programme_cohort"))
+
+
+class _Items:
+    """Collects one student's courses, activities and assessments, checking duplicates."""
+
+    def __init__(self, kind: InstitutionKind, level: str) -> None:
+        self.kind, self.level = kind, level
+        self.courses: list[CourseResult] = []
+        self.activities: list[ActivityResult] = []
+        self.assessments: dict[str, str] = {}
+        self.seen: dict[tuple, int] = {}
+
+    def _duplicate(self, row: _Row, key: tuple, col: str, what_th: str, what_en: str) -> bool:
+        if key in self.seen:
+            row.fail(col, f"{what_th}ซ้ำกับแถว {self.seen[key]}",
+                     f"{what_en} repeats row {self.seen[key]}")
+            return True
+        self.seen[key] = row.number
+        return False
+
+    def add(self, row: _Row, record_type: str) -> None:
+        if record_type != "course" and self.kind is InstitutionKind.VOCATIONAL:
+            row.fail("record_type", "ผู้เรียนหลักสูตรฝึกอาชีพมีได้เฉพาะแถว course",
+                     "vocational batches have course rows only")
+        elif record_type == "course":
+            self._course(row)
+        elif record_type == "activity":
+            self._activity(row)
+        else:
+            self._assessment(row)
+
+    def _course(self, row: _Row) -> None:
+        school = self.kind is InstitutionKind.SCHOOL
+        year = row.check("academic_year", _academic_year)
+        semesters = ("1", "2") if school else ("0", "1", "2")
+        if not school and not row.get("semester"):
+            semester: int | None = 0
+        else:
+            semester = row.check("semester", lambda v: int(_one_of(
+                semesters, "ภาคเรียน", "semester")(v.translate(_THAI_DIGITS))))
+        code, th, en = (row.required(c) for c in ("code", "name_th", "name_en"))
+        types = ("basic", "additional") if school else ("module",)
+        ctype = row.check("course_type", _one_of(types, "ประเภทรายวิชา", "course_type"))
+        grade = row.required("grade")
+        if grade is not None and ctype is not None and not grading.is_valid_grade(
+                self.kind, CourseType(ctype), grade):
+            scale = grading.SCHOOL_GRADES if school else grading.MODULE_RESULTS
+            shown = ", ".join(scale)
+            row.fail("grade", f"ผลการเรียนไม่ถูกต้อง ต้องเป็นหนึ่งใน: {shown}",
+                     f"not a valid result; one of: {shown}")
+            grade = None
+        if school:
+            primary = self.level.startswith("ป.")
+            hours = row.check("hours", parse_int, required=False) or 0
+            if primary and not row.get("credits"):
+                credits: Decimal | None = Decimal(0)
+                if hours <= 0 and "hours" not in row.missing:
+                    row.fail("hours", "ระดับประถมต้องระบุเวลาเรียน (ชั่วโมง) เมื่อไม่มีหน่วยกิต",
+                             "a primary course without credits needs its hours")
+            else:
+                credits = row.check("credits", parse_credits)
+            area = self._area(row, code)
+        else:
+            row.must_be_blank("credits", "หน่วยการฝึก", "a vocational module")
+            row.must_be_blank("learning_area", "หน่วยการฝึก", "a vocational module")
+            hours, credits, area = row.check("hours", _positive), Decimal(0), ""
+        if None in (year, semester, code, th, en, ctype, grade, credits, hours, area):
+            return
+        if self._duplicate(row, ("course", year, semester, code), "code",
+                           "รายวิชานี้ในภาคเรียนเดียวกัน", "this course in the same term"):
+            return
+        self.courses.append(CourseResult(
+            term=Term(year, semester), code=code, name_th=th, name_en=en,  # type: ignore[arg-type]
+            course_type=CourseType(ctype), grade=grade, credits=credits,  # type: ignore[arg-type]
+            hours=hours, learning_area=area))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _area(row: _Row, code: str | None) -> str | None:
+        given = row.get("learning_area")
+        if given:
+            area = given if given in grading.LEARNING_AREAS else _AREA_BY_THAI.get(given)
+            if area is None:
+                shown = ", ".join(grading.LEARNING_AREAS)
+                row.fail("learning_area", f"ไม่รู้จักกลุ่มสาระนี้ ใช้: {shown}",
+                         f"unknown learning area; use: {shown}")
+            return area
+        area = grading.CODE_LETTERS.get((code or "")[:1])
+        if code and area is None:
+            row.fail("learning_area", "ระบุกลุ่มสาระไม่ได้จากรหัสวิชา กรุณากรอก",
+                     "the learning area cannot be told from the course code: fill it in")
+        return area
+
+    def _activity(self, row: _Row) -> None:
+        year = row.check("academic_year", _academic_year)
+        row.must_be_blank("semester", "กิจกรรม (บันทึกรายปี)", "an activity (recorded per year)")
+        row.must_be_blank("credits", "กิจกรรม", "an activity")
+        th, en = row.required("name_th"), row.required("name_en")
+        hours = row.check("hours", _positive)
+        result = row.check("grade", _one_of(grading.ACTIVITY_RESULTS, "ผลกิจกรรม",
+                                            "activity result"))
+        if None in (year, th, en, hours, result):
+            return
+        if self._duplicate(row, ("activity", year, th), "name_th", "กิจกรรมนี้ในปีเดียวกัน",
+                           "this activity in the same year"):
+            return
+        self.activities.append(ActivityResult(year, th, en, hours, result))  # type: ignore[arg-type]
+
+    def _assessment(self, row: _Row) -> None:
+        code = row.check("code", _one_of(ASSESSMENT_CODES, "รหัสการประเมิน", "assessment code"))
+        result = row.check("grade", _one_of(grading.ASSESSMENT_RESULTS, "ผลการประเมิน",
+                                            "assessment result"))
+        if code is None or result is None:
+            return
+        if not self._duplicate(row, ("assessment", code), "code", "การประเมินนี้",
+                               "this assessment"):
+            self.assessments[code] = result
+
+
+def _student_record(rows: list[_Row], institution: Institution) -> StudentRecord | None:
+    first = rows[0]
+    before = len(first.errors)
+    _check_consistency(rows)
+    student = _student(first, institution)
+    programme = _programme(first, institution.kind)
+    items = _Items(institution.kind, programme.level if programme else "")
+    for row in rows:
+        record_type = row.check("record_type", _one_of(RECORD_TYPES, "ชนิดแถว", "record_type"))
+        if record_type:
+            items.add(row, record_type)
+    if not any(r.get("record_type") == "course" for r in rows):
+        first.fail("record_type", "นักเรียนคนนี้ไม่มีแถวผลการเรียน (course)",
+                   "this student has no course rows")
+    if institution.kind is InstitutionKind.SCHOOL:
+        for code in ASSESSMENT_CODES:
+            if not any(r.get("record_type") == "assessment" and r.get("code") == code
+                       for r in rows):
+                first.fail("record_type", f"ไม่มีแถว assessment ของ {code}",
+                           f"no assessment row for {code}")
+    if len(first.errors) != before or student is None or programme is None:
+        return None
+    return StudentRecord(
+        institution_code=institution.code,
+        student=student,
+        programme=programme,
+        courses=tuple(sorted(items.courses, key=lambda c: c.term.sort_key())),
+        activities=tuple(sorted(items.activities, key=lambda a: a.year)),
+        assessments=Assessments(**{k: items.assessments.get(k, "") for k in ASSESSMENT_CODES}),
+        graduation_date=parse_date(first.get("graduation_date"))
+        if first.get("graduation_date") else None,
+    )
+
+
+def _check_across_students(groups: list[list[_Row]]) -> None:
+    """One national ID per student; one definition per programme code."""
+    ids: dict[str, int] = {}
+    programmes: dict[str, _Row] = {}
+    for rows in groups:
+        first = rows[0]
+        nid = first.get("national_id").translate(_THAI_DIGITS).replace("-", "").replace(" ", "")
+        if nid and nid in ids:
+            first.fail("national_id", f"ซ้ำกับนักเรียนคนอื่นที่แถว {ids[nid]}",
+                       f"the same as another student's, row {ids[nid]}")
+        ids.setdefault(nid, first.number)
+        other = programmes.setdefault(first.get("programme_code"), first)
+        for col in ("programme_name_th", "programme_name_en", "programme_level",
+                    "programme_total_hours"):
+            if first.get(col) != other.get(col):
+                first.fail(col, f"หลักสูตรรหัสเดียวกันต่างจากแถว {other.number}",
+                           f"the same programme code differs from row {other.number}")
+
+
+# --- the batch ------------------------------------------------------------------------
+
+def parse_batch(rows: Sequence[Sequence[str]], institution: Institution) -> BatchResult:
+    """Validate a whole batch; `rows[0]` is the header (spreadsheet row 1)."""
+    errors: list[BatchError] = []
+    if not rows or not any(c.strip() for c in rows[0]):
+        return _fail(BatchError(1, "", "", "ไม่มีหัวคอลัมน์ในแถวที่ 1", "row 1 holds no header"))
+    if len(rows) - 1 > MAX_ROWS:
+        return _fail(BatchError(0, "", "", f"ไฟล์มีเกิน {MAX_ROWS:,} แถว กรุณาแบ่งเป็นหลายไฟล์",
+                                f"more than {MAX_ROWS:,} rows: split the file"))
+    if len(rows[0]) > MAX_COLUMNS:
+        return _fail(BatchError(1, "", "", f"มีเกิน {MAX_COLUMNS} คอลัมน์",
+                                f"more than {MAX_COLUMNS} columns"))
+    index = _read_header(rows[0], rows[1:], institution.kind, errors)
+    missing = REQUIRED_COLUMNS[institution.kind] - index.keys()
+    students: dict[str, list[_Row]] = {}
+    for number, raw in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in raw):
+            continue
+        values = {col: raw[i].strip() if i < len(raw) else "" for col, i in index.items()}
+        row = _Row(number, values, errors, frozenset(missing))
+        for col, value in values.items():
+            if len(value) > MAX_CELL:
+                row.fail(col, f"ยาวเกิน {MAX_CELL} ตัวอักษร", f"longer than {MAX_CELL} characters")
+        key = row.required("student_id")
+        if key is not None:
+            students.setdefault(key, []).append(row)
+    if not students and not errors:
+        errors.append(BatchError(2, "", "", "ไม่มีข้อมูลนักเรียน", "no student rows"))
+    groups = list(students.values())
+    records = [_student_record(rows_, institution) for rows_ in groups]
+    _check_across_students(groups)
+    order = {c: i for i, c in enumerate(ALL_COLUMNS)}
+    errors.sort(key=lambda e: (e.row, order.get(e.column, -1)))
+    if errors:
+        return BatchResult((), tuple(errors))
+    return BatchResult(tuple(r for r in records if r is not None), ())
+
+
+def _fail(error: BatchError) -> BatchResult:
+    return BatchResult((), (error,))
