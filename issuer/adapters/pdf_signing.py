@@ -21,7 +21,7 @@ from collections.abc import Coroutine
 from io import BytesIO
 from typing import Any, TypeVar
 
-from asn1crypto import algos
+from asn1crypto import algos, cms
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -73,6 +73,16 @@ class _RsaSigner(Signer):
         if dry_run:
             return bytes(RSA_SIGNATURE_BYTES)
         return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    async def signed_attrs(self, *args: Any, **kwargs: Any) -> cms.CMSAttributes:
+        """pyHanko's signed attributes, re-read from their DER encoding.
+
+        asn1crypto re-encodes a freshly built structure on every ``dump()`` (it stays
+        "mutated"), and pyHanko dumps the signed attributes to sign them and again inside
+        the SignerInfo; a parsed copy dumps from cache. Same bytes, ~1.5 ms less.
+        """
+        attrs = await super().signed_attrs(*args, **kwargs)
+        return cms.CMSAttributes.load(attrs.dump())
 
 
 _local = threading.local()
