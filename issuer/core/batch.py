@@ -208,8 +208,9 @@ class _Row:
     def get(self, col: str) -> str:
         return self.values.get(col, "")
 
-    def fail(self, col: str, th: str, en: str) -> None:
-        self.errors.append(BatchError(self.number, col, self.get(col), th, en))
+    def fail(self, col: str, th: str, en: str, value: str | None = None) -> None:
+        shown = self.get(col) if value is None else value
+        self.errors.append(BatchError(self.number, col, shown, th, en))
 
     def required(self, col: str) -> str | None:
         value = self.get(col)
@@ -472,6 +473,27 @@ class _Items:
             self.assessments[code] = result
 
 
+def _check_complete(rows: list[_Row], kind: InstitutionKind) -> None:
+    """Every student has course rows, and a school student both assessments.
+
+    Skipped where a row's type or assessment code is itself wrong (already reported).
+    """
+    types = [r.get("record_type") for r in rows]
+    if any(t not in RECORD_TYPES for t in types):
+        return
+    first = rows[0]
+    if "course" not in types:
+        first.fail("record_type", "นักเรียนคนนี้ไม่มีแถวผลการเรียน (course)",
+                   "this student has no course rows", value="")
+    codes = [r.get("code") for r in rows if r.get("record_type") == "assessment"]
+    if kind is InstitutionKind.VOCATIONAL or any(c not in ASSESSMENT_CODES for c in codes):
+        return
+    for code in ASSESSMENT_CODES:
+        if code not in codes:
+            first.fail("record_type", f"ไม่มีแถว assessment ของ {code}",
+                       f"no assessment row for {code}", value="")
+
+
 def _student_record(rows: list[_Row], institution: Institution) -> StudentRecord | None:
     first = rows[0]
     before = len(first.errors)
@@ -483,15 +505,7 @@ def _student_record(rows: list[_Row], institution: Institution) -> StudentRecord
         record_type = row.check("record_type", _one_of(RECORD_TYPES, "ชนิดแถว", "record_type"))
         if record_type:
             items.add(row, record_type)
-    if not any(r.get("record_type") == "course" for r in rows):
-        first.fail("record_type", "นักเรียนคนนี้ไม่มีแถวผลการเรียน (course)",
-                   "this student has no course rows")
-    if institution.kind is InstitutionKind.SCHOOL:
-        for code in ASSESSMENT_CODES:
-            if not any(r.get("record_type") == "assessment" and r.get("code") == code
-                       for r in rows):
-                first.fail("record_type", f"ไม่มีแถว assessment ของ {code}",
-                           f"no assessment row for {code}")
+    _check_complete(rows, institution.kind)
     if len(first.errors) != before or student is None or programme is None:
         return None
     return StudentRecord(
