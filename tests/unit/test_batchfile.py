@@ -290,3 +290,13 @@ def test_cp874_csv_round_trip(rows: list[list[str]]) -> None:
 def test_all_columns_header_reads_back() -> None:
     data = (",".join(ALL_COLUMNS) + "\r\n").encode()
     assert read_rows(data) == [list(ALL_COLUMNS)]
+
+
+def test_the_documented_example_is_valid() -> None:
+    doc = (ROOT / "docs" / "batch-format.md").read_text(encoding="utf-8")
+    block = doc.split("```csv\n", 1)[1].split("```", 1)[0]
+    result = load_batch(block.encode(), SCHOOL)
+    assert result.errors == ()
+    (rec,) = result.records
+    assert [c.code for c in rec.courses] == ["ท21101", "I20201"]
+    assert rec.courses[1].learning_area == "is"
