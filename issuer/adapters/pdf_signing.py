@@ -109,7 +109,6 @@ class TranscriptSigner:
         timestamper: TimeStamper | None = None,
     ) -> None:
         self.keys = keys
-        self._timestamper = timestamper
         signer = _RsaSigner(keys)
         meta = PdfSignatureMetadata(
             field_name=FIELD_NAME,
@@ -128,11 +127,18 @@ class TranscriptSigner:
         self._bytes_reserved = 2 * der  # hex string in the PDF
 
     def sign(self, pdf: bytes) -> bytes:
-        """Return `pdf` with an incremental update holding the certification signature."""
-        writer = IncrementalPdfFileWriter(BytesIO(pdf))
+        """Return `pdf` with an incremental update holding the certification signature.
+
+        Not for use inside a running event loop (use `async_sign` there).
+        """
+        return _run(self.async_sign(pdf))
+
+    async def async_sign(self, pdf: bytes) -> bytes:
+        """`sign` for callers already in asyncio (e.g. with a network timestamper)."""
         output = BytesIO()
-        coro = self._pdf_signer.async_sign_pdf(
-            writer, bytes_reserved=self._bytes_reserved, output=output
+        await self._pdf_signer.async_sign_pdf(
+            IncrementalPdfFileWriter(BytesIO(pdf)),
+            bytes_reserved=self._bytes_reserved,
+            output=output,
         )
-        _run(coro)
         return output.getvalue()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -227,6 +229,23 @@ def test_signer_is_reusable_and_institution_specific(
     assert "2001" in status.signing_cert.subject.human_friendly
 
 
+def test_threads_share_one_signer(
+    unsigned: bytes, signer: TranscriptSigner, school_keys: InstitutionKeys
+) -> None:
+    """A local worker pool may sign from several threads (one event loop each)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(signer.sign, [unsigned] * 8))
+    for pdf in results:
+        assert pyhanko_validate(pdf, root_of(school_keys)).bottom_line
+
+
+def test_async_sign(
+    unsigned: bytes, signer: TranscriptSigner, school_keys: InstitutionKeys
+) -> None:
+    signed = asyncio.run(signer.async_sign(unsigned))
+    assert pyhanko_validate(signed, root_of(school_keys)).bottom_line
+
+
 # --- the PDF itself ---------------------------------------------------------------------
 
 
@@ -274,6 +293,11 @@ def test_rendered_transcript_with_attachments(school_keys: InstitutionKeys) -> N
     with pikepdf.open(BytesIO(signed)) as doc:
         assert set(doc.attachments) == {"transcript.json", "credential.jws"}
         assert doc.open_metadata()["pdfaid:part"] == "3"
+    # pikepdf's validator does not check forms, /Perms or files in a signed PDF ("not
+    # checked"), but it must find no PDF/A violation in what the signature adds.
+    pdfa = pytest.importorskip("pikepdf.pdfa")
+    report = pdfa.validate_written(BytesIO(signed), "3b")
+    assert report.violations == (), report.summary()
 
 
 # --- poppler ----------------------------------------------------------------------------
