@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from asn1crypto import algos, cms
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -43,7 +44,7 @@ TIMESTAMP_ALLOWANCE = 12_288  # DER bytes for a signature timestamp token with i
 T = TypeVar("T")
 
 
-def _asn1_cert(cert: Any) -> asn1_x509.Certificate:
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
