@@ -1,0 +1,399 @@
+"""SQLAlchemy 2 models: the database side of the domain, kept out of `issuer.core`.
+
+Rows are named ``*Row`` so they never shadow the domain dataclasses in
+`issuer.core.records`; `issuer.adapters.repositories` converts between the two.
+Every timestamp is timezone-aware UTC (`UTCDateTime`), every enum-like column is a
+VARCHAR with a CHECK constraint (portable across SQLite and PostgreSQL), and every
+constraint is named through `NAMING_CONVENTION` so migrations can refer to it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from issuer.core.records import CourseType, InstitutionKind
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class BatchStatus(StrEnum):
+    """Life of an uploaded batch file.
+
+    ``submitted`` and ``approved`` implement the four-eyes rule of DESIGN.md
+    (registrar submits, director approves) between import and signing.
+    """
+
+    IMPORTED = "imported"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    ISSUING = "issuing"
+    ISSUED = "issued"
+    REJECTED = "rejected"
+
+
+class TranscriptStatus(StrEnum):
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    Naive datetimes are refused. SQLite has no time zone type, so the value is
+    stored as naive UTC there and given back its ``tzinfo`` when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware (UTC) datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    """A VARCHAR + CHECK enum storing the member *values* (``"school"``, not ``"SCHOOL"``)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda cls: [m.value for m in cls],
+        validate_strings=True,
+    )
+
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT keys fall back to INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        Decimal: Numeric(4, 1),
+    }
+
+
+class InstitutionRow(Base):
+    """A school or vocational centre; also holds its default signatories' names."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[InstitutionKind] = mapped_column(_enum(InstitutionKind, "kind"))
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    district_th: Mapped[str] = mapped_column(String(100), default="")
+    district_en: Mapped[str] = mapped_column(String(100), default="")
+    province_th: Mapped[str] = mapped_column(String(100))
+    province_en: Mapped[str] = mapped_column(String(100))
+    affiliation_th: Mapped[str] = mapped_column(String(200))
+    affiliation_en: Mapped[str] = mapped_column(String(200))
+    registrar_name_th: Mapped[str] = mapped_column(String(200), default="")
+    registrar_name_en: Mapped[str] = mapped_column(String(200), default="")
+    director_name_th: Mapped[str] = mapped_column(String(200), default="")
+    director_name_en: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
+class StatusListCounterRow(Base):
+    """Next free position in an institution's Bitstring Status List (one row each)."""
+
+    __tablename__ = "status_list_counters"
+    __table_args__ = (CheckConstraint("next_index >= 0", name="next_index_nonnegative"),)
+
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_index: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StudentRow(Base):
+    """A learner as the institution knows them; the national ID is kept to print the page."""
+
+    __tablename__ = "students"
+    __table_args__ = (UniqueConstraint("institution_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    student_id: Mapped[str] = mapped_column(String(32))
+    national_id: Mapped[str] = mapped_column(String(13))
+    prefix_th: Mapped[str] = mapped_column(String(50))
+    first_name_th: Mapped[str] = mapped_column(String(100))
+    last_name_th: Mapped[str] = mapped_column(String(100))
+    prefix_en: Mapped[str] = mapped_column(String(50))
+    first_name_en: Mapped[str] = mapped_column(String(100))
+    last_name_en: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date]
+    sex: Mapped[str] = mapped_column(String(20))
+    nationality_th: Mapped[str] = mapped_column(String(50))
+    religion_th: Mapped[str] = mapped_column(String(50))
+    father_name_th: Mapped[str] = mapped_column(String(200))
+    mother_name_th: Mapped[str] = mapped_column(String(200))
+    admission_date: Mapped[date | None]
+    previous_school_th: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    institution: Mapped[InstitutionRow] = relationship()
+
+
+class ProgrammeRow(Base):
+    """A school level (ป.6, ม.3, ม.6) or a vocational course an institution offers."""
+
+    __tablename__ = "programmes"
+    __table_args__ = (UniqueConstraint("institution_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(32))
+    total_hours: Mapped[int]
+
+
+class CourseRow(Base):
+    """A course in an institution's catalogue; the latest batch wins for its names."""
+
+    __tablename__ = "courses"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "code"),
+        CheckConstraint("credits >= 0", name="credits_nonnegative"),
+        CheckConstraint("hours >= 0", name="hours_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    course_type: Mapped[CourseType] = mapped_column(_enum(CourseType, "course_type"))
+    credits: Mapped[Decimal]
+    hours: Mapped[int]
+    learning_area: Mapped[str] = mapped_column(String(32))
+
+
+class EnrolmentRow(Base):
+    """A student in a programme: what one transcript is about.
+
+    Holds what belongs to this completion rather than to the student or the
+    programme: cohort (รุ่น), graduation date, the ปพ.1 assessments, the batch that
+    last supplied it, and (in child tables) results, activities and signatories.
+    """
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("student_id", "programme_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    cohort: Mapped[str] = mapped_column(String(32))
+    graduation_date: Mapped[date | None]
+    reading_thinking_writing: Mapped[str] = mapped_column(String(32))
+    desirable_characteristics: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    student: Mapped[StudentRow] = relationship()
+    programme: Mapped[ProgrammeRow] = relationship()
+    results: Mapped[list[ResultRow]] = relationship(
+        order_by="ResultRow.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    activities: Mapped[list[ActivityResultRow]] = relationship(
+        order_by="ActivityResultRow.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    signatories: Mapped[list[SignatoryRow]] = relationship(
+        order_by="SignatoryRow.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ResultRow(Base):
+    """One course result in one term; `position` keeps the batch file's order."""
+
+    __tablename__ = "results"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "course_id", "academic_year", "semester"),
+        UniqueConstraint("enrolment_id", "position"),
+        CheckConstraint("semester BETWEEN 0 AND 3", name="semester_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    position: Mapped[int]
+    academic_year: Mapped[int]  # Buddhist Era
+    semester: Mapped[int]
+    grade: Mapped[str] = mapped_column(String(16))
+
+    course: Mapped[CourseRow] = relationship()
+
+
+class ActivityResultRow(Base):
+    """A learner-development activity (กิจกรรมพัฒนาผู้เรียน) in one year."""
+
+    __tablename__ = "activity_results"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "position"),
+        CheckConstraint("hours >= 0", name="hours_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    academic_year: Mapped[int]
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[int]
+    result: Mapped[str] = mapped_column(String(16))
+
+
+class SignatoryRow(Base):
+    """A signatory named on one enrolment's transcript, as the batch supplied it."""
+
+    __tablename__ = "enrolment_signatories"
+    __table_args__ = (UniqueConstraint("enrolment_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    role_th: Mapped[str] = mapped_column(String(100))
+    role_en: Mapped[str] = mapped_column(String(100))
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+
+
+class BatchRow(Base):
+    """An uploaded batch file; the same content twice in one institution is refused."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "content_sha256"),
+        CheckConstraint("row_count >= 0", name="row_count_nonnegative"),
+        Index("ix_batches_institution_id_created_at", "institution_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_sha256: Mapped[str] = mapped_column(String(64))  # hex
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "status"))
+    row_count: Mapped[int]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    status_changed_at: Mapped[datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None]
+
+    institution: Mapped[InstitutionRow] = relationship()
+
+
+class TranscriptRow(Base):
+    """One issued transcript version and everything needed to serve and verify it.
+
+    The signed PDF lives in files (`pdf_path`, relative to `Settings.output_dir`)
+    with its SHA-256 here: at a million documents a month, PDF bytes do not belong
+    in the database. `record_json` (canonical JSON) is the authoritative data.
+    """
+
+    __tablename__ = "transcripts"
+    __table_args__ = (
+        UniqueConstraint("transcript_id", "version"),
+        UniqueConstraint("institution_id", "status_index"),
+        UniqueConstraint("supersedes_id"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("status_index >= 0", name="status_index_nonnegative"),
+        Index("ix_transcripts_institution_id_status", "institution_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    status: Mapped[TranscriptStatus] = mapped_column(_enum(TranscriptStatus, "status"))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_changed_at: Mapped[datetime]
+    status_index: Mapped[int]
+    record_json: Mapped[bytes] = mapped_column(LargeBinary)
+    record_digest: Mapped[str] = mapped_column(String(64))  # base64url SHA-256
+    credential_jws: Mapped[str] = mapped_column(Text)
+    signing_kid: Mapped[str | None] = mapped_column(String(64), index=True)
+    pdf_path: Mapped[str | None] = mapped_column(String(500))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))  # hex
+    issued_at: Mapped[datetime]
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id"))
+
+    institution: Mapped[InstitutionRow] = relationship()
+    student: Mapped[StudentRow] = relationship()
+    enrolment: Mapped[EnrolmentRow] = relationship()
+    supersedes: Mapped[TranscriptRow | None] = relationship(remote_side=[id])
+
+
+class AuditEventRow(Base):
+    """An append-only audit log entry; `id` gives the order of events."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_institution_id_id", "institution_id", "id"),
+        Index("ix_audit_events_subject", "subject"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    subject: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    source: Mapped[str] = mapped_column(String(100))  # "cli", "web 203.0.113.7"
