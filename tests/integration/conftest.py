@@ -1,0 +1,60 @@
+"""Database fixtures: `db_url` runs a test on SQLite (a temporary file) and PostgreSQL.
+
+PostgreSQL gets a fresh schema per test (dropped afterwards), named through the
+connection's ``search_path``, so runs never see each other's tables. Its server
+comes from ``BKT_TEST_POSTGRES_URL`` (default the local ``test`` database); when
+it is unreachable the PostgreSQL cases are skipped, unless
+``BKT_REQUIRE_POSTGRES=1``, in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+POSTGRES_URL = os.environ.get(
+    "BKT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL URL, once it has answered a query."""
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to connect means "unreachable"
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: {exc}"
+        if os.environ.get("BKT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables yet) on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"bkt_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
