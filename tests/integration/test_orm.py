@@ -440,3 +440,39 @@ def test_audit_events_are_appended_in_order(
         assert [e.action for e in everything] == [*actions, "key.rotated"]
         page = repo.audit_events(uow.session, after_id=events[1].id, limit=2)
         assert [e.action for e in page] == actions[2:4]
+
+
+# --- unit of work and batch life ------------------------------------------------------
+
+
+def test_unit_of_work_without_commit_writes_nothing(
+    sessions: sessionmaker[Session], school_id: int
+) -> None:
+    with pytest.raises(RuntimeError), repo.UnitOfWork(sessions) as uow:
+        repo.save_student_record(uow.session, _school(uow.session), student_record(), None,
+                                 now=NOW)
+        raise RuntimeError("the use case failed half-way")
+    with repo.UnitOfWork(sessions) as uow:
+        assert uow.session.scalars(select(StudentRow)).all() == []
+
+
+def test_batch_status_and_its_enrolments(
+    sessions: sessionmaker[Session], school_id: int
+) -> None:
+    later = NOW + timedelta(hours=2)
+    with repo.UnitOfWork(sessions) as uow:
+        s = uow.session
+        school = _school(s)
+        batch = repo.add_batch(s, school, filename="m3.xlsx", content_sha256="ef" * 32,
+                               row_count=2, created_by="registrar", now=NOW)
+        a = repo.save_student_record(s, school, student_record("1"), batch, now=NOW)
+        b = repo.save_student_record(s, school, student_record("2"), batch, now=NOW)
+        repo.set_batch_status(s, batch, BatchStatus.SUBMITTED, now=NOW)
+        repo.set_batch_status(s, batch, BatchStatus.APPROVED, now=later, by="director")
+        uow.commit()
+    with repo.UnitOfWork(sessions) as uow:
+        batch = uow.session.get(BatchRow, batch.id)
+        assert batch.status is BatchStatus.APPROVED
+        assert (batch.approved_by, batch.approved_at, batch.status_changed_at) == (
+            "director", later, later)
+        assert [e.id for e in repo.enrolments_of_batch(uow.session, batch)] == [a.id, b.id]
