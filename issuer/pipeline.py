@@ -59,7 +59,7 @@ def claims_for(record: TranscriptRecord, record_digest: str) -> Claims:
         transcript_id=record.transcript_id,
         version=record.version,
         institution=record.institution.code,
-        name=rec.student.name.full_name_th,
+        name=rec.student.name.name_th,  # no title: keeps the QR small
         programme=rec.programme.code,
         gpa=None if record.summary.gpa is None else format(record.summary.gpa, "f"),
         graduation_date=rec.graduation_date,

@@ -114,6 +114,11 @@ class Person:
     last_name_en: str
 
     @property
+    def name_th(self) -> str:
+        """Given and family name without the title: what the QR credential carries."""
+        return f"{self.first_name_th} {self.last_name_th}"
+
+    @property
     def full_name_th(self) -> str:
         return f"{self.prefix_th}{self.first_name_th} {self.last_name_th}"
 
