@@ -19,6 +19,8 @@ class Settings:
     """Passphrase of the encrypted private keys; None reads keys_dir/.passphrase."""
     output_dir: Path
     """Where issued PDFs are written."""
+    published_dir: Path
+    """Where the documents for verifiers (JWKS, status lists) are written."""
     verifier_url: str
     """Base URL of the verifier; the QR holds ``{verifier_url}/v#{jws}``."""
 
@@ -32,5 +34,6 @@ class Settings:
             keys_dir=Path(env.get("BKT_KEYS_DIR", ROOT / "keys")),
             key_passphrase=passphrase.encode() if passphrase else None,
             output_dir=Path(env.get("BKT_OUTPUT_DIR", var / "out")),
+            published_dir=Path(env.get("BKT_PUBLISHED_DIR", var / "published")),
             verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
         )

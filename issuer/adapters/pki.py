@@ -359,6 +359,16 @@ def write_dev_pki(
         _write_cert(folder / "credential.crt", keys.credential_cert)
 
 
+def load_credential_certificate(
+    directory: Path, code: str
+) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
+    """The institution's credential certificate and its chain (issuing CA, root): public
+    material only, for publishing."""
+    directory = Path(directory)
+    chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
+    return _read_cert(directory / code / "credential.crt"), chain
+
+
 def load_institution_keys(directory: Path, code: str, passphrase: bytes) -> InstitutionKeys:
     """Read one institution's keys; raise PkiError if a file is missing or locked."""
     directory = Path(directory)

@@ -539,6 +539,17 @@ def latest_transcript_for_student(
     return session.scalar(stmt)
 
 
+def issued_enrolment_ids(session: Session, enrolment_ids: Sequence[int]) -> set[int]:
+    """Those of `enrolment_ids` that already have a transcript (any version, any status)."""
+    found: set[int] = set()
+    for start in range(0, len(enrolment_ids), 500):  # keep IN lists a sane size
+        chunk = list(enrolment_ids[start:start + 500])
+        found.update(session.scalars(
+            select(TranscriptRow.enrolment_id).where(TranscriptRow.enrolment_id.in_(chunk))
+        ))
+    return found
+
+
 def transcripts_of_batch(session: Session, batch: BatchRow) -> list[TranscriptRow]:
     return list(
         session.scalars(

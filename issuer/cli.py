@@ -1,0 +1,255 @@
+"""The `transcripts` command: database, institutions, keys, import, issue, verify, revoke."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from issuer.adapters.orm import BatchRow, InstitutionRow
+from issuer.adapters.pki import PkiError, write_dev_pki
+from issuer.adapters.repositories import transcripts_of_batch
+from issuer.config import ROOT, Settings
+from issuer.services.checking import verify_pdf
+from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.services.importing import (
+    AlreadyImported,
+    BatchRejected,
+    import_batch,
+    load_institutions,
+)
+from issuer.services.issuing import approve_batch, issue_batch
+from issuer.services.lifecycle import reissue, revoke
+from issuer.services.publishing import publish
+from verifier.core.verdict import Result, Verdict
+
+EXAMPLES = ROOT / "examples"
+DEMO_BATCHES = (("1001", "school-batch.csv"), ("2001", "vocational-batch.xlsx"))
+
+
+class Group(click.Group):
+    """Turns every failure into one line on stderr and a non-zero exit (no traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BatchRejected as e:
+            for error in e.errors:
+                click.echo(f"  {error}", err=True)
+            raise click.ClickException(str(e)) from None
+        except (ServiceError, PkiError) as e:
+            raise click.ClickException(str(e)) from None
+        except SQLAlchemyError as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(f"database error: {e.__class__.__name__}: "
+                                       f"{str(e).splitlines()[0]}") from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(
+                f"unexpected error ({e.__class__.__name__}: {e}); rerun with --debug for details"
+            ) from None
+
+
+def _issuer(ctx: click.Context) -> Issuer:
+    if "issuer" not in ctx.obj:
+        ctx.obj["issuer"] = Issuer.open(Settings.from_env())
+    return ctx.obj["issuer"]
+
+
+def _actor() -> Actor:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(f"cli:{user}", "cli")
+
+
+@click.group(cls=Group)
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Bangkok Transcripts: issue and verify signed transcripts."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command("init-db")
+@click.pass_context
+def init_db(ctx: click.Context) -> None:
+    """Create or upgrade the database schema."""
+    _issuer(ctx)
+    click.echo(f"database ready: {Settings.from_env().database_url}")
+
+
+@main.group()
+def institutions() -> None:
+    """Institutions (schools and vocational centres)."""
+
+
+@institutions.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def institutions_load(ctx: click.Context, path: Path) -> None:
+    """Create the institutions listed in a JSON file."""
+    created = load_institutions(_issuer(ctx), path, actor=_actor())
+    click.echo(f"created {len(created)} institution(s): {' '.join(created) or '-'}")
+
+
+@main.group()
+def keys() -> None:
+    """The development signing PKI."""
+
+
+@keys.command("create")
+@click.option("--institution", "codes", multiple=True, help="Default: every institution.")
+@click.pass_context
+def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
+    """Create the development PKI in the keys directory (existing keys are kept)."""
+    issuer = _issuer(ctx)
+    with issuer.uow() as uow:
+        stmt = select(InstitutionRow.code, InstitutionRow.name_en)
+        if codes:
+            stmt = stmt.where(InstitutionRow.code.in_(codes))
+        known = [(code, name) for code, name in uow.session.execute(stmt)]
+    missing = set(codes) - {code for code, _ in known}
+    if missing or not known:
+        raise ServiceError(f"unknown institution(s): {' '.join(sorted(missing))}" if missing
+                           else "no institutions: run `transcripts institutions load` first")
+    write_dev_pki(issuer.settings.keys_dir, known, issuer.passphrase(), datetime.now(UTC))
+    publish(issuer)
+    click.echo(f"keys ready in {issuer.settings.keys_dir} for {' '.join(c for c, _ in known)}")
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--institution", required=True, help="Code of the importing institution.")
+@click.pass_context
+def import_(ctx: click.Context, path: Path, institution: str) -> None:
+    """Validate and store a batch file (CSV or XLSX); any error rejects it whole."""
+    imported = import_batch(_issuer(ctx), institution, path.name, path.read_bytes(),
+                            actor=_actor())
+    click.echo(f"imported batch {imported.batch_id}: {imported.students} student(s)")
+
+
+@main.command("approve")
+@click.argument("batch_id", type=int)
+@click.pass_context
+def approve(ctx: click.Context, batch_id: int) -> None:
+    """Approve a batch for issuance (the director's decision)."""
+    approve_batch(_issuer(ctx), batch_id, actor=_actor())
+    click.echo(f"batch {batch_id} approved")
+
+
+def _issue(issuer: Issuer, batch_id: int, workers: int) -> list[Path]:
+    """Issue with a progress bar; return the PDFs of the whole batch."""
+    with issuer.uow() as uow:
+        batch = uow.session.get(BatchRow, batch_id)
+        total = batch.row_count if batch else 0
+    with click.progressbar(length=total, label=f"batch {batch_id}",
+                           show_pos=True, file=sys.stderr) as bar:
+        report = issue_batch(issuer, batch_id, actor=_actor(), workers=workers,
+                             progress=bar.update)
+    click.echo(f"batch {batch_id}: {len(report.issued)} issued, {report.skipped} already issued")
+    with issuer.uow() as uow:
+        rows = transcripts_of_batch(uow.session, uow.session.get_one(BatchRow, batch_id))
+        return [issuer.settings.output_dir / r.pdf_path for r in rows if r.pdf_path]
+
+
+@main.command("issue")
+@click.argument("batch_id", type=int)
+@click.option("--workers", default=2, show_default=True, help="Worker processes (0: in-process).")
+@click.option("--approve", "approve_first", is_flag=True, help="Approve the batch first.")
+@click.pass_context
+def issue(ctx: click.Context, batch_id: int, workers: int, approve_first: bool) -> None:
+    """Render, sign and store every transcript of an approved batch (resumable)."""
+    issuer = _issuer(ctx)
+    if approve_first:
+        approve_batch(issuer, batch_id, actor=_actor())
+    for path in _issue(issuer, batch_id, workers):
+        click.echo(path)
+
+
+def _print_verdict(verdict: Verdict) -> None:
+    marks = {"pass": "ok  ", "fail": "FAIL", "warn": "warn", "indeterminate": "??  ",
+             "skipped": "skip"}
+    for check in verdict.checks:
+        click.echo(f"  {marks[check.status.value]} {check.id}: {check.message_en}")
+    click.echo(verdict.result.value)
+
+
+@main.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def verify(ctx: click.Context, path: Path) -> None:
+    """Verify a transcript PDF offline; exit status 0 only if it is VALID."""
+    verdict = verify_pdf(_issuer(ctx), path.read_bytes())
+    _print_verdict(verdict)
+    if verdict.result is not Result.VALID:
+        ctx.exit(1)
+
+
+@main.command("revoke")
+@click.argument("transcript_id")
+@click.option("--reason", required=True)
+@click.pass_context
+def revoke_(ctx: click.Context, transcript_id: str, reason: str) -> None:
+    """Revoke the current version of a transcript."""
+    version = revoke(_issuer(ctx), transcript_id, reason=reason, actor=_actor())
+    click.echo(f"revoked {transcript_id} v{version}")
+
+
+@main.command("reissue")
+@click.argument("transcript_id")
+@click.option("--reason", required=True)
+@click.option("--from-file", "from_file",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A batch file holding the student's corrected rows.")
+@click.pass_context
+def reissue_(ctx: click.Context, transcript_id: str, reason: str, from_file: Path | None) -> None:
+    """Issue a corrected new version; the old one becomes superseded."""
+    issuer = _issuer(ctx)
+    corrected = (from_file.name, from_file.read_bytes()) if from_file else None
+    result = reissue(issuer, transcript_id, reason=reason, actor=_actor(), corrected=corrected)
+    click.echo(f"reissued {transcript_id} v{result.version}: "
+               f"{issuer.settings.output_dir / result.pdf_path}")
+
+
+@main.command("publish")
+@click.pass_context
+def publish_(ctx: click.Context) -> None:
+    """Rewrite the documents verifiers read (JWKS, status lists)."""
+    path = publish(_issuer(ctx))
+    click.echo(f"published {path}")
+
+
+@main.command("demo")
+@click.option("--workers", default=2, show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, workers: int) -> None:
+    """Keys, sample institutions, and one issued batch each for a school and a centre."""
+    issuer = _issuer(ctx)
+    actor = _actor()
+    load_institutions(issuer, EXAMPLES / "institutions.json", actor=actor)
+    ctx.invoke(keys_create)
+    for code, name in DEMO_BATCHES:
+        path = EXAMPLES / name
+        try:
+            batch_id = import_batch(issuer, code, name, path.read_bytes(), actor=actor).batch_id
+            approve_batch(issuer, batch_id, actor=actor)
+        except AlreadyImported as e:
+            batch_id = e.batch_id
+        paths = _issue(issuer, batch_id, workers)
+        for p in paths:
+            click.echo(f"  {p}")
+    click.echo(f"\nSigned transcripts are under {issuer.settings.output_dir}/")
+    click.echo("Check one offline:  .venv/bin/transcripts verify <file.pdf>")

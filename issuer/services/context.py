@@ -1,0 +1,65 @@
+"""The issuer's runtime context: settings, database sessions, clock and signing keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from issuer.adapters.db import make_engine, migrate, session_factory
+from issuer.adapters.pki import InstitutionKeys, dev_passphrase, load_institution_keys
+from issuer.adapters.repositories import UnitOfWork
+from issuer.config import Settings
+
+
+class ServiceError(Exception):
+    """A failure the user can act on; its message is one line, shown as is."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and from where, as the audit log records it."""
+
+    name: str
+    source: str  # "cli", "web 203.0.113.7"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Issuer:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime] = utc_now
+    _keys: dict[str, InstitutionKeys] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings, *, upgrade: bool = True) -> Issuer:
+        """Connect to the configured database, bringing its schema up to date first."""
+        if settings.database_url.startswith("sqlite:///"):
+            Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        engine = make_engine(settings.database_url)
+        if upgrade:
+            migrate(engine)
+        return cls(settings, session_factory(engine))
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    def passphrase(self) -> bytes:
+        return self.settings.key_passphrase or dev_passphrase(self.settings.keys_dir)
+
+    def keys(self, code: str) -> InstitutionKeys:
+        """The institution's signing keys, read (and decrypted) once."""
+        if code not in self._keys:
+            self._keys[code] = load_institution_keys(
+                self.settings.keys_dir, code, self.passphrase()
+            )
+        return self._keys[code]

@@ -1,0 +1,127 @@
+"""Worker processes that turn transcript records into signed PDF files.
+
+Each worker loads its institution's keys once (initializer), renders, signs and writes
+the PDF atomically, and sends back only what the database needs: no PDF bytes cross
+the process boundary. `workers=0` runs the same code in the calling process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from issuer.adapters.pki import load_institution_keys
+from issuer.adapters.render import warm_up
+from issuer.core.records import TranscriptRecord
+from issuer.pipeline import Producer
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs besides the record; picklable."""
+
+    keys_dir: Path
+    institution: str
+    passphrase: bytes
+    verifier_url: str
+    output_dir: Path
+
+
+@dataclass(frozen=True)
+class Produced:
+    transcript_id: str
+    version: int
+    record_digest: str
+    credential: str
+    signing_kid: str
+    pdf_path: str  # relative to the output directory
+    pdf_sha256: str
+    timings: dict[str, float]
+
+
+class Worker:
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.keys = load_institution_keys(job.keys_dir, job.institution, job.passphrase)
+        self.producer = Producer(self.keys, job.verifier_url)
+
+    def produce(self, record: TranscriptRecord) -> Produced:
+        doc = self.producer.produce(record)
+        t0 = time.perf_counter()
+        relative = pdf_path_for(record)
+        write_atomically(self.job.output_dir / relative, doc.pdf)
+        timings = doc.timings | {"write": time.perf_counter() - t0}
+        return Produced(
+            record.transcript_id, record.version, doc.record_digest, doc.credential,
+            self.keys.kid, relative, hashlib.sha256(doc.pdf).hexdigest(), timings,
+        )
+
+
+def pdf_path_for(record: TranscriptRecord) -> str:
+    """Where a version's PDF lives under the output directory. The status index (unique
+    per institution) keeps a losing concurrent run from overwriting the winner's file."""
+    code, tid = record.institution.code, record.transcript_id
+    return f"{code}/{tid}-v{record.version}-{record.status_index}.pdf"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` so that `path` is either absent, old or complete, never partial."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+_worker: Worker | None = None
+
+
+def _init(job: Job) -> None:
+    global _worker
+    _worker = Worker(job)
+    warm_up()
+
+
+def _produce(record: TranscriptRecord) -> Produced:
+    assert _worker is not None, "worker process not initialised"
+    return _worker.produce(record)
+
+
+Submit = Callable[[TranscriptRecord], "Future[Produced]"]
+
+
+@contextmanager
+def producer_pool(job: Job, workers: int) -> Iterator[Submit]:
+    """A function submitting one record for production, returning its future.
+
+    Worker processes start with `forkserver`, so a threaded parent (a web server) is
+    never forked while another thread holds a lock.
+    """
+    if workers <= 0:
+        worker = Worker(job)
+
+        def submit(record: TranscriptRecord) -> Future[Produced]:
+            future: Future[Produced] = Future()
+            try:
+                future.set_result(worker.produce(record))
+            except Exception as e:  # handed to the caller through the future
+                future.set_exception(e)
+            return future
+
+        yield submit
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init, initargs=(job,)
+    ) as pool:
+        yield partial(pool.submit, _produce)
