@@ -27,9 +27,10 @@ from issuer.adapters.render import (
 )
 from issuer.core.record_json import record_digest, to_canonical
 from issuer.core.records import TranscriptRecord
+from issuer.pipeline import claims_for
 from tests.factories import BOY, GIRL, school_record, vocational_record
 from verifier.core.canonical import b64url_decode
-from verifier.core.credential import Claims, kid_for, qr_url, sign
+from verifier.core.credential import kid_for, qr_url, sign
 
 VERIFIER = "https://transcripts.bangkok.go.th"
 KEY = ec.generate_private_key(ec.SECP256R1())
@@ -49,20 +50,7 @@ class Issued:
 
 def credential(record: TranscriptRecord) -> tuple[str, str]:
     """(QR content, compact JWS) as the issuance pipeline builds them."""
-    gpa = record.summary.gpa
-    claims = Claims(
-        transcript_id=record.transcript_id,
-        version=record.version,
-        institution=record.institution.code,
-        name=record.record.student.name.full_name_th,
-        programme=record.record.programme.code,
-        gpa=None if gpa is None else format(gpa, "f"),
-        graduation_date=record.record.graduation_date,
-        issued_at=int(record.issued_at.timestamp()),
-        status_index=record.status_index,
-        record_digest=record_digest(record),
-    )
-    jws = sign(claims, KEY, kid_for(KEY.public_key()))
+    jws = sign(claims_for(record, record_digest(record)), KEY, kid_for(KEY.public_key()))
     return qr_url(VERIFIER, jws), jws
 
 
@@ -148,10 +136,12 @@ def test_qr_version_for_typical_names(docs: dict[str, Issued]) -> None:
     # DESIGN.md: a typical name keeps the QR at version 17 (error correction M).
     assert len(BOY.first_name_th + BOY.last_name_th) + len(BOY.prefix_th) <= 22
     assert qr.version_for(docs["boy"].qr_content) <= 17
-    # A 29-character name with tone marks and a 33-character verifier URL.
-    assert qr.version_for(docs["school"].qr_content) <= 18
-    # The longest names may reach version 19-20; still printed 40 mm wide and decodable.
-    assert qr.version_for(docs["long"].qr_content) <= 20
+    # A 29-character name (with its title) with tone marks and a 33-character verifier
+    # URL: the QR carries the name without the title.
+    assert len(GIRL.full_name_th) == 29
+    assert qr.version_for(docs["school"].qr_content) <= 17
+    # The longest names (54 characters without the title) may reach version 19 (DESIGN.md).
+    assert qr.version_for(docs["long"].qr_content) <= 19
 
 
 def test_qr_symbol_matches_the_computed_version() -> None:
