@@ -1,0 +1,97 @@
+"""The verifier web service: the page the QR opens and the JSON API (``/api/v1``).
+
+`create_app` only wires things up: configuration, the trust source, the rate limiter,
+security headers, error handlers and the two blueprints. The verifier holds no private
+key and no database; it learns keys and status from the issuer (see `verifier.sources`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from cryptography import x509
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from verifier.app import api, errors, pages
+from verifier.app.config import VerifierConfig
+from verifier.sources import SourceSettings, TrustSource
+from verifier.verification import Verifier
+
+log = logging.getLogger(__name__)
+
+# No third-party origin anywhere; no inline script or style.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+def load_roots(paths: tuple[Path, ...]) -> tuple[x509.Certificate, ...]:
+    """Every certificate in the PEM files given; unreadable files are skipped (logged)."""
+    roots: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            roots.extend(x509.load_pem_x509_certificates(Path(path).read_bytes()))
+        except (OSError, ValueError) as exc:
+            log.error("pinned root %s unusable: %s", path, exc)
+    return tuple(roots)
+
+
+def create_app(
+    config: VerifierConfig | None = None, *, source: TrustSource | None = None
+) -> Flask:
+    """The verifier app; `source` replaces the one built from `config` (tests)."""
+    config = config or VerifierConfig.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=config.max_upload,
+        RATELIMIT_ENABLED=config.ratelimit_enabled,
+        RATELIMIT_HEADERS_ENABLED=True,
+        BKT_VERIFIER=config,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if config.proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxies)  # type: ignore[method-assign]
+
+    if source is None:
+        roots = load_roots(config.roots)
+        if roots or config.trust_file:
+            source = TrustSource(SourceSettings(
+                roots=roots, jwks=config.jwks, status=config.status,
+                trust_file=config.trust_file, timeout=config.timeout,
+            ))
+    if source is not None and not source.settings.roots:
+        source = None
+    app.extensions["bkt_verifier"] = Verifier(source) if source is not None else None
+    if source is None:
+        log.error("no pinned root certificate: every verification answers 503")
+
+    limiter = Limiter(get_remote_address, app=app, storage_uri=config.ratelimit_storage,
+                      default_limits=["600 per minute"], headers_enabled=True)
+    limiter.limit(config.rate_limit)(api.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    errors.init_app(app)
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

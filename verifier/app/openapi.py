@@ -1,0 +1,125 @@
+"""The OpenAPI 3.1 description of the verifier's JSON API (served at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUSES = ["pass", "fail", "warn", "indeterminate", "skipped"]
+RESULTS = ["VALID", "INVALID", "REVOKED", "SUPERSEDED", "UNTRUSTED", "INDETERMINATE"]
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def document() -> dict[str, Any]:
+    names = {"type": "object", "properties": {
+        "code": {"type": ["string", "null"]},
+        "name_th": {"type": ["string", "null"]},
+        "name_en": {"type": ["string", "null"]},
+    }}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Bangkok Transcripts verifier",
+            "version": "1.0.0",
+            "description": (
+                "Verify a BMA transcript from its PDF, a picture of its QR code or the QR "
+                "credential (compact JWS, or the QR's URL `…/v#<JWS>`). Every check is "
+                "listed with Thai and English messages; `result` is the overall verdict. "
+                "Requests are rate-limited per client (429 with Retry-After)."
+            ),
+        },
+        "paths": {
+            "/api/v1/verify": {
+                "post": {
+                    "operationId": "verify",
+                    "summary": "Verify a transcript PDF, a QR picture or a QR credential",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {
+                                "type": "object", "required": ["credential"],
+                                "properties": {"credential": {
+                                    "type": "string", "maxLength": 8192,
+                                    "description": "Compact JWS or the QR's URL"}},
+                            }},
+                            "multipart/form-data": {"schema": {
+                                "type": "object",
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary",
+                                             "description": "The signed transcript PDF"},
+                                    "image": {"type": "string", "format": "binary",
+                                              "description": "Photo or screenshot of the QR"},
+                                    "credential": {"type": "string"},
+                                },
+                            }},
+                            "application/pdf": {"schema": {"type": "string",
+                                                           "format": "binary"}},
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "The verdict",
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Verdict"}}}},
+                        "400": _error("Malformed JSON or no input"),
+                        "413": _error("Upload larger than 10 MB"),
+                        "415": _error("Not a PDF, not a picture, or an unsupported type"),
+                        "422": _error("Encrypted, unsigned or unreadable PDF; no QR found"),
+                        "429": _error("Too many requests from this client"),
+                        "503": _error("Verifier not configured or QR decoding unavailable"),
+                    },
+                },
+            },
+        },
+        "components": {"schemas": {
+            "Check": {
+                "type": "object",
+                "required": ["id", "status", "message_th", "message_en"],
+                "properties": {
+                    "id": {"type": "string", "examples": ["pdf_signature", "not_revoked"]},
+                    "status": {"type": "string", "enum": STATUSES},
+                    "message_th": {"type": "string"},
+                    "message_en": {"type": "string"},
+                },
+            },
+            "Verdict": {
+                "type": "object",
+                "required": ["result", "checks", "data"],
+                "properties": {
+                    "result": {"type": "string", "enum": RESULTS},
+                    "checks": {"type": "array",
+                               "items": {"$ref": "#/components/schemas/Check"}},
+                    "data": {
+                        "type": "object",
+                        "description": "The signed data, empty unless the credential verified",
+                        "properties": {
+                            "transcript_id": {"type": "string"},
+                            "version": {"type": "integer"},
+                            "institution": names,
+                            "student": {"type": "object", "properties": {
+                                "name_th": {"type": ["string", "null"]},
+                                "name_en": {"type": ["string", "null"]}}},
+                            "programme": names,
+                            "gpa": {"type": ["string", "null"]},
+                            "graduation_date": {"type": ["string", "null"], "format": "date"},
+                            "graduation_date_th": {"type": ["string", "null"]},
+                            "graduation_date_en": {"type": ["string", "null"]},
+                            "issued_at": {"type": "string", "format": "date-time"},
+                            "source": {"type": "string", "enum": ["pdf", "credential"]},
+                        },
+                    },
+                },
+            },
+            "Error": {
+                "type": "object",
+                "required": ["error", "message_en", "message_th"],
+                "properties": {
+                    "error": {"type": "string", "examples": ["not_pdf", "encrypted_pdf"]},
+                    "message_en": {"type": "string"},
+                    "message_th": {"type": "string"},
+                },
+            },
+        }},
+    }

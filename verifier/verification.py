@@ -1,0 +1,217 @@
+"""One verdict for a QR credential or a PDF: the checks of `pdf.py`, trust and status.
+
+The `Verifier` asks its `TrustSource` for keys and status lists and adds checks that
+say how current they are:
+
+- ``issuer_keys``: pass when the JWKS is fresh, warn when served from cache (issuer
+  unreachable) or from the offline trust bundle, indeterminate when there is none;
+- ``not_revoked`` / ``latest_version``: the credential's index in the institution's
+  "revocation" / "refresh" list -- fail when set; pass from a fresh list; warn from a
+  cached or bundled one; indeterminate when no valid list can be had (so the verdict is
+  INDETERMINATE, never VALID).
+
+A credential whose key is unknown while the JWKS itself is unavailable cannot be judged:
+its ``credential_signature`` check is indeterminate rather than failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from verifier.core.credential import Claims, CredentialError, extract_token, unverified_header
+from verifier.core.status_credential import REVOCATION, SUPERSESSION, StatusListError
+from verifier.core.verdict import Check, Status, Verdict, decide
+from verifier.display import signed_data
+from verifier.pdf import check_credential, check_pdf
+from verifier.sources import Freshness, KeysView, StatusView, TrustSource
+from verifier.trust import TrustedKey, TrustStore
+
+CREDENTIAL_CHECKS = ("credential_signature", "credential_issuer_trusted")
+
+
+class _Recording(Mapping[str, TrustedKey]):
+    """The trusted keys by kid, remembering the kids asked for and not found."""
+
+    def __init__(self, keys: Mapping[str, TrustedKey]) -> None:
+        self._keys = keys
+        self.missed: list[str] = []
+
+    def __getitem__(self, kid: str) -> TrustedKey:
+        try:
+            return self._keys[kid]
+        except KeyError:
+            self.missed.append(kid)
+            raise
+
+    def get(self, kid: str, default: Any = None) -> Any:  # type: ignore[override]
+        if kid in self._keys:
+            return self._keys[kid]
+        self.missed.append(kid)
+        return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def _recording(view: KeysView) -> tuple[TrustStore, _Recording]:
+    keys = _Recording(view.store.keys)
+    return TrustStore(view.store.roots, keys), keys
+
+
+class Verifier:
+    """Verifies credentials and PDFs against one trust source (thread-safe)."""
+
+    def __init__(self, source: TrustSource) -> None:
+        self.source = source
+
+    # --- the QR path --------------------------------------------------------------------
+
+    def credential(self, text: str) -> Verdict:
+        """The verdict on a compact JWS or a QR URL (``…/v#<JWS>``)."""
+        try:
+            token = extract_token(text)
+            kid = unverified_header(token).get("kid")
+        except CredentialError as exc:
+            return decide([Check("credential_signature", Status.FAIL,
+                                 "ข้อมูลรับรองในคิวอาร์โค้ดไม่ถูกต้อง", f"QR credential rejected: {exc}")])
+        view = self.source.keys()
+        if isinstance(kid, str) and kid not in view.store.keys:
+            view = self.source.keys(unknown_kid=kid)
+        if view.freshness is Freshness.UNAVAILABLE:
+            return decide([_keys_check(view), _keys_unavailable()])
+        claims, checks = check_credential(token, view.store)
+        return self._finish(view, claims, checks, record=None)
+
+    # --- the PDF path -------------------------------------------------------------------
+
+    def pdf(self, data: bytes) -> Verdict:
+        """The verdict on a PDF; NotATranscript if it cannot be judged at all."""
+        view = self.source.keys()
+        store, keys = _recording(view)
+        findings = check_pdf(data, store)
+        if keys.missed and view.freshness is not Freshness.UNAVAILABLE:
+            fresher = self.source.keys(unknown_kid=keys.missed[0])
+            if fresher.store.keys is not view.store.keys:
+                view = fresher
+                store, keys = _recording(view)
+                findings = check_pdf(data, store)
+        checks = list(findings.checks)
+        if keys.missed and view.freshness is Freshness.UNAVAILABLE:
+            checks = [_keys_unavailable() if c.id == "credential_signature" else c
+                      for c in checks]
+        record = None
+        if findings.record is not None and any(
+            c.id == "record_digest" and c.status is Status.PASS for c in checks
+        ):
+            try:
+                parsed = json.loads(findings.record)
+                record = parsed if isinstance(parsed, dict) else None
+            except (ValueError, UnicodeDecodeError):
+                record = None
+        return self._finish(view, findings.claims, checks, record=record)
+
+    # --- shared -------------------------------------------------------------------------
+
+    def _finish(
+        self, view: KeysView, claims: Claims | None, checks: list[Check],
+        *, record: dict[str, Any] | None,
+    ) -> Verdict:
+        checks = [*checks, _keys_check(view)]
+        credential_ok = claims is not None and all(
+            c.status is Status.PASS for c in checks if c.id in CREDENTIAL_CHECKS)
+        if claims is None or not credential_ok:
+            checks += [_skipped("not_revoked"), _skipped("latest_version")]
+            return decide(checks)
+        checks.append(_revocation(self.source.status(claims.institution, REVOCATION),
+                                  claims.status_index))
+        checks.append(_supersession(self.source.status(claims.institution, SUPERSESSION),
+                                    claims.status_index))
+        name = next((n for kid, n in view.names.items()
+                     if (k := view.store.key(kid)) and k.institution == claims.institution),
+                    None)
+        return decide(checks, signed_data(claims, institution_name_en=name, record=record))
+
+
+def _keys_check(view: KeysView) -> Check:
+    when = view.as_of.strftime("%Y-%m-%d %H:%M UTC") if view.as_of else ""
+    if view.freshness is Freshness.FRESH:
+        return Check("issuer_keys", Status.PASS, "รายการกุญแจของผู้ออกเอกสารเป็นปัจจุบัน",
+                     "The issuer's key list is current")
+    if view.freshness is Freshness.CACHED:
+        return Check("issuer_keys", Status.WARN,
+                     f"ติดต่อผู้ออกเอกสารไม่ได้ ใช้รายการกุญแจที่บันทึกไว้เมื่อ {when}",
+                     f"The issuer is unreachable; using its key list cached at {when}")
+    if view.freshness is Freshness.OFFLINE:
+        return Check("issuer_keys", Status.WARN,
+                     f"ใช้รายการกุญแจจากไฟล์ความเชื่อถือแบบออฟไลน์ ลงวันที่ {when}",
+                     f"Using the issuer's key list from the offline trust file of {when}")
+    return Check("issuer_keys", Status.INDETERMINATE,
+                 "ไม่สามารถดึงรายการกุญแจของผู้ออกเอกสารได้", "The issuer's key list is unavailable")
+
+
+def _keys_unavailable() -> Check:
+    return Check("credential_signature", Status.INDETERMINATE,
+                 "ตรวจลายมือชื่อของคิวอาร์โค้ดไม่ได้ เพราะไม่มีรายการกุญแจของผู้ออกเอกสาร",
+                 "The QR credential cannot be checked: the issuer's keys are unavailable")
+
+
+def _skipped(cid: str) -> Check:
+    return Check(cid, Status.SKIPPED, "ไม่ได้ตรวจสถานะ เพราะข้อมูลรับรองไม่ผ่านการตรวจสอบ",
+                 "Status not checked: the credential did not verify")
+
+
+def _status_bit(view: StatusView, index: int) -> bool | None:
+    if view.status is None:
+        return None
+    try:
+        return view.status.is_set(index)
+    except StatusListError:
+        return None
+
+
+def _stale(view: StatusView) -> tuple[str, str] | None:
+    when = view.as_of.strftime("%Y-%m-%d %H:%M UTC") if view.as_of else ""
+    if view.freshness is Freshness.CACHED:
+        return (f"ติดต่อผู้ออกเอกสารไม่ได้ ใช้ข้อมูลสถานะที่บันทึกไว้เมื่อ {when}",
+                f"the issuer is unreachable; status as cached at {when}")
+    if view.freshness is Freshness.OFFLINE:
+        return (f"ใช้ข้อมูลสถานะจากไฟล์ออฟไลน์ ลงวันที่ {when}",
+                f"status from the offline trust file, as published at {when}")
+    return None
+
+
+def _status_check(
+    cid: str, view: StatusView, index: int, set_: tuple[str, str], clear: tuple[str, str]
+) -> Check:
+    bit = _status_bit(view, index)
+    if bit is None:
+        reason = view.error or "status list unavailable"
+        return Check(cid, Status.INDETERMINATE, "ไม่สามารถตรวจสอบสถานะของเอกสารได้",
+                     f"The status cannot be checked: {reason}")
+    if bit:
+        return Check(cid, Status.FAIL, *set_)
+    stale = _stale(view)
+    if stale is None:
+        return Check(cid, Status.PASS, *clear)
+    return Check(cid, Status.WARN, f"{clear[0]} ({stale[0]})", f"{clear[1]} ({stale[1]})")
+
+
+def _revocation(view: StatusView, index: int) -> Check:
+    return _status_check(
+        "not_revoked", view, index,
+        ("เอกสารฉบับนี้ถูกเพิกถอนแล้ว", "This transcript has been revoked"),
+        ("เอกสารไม่ถูกเพิกถอน", "The transcript is not revoked"),
+    )
+
+
+def _supersession(view: StatusView, index: int) -> Check:
+    return _status_check(
+        "latest_version", view, index,
+        ("มีเอกสารฉบับแก้ไขที่ใหม่กว่าฉบับนี้", "A newer, corrected version of this transcript exists"),
+        ("เป็นฉบับล่าสุด", "This is the latest version"),
+    )
