@@ -150,15 +150,35 @@ def approve(ctx: click.Context, batch_id: int) -> None:
     click.echo(f"batch {batch_id} approved")
 
 
+class _LazyBar:
+    """A progress bar that appears with the first progress report (not before errors)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label = total, label
+        self.bar: Any = None
+
+    def __call__(self, done: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=self.total, label=self.label, show_pos=True,
+                                         file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 def _issue(issuer: Issuer, batch_id: int, workers: int) -> list[Path]:
     """Issue with a progress bar; return the PDFs of the whole batch."""
     with issuer.uow() as uow:
         batch = uow.session.get(BatchRow, batch_id)
         total = batch.row_count if batch else 0
-    with click.progressbar(length=total, label=f"batch {batch_id}",
-                           show_pos=True, file=sys.stderr) as bar:
-        report = issue_batch(issuer, batch_id, actor=_actor(), workers=workers,
-                             progress=bar.update)
+    bar = _LazyBar(total, f"batch {batch_id}")
+    try:
+        report = issue_batch(issuer, batch_id, actor=_actor(), workers=workers, progress=bar)
+    finally:
+        bar.close()
     click.echo(f"batch {batch_id}: {len(report.issued)} issued, {report.skipped} already issued")
     with issuer.uow() as uow:
         rows = transcripts_of_batch(uow.session, uow.session.get_one(BatchRow, batch_id))

@@ -6,7 +6,7 @@ import json
 
 from issuer.adapters import repositories as repo
 from issuer.adapters.orm import TranscriptStatus
-from issuer.adapters.pki import load_root
+from issuer.adapters.pki import PkiError, load_root
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.publishing import JWKS_PATH, publish
 from verifier.core.credential import Claims
@@ -20,8 +20,12 @@ def trust_store(issuer: Issuer) -> TrustStore:
     path = issuer.settings.published_dir / JWKS_PATH
     if not path.exists():
         publish(issuer)
+    try:
+        root = load_root(issuer.settings.keys_dir)
+    except PkiError:
+        raise ServiceError("no trusted root: run `transcripts keys create` first") from None
     jwks = json.loads(path.read_text(encoding="utf-8"))
-    return TrustStore.from_jwks(jwks, [load_root(issuer.settings.keys_dir)])
+    return TrustStore.from_jwks(jwks, [root])
 
 
 def status_checks(issuer: Issuer, claims: Claims) -> list[Check]:

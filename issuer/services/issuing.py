@@ -137,12 +137,12 @@ def issue_batch(
         uow.commit()
     pending = [i for i in enrolment_ids if i not in done]
     report.skipped = len(enrolment_ids) - len(pending)
-    if progress and report.skipped:
-        progress(report.skipped)
     try:
         issuer.keys(code)  # fail here, before any work, if the keys are missing or locked
     except PkiError as e:
         raise ServiceError(f"signing keys of {code}: {e}") from None
+    if progress:
+        progress(report.skipped)  # the first call: issuance is under way
     job = Job(issuer.settings.keys_dir, code, issuer.passphrase(),
               issuer.settings.verifier_url, issuer.settings.output_dir)
     with producer_pool(job, workers) as submit:
