@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -34,10 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from verifier.core import status_credential
+from verifier.core.credential import kid_for
 from verifier.core.status_credential import StatusList, StatusListError
-from verifier.trust import TrustedKey, TrustStore
+from verifier.trust import TrustedKey, TrustStore, institution_of
 
 
 class FetchError(OSError):
@@ -95,6 +97,8 @@ class KeysView:
     """When this copy was fetched (bundle: when the bundle was made)."""
     names: dict[str, str] = field(default_factory=dict)
     """Institution name (certificate subject O) by kid, for display."""
+    untrusted: dict[str, TrustedKey] = field(default_factory=dict)
+    """Keys the JWKS lists whose chain does not lead to a pinned root (never trusted)."""
 
 
 @dataclass(frozen=True)
@@ -146,21 +150,31 @@ def fetch_location(location: str, *, timeout: float = 3.0, max_bytes: int = 8 <<
     return Fetched(body, float(match.group(1)) if match else None)
 
 
-def _names(jwks: Any, keys: Iterable[TrustedKey]) -> dict[str, str]:
-    """Certificate subject O (the institution's name) of each trusted key, by kid."""
-    wanted = {k.kid for k in keys}
+def _published_keys(jwks: Any) -> tuple[dict[str, TrustedKey], dict[str, str]]:
+    """Every well-formed P-256 key of the JWKS, chain NOT checked, and its subject O.
+
+    Only for telling "signed by a key the issuer lists whose chain we do not trust"
+    (UNTRUSTED) from "signed by an unknown key" (INVALID), and for display names.
+    """
+    keys: dict[str, TrustedKey] = {}
     names: dict[str, str] = {}
     for jwk in jwks.get("keys", []) if isinstance(jwks, dict) else []:
         try:
-            if jwk.get("kid") not in wanted:
+            chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in jwk["x5c"]]
+            leaf, public_key = chain[0], chain[0].public_key()
+            if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+                public_key.curve, ec.SECP256R1
+            ) or jwk.get("kid") != (kid := kid_for(public_key)):
                 continue
-            leaf = x509.load_der_x509_certificate(base64.b64decode(jwk["x5c"][0]))
+            keys[kid] = TrustedKey(kid, public_key, institution_of(leaf),
+                                   max(c.not_valid_before_utc for c in chain),
+                                   min(c.not_valid_after_utc for c in chain))
             attrs = leaf.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
             if attrs:
-                names[jwk["kid"]] = str(attrs[0].value)
+                names[kid] = str(attrs[0].value)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             continue
-    return names
+    return keys, names
 
 
 class TrustSource:
@@ -197,8 +211,9 @@ class TrustSource:
                           force=unknown_kid is not None)
         if entry is None:
             return KeysView(TrustStore(self.settings.roots, {}), Freshness.UNAVAILABLE, None)
-        store, names = entry.value
-        return KeysView(store, self._freshness(entry), self._at(entry.fetched_at), names)
+        store, names, untrusted = entry.value
+        return KeysView(store, self._freshness(entry), self._at(entry.fetched_at), names,
+                        untrusted)
 
     def status(self, institution: str, purpose: str) -> StatusView:
         """One institution's verified list for `purpose`, with how fresh it is."""
@@ -287,7 +302,7 @@ class TrustSource:
 
     # --- parsing ------------------------------------------------------------------------
 
-    def _parse_jwks(self, fetched: Fetched) -> tuple[tuple[TrustStore, dict[str, str]], None]:
+    def _parse_jwks(self, fetched: Fetched) -> tuple[tuple[Any, ...], None]:
         try:
             document = json.loads(fetched.body)
         except (ValueError, UnicodeDecodeError):
@@ -295,7 +310,9 @@ class TrustSource:
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
             raise ValueError("JWKS has no keys")
         store = TrustStore.from_jwks(document, self.settings.roots)
-        return (store, _names(document, store.keys.values())), None
+        published, names = _published_keys(document)
+        untrusted = {kid: k for kid, k in published.items() if kid not in store.keys}
+        return (store, names, untrusted), None
 
     def _verify_status(
         self, body: bytes | str, institution: str, purpose: str, errors: list[str]

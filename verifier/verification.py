@@ -17,7 +17,7 @@ its ``credential_signature`` check is indeterminate rather than failed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from verifier.core.credential import Claims, CredentialError, extract_token, unverified_header
@@ -84,6 +84,9 @@ class Verifier:
             view = self.source.keys(unknown_kid=kid)
         if view.freshness is Freshness.UNAVAILABLE:
             return decide([_keys_check(view), _keys_unavailable()])
+        if isinstance(kid, str) and kid not in view.store.keys and kid in view.untrusted:
+            claims, checks = check_credential(token, _untrusted_store(view))
+            return self._finish(view, claims, _distrust(checks), record=None)
         claims, checks = check_credential(token, view.store)
         return self._finish(view, claims, checks, record=None)
 
@@ -104,6 +107,9 @@ class Verifier:
         if keys.missed and view.freshness is Freshness.UNAVAILABLE:
             checks = [_keys_unavailable() if c.id == "credential_signature" else c
                       for c in checks]
+        elif keys.missed and any(kid in view.untrusted for kid in keys.missed):
+            findings = check_pdf(data, _untrusted_store(view))
+            checks = _distrust(findings.checks)
         record = None
         if findings.record is not None and any(
             c.id == "record_digest" and c.status is Status.PASS for c in checks
@@ -135,6 +141,21 @@ class Verifier:
                      if (k := view.store.key(kid)) and k.institution == claims.institution),
                     None)
         return decide(checks, signed_data(claims, institution_name_en=name, record=record))
+
+
+def _untrusted_store(view: KeysView) -> TrustStore:
+    return TrustStore(view.store.roots, view.untrusted)
+
+
+def _distrust(checks: Iterable[Check]) -> list[Check]:
+    """Checks made with a key whose chain failed: its issuer is not trusted, whatever else."""
+    return [
+        Check("credential_issuer_trusted", Status.FAIL,
+              "กุญแจของคิวอาร์โค้ดไม่ได้รับการรับรองจากใบรับรองหลักของกรุงเทพมหานคร",
+              "The QR credential's key does not chain to the pinned BMA root")
+        if c.id == "credential_issuer_trusted" else c
+        for c in checks
+    ]
 
 
 def _keys_check(view: KeysView) -> Check:

@@ -1,7 +1,7 @@
 """``POST /api/v1/verify``: a PDF, a picture of the QR, or the credential itself.
 
 - ``multipart/form-data`` with field ``file`` (a PDF), ``image`` (a photo or
-  screenshot of the QR) or ``credential`` (text);
+  screenshot of the QR) or ``credential`` (text); a urlencoded ``credential`` too;
 - ``application/json`` ``{"credential": "<compact JWS or the QR's URL>"}``;
 - ``application/pdf`` with the PDF as the body.
 
@@ -49,6 +49,12 @@ def verify() -> Response | tuple[Response, int]:
         return _credential_json(verifier)
     if mimetype == "application/pdf":
         return _pdf(verifier, request.get_data(cache=False))
+    if mimetype == "application/x-www-form-urlencoded":
+        credential = request.form.get("credential")
+        if credential is not None:
+            return _credential(verifier, credential)
+        return problem(400, "missing_credential", "Expected a form field 'credential'",
+                       "ต้องระบุข้อมูลรับรอง (credential)")
     if mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is not None:
