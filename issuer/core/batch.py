@@ -354,7 +354,15 @@ def _programme(row: _Row, kind: InstitutionKind) -> Programme | None:
     if None in (code, th, en, level, hours):
         return None
     return Programme(code, th, en, level=level, total_hours=hours,  # type: ignore[arg-type]
-                     cohort=row.get("programme_cohort"))
+                     cohort=cohort_number(row.get("programme_cohort")))
+
+
+def cohort_number(text: str) -> str:
+    """``รุ่นที่ 1/2569`` or ``1/2569`` -> ``1/2569``: the forms print the word themselves."""
+    for word in ("รุ่นที่", "รุ่น"):
+        if text.startswith(word):
+            return text.removeprefix(word).strip()
+    return text
 
 
 class _Items:

@@ -79,7 +79,7 @@ def test_vocational_sample_parses_to_expected_records() -> None:
     assert result.errors == ()
     assert len(result.records) == 6
     for rec in result.records:
-        assert rec.programme.total_hours == 200 and rec.programme.cohort == "รุ่นที่ 1/2569"
+        assert rec.programme.total_hours == 200 and rec.programme.cohort == "1/2569"
         assert sum(c.hours for c in rec.courses) == 200
         assert all(c.grade == "ผ่าน" for c in rec.courses)
         assert rec.graduation_date == date(2026, 8, 28)
