@@ -1,0 +1,147 @@
+"""Signed status lists: format, signature, institution binding, and the issuer's files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from joserfc import jws
+from joserfc.jwk import OctKey
+
+from issuer.adapters.pki import InstitutionKeys
+from issuer.adapters.publish import (
+    read_status_lists,
+    status_list_documents,
+    status_list_path,
+    write_status_lists,
+    write_trust_bundle,
+)
+from verifier.core import status_credential as sc
+from verifier.core import status_list as sl
+from verifier.core.canonical import b64url, b64url_decode
+from verifier.trust import TrustStore
+
+NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def store(school_keys: InstitutionKeys, vocational_keys: InstitutionKeys,
+          authority) -> TrustStore:
+    from issuer.adapters.publish import jwks_document
+
+    jwks = jwks_document([(k.credential_cert, k.chain) for k in (school_keys, vocational_keys)])
+    return TrustStore.from_jwks(jwks, [authority.root_cert])
+
+
+def test_round_trip(school_keys: InstitutionKeys, store: TrustStore) -> None:
+    lists = status_list_documents(school_keys, [3, 200_000], [7], NOW)
+    revocation = sc.verify(lists["revocation"], store.key, "1001", "revocation")
+    assert revocation.is_set(3) and revocation.is_set(200_000) and not revocation.is_set(7)
+    assert len(revocation.bits) * 8 >= 200_001
+    refresh = sc.verify(lists["refresh"], store.key, "1001", "refresh")
+    assert refresh.is_set(7) and not refresh.is_set(3)
+    assert revocation.valid_from == NOW
+    assert revocation.valid_until == NOW + sc.DEFAULT_VALIDITY
+    assert revocation.ttl_seconds == 3600
+
+
+def test_payload_is_a_w3c_bitstring_status_list_credential(school_keys: InstitutionKeys):
+    token = status_list_documents(school_keys, [], [], NOW)["revocation"]
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    assert header == {"alg": "ES256", "kid": school_keys.kid, "typ": "bkt-status"}
+    payload = json.loads(b64url_decode(token.split(".")[1]))
+    assert payload["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    subject = payload["credentialSubject"]
+    assert subject["type"] == "BitstringStatusList"
+    assert subject["statusPurpose"] == "revocation"
+    assert subject["ttl"] == 3_600_000  # milliseconds, as W3C defines it
+    assert len(sl.decode(subject["encodedList"])) * 8 == sl.MIN_ENTRIES
+    assert payload["validFrom"] == "2026-07-01T12:00:00Z"
+
+
+def test_wrong_purpose_or_institution(school_keys: InstitutionKeys, store: TrustStore) -> None:
+    lists = status_list_documents(school_keys, [], [], NOW)
+    with pytest.raises(sc.StatusListError, match="another institution or purpose"):
+        sc.verify(lists["revocation"], store.key, "1001", "refresh")
+    with pytest.raises(sc.StatusListError, match="another institution"):
+        sc.verify(lists["revocation"], store.key, "2001", "revocation")
+
+
+def test_signed_by_another_institution(vocational_keys: InstitutionKeys,
+                                       store: TrustStore) -> None:
+    status = sc.build("1001", "revocation", [], NOW)  # claims to be 1001's list
+    token = sc.sign(status, vocational_keys.credential_key, vocational_keys.kid)
+    with pytest.raises(sc.StatusListError, match="another institution's key"):
+        sc.verify(token, store.key, "1001", "revocation")
+
+
+def test_key_not_valid_when_the_list_was_issued(school_keys: InstitutionKeys,
+                                                store: TrustStore) -> None:
+    status = sc.build("1001", "revocation", [], datetime(2020, 1, 1, tzinfo=UTC))
+    token = sc.sign(status, school_keys.credential_key, school_keys.kid)
+    with pytest.raises(sc.StatusListError, match="not valid when"):
+        sc.verify(token, store.key, "1001", "revocation")
+
+
+def test_changed_payload(school_keys: InstitutionKeys, store: TrustStore) -> None:
+    token = status_list_documents(school_keys, [5], [], NOW)["revocation"]
+    header, payload, signature = token.split(".")
+    data = json.loads(b64url_decode(payload))
+    data["credentialSubject"]["encodedList"] = sl.encode(sl.new_bitstring())
+    forged = ".".join((header, b64url(json.dumps(data).encode()), signature))
+    with pytest.raises(sc.StatusListError, match="signature"):
+        sc.verify(forged, store.key, "1001", "revocation")
+
+
+def test_alg_none_and_hmac_refused(school_keys: InstitutionKeys, store: TrustStore) -> None:
+    token = status_list_documents(school_keys, [], [], NOW)["revocation"]
+    payload = token.split(".")[1]
+    none = b64url(json.dumps({"alg": "none", "kid": school_keys.kid,
+                              "typ": "bkt-status"}).encode())
+    with pytest.raises(sc.StatusListError, match="algorithm"):
+        sc.verify(f"{none}.{payload}.", store.key, "1001", "revocation")
+    secret = OctKey.import_key(b"public key bytes as an HMAC secret")
+    hs = jws.serialize_compact({"alg": "HS256", "kid": school_keys.kid, "typ": "bkt-status"},
+                               b64url_decode(payload), secret, algorithms=["HS256"])
+    with pytest.raises(sc.StatusListError, match="algorithm"):
+        sc.verify(hs, store.key, "1001", "revocation")
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "a.b.c", "x" * 100, "e30.e30.e30"])
+def test_malformed_tokens(token: str, store: TrustStore) -> None:
+    with pytest.raises(sc.StatusListError):
+        sc.verify(token, store.key, "1001", "revocation")
+
+
+def test_build_refuses_bad_input() -> None:
+    with pytest.raises(ValueError):
+        sc.build("1001", "suspension", [], NOW)
+    with pytest.raises(ValueError):
+        sc.build("../x", "revocation", [], NOW)
+    with pytest.raises(ValueError):
+        sc.build("1001", "revocation", [-1], NOW)
+    with pytest.raises(ValueError):
+        sc.build("1001", "revocation", [], datetime(2026, 1, 1))
+
+
+def test_published_files_and_bundle(tmp_path: Path, school_keys: InstitutionKeys,
+                                    vocational_keys: InstitutionKeys, store: TrustStore):
+    from issuer.adapters.publish import jwks_document, write_json
+
+    write_json(tmp_path / ".well-known" / "jwks.json",
+               jwks_document([(school_keys.credential_cert, school_keys.chain)]))
+    paths = write_status_lists(tmp_path, school_keys, [1], [2], NOW)
+    write_status_lists(tmp_path, vocational_keys, [], [], NOW)
+    assert paths == [tmp_path / "status/1001/revocation.jws",
+                     tmp_path / "status/1001/refresh.jws"]
+    assert status_list_path(tmp_path, "2001", "refresh").exists()
+    lists = read_status_lists(tmp_path)
+    assert set(lists) == {"1001", "2001"} and set(lists["1001"]) == {"revocation", "refresh"}
+    bundle = json.loads(write_trust_bundle(tmp_path, NOW).read_text())
+    assert bundle["type"] == "bkt-trust-bundle" and bundle["created"] == "2026-07-01T12:00:00Z"
+    assert bundle["jwks"]["keys"][0]["kid"] == school_keys.kid
+    assert "root" not in json.dumps(bundle).lower()
+    status = sc.verify(bundle["status"]["1001"]["refresh"], store.key, "1001", "refresh")
+    assert status.is_set(2)
