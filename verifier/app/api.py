@@ -73,7 +73,10 @@ def verify() -> Response | tuple[Response, int]:
 
 
 def _credential_json(verifier: Verifier) -> Response:
-    body: Any = request.get_json(silent=True)
+    try:
+        body: Any = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting; json raises this, not ValueError
+        body = None
     if body is None:
         return problem(400, "bad_json", "The body is not valid JSON", "ข้อมูล JSON ไม่ถูกต้อง")
     if not isinstance(body, dict) or not isinstance(body.get("credential"), str):
