@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -59,6 +60,14 @@ class BatchStatus(StrEnum):
     ISSUING = "issuing"
     ISSUED = "issued"
     REJECTED = "rejected"
+
+
+class AccountRole(StrEnum):
+    """What a web account may do (see `issuer.web.auth`)."""
+
+    REGISTRAR = "registrar"  # one institution: uploads, submits, revokes, reissues
+    APPROVER = "approver"  # the institution's director: approves batches (four eyes)
+    ADMIN = "admin"  # BMA: institutions, accounts, keys, audit log; no institution
 
 
 class TranscriptStatus(StrEnum):
@@ -397,3 +406,40 @@ class AuditEventRow(Base):
     subject: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     source: Mapped[str] = mapped_column(String(100))  # "cli", "web 203.0.113.7"
+
+
+class AccountRow(Base):
+    """A person who signs in to the issuer's web service.
+
+    `password_hash` is an argon2id PHC string; `totp_secret` (base32) turns on the
+    second factor. `failed_logins` and `locked_until` throttle guessing per account
+    (the web layer throttles per address too). An administrator has no institution;
+    everyone else has exactly one.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'admin' AND institution_id IS NULL) "
+            "OR (role <> 'admin' AND institution_id IS NOT NULL)",
+            name="role_institution",
+        ),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[AccountRole] = mapped_column(_enum(AccountRole, "role"))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+    institution: Mapped[InstitutionRow | None] = relationship()
