@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -57,6 +58,25 @@ def decode_qr(data: bytes) -> str:
     if program is None:
         raise QrImageError("qr_decoder_unavailable", "QR decoding is not available here",
                            "ระบบอ่านคิวอาร์โค้ดจากรูปภาพไม่พร้อมใช้งาน")
+    # A slightly rotated or blurred photo of a dense QR often fails as it is and reads
+    # once binarised, or binarised at twice the size.
+    for attempt in _variants(image):
+        text = _zbar(program, attempt)
+        if text is not None:
+            return text
+    raise QrImageError("no_qr", "No QR code could be read in the picture",
+                       "ไม่พบคิวอาร์โค้ดในรูปภาพ")
+
+
+def _variants(image: Image.Image) -> Iterator[Image.Image]:
+    yield image
+    binary = ImageOps.autocontrast(image).point(lambda v: 255 if v >= 128 else 0)
+    yield binary
+    if max(image.size) <= MAX_SIDE // 2:
+        yield binary.resize((image.width * 2, image.height * 2), Image.Resampling.NEAREST)
+
+
+def _zbar(program: str, image: Image.Image) -> str | None:
     with tempfile.TemporaryDirectory(prefix="bkt-qr-") as folder:
         path = Path(folder) / "qr.png"
         image.save(path, format="PNG")
@@ -66,11 +86,9 @@ def decode_qr(data: bytes) -> str:
                 capture_output=True, timeout=TIMEOUT, check=False,
             )
         except (subprocess.TimeoutExpired, OSError):
-            raise QrImageError("no_qr", "No QR code could be read in the picture",
-                               "ไม่พบคิวอาร์โค้ดในรูปภาพ") from None
+            return None
     lines = [line.strip() for line in done.stdout.decode("utf-8", "replace").splitlines()]
     texts = [line for line in lines if line]
     if done.returncode != 0 or not texts:
-        raise QrImageError("no_qr", "No QR code could be read in the picture",
-                           "ไม่พบคิวอาร์โค้ดในรูปภาพ")
+        return None
     return next((t for t in texts if "#" in t), texts[0])
