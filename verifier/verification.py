@@ -182,8 +182,11 @@ def _keys_unavailable() -> Check:
 
 
 def _skipped(cid: str) -> Check:
-    return Check(cid, Status.SKIPPED, "ไม่ได้ตรวจสถานะ เพราะข้อมูลรับรองไม่ผ่านการตรวจสอบ",
-                 "Status not checked: the credential did not verify")
+    if cid == "not_revoked":
+        return Check(cid, Status.SKIPPED, "ไม่ได้ตรวจการเพิกถอน เพราะข้อมูลรับรองไม่ผ่านการตรวจสอบ",
+                     "Revocation not checked: the credential did not verify")
+    return Check(cid, Status.SKIPPED, "ไม่ได้ตรวจว่าเป็นฉบับล่าสุด เพราะข้อมูลรับรองไม่ผ่านการตรวจสอบ",
+                 "Latest version not checked: the credential did not verify")
 
 
 def _status_bit(view: StatusView, index: int) -> bool | None:

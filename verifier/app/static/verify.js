@@ -47,7 +47,8 @@
     row(data, "ชื่อ-สกุล", "Name", student.name_th, student.name_en);
     row(data, "สถานศึกษา", "Institution",
         inst.name_th || inst.name_en || inst.code,
-        [inst.name_en, inst.code ? "(" + inst.code + ")" : ""].join(" ").trim());
+        [inst.name_th ? inst.name_en : "", inst.code ? "(" + inst.code + ")" : ""]
+          .join(" ").trim());
     row(data, "หลักสูตร", "Programme", prog.name_th || prog.code,
         prog.name_en ? prog.name_en + " (" + prog.code + ")" : "");
     row(data, "ผลการเรียนเฉลี่ยสะสม", "Cumulative GPA", d.gpa, "");
@@ -58,6 +59,7 @@
         d.transcript_id ? d.transcript_id + " (version " + d.version + ")" : "");
     row(data, "วันที่ออกเอกสาร", "Issued", d.issued_date_th, d.issued_date_en);
     show($("compare"), Boolean(d.transcript_id));
+    show(data, data.childNodes.length > 0);
     var checks = $("checks");
     checks.textContent = "";
     (verdict.checks || []).forEach(function (c) {
