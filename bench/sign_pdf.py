@@ -1,8 +1,9 @@
 """Signing time per transcript: stock pyHanko vs TranscriptSigner.
 
 Stock = ``SimpleSigner.load(key, cert, chain, passphrase)`` per document plus
-``signers.sign_pdf(IncrementalPdfFileWriter(...), PdfSignatureMetadata(field_name=...))``,
-i.e. what a straightforward integration does. Run: ``.venv/bin/python bench/sign_pdf.py``.
+``signers.sign_pdf(IncrementalPdfFileWriter(...), PdfSignatureMetadata(field_name=...,
+certify=True))``, i.e. what a straightforward integration does (`bench/stock.py`).
+Run: ``.venv/bin/python bench/sign_pdf.py``.
 Options: ``--n 50`` documents, ``--sample`` to use the synthetic PDF instead of a rendered
 ปพ.1, ``--profile`` for a cProfile of our signer.
 """
@@ -15,17 +16,12 @@ import pstats
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers
-
+from bench.stock import load_stock_signer, stock_sign, stock_signing, timed
 from issuer.adapters.pdf_signing import TranscriptSigner
 from issuer.adapters.pki import load_institution_keys, write_dev_pki
 
@@ -49,16 +45,6 @@ def unsigned_pdf(sample: bool) -> tuple[bytes, str]:
     return sample_pdf(), "synthetic sample"
 
 
-def timed(fn: Callable[[], bytes], n: int) -> list[float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=30)
@@ -72,29 +58,11 @@ def main() -> None:
         write_dev_pki(d, [("1001", "Bench School")], PASSPHRASE, datetime.now(UTC))
         keys = load_institution_keys(d, "1001", PASSPHRASE)
 
-        def load() -> signers.SimpleSigner:
-            signer = signers.SimpleSigner.load(
-                str(d / "1001" / "pdf.key"),
-                str(d / "1001" / "pdf.crt"),
-                ca_chain_files=(str(d / "issuing.crt"), str(d / "root.crt")),
-                key_passphrase=PASSPHRASE,
-            )
-            assert signer is not None
-            return signer
-
-        def stock(signer: signers.SimpleSigner | None = None) -> bytes:
-            signer = signer or load()
-            out = signers.sign_pdf(
-                IncrementalPdfFileWriter(BytesIO(pdf)),
-                signers.PdfSignatureMetadata(field_name="Signature"),
-                signer=signer,
-            )
-            return out.getvalue()
-
+        stock = stock_signing(d, "1001", PASSPHRASE)
         ours = TranscriptSigner(keys)
-        stock_ms = timed(stock, args.n)
-        loaded = load()
-        preloaded_ms = timed(lambda: stock(loaded), args.n)
+        stock_ms = timed(lambda: stock(pdf), args.n)
+        loaded = load_stock_signer(d, "1001", PASSPHRASE)
+        preloaded_ms = timed(lambda: stock_sign(pdf, loaded), args.n)
         ours_ms = timed(lambda: ours.sign(pdf), args.n)
         if args.profile:
             profiler = cProfile.Profile()

@@ -13,8 +13,10 @@ import csv
 import io
 import random
 import zipfile
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -104,11 +106,15 @@ STUDENTS = (
 GRADES = ("4", "3.5", "3", "2.5", "2")
 
 
-def school_rows() -> list[dict[str, str]]:
-    rng = random.Random(2569)
+def school_rows(
+    students: Sequence[tuple[Any, ...]] = STUDENTS, *, seed: int = 2569, first: int = 1
+) -> list[dict[str, str]]:
+    """Rows of `students` (tuples shaped as STUDENTS), numbered from `first`; the
+    benchmark passes generated students to build batches of any size."""
+    rng = random.Random(seed)
     rows: list[dict[str, str]] = []
     for i, (pth, fth, lth, pen, fen, len_, born, sex, religion, father, mother, weights,
-            special) in enumerate(STUDENTS, 1):
+            special) in enumerate(students, first):
         graduates = "ร" not in special.values()
         person = {
             "institution_code": "1001", "student_id": f"66{i:03d}",
@@ -178,10 +184,13 @@ TRAINEES = (
 )
 
 
-def vocational_rows() -> list[dict[str, str]]:
-    rng = random.Random(2001)
+def vocational_rows(
+    trainees: Sequence[tuple[str, ...]] = TRAINEES, *, seed: int = 2001, first: int = 1
+) -> list[dict[str, str]]:
+    """Rows of `trainees` (tuples shaped as TRAINEES), numbered from `first`."""
+    rng = random.Random(seed)
     rows = []
-    for i, (pth, fth, lth, pen, fen, len_, born, sex) in enumerate(TRAINEES, 1):
+    for i, (pth, fth, lth, pen, fen, len_, born, sex) in enumerate(trainees, first):
         person_type = "1" if born >= "1984" else "3"
         person = {
             "institution_code": "2001", "student_id": f"69-1{i:03d}",

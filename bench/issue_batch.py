@@ -1,0 +1,450 @@
+"""Issue N transcripts end to end and report speed, stages, memory and signing vs stock.
+
+    .venv/bin/python bench/issue_batch.py              # 200 transcripts, 2 workers
+    .venv/bin/python bench/issue_batch.py --n 1000     # or --n 10000
+    options: --workers 2, --vocational 0.1 (share of vocational trainees), --sign-runs 10
+
+Everything lives in a temporary directory: a SQLite database, a development PKI and the
+output PDFs. The students are generated with the sample generator's row builders
+(`examples/make_examples.py`; names recombined, IDs numbered), written as CSV batch files
+in the documented format and imported through the service layer, several files when N
+exceeds a file's limits (`MAX_BYTES`, `MAX_ROWS`). Import is timed apart; the headline is
+issuance (approve + issue every batch, as `transcripts issue` does) in transcripts/s.
+
+Memory: the parent's RSS and the pool workers' RSS (read from ``/proc``; with the
+`forkserver` start method the workers are the parent's grandchildren) are sampled as each
+chunk is stored; the table shows them at 25/50/75/100 % of N, and peaks (VmHWM, the
+parent's reset after import). Signing: our per-transcript signing time in the pipeline
+and alone, against a stock pyHanko certification (`bench/stock.py`) of the same unsigned
+PDF, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.stock import stock_signing, timed  # noqa: E402
+from examples import make_examples as ex  # noqa: E402
+from issuer.adapters import repositories as repo  # noqa: E402
+from issuer.adapters.batchfile import MAX_BYTES  # noqa: E402
+from issuer.adapters.orm import BatchRow  # noqa: E402
+from issuer.adapters.pdf_signing import TranscriptSigner  # noqa: E402
+from issuer.adapters.pki import write_dev_pki  # noqa: E402
+from issuer.config import Settings  # noqa: E402
+from issuer.core.batch import MAX_ROWS  # noqa: E402
+from issuer.pipeline import Producer  # noqa: E402
+from issuer.services.context import Actor, Issuer  # noqa: E402
+from issuer.services.importing import import_batch, load_institutions  # noqa: E402
+from issuer.services.issuing import approve_batch, issue_batch, transcript_record  # noqa: E402
+
+TARGET_RATE = 20.0  # transcripts/s end to end on a 2-core machine
+TARGET_10K_MINUTES = 9.0
+TARGET_SIGN_RATIO = 0.2  # our signing time / stock pyHanko's
+FLAT_SLACK = 0.10  # memory is "flat" if it grows by at most 10 % (+ 16 MB) from 25 % to 100 %
+FLAT_SLACK_MB = 16.0
+PASSPHRASE = b"bench passphrase"
+SCHOOL, CENTRE = "1001", "2001"
+REGISTRAR = Actor("registrar@bench", "bench")
+DIRECTOR = Actor("director@bench", "bench")
+SIZE_MARGIN = 0.9  # fill a batch file to at most 90 % of the byte limit (names vary)
+STAGES = ("credential", "render", "sign", "write", "store")
+
+
+# --- the batch files ------------------------------------------------------------------
+
+def _surname(full_name: str, surname: str) -> str:
+    return f"{full_name.rsplit(' ', 1)[0]} {surname}" if full_name else ""
+
+
+def school_students(count: int, start: int) -> list[tuple[Any, ...]]:
+    """`count` students shaped as `make_examples.STUDENTS`: the k-th takes the given name,
+    grades and exceptions of one sample student and the family name of another."""
+    base = ex.STUDENTS
+    people = []
+    for k in range(start, start + count):
+        given, family = base[k % len(base)], base[(k // len(base)) % len(base)]
+        lth, len_ = family[2], family[5]
+        father, mother = (_surname(p, lth) for p in given[9:11])
+        people.append((*given[:2], lth, *given[3:5], len_, *given[6:9], father, mother,
+                       *given[11:]))
+    return people
+
+
+def trainees(count: int, start: int) -> list[tuple[str, ...]]:
+    """`count` trainees shaped as `make_examples.TRAINEES`, recombined the same way."""
+    base = ex.TRAINEES
+    people = []
+    for k in range(start, start + count):
+        given, family = base[k % len(base)], base[(k // len(base)) % len(base)]
+        people.append((*given[:2], family[2], *given[3:5], family[5], *given[6:]))
+    return people
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    code: str
+    name: str
+    data: bytes
+    students: int
+
+
+def _rows(kind: str, people: Sequence[tuple[Any, ...]], first: int, seed: int) -> list[dict]:
+    """The builder's rows, re-seeded until the batch's national IDs are unique."""
+    builder = ex.school_rows if kind == SCHOOL else ex.vocational_rows
+    for s in itertools.count(seed, 7919):
+        rows = builder(people, seed=s, first=first)
+        ids = {r["student_id"]: r["national_id"] for r in rows}
+        if len(set(ids.values())) == len(ids):
+            return rows
+    raise AssertionError("unreachable")
+
+
+def batch_files(n: int, vocational_share: float) -> list[BatchFile]:
+    """N students as CSV batch files of at most MAX_BYTES and MAX_ROWS each."""
+    n_centre = round(n * vocational_share)
+    files = []
+    for code, count, people_of, columns in (
+        (SCHOOL, n - n_centre, school_students, ex.SCHOOL_COLUMNS),
+        (CENTRE, n_centre, trainees, ex.VOCATIONAL_COLUMNS),
+    ):
+        if not count:
+            continue
+        probe = _rows(code, people_of(1, 0), 1, 1)
+        probe_bytes = len(ex.to_csv(probe, columns))
+        per_file = max(1, min(int(MAX_BYTES * SIZE_MARGIN) // probe_bytes,
+                              MAX_ROWS // len(probe), count))
+        for number, start in enumerate(range(0, count, per_file), 1):
+            people = people_of(min(per_file, count - start), start)
+            data = ex.to_csv(_rows(code, people, start + 1, number), columns)
+            if len(data) > MAX_BYTES:
+                raise RuntimeError(f"batch file {number} of {code} is {len(data):,} bytes")
+            files.append(BatchFile(code, f"bench-{code}-{number:03d}.csv", data, len(people)))
+    return files
+
+
+# --- memory -----------------------------------------------------------------------
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _status_kb(pid: int | str) -> dict[str, int]:
+    """VmRSS and VmHWM (kB) of a process; empty if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f)
+                    if k in ("VmRSS", "VmHWM")}
+    except (OSError, ValueError):
+        return {}
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """{descendant pid: its parent pid} of `pid`, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: dict[int, int] = {}
+    frontier = [pid]
+    while frontier:
+        p = frontier.pop()
+        for child, parent in parents.items():
+            if parent == p and child not in found:
+                found[child] = parent
+                frontier.append(child)
+    return found
+
+
+@dataclass
+class Sample:
+    done: int
+    parent_mb: float
+    workers_mb: float  # the largest worker's RSS now
+    workers: int
+
+
+@dataclass
+class WorkerStats:
+    """One worker process as sampled: RSS at its first and last sample, peak, CPU."""
+
+    first_kb: int
+    last_kb: int = 0
+    peak_kb: int = 0
+    cpu_s: float = 0.0
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.last_kb - self.first_kb) / 1024
+
+
+@dataclass
+class MemoryMonitor:
+    """Samples RSS as issuance progresses (the progress callback); Linux /proc only."""
+
+    total: int
+    done: int = 0
+    samples: list[Sample] = field(default_factory=list)
+    workers: dict[int, WorkerStats] = field(default_factory=dict)
+    available: bool = os.path.isdir("/proc/self")
+
+    def start(self) -> None:
+        """Reset the parent's peak RSS (VmHWM) so it covers issuance only."""
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+
+    def progress(self, count: int) -> None:
+        self.done += count
+        if not self.available or not count:
+            return
+        me = os.getpid()
+        rss = []
+        for pid in (p for p, parent in _descendants(me).items() if parent != me):
+            status = _status_kb(pid)
+            if status:
+                rss.append(status["VmRSS"])
+                w = self.workers.setdefault(pid, WorkerStats(status["VmRSS"]))
+                w.last_kb, w.peak_kb = status["VmRSS"], max(w.peak_kb, status["VmHWM"])
+                w.cpu_s = max(w.cpu_s, _cpu_seconds(pid))
+        self.samples.append(Sample(self.done, _status_kb(me).get("VmRSS", 0) / 1024,
+                                   max(rss, default=0) / 1024, len(rss)))
+
+    def at(self, fraction: float) -> Sample | None:
+        """The first sample at or after `fraction` of the total."""
+        return next((s for s in self.samples if s.done >= fraction * self.total), None)
+
+    def parent_peak_mb(self) -> float:
+        kb = _status_kb(os.getpid()).get("VmHWM")
+        if kb is None:  # no /proc: the process's lifetime peak
+            kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kb / 1024
+
+    def worker_peak_mb(self) -> float:
+        return max((w.peak_kb for w in self.workers.values()), default=0) / 1024
+
+    def worker_growth(self) -> WorkerStats | None:
+        """The worker whose RSS grew most between its first and last sample."""
+        return max(self.workers.values(), key=lambda w: w.growth_mb, default=None)
+
+
+# --- the run ----------------------------------------------------------------------
+
+@dataclass
+class Results:
+    n: int
+    workers: int
+    batches: int
+    import_s: float
+    issue_s: float
+    parent_cpu_s: float
+    timings: dict[str, float]
+    memory: MemoryMonitor
+    ours_alone_ms: float
+    stock_ms: float
+    pdf_kb: float
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.issue_s
+
+    def stage_ms(self, stage: str) -> float:
+        return self.timings.get(stage, 0.0) / self.n * 1000
+
+    @property
+    def sign_ratio(self) -> float:
+        return self.stage_ms("sign") / self.stock_ms
+
+    @property
+    def memory_flat(self) -> bool | None:
+        """The parent's RSS from 25 % to 100 % of N, and each worker's from its first
+        sample to its last (each batch has its own pool), within the slack."""
+        first, last = self.memory.at(0.25), self.memory.at(1.0)
+        if first is None or last is None or not self.memory.available:
+            return None
+        pairs = [(first.parent_mb, last.parent_mb)]
+        pairs += [(w.first_kb / 1024, w.last_kb / 1024) for w in self.memory.workers.values()]
+        return all(b <= a * (1 + FLAT_SLACK) + FLAT_SLACK_MB for a, b in pairs)
+
+
+def make_issuer(folder: Path) -> Issuer:
+    keys = folder / "keys"
+    write_dev_pki(keys, [(SCHOOL, "Bench School"), (CENTRE, "Bench Centre")], PASSPHRASE,
+                  datetime.now(UTC))
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'transcripts.db'}", keys_dir=keys,
+        key_passphrase=PASSPHRASE, output_dir=folder / "out",
+        published_dir=folder / "published", verifier_url="https://verify.bangkok.go.th",
+    )
+    issuer = Issuer.open(settings)
+    load_institutions(issuer, ROOT / "examples" / "institutions.json", actor=REGISTRAR)
+    return issuer
+
+
+class _KeepUnsigned:
+    """Stands in for the Producer's signer: keeps the PDF it would have signed."""
+
+    pdf = b""
+
+    def sign(self, pdf: bytes) -> bytes:
+        self.pdf = pdf
+        return pdf
+
+
+def unsigned_pdf(issuer: Issuer, batch_id: int) -> tuple[str, bytes]:
+    """(institution code, the unsigned PDF the pipeline makes for the batch's first
+    student); nothing is stored."""
+    with issuer.uow() as uow:
+        s = uow.session
+        batch = s.get_one(BatchRow, batch_id)
+        enrolment = repo.enrolments_of_batch(s, batch)[0]
+        record = transcript_record(s, batch.institution, enrolment, version=1,
+                                   now=issuer.clock())
+        code = batch.institution.code
+    producer = Producer(issuer.keys(code), issuer.settings.verifier_url)
+    keep = producer.signer = _KeepUnsigned()  # type: ignore[assignment]
+    producer.produce(record)
+    return code, keep.pdf
+
+
+def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: Path,
+        out: TextIO) -> Results:
+    issuer = make_issuer(folder)
+    files = batch_files(n, vocational_share)
+    kinds = {code: [f for f in files if f.code == code] for code in (SCHOOL, CENTRE)}
+    print(f"N={n}: {sum(f.students for f in kinds[SCHOOL])} school, "
+          f"{sum(f.students for f in kinds[CENTRE])} vocational, in {len(files)} batch "
+          f"file(s) (largest {max(len(f.data) for f in files) / 2**20:.1f} MB; limits "
+          f"{MAX_BYTES / 2**20:.0f} MB, {MAX_ROWS:,} rows); workers={workers}, "
+          f"{os.cpu_count()} CPUs, SQLite; load average before: {os.getloadavg()[0]:.2f}",
+          file=out)
+
+    t0 = time.perf_counter()
+    batch_ids = [import_batch(issuer, f.code, f.name, f.data, actor=REGISTRAR).batch_id
+                 for f in files]
+    import_s = time.perf_counter() - t0
+    del files, kinds
+
+    memory = MemoryMonitor(n)
+    timings: dict[str, float] = {}
+    memory.start()
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    for batch_id in batch_ids:
+        approve_batch(issuer, batch_id, actor=DIRECTOR)
+        report = issue_batch(issuer, batch_id, actor=DIRECTOR, workers=workers,
+                             progress=memory.progress)
+        for stage, seconds in report.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+    issue_s, parent_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
+    if memory.done != n:
+        raise RuntimeError(f"issued {memory.done} transcripts, expected {n}")
+
+    code, pdf = unsigned_pdf(issuer, batch_ids[0])
+    ours = TranscriptSigner(issuer.keys(code))
+    stock = stock_signing(issuer.settings.keys_dir, code, PASSPHRASE)
+    ours_ms = statistics.median(timed(lambda: ours.sign(pdf), sign_runs))
+    stock_ms = statistics.median(timed(lambda: stock(pdf), sign_runs))
+    return Results(n, workers, len(batch_ids), import_s, issue_s, parent_cpu_s, timings, memory,
+                   ours_ms, stock_ms, len(pdf) / 1024)
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else "PASS" if ok else "FAIL"
+
+
+def print_results(r: Results, out: TextIO) -> None:
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    minutes_10k = 10_000 / r.rate / 60
+    p(f"import:   {r.import_s:8.1f} s  ({r.n / r.import_s:.1f} transcripts/s; validate + "
+      f"store, not in the headline)")
+    p(f"issuance: {r.issue_s:8.1f} s  -> {r.rate:.1f} transcripts/s "
+      f"(target >= {TARGET_RATE:.0f}: {_verdict(r.rate >= TARGET_RATE)})")
+    p(f"  10,000 at this rate: {minutes_10k:.1f} min (target < {TARGET_10K_MINUTES:.0f}: "
+      f"{_verdict(minutes_10k < TARGET_10K_MINUTES)})")
+    p(f"  end to end with import: {r.n / (r.import_s + r.issue_s):.1f} transcripts/s")
+    p("stages, ms per transcript (workers: credential, render, sign, write; parent: store)")
+    stages = [*STAGES, *sorted(set(r.timings) - set(STAGES))]
+    for stage in stages:
+        p(f"  {stage:<11} {r.stage_ms(stage):8.2f}")
+    worker_ms = sum(r.stage_ms(s) for s in stages if s != "store")
+    p(f"  {'worker sum':<11} {worker_ms:8.2f}  (bound with this many workers: "
+      f"{1000 / worker_ms * max(1, r.workers):.1f}/s)")
+    m = r.memory
+    worker_cpu = sum(w.cpu_s for w in m.workers.values())
+    if worker_cpu:
+        total = r.parent_cpu_s + worker_cpu
+        p(f"CPU, ms per transcript: parent {r.parent_cpu_s / r.n * 1000:.1f}, workers "
+          f"{worker_cpu / r.n * 1000:.1f} (with their start-up); {os.cpu_count()} cores allow "
+          f"{(os.cpu_count() or 1) * r.n / total:.1f}/s at most")
+    if m.available:
+        cols = [m.at(f) for f in (0.25, 0.5, 0.75, 1.0)]
+        p("memory, MB        " + "".join(f"{c:>8}" for c in ("25%", "50%", "75%", "100%"))
+          + "    peak")
+        p("  parent RSS      " + "".join(f"{s.parent_mb:8.1f}" if s else "     n/a"
+                                         for s in cols) + f"{m.parent_peak_mb():8.1f}")
+        p("  worker RSS, max " + "".join(f"{s.workers_mb:8.1f}" if s else "     n/a"
+                                         for s in cols) + f"{m.worker_peak_mb():8.1f}")
+        grown = m.worker_growth()
+        if grown is not None:
+            p(f"  {len(m.workers)} worker processes ({r.batches} pools, one per batch); the "
+              f"most grown: {grown.first_kb / 1024:.1f} -> {grown.last_kb / 1024:.1f} MB")
+        p(f"  flat (parent 25 % -> 100 %, each worker first -> last sample; within "
+          f"{FLAT_SLACK:.0%} + {FLAT_SLACK_MB:.0f} MB): {_verdict(r.memory_flat)}")
+    else:
+        p(f"memory: parent peak {m.parent_peak_mb():.1f} MB (no /proc: no samples)")
+    p(f"signing, same unsigned PDF ({r.pdf_kb:.0f} KB):")
+    p(f"  ours in the pipeline {r.stage_ms('sign'):8.2f} ms/transcript")
+    p(f"  ours alone           {r.ours_alone_ms:8.2f} ms (median)")
+    p(f"  stock pyHanko        {r.stock_ms:8.2f} ms (median; key loaded per document, "
+      f"certify=True)")
+    p(f"  ratio pipeline/stock {r.sign_ratio:8.3f} (target <= {TARGET_SIGN_RATIO}: "
+      f"{_verdict(r.sign_ratio <= TARGET_SIGN_RATIO)}); alone/stock "
+      f"{r.ours_alone_ms / r.stock_ms:.3f}")
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> Results:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--n", type=int, default=200, help="transcripts (200, 1000, 10000)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (0: inline)")
+    parser.add_argument("--vocational", type=float, default=0.1,
+                        help="share of vocational trainees (default 0.1)")
+    parser.add_argument("--sign-runs", type=int, default=10,
+                        help="documents signed by each signer for the ratio")
+    args = parser.parse_args(argv)
+    if args.n < 1 or not 0 <= args.vocational <= 1:
+        parser.error("--n must be positive and --vocational within 0..1")
+    with tempfile.TemporaryDirectory(prefix="bkt-bench-") as tmp:
+        results = run(args.n, args.workers, args.vocational, args.sign_runs, Path(tmp), out)
+    print_results(results, out)
+    return results
+
+
+if __name__ == "__main__":
+    main()
