@@ -16,6 +16,7 @@ from typing import Any, Self
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, selectinload
 
 from issuer.adapters.orm import (
@@ -35,7 +36,8 @@ from issuer.adapters.orm import (
     TranscriptStatus,
 )
 from issuer.core import records
-from issuer.core.record_json import record_digest, to_canonical
+from issuer.core.record_json import to_canonical
+from verifier.core.canonical import digest
 
 
 class UnitOfWork:
@@ -285,9 +287,21 @@ def find_enrolment(
 def load_student_record(session: Session, enrolment: EnrolmentRow | int) -> records.StudentRecord:
     """Rebuild the `StudentRecord` saved for `enrolment` (a row or its id)."""
     enrolment_id = enrolment if isinstance(enrolment, int) else enrolment.id
-    row = session.scalars(
+    loaded = load_student_records(session, [enrolment_id])
+    if enrolment_id not in loaded:
+        raise NoResultFound(f"no enrolment {enrolment_id}")
+    return loaded[enrolment_id]
+
+
+def load_student_records(
+    session: Session, enrolment_ids: Sequence[int]
+) -> dict[int, records.StudentRecord]:
+    """`load_student_record` for many enrolments in one round of queries (a handful per
+    call, not per enrolment: what issuing a batch chunk by chunk needs). Unknown IDs
+    are absent from the result."""
+    rows = session.scalars(
         select(EnrolmentRow)
-        .where(EnrolmentRow.id == enrolment_id)
+        .where(EnrolmentRow.id.in_(enrolment_ids))
         .options(
             selectinload(EnrolmentRow.student).selectinload(StudentRow.institution),
             selectinload(EnrolmentRow.programme),
@@ -295,7 +309,11 @@ def load_student_record(session: Session, enrolment: EnrolmentRow | int) -> reco
             selectinload(EnrolmentRow.activities),
             selectinload(EnrolmentRow.signatories),
         )
-    ).one()
+    ).all()
+    return {row.id: _student_record(row) for row in rows}
+
+
+def _student_record(row: EnrolmentRow) -> records.StudentRecord:
     s, p = row.student, row.programme
     return records.StudentRecord(
         institution_code=s.institution.code,
@@ -345,6 +363,16 @@ def enrolments_of_batch(session: Session, batch: BatchRow) -> list[EnrolmentRow]
             select(EnrolmentRow).where(EnrolmentRow.batch_id == batch.id).order_by(EnrolmentRow.id)
         )
     )
+
+
+def enrolments_by_id(session: Session, enrolment_ids: Sequence[int]) -> dict[int, EnrolmentRow]:
+    """The enrolments with these IDs and their students, in two queries."""
+    rows = session.scalars(
+        select(EnrolmentRow)
+        .where(EnrolmentRow.id.in_(enrolment_ids))
+        .options(selectinload(EnrolmentRow.student))
+    ).all()
+    return {row.id: row for row in rows}
 
 
 # --- batches ----------------------------------------------------------------------
@@ -480,6 +508,7 @@ def add_transcript(
         supersedes.transcript_id != record.transcript_id or supersedes.version >= record.version
     ):
         raise ValueError("a new version must keep the transcript ID and raise the version")
+    record_json = to_canonical(record)
     row = TranscriptRow(
         transcript_id=record.transcript_id,
         version=record.version,
@@ -491,8 +520,8 @@ def add_transcript(
         status_reason="",
         status_changed_at=record.issued_at,
         status_index=record.status_index,
-        record_json=to_canonical(record),
-        record_digest=record_digest(record),
+        record_json=record_json,
+        record_digest=digest(record_json),
         credential_jws=files.credential_jws,
         signing_kid=files.signing_kid,
         pdf_path=files.pdf_path,

@@ -70,8 +70,10 @@ def transcript_record(
     version: int,
     now: datetime,
     student_record: StudentRecord | None = None,
+    status_index: int | None = None,
 ) -> TranscriptRecord:
-    """The record to issue for `enrolment`, with a fresh status index and salt."""
+    """The record to issue for `enrolment`, with a fresh status index (unless one was
+    allocated for it) and salt."""
     record = student_record or repo.load_student_record(session, enrolment)
     if not record.signatories:
         record = dataclasses.replace(record, signatories=signatories_for(institution))
@@ -80,7 +82,8 @@ def transcript_record(
         repo.to_institution(institution),
         transcript_id=transcript_id_for(institution.code, enrolment),
         version=version,
-        status_index=repo.allocate_status_index(session, institution.id),
+        status_index=(repo.allocate_status_index(session, institution.id)
+                      if status_index is None else status_index),
         issued_at=now,
         national_id_salt=secrets.token_urlsafe(16),
     )
@@ -129,7 +132,7 @@ def issue_batch(
             raise ServiceError(
                 f"batch {batch_id} is {batch.status.value}: it must be approved before issuing"
             )
-        code = batch.institution.code
+        code, kind = batch.institution.code, batch.institution.kind
         enrolment_ids = [e.id for e in repo.enrolments_of_batch(s, batch)]
         done = repo.issued_enrolment_ids(s, enrolment_ids)
         if batch.status is BatchStatus.APPROVED:
@@ -144,7 +147,8 @@ def issue_batch(
     if progress:
         progress(report.skipped)  # the first call: issuance is under way
     job = Job(issuer.settings.keys_dir, code, issuer.passphrase(),
-              issuer.settings.verifier_url, issuer.settings.output_dir)
+              issuer.settings.verifier_url, issuer.settings.output_dir,
+              warm_up=kind is InstitutionKind.VOCATIONAL)
     with producer_pool(job, workers) as submit:
         inflight: deque[list[tuple[int, TranscriptRecord, Future[Produced]]]] = deque()
         for start in range(0, len(pending), CHUNK):
@@ -160,15 +164,21 @@ def issue_batch(
 def _prepare(
     issuer: Issuer, batch_id: int, enrolment_ids: Sequence[int], submit: Submit
 ) -> list[tuple[int, TranscriptRecord, Future[Produced]]]:
-    """Build the chunk's records (allocating status indexes) and hand them to the workers."""
+    """Build the chunk's records (allocating status indexes) and hand them to the workers.
+
+    The chunk's student records are read in one round of queries and its status indexes
+    in one update: per-record queries made the parent the pipeline's bottleneck.
+    """
     with issuer.uow() as uow:
         s = uow.session
         institution = s.get_one(BatchRow, batch_id).institution
         now = issuer.clock()
+        students = repo.load_student_records(s, enrolment_ids)
+        indexes = repo.allocate_status_indexes(s, institution.id, len(enrolment_ids))
         records = [
-            (eid, transcript_record(s, institution, s.get_one(EnrolmentRow, eid),
-                                    version=1, now=now))
-            for eid in enrolment_ids
+            (eid, transcript_record(s, institution, s.get_one(EnrolmentRow, eid), version=1,
+                                    now=now, student_record=students[eid], status_index=i))
+            for eid, i in zip(enrolment_ids, indexes, strict=True)
         ]
         uow.commit()  # the indexes stay allocated even if issuing fails: gaps are harmless
     return [(eid, record, submit(record)) for eid, record in records]
@@ -194,9 +204,10 @@ def _store(
     with issuer.uow() as uow:
         s = uow.session
         batch = s.get_one(BatchRow, batch_id)
+        enrolments = repo.enrolments_by_id(s, [eid for eid, _, _ in chunk])
         for (eid, record, _), p in zip(chunk, produced, strict=True):
             row = repo.add_transcript(
-                s, record, enrolment=s.get_one(EnrolmentRow, eid), batch=batch,
+                s, record, enrolment=enrolments[eid], batch=batch,
                 files=repo.IssuedFiles(p.credential, p.signing_kid, p.pdf_path, p.pdf_sha256),
             )
             if row.record_digest != p.record_digest:

@@ -192,6 +192,20 @@ def test_student_record_round_trips(sessions: sessionmaker[Session], school_id: 
     assert [str(c.credits) for c in loaded.courses] == [str(c.credits) for c in original.courses]
 
 
+def test_student_records_load_many_at_once(
+    sessions: sessionmaker[Session], school_id: int
+) -> None:
+    """What issuing reads per chunk: the same records as one by one; unknown IDs absent."""
+    originals = [student_record("1"), student_record("2", "M6")]
+    with repo.UnitOfWork(sessions) as uow:
+        ids = [repo.save_student_record(uow.session, _school(uow.session), r, None, now=NOW).id
+               for r in originals]
+        uow.commit()
+    with repo.UnitOfWork(sessions) as uow:
+        loaded = repo.load_student_records(uow.session, [*ids, max(ids) + 1])
+    assert loaded == dict(zip(ids, originals, strict=True))
+
+
 def test_saving_again_replaces_the_enrolment_contents(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
