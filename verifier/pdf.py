@@ -174,11 +174,11 @@ def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings
     ))
     span = _span(first, reader, data)
     status = _validate(first, trust)
-    signature_problem = span.signature_problem
-    if signature_problem is None and status is None:
-        signature_problem = NOT_VALIDATED
-    elif signature_problem is None and not (status.intact and status.valid):
-        signature_problem = DIGEST
+    cryptographic = status is not None and status.intact and status.valid
+    if status is None:
+        signature_problem = span.signature_problem or NOT_VALIDATED
+    else:
+        signature_problem = span.signature_problem if cryptographic else DIGEST
     checks.append(_signature_check(signature_problem is None, signature_problem))
     coverage_problem = span.coverage_problem or (
         None if span.later_revisions == 0 or _later_revisions_allowed(status) else LATER_CHANGES)
@@ -190,7 +190,7 @@ def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings
         else "The document was modified after signing",
         coverage_problem or signature_problem,
     ))
-    checks.append(_signer_check(status))
+    checks.append(_signer_check(status if cryptographic else None))
     revision = span.revision if span.revision is not None else first.signed_revision
     files = embedded_files(reader, revision)
     record, token = files.get(RECORD_NAME), files.get(CREDENTIAL_NAME)
@@ -237,10 +237,10 @@ def _signature_check(ok: bool, reason: Reason | None) -> Check:
 
 
 def _signer_check(status: Any) -> Check:
-    if status is None:
+    if status is None:  # no validation, or a broken signature: its certificate proves nothing
         return Check("pdf_signer_trusted", Status.SKIPPED,
-                     "ไม่ได้ตรวจผู้ลงนาม เพราะตรวจสอบลายมือชื่อไม่ได้",
-                     "The signer was not checked: the signature could not be validated")
+                     "ไม่ได้ตรวจผู้ลงนาม เพราะลายมือชื่อไม่ถูกต้อง",
+                     "The signer was not checked: the signature is not valid")
     trusted = bool(status.trusted)
     return _check(
         "pdf_signer_trusted", trusted,

@@ -7,6 +7,7 @@ derive new bytes from these and never mutate them.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -105,6 +106,9 @@ def judge(pdf: bytes, trust: TrustStore) -> tuple[Verdict, PdfFindings]:
 def assert_caught(pdf: bytes, trust: TrustStore, *check_ids: str) -> PdfFindings:
     """The forgery is not VALID and each of `check_ids` failed; return the findings."""
     verdict, findings = judge(pdf, trust)
+    if os.environ.get("BKT_SHOW_ATTACKS"):  # pytest -s: what each attack gets
+        print("\n  ->", verdict.result.value,
+              [(c.id, c.message_en) for c in findings.checks if c.status is not Status.PASS])
     assert verdict.result is not Result.VALID
     assert set(check_ids) <= failed(findings), [
         (c.id, c.status.value, c.message_en) for c in findings.checks]

