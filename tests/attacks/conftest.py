@@ -206,3 +206,16 @@ def make_tsa(authority: Authority) -> DummyTimeStamper:
         tsa_cert=_asn1_cert(cert), tsa_key=_asn1_key(key),
         certs_to_embed=SimpleCertificateStore.from_certs([_asn1_cert(authority.issuing_cert)]),
     )
+
+
+def unsigned_of(doc: IssuedDocument) -> bytes:
+    """The document as it was handed to the signer (the signature is one appended
+    revision: everything up to the first %%EOF)."""
+    return doc.pdf[: doc.pdf.index(b"%%EOF") + len(b"%%EOF\n")]
+
+
+@pytest.fixture(scope="session")
+def signer_of(school_keys: InstitutionKeys,
+              vocational_keys: InstitutionKeys) -> dict[str, TranscriptSigner]:
+    """The genuine PDF signer of each institution, by institution code."""
+    return {k.code: TranscriptSigner(k) for k in (school_keys, vocational_keys)}
