@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil
 SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools
 
-.PHONY: demo test install system-deps lint bench clean
+.PHONY: demo test install catalogs system-deps lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,6 +13,10 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+## The web service's Thai catalog (.po in git, .mo built here and by the app when stale).
+catalogs: install
+	$(BIN)/python -c "from issuer.web.i18n import compile_catalogs; compile_catalogs()"
 
 ## Tools the tests call: poppler (pdfsig, pdftoppm), zbar (zbarimg), NSS (certutil).
 system-deps:
@@ -27,11 +31,11 @@ system-deps:
 	fi
 
 ## Keys, database, sample data for one school and one vocational centre, a batch issued each.
-demo: install
+demo: install catalogs
 	$(BIN)/transcripts demo
 
 ## The whole suite: lint, then every test (PostgreSQL too when reachable).
-test: install system-deps
+test: install catalogs system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

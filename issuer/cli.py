@@ -252,6 +252,55 @@ def publish_(ctx: click.Context) -> None:
     click.echo(f"published {path}")
 
 
+@main.group()
+def accounts() -> None:
+    """Web accounts (registrars, approvers, administrators)."""
+
+
+@accounts.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["registrar", "approver", "admin"]))
+@click.option("--institution", help="Institution code (not for administrators).")
+@click.option("--email", default="")
+@click.option("--name", "display_name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin "
+              "instead of generating one.")
+@click.pass_context
+def accounts_create(ctx: click.Context, username: str, role: str, institution: str | None,
+                    email: str, display_name: str, password_stdin: bool) -> None:
+    """Create a web account; prints the generated password once."""
+    from issuer.services import accounts as account_service
+
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else account_service.generate_password())
+    account_service.create_account(
+        _issuer(ctx), username=username, password=password, role=role,
+        institution_code=institution, email=email, display_name=display_name, actor=_actor(),
+    )
+    click.echo(f"created {role} {username}" + (f" at {institution}" if institution else ""))
+    if not password_stdin:
+        click.echo(f"password: {password}")
+
+
+def _demo_accounts(issuer: Issuer, actor: Actor) -> list[tuple[str, str, str]]:
+    """One web account per role for the demo school; (role, username, password) of those
+    created now (existing ones keep their password)."""
+    from issuer.services import accounts as account_service
+
+    known = {a.username for a in account_service.list_accounts(issuer)}
+    created = []
+    for role, username, code in (("registrar", "registrar1001", "1001"),
+                                 ("approver", "director1001", "1001"),
+                                 ("admin", "bma-admin", None)):
+        if username in known:
+            continue
+        password = account_service.generate_password()
+        account_service.create_account(issuer, username=username, password=password,
+                                       role=role, institution_code=code, actor=actor)
+        created.append((role, username, password))
+    return created
+
+
 @main.command("demo")
 @click.option("--workers", default=2, show_default=True)
 @click.pass_context
@@ -271,5 +320,10 @@ def demo(ctx: click.Context, workers: int) -> None:
         paths = _issue(issuer, batch_id, workers)
         for p in paths:
             click.echo(f"  {p}")
+    created = _demo_accounts(issuer, actor)
     click.echo(f"\nSigned transcripts are under {issuer.settings.output_dir}/")
+    if created:
+        click.echo("Web accounts (shown once; `transcripts accounts create` makes more):")
+        for role, username, password in created:
+            click.echo(f"  {role:<9} {username:<14} {password}")
     click.echo("Check one offline:  .venv/bin/transcripts verify <file.pdf>")

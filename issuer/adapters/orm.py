@@ -413,7 +413,8 @@ class AccountRow(Base):
 
     `password_hash` is an argon2id PHC string; `totp_secret` (base32) turns on the
     second factor. `failed_logins` and `locked_until` throttle guessing per account
-    (the web layer throttles per address too). An administrator has no institution;
+    (the web layer throttles per address too); `totp_last_step` refuses a replayed
+    code. An administrator has no institution;
     everyone else has exactly one.
     """
 
@@ -435,6 +436,7 @@ class AccountRow(Base):
     role: Mapped[AccountRole] = mapped_column(_enum(AccountRole, "role"))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code used twice
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]

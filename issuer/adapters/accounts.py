@@ -1,0 +1,88 @@
+"""Web accounts: queries over `AccountRow` and argon2id password hashing.
+
+Functions take an open `Session` and never commit (the caller's unit of work does).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from issuer.adapters.orm import AccountRole, AccountRow, InstitutionRow
+
+# RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes) is the library default;
+# we state it so a library upgrade never weakens stored hashes silently.
+_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, type=Type.ID)
+# Verified against when the username is unknown, so a guess costs the same either way.
+_DUMMY_HASH = _HASHER.hash("not a password: equalises timing")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id PHC string (salted) for `password`."""
+    return _HASHER.hash(password)
+
+
+def check_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; an unknown account (None) costs one verification too."""
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _HASHER.check_needs_rehash(password_hash)
+
+
+def get_account(session: Session, account_id: int) -> AccountRow | None:
+    return session.scalar(
+        select(AccountRow).where(AccountRow.id == account_id)
+        .options(joinedload(AccountRow.institution))
+    )
+
+
+def find_account(session: Session, username: str) -> AccountRow | None:
+    """The account named `username` (case-insensitive, surrounding spaces ignored)."""
+    return session.scalar(
+        select(AccountRow).where(func.lower(AccountRow.username) == username.strip().lower())
+        .options(joinedload(AccountRow.institution))
+    )
+
+
+def add_account(
+    session: Session,
+    *,
+    username: str,
+    password_hash: str,
+    role: AccountRole,
+    institution: InstitutionRow | None,
+    now: datetime,
+    email: str = "",
+    display_name: str = "",
+) -> AccountRow:
+    row = AccountRow(
+        username=username.strip(), email=email.strip(), display_name=display_name.strip(),
+        password_hash=password_hash, role=role,
+        institution_id=institution.id if institution is not None else None,
+        active=True, failed_logins=0, created_at=now, password_changed_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_accounts(session: Session, institution: InstitutionRow | None = None) -> list[AccountRow]:
+    """Every account (or one institution's), administrators first, then by username."""
+    stmt = select(AccountRow).options(joinedload(AccountRow.institution))
+    if institution is not None:
+        stmt = stmt.where(AccountRow.institution_id == institution.id)
+    return list(session.scalars(stmt.order_by(AccountRow.institution_id.nulls_first(),
+                                              AccountRow.username)))
+
+
+def list_institutions(session: Session) -> list[InstitutionRow]:
+    return list(session.scalars(select(InstitutionRow).order_by(InstitutionRow.code)))

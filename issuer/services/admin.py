@@ -1,0 +1,139 @@
+"""What BMA administrators do besides accounts: institutions, the key listing, the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from issuer.adapters import accounts as repo_accounts
+from issuer.adapters import repositories as repo
+from issuer.core.records import Institution, InstitutionKind
+from issuer.services.context import Actor, Issuer, ServiceError
+from verifier.core.credential import kid_for
+
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+@dataclass(frozen=True)
+class InstitutionInfo:
+    code: str
+    kind: str
+    name_th: str
+    name_en: str
+    district_en: str
+    registrar_name_th: str
+    director_name_th: str
+
+
+def institutions(issuer: Issuer) -> list[InstitutionInfo]:
+    with issuer.uow() as uow:
+        return [
+            InstitutionInfo(r.code, r.kind.value, r.name_th, r.name_en, r.district_en,
+                            r.registrar_name_th, r.director_name_th)
+            for r in repo_accounts.list_institutions(uow.session)
+        ]
+
+
+def create_institution(
+    issuer: Issuer, *, code: str, kind: str, name_th: str, name_en: str, actor: Actor,
+    district_th: str = "", district_en: str = "", registrar: tuple[str, str] = ("", ""),
+    director: tuple[str, str] = ("", ""),
+) -> str:
+    """Create a school or vocational centre (its keys come from `transcripts keys create`)."""
+    code = code.strip()
+    if not _CODE.fullmatch(code):
+        raise ServiceError("an institution code is 1-32 letters, digits, '-' or '_'")
+    if not name_th.strip() or not name_en.strip():
+        raise ServiceError("the Thai and English names are required")
+    try:
+        institution = Institution(code=code, kind=InstitutionKind(kind), name_th=name_th.strip(),
+                                  name_en=name_en.strip(), district_th=district_th.strip(),
+                                  district_en=district_en.strip())
+    except ValueError:
+        raise ServiceError(f"unknown kind {kind!r}") from None
+    with issuer.uow() as uow:
+        if repo.get_institution(uow.session, code) is not None:
+            raise ServiceError(f"institution {code} exists")
+        now = issuer.clock()
+        row = repo.get_or_create_institution(uow.session, institution, now=now,
+                                             registrar=registrar, director=director)
+        repo.append_audit(uow.session, actor=actor.name, action="institution.create",
+                          source=actor.source, now=now, institution=row, subject=code,
+                          detail={"name_en": row.name_en})
+        uow.commit()
+    return code
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    institution: str
+    purpose: str  # "credential" (QR, ECDSA P-256) or "pdf" (PAdES, RSA)
+    subject: str
+    not_before: datetime | None
+    not_after: datetime | None
+    key_id: str  # the JWKS kid for credential keys, a SHA-256 prefix of the certificate else
+    problem: str = ""
+
+
+def _key_info(code: str, purpose: str, path: Path) -> KeyInfo:
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except FileNotFoundError:
+        return KeyInfo(code, purpose, "", None, None, "", "missing")
+    except ValueError as e:
+        return KeyInfo(code, purpose, "", None, None, "", f"unreadable: {e}")
+    public_key = cert.public_key()
+    if purpose == "credential" and isinstance(public_key, ec.EllipticCurvePublicKey):
+        key_id = kid_for(public_key)
+    else:
+        key_id = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()[:16]
+    return KeyInfo(code, purpose, cert.subject.rfc4514_string(), cert.not_valid_before_utc,
+                   cert.not_valid_after_utc, key_id)
+
+
+def signing_keys(issuer: Issuer) -> list[KeyInfo]:
+    """Every institution's two certificates as found in the key store (public parts only)."""
+    keys_dir = Path(issuer.settings.keys_dir)
+    return [
+        _key_info(info.code, purpose, keys_dir / info.code / f"{purpose}.crt")
+        for info in institutions(issuer) for purpose in ("credential", "pdf")
+    ]
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    institution: str | None
+    subject: str | None
+    detail: dict[str, Any]
+    source: str
+
+
+def audit_log(issuer: Issuer, *, institution_code: str | None = None, subject: str | None = None,
+              after_id: int = 0, limit: int = 100) -> list[AuditLine]:
+    """Audit events in order, optionally for one institution or subject; page with `after_id`."""
+    with issuer.uow() as uow:
+        s = uow.session
+        institution = None
+        if institution_code:
+            institution = repo.get_institution(s, institution_code)
+            if institution is None:
+                return []
+        codes = {r.id: r.code for r in repo_accounts.list_institutions(s)}
+        return [
+            AuditLine(e.id, e.at, e.actor, e.action, codes.get(e.institution_id or -1),
+                      e.subject, dict(e.detail or {}), e.source)
+            for e in repo.audit_events(s, institution=institution, subject=subject or None,
+                                       after_id=after_id, limit=limit)
+        ]

@@ -1,0 +1,241 @@
+"""The batch flow: upload -> every error listed -> preview -> submit -> approve -> issue
+-> download. Registrars and approvers see only their own institution's batches; any
+other batch is "not found"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from issuer.adapters import queries
+from issuer.adapters.orm import AccountRole, BatchRow, BatchStatus
+from issuer.services.context import ServiceError
+from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
+from issuer.services.review import approve_submitted, preview_pdf, reject_batch, submit_batch
+from issuer.web.auth import STAFF, actor, institution_code, roles, user
+from issuer.web.extensions import issuer
+from issuer.web.jobs import IssueJobs
+from issuer.web.labels import label
+from issuer.web.zipstream import zip_stream
+
+bp = Blueprint("batches", __name__)
+ALLOWED_SUFFIXES = (".csv", ".xlsx")
+PAGE = 100
+
+
+def jobs() -> IssueJobs:
+    return current_app.extensions["bkt_jobs"]
+
+
+def _batch(batch_id: int) -> BatchRow:
+    """The signed-in person's institution's batch, or 404 (never 403: no existence leak)."""
+    with issuer().uow() as uow:
+        batch = queries.batch_of(uow.session, batch_id, institution_code())
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def _failed(e: ServiceError, batch_id: int) -> Any:
+    flash(_("Not done: %(reason)s", reason=str(e)), "error")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
+
+
+@bp.get("/batches")
+@roles(*STAFF)
+def index() -> Any:
+    code = institution_code()
+    with issuer().uow() as uow:
+        waiting = queries.batches_of(uow.session, code, statuses=[BatchStatus.SUBMITTED])
+        recent = queries.batches_of(uow.session, code, limit=100)
+    return render_template("issuer/batches.html", waiting=waiting, recent=recent)
+
+
+@bp.route("/batches/upload", methods=["GET", "POST"])
+@roles(AccountRole.REGISTRAR)
+def upload() -> Any:
+    if request.method == "GET":
+        return render_template("issuer/upload.html")
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash(_("Choose a CSV or XLSX file."), "error")
+        return render_template("issuer/upload.html"), 400
+    filename = Path(file.filename).name[-200:]
+    if not filename.lower().endswith(ALLOWED_SUFFIXES):
+        flash(_("Only CSV and XLSX files can be uploaded."), "error")
+        return render_template("issuer/upload.html"), 400
+    data = file.read()
+    try:
+        imported = import_batch(issuer(), institution_code(), filename, data, actor=actor())
+    except BatchRejected as e:
+        return render_template("issuer/batch_errors.html", filename=filename,
+                               errors=e.errors), 422
+    except AlreadyImported as e:
+        flash(_("This file was already uploaded as batch %(id)s.", id=e.batch_id), "info")
+        return redirect(url_for("batches.detail", batch_id=e.batch_id))
+    except ServiceError as e:
+        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        return render_template("issuer/upload.html"), 400
+    flash(_("%(n)s students imported. Preview them, then submit the batch for approval.",
+            n=imported.students), "ok")
+    return redirect(url_for("batches.detail", batch_id=imported.batch_id))
+
+
+def _progress(batch_id: int) -> dict[str, Any]:
+    with issuer().uow() as uow:
+        batch = queries.batch_of(uow.session, batch_id, institution_code())
+        if batch is None:
+            abort(404)
+        total = queries.count_students(uow.session, batch)
+        issued = queries.count_issued(uow.session, batch)
+        already = queries.count_already_issued(uow.session, batch)
+    state = jobs().state(batch_id)
+    return {
+        "batch": batch_id,
+        "status": batch.status.value,
+        "status_label": label(batch.status),
+        "total": total,
+        "issued": issued,
+        "already_issued": already,
+        "done": min(total, issued + already),
+        "running": bool(state and state.running),
+        "error": state.error if state else None,
+        "finished": batch.status is BatchStatus.ISSUED,
+    }
+
+
+@bp.get("/batches/<int:batch_id>")
+@roles(*STAFF)
+def detail(batch_id: int) -> Any:
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    batch = _batch(batch_id)
+    with issuer().uow() as uow:
+        students = queries.students_of_batch(uow.session, batch, limit=PAGE,
+                                             offset=(page - 1) * PAGE)
+    progress = _progress(batch_id)
+    return render_template(
+        "issuer/batch.html", batch=batch, students=students, progress=progress, page=page,
+        pages=max(1, -(-progress["total"] // PAGE)),
+        may_approve=user().role is AccountRole.APPROVER and batch.created_by != user().username,
+    )
+
+
+@bp.get("/batches/<int:batch_id>/progress.json")
+@roles(*STAFF)
+def progress(batch_id: int) -> Any:
+    return jsonify(_progress(batch_id))
+
+
+@bp.get("/batches/<int:batch_id>/students/<int:enrolment_id>/preview.pdf")
+@roles(*STAFF)
+def preview(batch_id: int, enrolment_id: int) -> Any:
+    _batch(batch_id)
+    try:
+        transcript_id, pdf = preview_pdf(issuer(), batch_id, enrolment_id,
+                                         institution_code=institution_code())
+    except ServiceError:
+        abort(404)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="PREVIEW-{transcript_id}.pdf"'})
+
+
+@bp.get("/batches/<int:batch_id>/previews.zip")
+@roles(*STAFF)
+def previews_zip(batch_id: int) -> Any:
+    batch = _batch(batch_id)
+    the_issuer, code = issuer(), institution_code()
+    with the_issuer.uow() as uow:
+        lines = queries.students_of_batch(uow.session, batch, limit=1_000_000)
+
+    def member(enrolment_id: int) -> tuple[str, Any]:
+        def load() -> bytes:
+            return preview_pdf(the_issuer, batch_id, enrolment_id, institution_code=code)[1]
+        return f"PREVIEW-batch{batch_id}-{enrolment_id:06d}.pdf", load
+
+    return Response(zip_stream(member(line.enrolment_id) for line in lines),
+                    mimetype="application/zip", headers={
+                        "Content-Disposition":
+                            f'attachment; filename="batch-{batch_id}-previews.zip"'})
+
+
+@bp.post("/batches/<int:batch_id>/submit")
+@roles(AccountRole.REGISTRAR)
+def submit(batch_id: int) -> Any:
+    _batch(batch_id)
+    try:
+        submit_batch(issuer(), batch_id, actor=actor(), institution_code=institution_code())
+    except ServiceError as e:
+        return _failed(e, batch_id)
+    flash(_("Submitted. The director can now approve the batch."), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
+
+
+@bp.post("/batches/<int:batch_id>/approve")
+@roles(AccountRole.APPROVER)
+def approve(batch_id: int) -> Any:
+    _batch(batch_id)
+    try:
+        approve_submitted(issuer(), batch_id, actor=actor(), institution_code=institution_code())
+    except ServiceError as e:
+        return _failed(e, batch_id)
+    jobs().start(batch_id, actor=actor(), institution_code=institution_code())
+    flash(_("Approved. Issuing has started."), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
+
+
+@bp.post("/batches/<int:batch_id>/reject")
+@roles(AccountRole.APPROVER)
+def reject(batch_id: int) -> Any:
+    _batch(batch_id)
+    try:
+        reject_batch(issuer(), batch_id, reason=request.form.get("reason", ""), actor=actor(),
+                     institution_code=institution_code())
+    except ServiceError as e:
+        return _failed(e, batch_id)
+    flash(_("The batch was sent back to the registrar."), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
+
+
+@bp.post("/batches/<int:batch_id>/issue")
+@roles(*STAFF)
+def issue(batch_id: int) -> Any:
+    """Start issuing an approved batch, or resume one interrupted (e.g. by a restart)."""
+    batch = _batch(batch_id)
+    if batch.status not in (BatchStatus.APPROVED, BatchStatus.ISSUING):
+        flash(_("Only an approved batch can be issued."), "error")
+        return redirect(url_for("batches.detail", batch_id=batch_id))
+    jobs().start(batch_id, actor=actor(), institution_code=institution_code())
+    flash(_("Issuing has started."), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
+
+
+@bp.get("/batches/<int:batch_id>/transcripts.zip")
+@roles(*STAFF)
+def transcripts_zip(batch_id: int) -> Any:
+    batch = _batch(batch_id)
+    with issuer().uow() as uow:
+        pdfs = queries.batch_pdfs(uow.session, batch)
+    if not pdfs:
+        abort(404)
+    out = issuer().settings.output_dir
+
+    def member(transcript_id: str, version: int, path: str) -> tuple[str, Any]:
+        return f"{transcript_id}-v{version}.pdf", (out / path).read_bytes
+
+    return Response(zip_stream(member(*pdf) for pdf in pdfs), mimetype="application/zip",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="batch-{batch_id}-transcripts.zip"'})

@@ -1,0 +1,72 @@
+"""Web settings, read from the environment; every field has a working default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from issuer.config import ROOT
+
+MiB = 1024 * 1024
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def persistent_secret(path: Path) -> str:
+    """A random key kept in `path` (created 0600 on first use), shared by every worker."""
+    try:
+        return path.read_text("ascii").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    secret_key: str
+    """``BKT_WEB_SECRET_KEY``: signs session cookies and CSRF tokens; default a random key
+    kept in ``var/web-secret`` (every worker of one machine shares it)."""
+    secure_cookies: bool = True
+    """``BKT_WEB_SECURE_COOKIES=0`` allows cookies over plain http://localhost in development."""
+    ratelimit_storage: str = "memory://"
+    """``BKT_WEB_RATELIMIT_STORAGE``: e.g. ``redis://127.0.0.1:6379`` so all workers count
+    together; memory counts per worker process."""
+    ratelimit_enabled: bool = True
+    """``BKT_WEB_RATELIMIT_ENABLED=0`` turns the limits off."""
+    login_limit: str = "10 per minute;50 per hour"
+    """``BKT_WEB_LOGIN_LIMIT``: sign-in attempts per client address (Flask-Limiter syntax);
+    accounts are also locked after 5 failures in a row (per account)."""
+    proxies: int = 0
+    """``BKT_WEB_PROXIES``: reverse proxies setting X-Forwarded-For/-Proto in front of us."""
+    max_upload: int = 20 * MiB
+    """``BKT_WEB_MAX_UPLOAD``: largest request body (batch file) in bytes."""
+    issue_workers: int = 2
+    """``BKT_WEB_ISSUE_WORKERS``: signing processes per issuance job (0: in the thread)."""
+    session_hours: int = 8
+    """``BKT_WEB_SESSION_HOURS``: how long a sign-in lasts."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebConfig:
+        env = dict(os.environ if env is None else env)
+        var = Path(env.get("BKT_VAR_DIR", ROOT / "var"))
+        secret = env.get("BKT_WEB_SECRET_KEY") or persistent_secret(var / "web-secret")
+        return cls(
+            secret_key=secret,
+            secure_cookies=_flag(env.get("BKT_WEB_SECURE_COOKIES", "1")),
+            ratelimit_storage=env.get("BKT_WEB_RATELIMIT_STORAGE", cls.ratelimit_storage),
+            ratelimit_enabled=_flag(env.get("BKT_WEB_RATELIMIT_ENABLED", "1")),
+            login_limit=env.get("BKT_WEB_LOGIN_LIMIT", cls.login_limit),
+            proxies=int(env.get("BKT_WEB_PROXIES", 0)),
+            max_upload=int(env.get("BKT_WEB_MAX_UPLOAD", cls.max_upload)),
+            issue_workers=int(env.get("BKT_WEB_ISSUE_WORKERS", cls.issue_workers)),
+            session_hours=int(env.get("BKT_WEB_SESSION_HOURS", cls.session_hours)),
+        )

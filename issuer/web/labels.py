@@ -1,0 +1,51 @@
+"""What statuses and roles are called on the pages, in Thai and English; Jinja filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+LABELS: dict[str, Any] = {
+    # batch statuses
+    "imported": _l("Uploaded, not yet submitted"),
+    "submitted": _l("Awaiting approval"),
+    "approved": _l("Approved"),
+    "issuing": _l("Issuing"),
+    "issued": _l("Issued"),
+    "rejected": _l("Sent back"),
+    # transcript statuses
+    "revoked": _l("Revoked"),
+    "superseded": _l("Superseded"),
+    # roles
+    "registrar": _l("Registrar"),
+    "approver": _l("Approver (director)"),
+    "admin": _l("BMA administrator"),
+}
+
+
+def label(value: Any) -> str:
+    key = getattr(value, "value", value)
+    return str(LABELS.get(str(key), key))
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp in Bangkok time; the year in the Buddhist Era when the page is Thai."""
+    if value is None:
+        return "-"
+    local = value.astimezone(BANGKOK)
+    if str(get_locale()) == "th":
+        return f"{local.day}/{local.month}/{local.year + 543} {local:%H:%M}"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,112 @@
+"""Issued transcripts of the signed-in person's institution: search, versions, PDFs,
+revoke and reissue (through `issuer.services.lifecycle`, which audits and republishes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from issuer.adapters import queries
+from issuer.adapters.orm import AccountRole, TranscriptRow, TranscriptStatus
+from issuer.services.context import ServiceError
+from issuer.services.importing import BatchRejected
+from issuer.services.lifecycle import reissue, revoke
+from issuer.web.auth import STAFF, actor, institution_code, roles
+from issuer.web.extensions import issuer
+
+bp = Blueprint("transcripts", __name__)
+PAGE = 50
+
+
+def _versions(transcript_id: str) -> list[TranscriptRow]:
+    with issuer().uow() as uow:
+        rows = queries.versions_of(uow.session, transcript_id, institution_code())
+    if not rows:
+        abort(404)
+    return rows
+
+
+@bp.get("/transcripts")
+@roles(*STAFF)
+def index() -> Any:
+    query = request.args.get("q", "")[:100]
+    status_arg = request.args.get("status", "")
+    status = TranscriptStatus(status_arg) if status_arg in TranscriptStatus._value2member_map_ \
+        else None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with issuer().uow() as uow:
+        rows = queries.search_transcripts(uow.session, institution_code(), query=query,
+                                          status=status, limit=PAGE + 1,
+                                          offset=(page - 1) * PAGE)
+    return render_template("issuer/transcripts.html", rows=rows[:PAGE], more=len(rows) > PAGE,
+                           query=query, status=status_arg, page=page,
+                           statuses=list(TranscriptStatus))
+
+
+@bp.get("/transcripts/<transcript_id>")
+@roles(*STAFF)
+def detail(transcript_id: str) -> Any:
+    versions = _versions(transcript_id)
+    return render_template("issuer/transcript.html", versions=versions, current=versions[0])
+
+
+@bp.get("/transcripts/<transcript_id>/v<int:version>.pdf")
+@roles(*STAFF)
+def pdf(transcript_id: str, version: int) -> Any:
+    row = next((v for v in _versions(transcript_id) if v.version == version), None)
+    if row is None or not row.pdf_path:
+        abort(404)
+    path = Path(issuer().settings.output_dir) / row.pdf_path
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{transcript_id}-v{version}.pdf")
+
+
+@bp.post("/transcripts/<transcript_id>/revoke")
+@roles(AccountRole.REGISTRAR)
+def revoke_(transcript_id: str) -> Any:
+    _versions(transcript_id)
+    try:
+        version = revoke(issuer(), transcript_id, reason=request.form.get("reason", ""),
+                         actor=actor(), institution_code=institution_code())
+    except ServiceError as e:
+        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+    else:
+        flash(_("Version %(v)s was revoked.", v=version), "ok")
+    return redirect(url_for("transcripts.detail", transcript_id=transcript_id))
+
+
+@bp.post("/transcripts/<transcript_id>/reissue")
+@roles(AccountRole.REGISTRAR)
+def reissue_(transcript_id: str) -> Any:
+    versions = _versions(transcript_id)
+    file = request.files.get("file")
+    corrected = None
+    if file is not None and file.filename:
+        corrected = (Path(file.filename).name[-200:], file.read())
+    try:
+        result = reissue(issuer(), transcript_id, reason=request.form.get("reason", ""),
+                         actor=actor(), corrected=corrected,
+                         institution_code=institution_code())
+    except BatchRejected as e:
+        return render_template("issuer/batch_errors.html", filename=corrected[0] if corrected
+                               else "", errors=e.errors, current=versions[0]), 422
+    except ServiceError as e:
+        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+    else:
+        flash(_("Version %(v)s was issued; the previous version is superseded.",
+                v=result.version), "ok")
+    return redirect(url_for("transcripts.detail", transcript_id=transcript_id))
