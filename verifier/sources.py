@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
 import time
@@ -115,6 +116,15 @@ class _Entry:
     fetched_at: float
     fresh_until: float
     freshness: Freshness = Freshness.FRESH
+    as_of: datetime = field(init=False)
+    """`fetched_at` as a datetime (computed once: this is on every request's path)."""
+    expires: float = field(init=False)
+    """A status list's validUntil as a timestamp; +inf for keys."""
+
+    def __post_init__(self) -> None:
+        self.as_of = datetime.fromtimestamp(self.fetched_at, UTC)
+        until = getattr(self.value, "valid_until", None)
+        self.expires = until.timestamp() if isinstance(until, datetime) else float("inf")
 
 
 def _is_url(location: str) -> bool:
@@ -212,35 +222,40 @@ class TrustSource:
         if entry is None:
             return KeysView(TrustStore(self.settings.roots, {}), Freshness.UNAVAILABLE, None)
         store, names, untrusted = entry.value
-        return KeysView(store, self._freshness(entry), self._at(entry.fetched_at), names,
-                        untrusted)
+        return KeysView(store, self._freshness(entry), entry.as_of, names, untrusted)
 
     def status(self, institution: str, purpose: str) -> StatusView:
         """One institution's verified list for `purpose`, with how fresh it is."""
-        if not status_credential.INSTITUTION_CODE.fullmatch(institution) or (
-            purpose not in status_credential.PURPOSES
-        ):
-            return StatusView(None, Freshness.UNAVAILABLE, None, "no such status list")
-        location = None
-        if self.settings.status:
-            base = self.settings.status.rstrip("/")
-            location = (f"{base}/{institution}/{purpose}.jws" if _is_url(base)
-                        else str(Path(base) / institution / f"{purpose}.jws"))
+        key = ("status", institution, purpose)
+        entry = self._cache.get(key)  # fast path: a fresh copy, no lock
         errors: list[str] = []
+        now = self.clock()
+        if entry is None or now >= entry.fresh_until:
+            if not status_credential.INSTITUTION_CODE.fullmatch(institution) or (
+                purpose not in status_credential.PURPOSES
+            ):
+                return StatusView(None, Freshness.UNAVAILABLE, None, "no such status list")
 
-        def parse(fetched: Fetched) -> tuple[StatusList, float]:
-            status = self._verify_status(fetched.body, institution, purpose, errors)
-            return status, float(status.ttl_seconds)
+            def parse(fetched: Fetched) -> tuple[StatusList, float]:
+                status = self._verify_status(fetched.body, institution, purpose, errors)
+                return status, float(status.ttl_seconds)
 
-        entry = self._get(("status", institution, purpose), location, parse)
+            entry = self._get(key, self._status_location(institution, purpose), parse)
         error = errors[-1] if errors else None
         if entry is None:
             return StatusView(None, Freshness.UNAVAILABLE, None,
                               error or "status list unavailable")
-        as_of = self._at(entry.fetched_at)
-        if entry.value.expired(self._at(self.clock())):
-            return StatusView(None, Freshness.UNAVAILABLE, as_of, "status list expired")
-        return StatusView(entry.value, self._freshness(entry), as_of, error)
+        if now > entry.expires:
+            return StatusView(None, Freshness.UNAVAILABLE, entry.as_of, "status list expired")
+        return StatusView(entry.value, self._freshness(entry), entry.as_of, error)
+
+    def _status_location(self, institution: str, purpose: str) -> str | None:
+        if not self.settings.status:
+            return None
+        base = self.settings.status.rstrip("/")
+        if _is_url(base):
+            return f"{base}/{institution}/{purpose}.jws"
+        return os.path.join(base, institution, f"{purpose}.jws")
 
     # --- fetching and caching -----------------------------------------------------------
 
@@ -295,10 +310,6 @@ class TrustSource:
         if entry.freshness is Freshness.OFFLINE:
             return Freshness.OFFLINE
         return Freshness.FRESH if self.clock() < entry.fresh_until else Freshness.CACHED
-
-    @staticmethod
-    def _at(moment: float) -> datetime:
-        return datetime.fromtimestamp(moment, UTC)
 
     # --- parsing ------------------------------------------------------------------------
 

@@ -44,14 +44,21 @@ def _answer(status: int) -> Response:
                     mimetype="text/plain", headers={"Content-Language": "en, th"})
 
 
+def _retry_after(exc: HTTPException) -> int:
+    """Seconds until the window of the limit that was hit ends (its length at most)."""
+    try:
+        window = int(exc.limit.limit.get_expiry())  # type: ignore[attr-defined]
+    except (AttributeError, TypeError, ValueError):
+        return 60
+    return max(1, window)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         response = _answer(exc.code or 500)
         if exc.code == 429:
-            retry = getattr(exc, "retry_after", None)
-            if retry:
-                response.headers["Retry-After"] = str(retry)
+            response.headers["Retry-After"] = str(_retry_after(exc))
         if exc.code == 405 and (allowed := exc.get_headers()):
             for name, value in allowed:
                 if name.lower() == "allow":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +47,11 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         return {
             "result": self.result.value,
-            "checks": [asdict(c) | {"status": c.status.value} for c in self.checks],
+            "checks": [  # by hand: dataclasses.asdict deep-copies, a third of the API's time
+                {"id": c.id, "status": c.status.value, "message_th": c.message_th,
+                 "message_en": c.message_en}
+                for c in self.checks
+            ],
             "data": self.data,
         }
 
