@@ -149,6 +149,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used since boot (0 without /proc)."""
+    try:
+        with open("/proc/stat") as f:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (
+                int(v) for v in f.readline().split()[1:9])
+    except (OSError, ValueError):
+        return 0.0
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def _status_kb(pid: int | str) -> dict[str, int]:
     """VmRSS and VmHWM (kB) of a process; empty if it is gone."""
     try:
@@ -265,6 +276,7 @@ class Results:
     import_s: float
     issue_s: float
     parent_cpu_s: float
+    machine_cpu_s: float  # every process's CPU during issuance, ours included
     timings: dict[str, float]
     memory: MemoryMonitor
     ours_alone_ms: float
@@ -355,7 +367,7 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
     memory = MemoryMonitor(n)
     timings: dict[str, float] = {}
     memory.start()
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy_seconds()
     for batch_id in batch_ids:
         approve_batch(issuer, batch_id, actor=DIRECTOR)
         report = issue_batch(issuer, batch_id, actor=DIRECTOR, workers=workers,
@@ -363,6 +375,7 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
         for stage, seconds in report.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
     issue_s, parent_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
+    machine_cpu_s = _machine_busy_seconds() - busy0
     if memory.done != n:
         raise RuntimeError(f"issued {memory.done} transcripts, expected {n}")
 
@@ -371,8 +384,8 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
     stock = stock_signing(issuer.settings.keys_dir, code, PASSPHRASE)
     ours_ms = statistics.median(timed(lambda: ours.sign(pdf), sign_runs))
     stock_ms = statistics.median(timed(lambda: stock(pdf), sign_runs))
-    return Results(n, workers, len(batch_ids), import_s, issue_s, parent_cpu_s, timings, memory,
-                   ours_ms, stock_ms, len(pdf) / 1024)
+    return Results(n, workers, len(batch_ids), import_s, issue_s, parent_cpu_s, machine_cpu_s,
+                   timings, memory, ours_ms, stock_ms, len(pdf) / 1024)
 
 
 def _verdict(ok: bool | None) -> str:
@@ -403,6 +416,10 @@ def print_results(r: Results, out: TextIO) -> None:
         p(f"CPU, ms per transcript: parent {r.parent_cpu_s / r.n * 1000:.1f}, workers "
           f"{worker_cpu / r.n * 1000:.1f} (with their start-up); {os.cpu_count()} cores allow "
           f"{(os.cpu_count() or 1) * r.n / total:.1f}/s at most")
+        if r.machine_cpu_s:
+            others = max(0.0, r.machine_cpu_s - total) / r.issue_s
+            p(f"  other processes on the machine used {others:.2f} of its "
+              f"{os.cpu_count()} cores during issuance (figures are only comparable near 0)")
     if m.available:
         cols = [m.at(f) for f in (0.25, 0.5, 0.75, 1.0)]
         p("memory, MB        " + "".join(f"{c:>8}" for c in ("25%", "50%", "75%", "100%"))
