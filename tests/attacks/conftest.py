@@ -155,8 +155,11 @@ def rogue_school_keys(rogue_authority: Authority) -> InstitutionKeys:
 
 
 @pytest.fixture(scope="session")
-def school_signer(school_keys: InstitutionKeys) -> TranscriptSigner:
-    return TranscriptSigner(school_keys)
+def rogue_keys_of(rogue_authority: Authority,
+                  rogue_school_keys: InstitutionKeys) -> dict[str, InstitutionKeys]:
+    """Look-alike keys for each institution under the rogue root, by institution code."""
+    return {"1001": rogue_school_keys, "2001": issue_institution_keys(
+        rogue_authority, "2001", "BMA Vocational Training Centre", PKI_NOW)}
 
 
 # --- other signers ------------------------------------------------------------------------
