@@ -27,7 +27,7 @@ from issuer.services.context import ServiceError
 from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
 from issuer.services.review import approve_submitted, preview_pdf, reject_batch, submit_batch
 from issuer.web.auth import STAFF, actor, institution_code, roles, user
-from issuer.web.extensions import issuer
+from issuer.web.extensions import issuer, reading
 from issuer.web.jobs import IssueJobs
 from issuer.web.labels import label
 from issuer.web.zipstream import zip_stream
@@ -43,8 +43,8 @@ def jobs() -> IssueJobs:
 
 def _batch(batch_id: int) -> BatchRow:
     """The signed-in person's institution's batch, or 404 (never 403: no existence leak)."""
-    with issuer().uow() as uow:
-        batch = queries.batch_of(uow.session, batch_id, institution_code())
+    with reading() as session:
+        batch = queries.batch_of(session, batch_id, institution_code())
     if batch is None:
         abort(404)
     return batch
@@ -59,9 +59,9 @@ def _failed(e: ServiceError, batch_id: int) -> Any:
 @roles(*STAFF)
 def index() -> Any:
     code = institution_code()
-    with issuer().uow() as uow:
-        waiting = queries.batches_of(uow.session, code, statuses=[BatchStatus.SUBMITTED])
-        recent = queries.batches_of(uow.session, code, limit=100)
+    with reading() as session:
+        waiting = queries.batches_of(session, code, statuses=[BatchStatus.SUBMITTED])
+        recent = queries.batches_of(session, code, limit=100)
     return render_template("issuer/batches.html", waiting=waiting, recent=recent)
 
 
@@ -96,13 +96,13 @@ def upload() -> Any:
 
 
 def _progress(batch_id: int) -> dict[str, Any]:
-    with issuer().uow() as uow:
-        batch = queries.batch_of(uow.session, batch_id, institution_code())
+    with reading() as session:
+        batch = queries.batch_of(session, batch_id, institution_code())
         if batch is None:
             abort(404)
-        total = queries.count_students(uow.session, batch)
-        issued = queries.count_issued(uow.session, batch)
-        already = queries.count_already_issued(uow.session, batch)
+        total = queries.count_students(session, batch)
+        issued = queries.count_issued(session, batch)
+        already = queries.count_already_issued(session, batch)
     state = jobs().state(batch_id)
     return {
         "batch": batch_id,
@@ -123,8 +123,8 @@ def _progress(batch_id: int) -> dict[str, Any]:
 def detail(batch_id: int) -> Any:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     batch = _batch(batch_id)
-    with issuer().uow() as uow:
-        students = queries.students_of_batch(uow.session, batch, limit=PAGE,
+    with reading() as session:
+        students = queries.students_of_batch(session, batch, limit=PAGE,
                                              offset=(page - 1) * PAGE)
     progress = _progress(batch_id)
     return render_template(
@@ -158,8 +158,8 @@ def preview(batch_id: int, enrolment_id: int) -> Any:
 def previews_zip(batch_id: int) -> Any:
     batch = _batch(batch_id)
     the_issuer, code = issuer(), institution_code()
-    with the_issuer.uow() as uow:
-        lines = queries.students_of_batch(uow.session, batch, limit=1_000_000)
+    with reading() as session:
+        lines = queries.students_of_batch(session, batch, limit=1_000_000)
 
     def member(enrolment_id: int) -> tuple[str, Any]:
         def load() -> bytes:
@@ -227,8 +227,8 @@ def issue(batch_id: int) -> Any:
 @roles(*STAFF)
 def transcripts_zip(batch_id: int) -> Any:
     batch = _batch(batch_id)
-    with issuer().uow() as uow:
-        pdfs = queries.batch_pdfs(uow.session, batch)
+    with reading() as session:
+        pdfs = queries.batch_pdfs(session, batch)
     if not pdfs:
         abort(404)
     out = issuer().settings.output_dir

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session
 
 from issuer.services.context import Issuer
 
@@ -24,3 +28,12 @@ def issuer() -> Issuer:
 
 def init_app(app: Flask, the_issuer: Issuer) -> None:
     app.extensions["bkt_issuer"] = the_issuer
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A read-only session whose rows stay usable (detached, loaded) after the block, for
+    templates; load every relationship a page needs inside the block."""
+    with issuer().uow() as uow:
+        yield uow.session
+        uow.session.expunge_all()

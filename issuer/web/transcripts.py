@@ -24,15 +24,15 @@ from issuer.services.context import ServiceError
 from issuer.services.importing import BatchRejected
 from issuer.services.lifecycle import reissue, revoke
 from issuer.web.auth import STAFF, actor, institution_code, roles
-from issuer.web.extensions import issuer
+from issuer.web.extensions import issuer, reading
 
 bp = Blueprint("transcripts", __name__)
 PAGE = 50
 
 
 def _versions(transcript_id: str) -> list[TranscriptRow]:
-    with issuer().uow() as uow:
-        rows = queries.versions_of(uow.session, transcript_id, institution_code())
+    with reading() as session:
+        rows = queries.versions_of(session, transcript_id, institution_code())
     if not rows:
         abort(404)
     return rows
@@ -46,8 +46,8 @@ def index() -> Any:
     status = TranscriptStatus(status_arg) if status_arg in TranscriptStatus._value2member_map_ \
         else None
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    with issuer().uow() as uow:
-        rows = queries.search_transcripts(uow.session, institution_code(), query=query,
+    with reading() as session:
+        rows = queries.search_transcripts(session, institution_code(), query=query,
                                           status=status, limit=PAGE + 1,
                                           offset=(page - 1) * PAGE)
     return render_template("issuer/transcripts.html", rows=rows[:PAGE], more=len(rows) > PAGE,
