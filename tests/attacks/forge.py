@@ -356,3 +356,15 @@ def override_signature(signed: bytes, modified: bytes) -> bytes:
 def object_offset(pdf: bytes, number: int) -> int:
     """Offset of the last definition of object `number` in the file's text."""
     return pdf.rindex(b"\n%d 0 obj" % number) + 1
+
+
+def without_attachments(pdf: bytes) -> bytes:
+    """`pdf` rewritten without its embedded files (to attach others)."""
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        for name in list(doc.attachments):
+            del doc.attachments[name]
+        if "/AF" in doc.Root:
+            del doc.Root.AF
+        out = BytesIO()
+        doc.save(out, force_version="1.7")
+        return out.getvalue()

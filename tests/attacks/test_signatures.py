@@ -16,7 +16,6 @@ from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
-import pikepdf
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.adapters.credential_signing import sign_credential
@@ -127,7 +126,7 @@ def test_resigned_with_a_changed_record(
     record = json.loads(school_doc.record_json)
     record["summary"]["gpa"] = "3.90"
     fake = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-    unsigned = attach_files(_without_attachments(unsigned_of(school_doc)), fake,
+    unsigned = attach_files(forge.without_attachments(unsigned_of(school_doc)), fake,
                             school_doc.credential)
     forged = TranscriptSigner(rogue_school_keys).sign(unsigned)
     verdict, _ = judge(forged, trust)
@@ -146,7 +145,7 @@ def test_resigned_with_a_rogue_credential(
     claims = claims_for(school_doc.record, school_doc.record_digest)
     token = sign_credential(replace(claims, gpa="3.90", record_digest=digest(fake)),
                             rogue_school_keys)
-    unsigned = attach_files(_without_attachments(unsigned_of(school_doc)), fake, token)
+    unsigned = attach_files(forge.without_attachments(unsigned_of(school_doc)), fake, token)
     forged = TranscriptSigner(rogue_school_keys).sign(unsigned)
     verdict, _ = judge(forged, trust)
     assert verdict.result is Result.INVALID
@@ -163,17 +162,3 @@ def test_resigned_by_another_trusted_institution(
     verdict, _ = judge(forged, trust)
     assert verdict.result is not Result.VALID
     assert_caught(forged, trust, "same_institution")
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def _without_attachments(pdf: bytes) -> bytes:
-    with pikepdf.open(BytesIO(pdf)) as doc:
-        for name in list(doc.attachments):
-            del doc.attachments[name]
-        if "/AF" in doc.Root:
-            del doc.Root.AF
-        out = BytesIO()
-        doc.save(out, force_version="1.7")
-        return out.getvalue()
