@@ -18,6 +18,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from issuer.adapters.credential_signing import sign_credential
 from issuer.adapters.pdf_signing import TranscriptSigner
@@ -240,6 +242,18 @@ def test_key_embedded_in_the_header(school_doc: IssuedDocument, trust: TrustStor
         _rejected(f"{text}.{_es256_raw(rogue_school_keys.credential_key, data)}", trust)
 
 
+@pytest.mark.parametrize("extra", [{"crit": None}, {"crit": ["exp"]}, {"crit": 5},
+                                   {"b64": False, "crit": ["b64"]}, {"zip": "DEF"},
+                                   {"cty": "JWT"}, {"x5u": "https://evil.example/c.pem"}])
+def test_extra_header_parameters(extra: dict, school_doc: IssuedDocument,
+                                 school_keys: InstitutionKeys, trust: TrustStore) -> None:
+    """Headers that change processing, correctly signed by the school's key: refused.
+    ("crit": null used to crash joserfc with a TypeError before any signature check.)"""
+    header = _header(school_doc.credential) | extra
+    text, data = _signing_input(header, _payload(school_doc.credential))
+    _rejected(f"{text}.{_es256_raw(school_keys.credential_key, data)}", trust)
+
+
 # --- trust ----------------------------------------------------------------------------------
 
 
@@ -291,6 +305,44 @@ def test_issue_time_out_of_any_calendar(iat: int, school_doc: IssuedDocument,
                                         trust: TrustStore) -> None:
     claims = replace(claims_for(school_doc.record, school_doc.record_digest), issued_at=iat)
     _rejected(sign_credential(claims, school_keys), trust, "credential_issuer_trusted")
+
+
+# --- robustness -------------------------------------------------------------------------------
+
+
+def test_deeply_nested_header(trust: TrustStore) -> None:
+    """json.loads raises RecursionError (not ValueError) on deep nesting: it escaped."""
+    _rejected(f"{b64url(b'[' * 2900)}.e30.AA", trust)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["alg", "kid", "typ", "t", "v", "i", "g", "iat", "h",
+                                       "s", "d", "n", "p", "crit", "b64"]), children,
+                      max_size=6),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=_JSON, payload=_JSON, signature=st.binary(max_size=80),
+       text=st.text(max_size=60))
+def test_no_token_crashes(header: object, payload: object, signature: bytes, text: str,
+                          school_doc: IssuedDocument, school_keys: InstitutionKeys,
+                          trust: TrustStore) -> None:
+    """Arbitrary JSON in the header and payload (also correctly signed with the school's
+    key), arbitrary signature bytes, arbitrary text: a failed check, never an exception,
+    never VALID unless it is a well-formed credential by the school's key."""
+    base = _header(school_doc.credential)
+    for head in (header, base | header if isinstance(header, dict) else header):
+        text_in, data = _signing_input(head, payload)
+        for token in (f"{text_in}.{b64url(signature)}",
+                      f"{text_in}.{_es256_raw(school_keys.credential_key, data)}",
+                      text, f"{VERIFIER_URL}/v#{text}"):
+            claims, checks = check_credential(token, trust)
+            assert checks and (claims is None) == ("credential_signature" in failed(checks))
 
 
 # --- credentials inside the PDF -----------------------------------------------------------

@@ -15,13 +15,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
-from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from verifier.core.canonical import b64url, b64url_decode
 
 ALG = "ES256"
 TYP = "bkt"
+HEADER = frozenset({"alg", "kid", "typ"})
 KID_BYTES = 8  # like the EU digital COVID certificate's kid: a short thumbprint prefix
 QR_PATH = "/v#"
 
@@ -112,7 +112,7 @@ def unverified_header(token: str) -> dict[str, Any]:
     """The protected header, parsed but not trusted: only to find the key by `kid`."""
     try:
         header = json.loads(b64url_decode(token.split(".", 1)[0]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
         raise CredentialError("malformed credential header") from None
     if not isinstance(header, dict):
         raise CredentialError("malformed credential header")
@@ -125,12 +125,16 @@ def verify(
     """Check a compact JWS; return ``(kid, claims)`` or raise CredentialError.
 
     Only ES256 with a P-256 key found by `resolve_key(kid)` is accepted: `alg: none`,
-    HMAC and every other algorithm are refused before any signature is computed.
+    HMAC and every other algorithm are refused before any signature is computed. The
+    header must be exactly ``alg``, ``kid`` and ``typ``: no ``jwk``/``x5c``/``jku`` key
+    offered by the token itself, no ``crit`` or ``b64`` changing how it is processed.
     """
     token = extract_token(token)
     header = unverified_header(token)
     if header.get("alg") != ALG or header.get("typ") != TYP:
         raise CredentialError("credential algorithm or type not accepted")
+    if set(header) != HEADER:
+        raise CredentialError("credential header has unexpected parameters")
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise CredentialError("credential has no key id")
@@ -142,7 +146,7 @@ def verify(
     try:
         compact = jws.deserialize_compact(token, ECKey.import_key(public_key), algorithms=[ALG])
         payload = json.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeDecodeError):
+    except Exception:  # joserfc raises more than JoseError on odd input; one answer for all
         raise CredentialError("credential signature is not valid") from None
     return kid, Claims.from_payload(payload)
 
