@@ -1,0 +1,74 @@
+"""What verifiers read, served by the issuer's web service with cache headers, and
+consumed over HTTP by the verifier's own trust source."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from issuer.adapters.pki import load_root
+from issuer.services.context import Issuer
+from issuer.services.publishing import publish
+from tests.e2e.conftest import issue_file
+from tests.web.conftest import Browser
+from verifier.core.verdict import Result
+from verifier.sources import SourceSettings, TrustSource
+from verifier.verification import Verifier
+
+
+def test_jwks_is_public_and_cacheable(web_issuer: Issuer, browser: Browser) -> None:
+    publish(web_issuer)
+    response = browser.client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/jwk-set+json"
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    keys = json.loads(response.data)["keys"]
+    assert len(keys) == 2 and all(k["x5c"] and k["kid"] for k in keys)
+    again = browser.client.get("/.well-known/jwks.json",
+                               headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_status_lists_are_served_from_the_published_folder(web_issuer: Issuer,
+                                                           browser: Browser) -> None:
+    folder = Path(web_issuer.settings.published_dir) / "status" / "1001"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "revocation.jws").write_text("a.b.c\n", encoding="ascii")
+    response = browser.client.get("/status/1001/revocation.jws")
+    assert response.status_code == 200 and response.data == b"a.b.c\n"
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    for path in ("/status/1001/refresh.jws", "/status/1001/other.jws",
+                 "/status/..%2F..%2Fkeys/revocation.jws", "/status/1001/..%2F..%2Fx.jws"):
+        assert browser.client.get(path).status_code == 404, path
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[str]:
+    """The issuer app on a real local HTTP server (127.0.0.1, a free port)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def test_the_verifier_learns_keys_and_status_over_http(web_issuer: Issuer, served: str) -> None:
+    _, report = issue_file(web_issuer, "1001", "school-batch.csv")
+    pdf = (Path(web_issuer.settings.output_dir) / report.issued[0]).read_bytes()
+    source = TrustSource(SourceSettings(
+        roots=(load_root(web_issuer.settings.keys_dir),),
+        jwks=f"{served}/.well-known/jwks.json", status=f"{served}/status"))
+    verdict = Verifier(source).pdf(pdf)
+    checks = {c.id: c.status.value for c in verdict.checks}
+    assert "fail" not in checks.values(), verdict.checks
+    status_list = Path(web_issuer.settings.published_dir) / "status" / "1001" / "revocation.jws"
+    if status_list.exists():  # publishing writes status lists: the verdict is complete
+        assert verdict.result is Result.VALID

@@ -1,0 +1,126 @@
+"""The services behind the pages: four eyes, submission and rejection, unsigned previews,
+issuance in a background thread, and the `transcripts accounts` command."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from issuer.adapters.orm import BatchRow, BatchStatus, EnrolmentRow, TranscriptRow
+from issuer.cli import main
+from issuer.services import accounts
+from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.services.importing import import_batch
+from issuer.services.review import (
+    FourEyes,
+    approve_submitted,
+    preview_pdf,
+    reject_batch,
+    submit_batch,
+)
+from issuer.web.jobs import ThreadJobs
+from tests.e2e.conftest import EXAMPLES
+
+REG = Actor("reg1001", "test")
+DIR = Actor("dir1001", "test")
+
+
+def _import(issuer: Issuer, name: str = "school-batch.csv") -> int:
+    return import_batch(issuer, "1001", name, (EXAMPLES / name).read_bytes(),
+                        actor=REG).batch_id
+
+
+def _status(issuer: Issuer, batch_id: int) -> BatchStatus:
+    with issuer.uow() as uow:
+        return uow.session.get_one(BatchRow, batch_id).status
+
+
+def test_the_uploader_cannot_approve(web_issuer: Issuer) -> None:
+    batch_id = _import(web_issuer)
+    with pytest.raises(ServiceError, match="not submitted"):
+        approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
+    submit_batch(web_issuer, batch_id, actor=REG, institution_code="1001")
+    with pytest.raises(FourEyes):
+        approve_submitted(web_issuer, batch_id, actor=REG, institution_code="1001")
+    with pytest.raises(ServiceError, match="no batch"):
+        approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="2001")
+    approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
+    assert _status(web_issuer, batch_id) is BatchStatus.APPROVED
+
+
+def test_a_rejected_batch_needs_a_reason_and_cannot_be_approved(web_issuer: Issuer) -> None:
+    batch_id = _import(web_issuer)
+    submit_batch(web_issuer, batch_id, actor=REG, institution_code="1001")
+    with pytest.raises(ServiceError, match="reason"):
+        reject_batch(web_issuer, batch_id, reason=" ", actor=DIR, institution_code="1001")
+    reject_batch(web_issuer, batch_id, reason="wrong term", actor=DIR, institution_code="1001")
+    assert _status(web_issuer, batch_id) is BatchStatus.REJECTED
+    with pytest.raises(ServiceError):
+        approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
+
+
+def test_a_preview_is_unsigned_marked_and_stores_nothing(web_issuer: Issuer) -> None:
+    batch_id = _import(web_issuer)
+    with web_issuer.uow() as uow:
+        enrolment = uow.session.scalars(select(EnrolmentRow.id)).first()
+        assert enrolment is not None
+    transcript_id, pdf = preview_pdf(web_issuer, batch_id, enrolment, institution_code="1001")
+    assert re.fullmatch(r"1001-\d{4}-\d{6}", transcript_id)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        assert "/AcroForm" not in doc.Root and "/AF" not in doc.Root  # no signature, no data
+        assert len(doc.pages) >= 1
+    with web_issuer.uow() as uow:
+        assert uow.session.scalars(select(TranscriptRow)).first() is None
+    with pytest.raises(ServiceError):
+        preview_pdf(web_issuer, batch_id, enrolment, institution_code="2001")
+
+
+def test_issuing_in_a_background_thread(web_issuer: Issuer) -> None:
+    batch_id = _import(web_issuer)
+    submit_batch(web_issuer, batch_id, actor=REG, institution_code="1001")
+    approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
+    jobs = ThreadJobs(web_issuer, workers=0)
+    jobs.start(batch_id, actor=DIR, institution_code="1001")
+    jobs.start(batch_id, actor=DIR, institution_code="1001")  # already running: no second job
+    jobs.join(120)
+    state = jobs.state(batch_id)
+    assert state is not None and not state.running and state.error is None
+    assert state.done == 6
+    assert _status(web_issuer, batch_id) is BatchStatus.ISSUED
+    jobs.start(batch_id, actor=DIR, institution_code="1001")  # again: issues nothing twice
+    jobs.join(60)
+    with web_issuer.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(TranscriptRow)) == 6
+
+
+def test_a_failed_job_reports_its_error(web_issuer: Issuer) -> None:
+    batch_id = _import(web_issuer)  # not approved
+    jobs = ThreadJobs(web_issuer, workers=0)
+    jobs.start(batch_id, actor=DIR, institution_code="1001")
+    jobs.join(30)
+    state = jobs.state(batch_id)
+    assert state is not None and "must be approved" in (state.error or "")
+
+
+def test_accounts_create_command(web_issuer: Issuer, monkeypatch: pytest.MonkeyPatch,
+                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("BKT_DATABASE_URL", web_issuer.settings.database_url)
+    runner = CliRunner()
+    result = runner.invoke(main, ["accounts", "create", "newreg", "--role", "registrar",
+                                  "--institution", "1001"])
+    assert result.exit_code == 0, result.output
+    password = re.search(r"password: (\S+)", result.output)
+    assert password and len(password.group(1)) >= 20
+    assert accounts.sign_in(web_issuer, "newreg", password.group(1), source="test").account
+    result = runner.invoke(main, ["accounts", "create", "x", "--role", "admin",
+                                  "--password-stdin"], input="too short\n")
+    assert result.exit_code == 1 and "12 characters" in result.output
+    result = runner.invoke(main, ["accounts", "create", "newreg", "--role", "registrar",
+                                  "--institution", "1001"])
+    assert result.exit_code == 1 and "taken" in result.output
