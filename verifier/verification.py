@@ -17,10 +17,11 @@ its ``credential_signature`` check is indeterminate rather than failed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from verifier.core.credential import Claims, CredentialError, extract_token, unverified_header
+from verifier.core.credential import Claims
 from verifier.core.status_credential import REVOCATION, SUPERSESSION, StatusListError
 from verifier.core.verdict import Check, Status, Verdict, decide
 from verifier.display import signed_data
@@ -63,63 +64,72 @@ def _recording(view: KeysView) -> tuple[TrustStore, _Recording]:
     return TrustStore(view.store.roots, keys), keys
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    claims: Claims | None
+    checks: list[Check]
+    record: bytes | None
+
+
 class Verifier:
     """Verifies credentials and PDFs against one trust source (thread-safe)."""
 
     def __init__(self, source: TrustSource) -> None:
         self.source = source
 
-    # --- the QR path --------------------------------------------------------------------
+    # --- the two paths ------------------------------------------------------------------
 
     def credential(self, text: str) -> Verdict:
         """The verdict on a compact JWS or a QR URL (``…/v#<JWS>``)."""
-        try:
-            token = extract_token(text)
-            kid = unverified_header(token).get("kid")
-        except CredentialError as exc:
-            return decide([Check("credential_signature", Status.FAIL,
-                                 "ข้อมูลรับรองในคิวอาร์โค้ดไม่ถูกต้อง", f"QR credential rejected: {exc}")])
-        view = self.source.keys()
-        if isinstance(kid, str) and kid not in view.store.keys:
-            view = self.source.keys(unknown_kid=kid)
-        if view.freshness is Freshness.UNAVAILABLE:
-            return decide([_keys_check(view), _keys_unavailable()])
-        if isinstance(kid, str) and kid not in view.store.keys and kid in view.untrusted:
-            claims, checks = check_credential(token, _untrusted_store(view))
-            return self._finish(view, claims, _distrust(checks), record=None)
-        claims, checks = check_credential(token, view.store)
-        return self._finish(view, claims, checks, record=None)
 
-    # --- the PDF path -------------------------------------------------------------------
+        def run(store: TrustStore) -> _Outcome:
+            claims, checks = check_credential(text, store)
+            return _Outcome(claims, checks, None)
+
+        return self._judge(run)
 
     def pdf(self, data: bytes) -> Verdict:
         """The verdict on a PDF; NotATranscript if it cannot be judged at all."""
+
+        def run(store: TrustStore) -> _Outcome:
+            findings = check_pdf(data, store)
+            return _Outcome(findings.claims, list(findings.checks), findings.record)
+
+        return self._judge(run)
+
+    def _judge(self, run: Callable[[TrustStore], _Outcome]) -> Verdict:
+        """`run` the checks with the trusted keys, then handle a key that was not found.
+
+        An unknown kid makes us fetch the JWKS again (at most every `retry_after`); still
+        unknown while no JWKS can be had at all, the signature is indeterminate; listed
+        by the issuer under a chain we do not trust, the credential is UNTRUSTED.
+        """
         view = self.source.keys()
         store, keys = _recording(view)
-        findings = check_pdf(data, store)
+        outcome = run(store)
         if keys.missed and view.freshness is not Freshness.UNAVAILABLE:
             fresher = self.source.keys(unknown_kid=keys.missed[0])
             if fresher.store.keys is not view.store.keys:
                 view = fresher
                 store, keys = _recording(view)
-                findings = check_pdf(data, store)
-        checks = list(findings.checks)
+                outcome = run(store)
+        checks = outcome.checks
         if keys.missed and view.freshness is Freshness.UNAVAILABLE:
             checks = [_keys_unavailable() if c.id == "credential_signature" else c
                       for c in checks]
         elif keys.missed and any(kid in view.untrusted for kid in keys.missed):
-            findings = check_pdf(data, _untrusted_store(view))
-            checks = _distrust(findings.checks)
+            outcome = run(_untrusted_store(view))
+            checks = _distrust(outcome.checks)
         record = None
-        if findings.record is not None and any(
+        if outcome.record is not None and any(
             c.id == "record_digest" and c.status is Status.PASS for c in checks
         ):
             try:
-                parsed = json.loads(findings.record)
+                parsed = json.loads(outcome.record)
                 record = parsed if isinstance(parsed, dict) else None
             except (ValueError, UnicodeDecodeError):
                 record = None
-        return self._finish(view, findings.claims, checks, record=record)
+        return self._finish(view, outcome.claims, checks, record=record)
 
     # --- shared -------------------------------------------------------------------------
 
@@ -158,11 +168,14 @@ def _distrust(checks: Iterable[Check]) -> list[Check]:
     ]
 
 
-def _keys_check(view: KeysView) -> Check:
-    when = view.as_of.strftime("%Y-%m-%d %H:%M UTC") if view.as_of else ""
-    if view.freshness is Freshness.FRESH:
-        return Check("issuer_keys", Status.PASS, "รายการกุญแจของผู้ออกเอกสารเป็นปัจจุบัน",
+KEYS_CURRENT = Check("issuer_keys", Status.PASS, "รายการกุญแจของผู้ออกเอกสารเป็นปัจจุบัน",
                      "The issuer's key list is current")
+
+
+def _keys_check(view: KeysView) -> Check:
+    if view.freshness is Freshness.FRESH:
+        return KEYS_CURRENT
+    when = view.as_of.strftime("%Y-%m-%d %H:%M UTC") if view.as_of else ""
     if view.freshness is Freshness.CACHED:
         return Check("issuer_keys", Status.WARN,
                      f"ติดต่อผู้ออกเอกสารไม่ได้ ใช้รายการกุญแจที่บันทึกไว้เมื่อ {when}",
@@ -199,6 +212,8 @@ def _status_bit(view: StatusView, index: int) -> bool | None:
 
 
 def _stale(view: StatusView) -> tuple[str, str] | None:
+    if view.freshness is Freshness.FRESH:
+        return None
     when = view.as_of.strftime("%Y-%m-%d %H:%M UTC") if view.as_of else ""
     if view.freshness is Freshness.CACHED:
         return (f"ติดต่อผู้ออกเอกสารไม่ได้ ใช้ข้อมูลสถานะที่บันทึกไว้เมื่อ {when}",

@@ -1,0 +1,277 @@
+"""Verifier benchmark (issue 3 item 7): QR credential in-process and over HTTP, PDF.
+
+1. QR credential verification in-process (`Verifier.credential`, warm cache): p50/p99.
+2. PDF verification in-process (`Verifier.pdf`) of a one-page school transcript: p50.
+3. Over HTTP: ``gunicorn -w 2 wsgi:verifier`` on 127.0.0.1, ``POST /api/v1/verify`` with
+   the JSON credential, requests/s; and in the same run a bare Flask endpoint that only
+   checks one ES256 signature (`bench/bare_verify_app.py`) under the same load, and our
+   ratio to it. The verifier runs twice: with its Flask-Limiter limits (memory storage,
+   a limit never reached) and with ``BKT_VERIFIER_RATELIMIT_ENABLED=0``, as when a
+   reverse proxy enforces the limits. Load: ``wrk`` (Debian package) with 16 connections
+   and 2 threads when it is installed, else a Python load generator (threads, one
+   connection per request, as gunicorn's sync workers close them anyway) -- the output
+   says which.
+
+Targets on the 2-core machine: QR p50 < 2 ms; >= 1,500 requests/s and >= half the bare
+endpoint; PDF p50 < 100 ms. Run: ``.venv/bin/python bench/verify.py [--seconds 10]``.
+Everything it starts listens on 127.0.0.1 only and is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
+from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
+
+from issuer.adapters.pki import generate_authority, issue_institution_keys  # noqa: E402
+from issuer.adapters.publish import (  # noqa: E402
+    jwks_document,
+    write_json,
+    write_status_lists,
+)
+from issuer.pipeline import Producer  # noqa: E402
+from tests.factories import school_record  # noqa: E402
+from verifier.sources import SourceSettings, TrustSource  # noqa: E402
+from verifier.verification import Verifier  # noqa: E402
+
+CONNECTIONS = 16
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def setup(directory: Path) -> tuple[Path, str, bytes]:
+    """Dev PKI, published JWKS and status lists, one signed school transcript."""
+    now = datetime.now(UTC) - timedelta(hours=1)
+    authority = generate_authority(now)
+    keys = issue_institution_keys(authority, "1001", "Bench School", now)
+    (directory / "root.crt").write_bytes(authority.root_cert.public_bytes(Encoding.PEM))
+    (directory / "credential.pub").write_bytes(keys.credential_cert.public_key().public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    write_json(directory / ".well-known" / "jwks.json",
+               jwks_document([(keys.credential_cert, keys.chain)]))
+    write_status_lists(directory, keys, [10], [11], datetime.now(UTC))
+    doc = Producer(keys, "http://127.0.0.1:8001").produce(
+        school_record(issued_at=now + timedelta(minutes=10)))
+    return directory, doc.credential, doc.pdf
+
+
+def in_process(directory: Path, credential: str, pdf: bytes, n: int) -> dict[str, float]:
+    roots = tuple(x509.load_pem_x509_certificates((directory / "root.crt").read_bytes()))
+    verifier = Verifier(TrustSource(SourceSettings(
+        roots=roots, jwks=str(directory / ".well-known" / "jwks.json"),
+        status=str(directory / "status"))))
+    assert verifier.credential(credential).result.value == "VALID"
+    assert verifier.pdf(pdf).result.value == "VALID"
+    qr = []
+    for _ in range(n):
+        t = time.perf_counter()
+        verifier.credential(credential)
+        qr.append((time.perf_counter() - t) * 1000)
+    pdfs = []
+    for _ in range(max(20, n // 40)):
+        t = time.perf_counter()
+        verifier.pdf(pdf)
+        pdfs.append((time.perf_counter() - t) * 1000)
+    return {"qr_p50": percentile(qr, 0.5), "qr_p99": percentile(qr, 0.99),
+            "pdf_p50": percentile(pdfs, 0.5), "pdf_p99": percentile(pdfs, 0.99)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """``gunicorn -w 2`` on 127.0.0.1 for `app`, stopped on exit."""
+
+    def __init__(self, app: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b",
+             f"127.0.0.1:{self.port}", "--log-level", "warning", app],
+            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(self.process.stderr.read().decode()) from None
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def post(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def load_wrk(port: int, path: str, body: bytes, seconds: int, folder: Path) -> dict[str, float]:
+    script = folder / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body.decode())}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True, timeout=seconds + 30,
+    )
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", done.stdout)
+    socket_errors = re.search(r"Socket errors:.*", done.stdout)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", done.stdout)
+    p50_ms = 0.0
+    if p50:
+        p50_ms = float(p50.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p50.group(2)]
+    return {"rps": rate, "non_2xx": float(errors.group(1)) if errors else 0.0,
+            "latency_p50_ms": p50_ms, "socket_errors": socket_errors.group(0)
+            if socket_errors else ""}  # type: ignore[dict-item]
+
+
+def load_python(port: int, path: str, body: bytes, seconds: int) -> dict[str, float]:
+    stop = time.monotonic() + seconds
+    counts, failures, latencies = [0] * CONNECTIONS, [0] * CONNECTIONS, []
+
+    def worker(i: int) -> None:
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            try:
+                status, _ = post(port, path, body)
+            except OSError:
+                failures[i] += 1
+                continue
+            latencies.append(time.perf_counter() - t)
+            counts[i] += 1
+            if status != 200:
+                failures[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - start
+    return {"rps": sum(counts) / elapsed, "non_2xx": float(sum(failures)),
+            "latency_p50_ms": statistics.median(latencies) * 1000 if latencies else 0.0}
+
+
+def over_http(directory: Path, credential: str, seconds: int, force_python: bool) -> None:
+    use_wrk = shutil.which("wrk") is not None and not force_python
+    generator = (f"wrk, {CONNECTIONS} connections, 2 threads" if use_wrk else
+                 f"Python load generator, {CONNECTIONS} threads (wrk not installed)")
+    body = json.dumps({"credential": credential}).encode()
+    env = {
+        "BKT_VERIFIER_ROOTS": str(directory / "root.crt"),
+        "BKT_VERIFIER_JWKS": str(directory / ".well-known" / "jwks.json"),
+        "BKT_VERIFIER_STATUS": str(directory / "status"),
+        "BKT_VERIFIER_RATELIMIT": "10000000 per minute",  # limits on, never reached
+        "BENCH_PUBLIC_KEY": str(directory / "credential.pub"),
+    }
+    results = {}
+    for name, app, path, extra in (
+        ("verifier", "wsgi:verifier", "/api/v1/verify", {}),
+        ("verifier, limits off", "wsgi:verifier", "/api/v1/verify",
+         {"BKT_VERIFIER_RATELIMIT_ENABLED": "0"}),
+        ("bare ES256 endpoint", "bench.bare_verify_app:app", "/verify", {}),
+    ):
+        server = Gunicorn(app, {**env, **extra})
+        try:
+            for _ in range(50):  # the port opens before the workers have booted
+                try:
+                    status, answer = post(server.port, path, body)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            assert status == 200, answer
+            if name.startswith("verifier"):
+                assert json.loads(answer)["result"] == "VALID", answer
+            else:
+                assert json.loads(answer)["valid"] is True, answer
+            # warm-up, then the measured run
+            if use_wrk:
+                load_wrk(server.port, path, body, 2, directory)
+                results[name] = load_wrk(server.port, path, body, seconds, directory)
+            else:
+                load_python(server.port, path, body, 2)
+                results[name] = load_python(server.port, path, body, seconds)
+        finally:
+            server.stop()
+    print(f"\nover HTTP: gunicorn -w 2 (sync), {seconds} s, load by {generator}")
+    for name, r in results.items():
+        print(f"  {name:22s} {r['rps']:8.0f} requests/s   p50 latency {r['latency_p50_ms']:.2f} ms"
+              f"   non-2xx {int(r['non_2xx'])}")
+    bare = results["bare ES256 endpoint"]["rps"]
+    print(f"  ratio verifier / bare: {results['verifier']['rps'] / bare:.2f}"
+          f" (rate limits in-process, memory storage);"
+          f" {results['verifier, limits off']['rps'] / bare:.2f} with limits left to the proxy"
+          "  (target >= 0.5 and >= 1,500 requests/s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=3000, help="in-process QR verifications")
+    parser.add_argument("--seconds", type=int, default=10, help="HTTP load duration")
+    parser.add_argument("--python-load", action="store_true", help="do not use wrk")
+    parser.add_argument("--no-http", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bkt-bench-") as tmp:
+        directory, credential, pdf = setup(Path(tmp))
+        r = in_process(directory, credential, pdf, args.n)
+        print(f"in-process, warm cache (n={args.n}):")
+        print(f"  QR credential  p50 {r['qr_p50']:.3f} ms   p99 {r['qr_p99']:.3f} ms"
+              "   (target p50 < 2 ms)")
+        pages = PdfFileReader(BytesIO(pdf)).root["/Pages"]["/Count"]
+        print(f"  PDF            p50 {r['pdf_p50']:.1f} ms   p99 {r['pdf_p99']:.1f} ms"
+              f"   ({pages} pages, {len(pdf) // 1024} KB; target p50 < 100 ms)")
+        if not args.no_http:
+            over_http(directory, credential, args.seconds, args.python_load)
+
+
+if __name__ == "__main__":
+    main()
