@@ -23,15 +23,16 @@ import pikepdf
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers import PdfTimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from issuer.adapters.pki import Authority
+from issuer.adapters.pki import Authority, InstitutionKeys
 from issuer.pipeline import IssuedDocument
 from tests.attacks import forge
 from tests.attacks.conftest import assert_caught, forged_text, judge, make_tsa, needs_pdfsig
 from tests.pdfcheck import pdfsig_report
 from verifier.core.verdict import Result
 from verifier.pdf import embedded_files
-from verifier.trust import TrustStore
+from verifier.trust import TrustStore, as_asn1
 
 # --- the control: what must stay VALID -----------------------------------------------------
 
@@ -49,6 +50,23 @@ def test_document_timestamp_added_later_stays_valid(
     out = PdfTimeStamper(make_tsa(authority)).timestamp_pdf(
         IncrementalPdfFileWriter(BytesIO(genuine.pdf)), "sha256")
     verdict, findings = judge(out.getvalue(), trust)
+    assert verdict.result is Result.VALID, findings.checks
+
+
+def test_dss_and_document_timestamp_stay_valid(
+    school_doc: IssuedDocument, trust: TrustStore, authority: Authority,
+    school_keys: InstitutionKeys,
+) -> None:
+    """B-LT then B-LTA: a DSS revision (the chain's certificates), then a timestamp."""
+    writer = IncrementalPdfFileWriter(BytesIO(school_doc.pdf))
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer, None, certs=[as_asn1(c) for c in (school_keys.pdf_cert, *school_keys.chain)])
+    out = BytesIO()
+    writer.write(out)
+    stamped = PdfTimeStamper(make_tsa(authority)).timestamp_pdf(
+        IncrementalPdfFileWriter(BytesIO(out.getvalue())), "sha256")
+    assert PdfFileReader(BytesIO(stamped.getvalue())).xrefs.total_revisions == 4
+    verdict, findings = judge(stamped.getvalue(), trust)
     assert verdict.result is Result.VALID, findings.checks
 
 
