@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from issuer.adapters.orm import BatchRow, BatchStatus, EnrolmentRow, TranscriptRow
 from issuer.cli import main
+from issuer.config import Settings
 from issuer.services import accounts
 from issuer.services.context import Actor, Issuer, ServiceError
 from issuer.services.importing import import_batch
@@ -124,3 +125,21 @@ def test_accounts_create_command(web_issuer: Issuer, monkeypatch: pytest.MonkeyP
     result = runner.invoke(main, ["accounts", "create", "newreg", "--role", "registrar",
                                   "--institution", "1001"])
     assert result.exit_code == 1 and "taken" in result.output
+
+
+def test_demo_creates_one_account_per_role_once(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BKT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("BKT_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.delenv("BKT_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo", "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    created = re.findall(r"^  (registrar|approver|admin)\s+(\S+)\s+(\S{20,})$", result.output,
+                         re.M)
+    assert [role for role, _, _ in created] == ["registrar", "approver", "admin"]
+    issuer = Issuer.open(Settings.from_env())
+    for _, username, password in created:
+        assert accounts.sign_in(issuer, username, password, source="test").account
+    again = runner.invoke(main, ["demo", "--workers", "0"])
+    assert again.exit_code == 0 and "registrar1001" not in again.output  # kept, not reset

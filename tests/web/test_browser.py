@@ -1,0 +1,146 @@
+"""The issuer in headless Chromium (Playwright driving Debian's `chromium`): a registrar
+uploads a batch with errors, fixes it and submits it; the director approves and watches
+the progress bar to the end; the ZIP downloads; the registrar revokes a transcript.
+
+Skipped when no Chromium is installed, unless ``BKT_REQUIRE_BROWSER=1`` (CI), in which
+case that is a failure. ``BKT_SCREENSHOTS=dir`` saves a picture of each step.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from issuer.services.context import Issuer
+from issuer.web import create_app
+from issuer.web.config import WebConfig
+from issuer.web.jobs import ThreadJobs
+from tests.e2e.conftest import EXAMPLES, edit_csv
+from tests.web.conftest import PASSWORD
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("BKT_CHROMIUM") or shutil.which("chromium") \
+    or shutil.which("chromium-browser")
+
+
+def _skip_or_fail(message: str) -> None:
+    if os.environ.get("BKT_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def site(web_issuer: Issuer) -> Iterator[str]:
+    jobs = ThreadJobs(web_issuer, workers=0)
+    app = create_app(issuer=web_issuer, jobs=jobs,
+                     config=WebConfig(secret_key="browser test", secure_cookies=False))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    jobs.join(60)
+
+
+@pytest.fixture
+def page(site: str) -> Iterator[object]:
+    if not CHROMIUM:
+        _skip_or_fail("no chromium: apt-get install chromium")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox"])
+        context = browser.new_context(base_url=site, accept_downloads=True,
+                                      viewport={"width": 390, "height": 844})  # a phone
+        context.set_default_timeout(30_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    folder = os.environ.get("BKT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/batches")
+
+
+def sign_out(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("header form button")
+    page.wait_for_url("**/login")
+
+
+def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    expect = playwright_api.expect
+    sign_in(page, "reg1001")
+    shot(page, "01-batches")
+
+    def spoil(row: dict[str, str]) -> None:
+        if row["student_id"] == "66003" and row["record_type"] == "course":
+            row["grade"] = "5"
+
+    bad = tmp_path / "results.csv"
+    bad.write_bytes(edit_csv("school-batch.csv", spoil))
+    page.goto("/batches/upload")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("main button[type=submit]")
+    expect(page.locator("table.errors tbody tr").first).to_be_visible()
+    assert page.locator("table.errors tbody tr").count() > 1
+    expect(page.locator("table.errors")).to_contain_text("grade")
+    shot(page, "02-errors")
+
+    page.click("text=อัปโหลดไฟล์ที่แก้ไขแล้ว")
+    page.set_input_files("input[name=file]", str(EXAMPLES / "school-batch.csv"))
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/batches/*")
+    expect(page.locator("main table tbody tr")).to_have_count(6)
+    shot(page, "03-imported")
+    with page.expect_popup() as popup:
+        page.locator("main table tbody tr").first.locator("a").click()
+    preview = popup.value
+    assert "/preview.pdf" in preview.url
+    preview.close()
+    page.click("text=ส่งขออนุมัติ")
+    expect(page.locator("#status-label")).to_have_text("รออนุมัติ")
+    batch_url = page.url
+    sign_out(page)
+
+    sign_in(page, "dir1001")
+    page.goto(batch_url)
+    page.click("text=อนุมัติและออกเอกสาร")
+    expect(page.locator("#status-label")).to_have_text("ออกเอกสารแล้ว", timeout=120_000)
+    expect(page.locator("#bar")).to_have_attribute("value", "6")
+    shot(page, "04-issued")
+    with page.expect_download() as download:
+        page.click("text=ดาวน์โหลดทั้งหมด (ZIP)")
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert len(archive.namelist()) == 6
+    assert all(archive.read(n).startswith(b"%PDF-1.7") for n in archive.namelist())
+    sign_out(page)
+
+    sign_in(page, "reg1001")
+    page.goto("/lang/en?next=/transcripts")
+    page.wait_for_url("**/transcripts")
+    page.locator("main table tbody tr").first.locator("a").first.click()
+    page.fill("form[data-confirm] input[name=reason]", "issued in error")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form[data-confirm] button")
+    expect(page.locator("#current-status")).to_have_text("Revoked")
+    expect(page.locator("main")).to_contain_text("issued in error")
+    shot(page, "05-revoked")
