@@ -115,6 +115,12 @@ def keys() -> Any:
     return render_template("issuer/admin/keys.html", keys=admin.signing_keys(issuer()))
 
 
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _audit_filters() -> dict[str, Any]:
     return {
         "institution_code": request.args.get("institution", "")[:32] or None,
@@ -149,9 +155,9 @@ def audit_csv() -> Any:
             page = admin.audit_log(the_issuer, institution_code=filters["institution_code"],
                                    subject=filters["subject"], after_id=after, limit=1000)
             for e in page:
-                writer.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.institution or "",
-                                 e.subject or "", e.source,
-                                 json.dumps(e.detail, ensure_ascii=False, sort_keys=True)])
+                writer.writerow([e.id, e.at.isoformat(), *map(_cell, (
+                    e.actor, e.action, e.institution or "", e.subject or "", e.source,
+                    json.dumps(e.detail, ensure_ascii=False, sort_keys=True)))])
             yield out.getvalue()
             out.seek(0)
             out.truncate()

@@ -178,3 +178,25 @@ def _id(issuer: Issuer, username: str) -> int:
 def _flash(response) -> str:  # type: ignore[no-untyped-def]
     found = re.search(r'<p class="flash error"[^>]*>([^<]*)</p>', response.get_data(as_text=True))
     return found.group(1) if found else ""
+
+
+def test_the_audit_log_exports_as_csv_without_formulas(web_issuer: Issuer, app: Flask) -> None:
+    import csv
+    import io
+
+    accounts.create_account(web_issuer, username="=SUM(1)", password=PASSWORD,
+                            role="registrar", institution_code="1001", actor=accounts_actor())
+    as_user(app, "=SUM(1)")  # the audit log records its sign-in with that name as actor
+    admin = as_user(app, "admin")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "account.create" in page and "login" in page
+    response = admin.client.get("/admin/audit.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:4] == ["id", "at", "actor", "action"]
+    assert {"account.create", "login"} <= {r[3] for r in rows[1:]}
+    assert all(not cell.startswith(("=", "+", "@")) for r in rows[1:] for cell in r[2:])
+    assert "'=SUM(1)" in {r[2] for r in rows[1:]}
+    filtered = admin.client.get("/admin/audit.csv?subject=account:reg1001")
+    assert all(r[5] == "account:reg1001"
+               for r in csv.reader(io.StringIO(filtered.get_data(as_text=True))) if r[0] != "id")
