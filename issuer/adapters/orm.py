@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -389,13 +390,20 @@ class TranscriptRow(Base):
 
 
 class AuditEventRow(Base):
-    """An append-only audit log entry; `id` gives the order of events."""
+    """An append-only audit log entry; `id` gives the order of events.
+
+    Events form one hash chain (`issuer.adapters.audit_chain`): `hash` is the SHA-256 of
+    `prev_hash` and the canonical JSON of the event's fields, `prev_hash` the previous
+    event's `hash` (64 zeros for the first). Both are set in the transaction that appends
+    the event (NULL only inside it); `prev_hash` is unique, so the chain cannot fork.
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_institution_id_id", "institution_id", "id"),
         Index("ix_audit_events_subject", "subject"),
         Index("ix_audit_events_at", "at"),
+        UniqueConstraint("prev_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -406,6 +414,8 @@ class AuditEventRow(Base):
     subject: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     source: Mapped[str] = mapped_column(String(100))  # "cli", "web 203.0.113.7"
+    prev_hash: Mapped[str | None] = mapped_column(String(64))  # hex
+    hash: Mapped[str | None] = mapped_column(String(64))  # hex
 
 
 class AccountRow(Base):
@@ -445,3 +455,134 @@ class AccountRow(Base):
     password_changed_at: Mapped[datetime]
 
     institution: Mapped[InstitutionRow | None] = relationship()
+
+
+# --- background jobs ------------------------------------------------------------------
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+ACTIVE_JOB_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
+
+
+class JobRow(Base):
+    """A background job (`issuer.jobs`): what to run, who runs it, how far it got.
+
+    `key` names what the job works on (``issue_batch:17``); a partial unique index allows
+    one queued or running job per key. A runner claims a job by setting `owner`, and
+    keeps `heartbeat_at` fresh while it runs; a running job whose heartbeat went stale
+    is claimed again (the task is resumable). `done`/`total` is the progress.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_state_id", "state", "id"),
+        Index("ix_jobs_batch_id", "batch_id"),
+        Index(
+            "uq_jobs_active_key", "key", unique=True,
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
+        CheckConstraint("done >= 0", name="done_nonnegative"),
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(100))
+    args: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "state"))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+# --- graduates' links -------------------------------------------------------------------
+
+
+class ClaimLinkRow(Base):
+    """The link a school sends a graduate to fetch their transcript (all its versions).
+
+    Only the SHA-256 of the token is stored. One live link per transcript: making a new
+    one revokes the old.
+    """
+
+    __tablename__ = "claim_links"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        Index("ix_claim_links_transcript_id", "transcript_id"),
+        CheckConstraint("claim_count >= 0", name="claim_count_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(String(64))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the token
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    first_claimed_at: Mapped[datetime | None]
+    last_claimed_at: Mapped[datetime | None]
+    claim_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ShareLinkRow(Base):
+    """A link a graduate makes for an employer: expiring, revocable, optionally PIN-guarded.
+
+    `pin_hash` is an argon2id PHC string. `pin_attempts` counts consecutive wrong PINs
+    (reserved before each check, so parallel guesses count too) and locks the link until
+    `locked_until`; `pin_failures` counts them all and disables the link at its limit.
+    """
+
+    __tablename__ = "share_links"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        Index("ix_share_links_transcript_id", "transcript_id"),
+        CheckConstraint("pin_attempts >= 0", name="pin_attempts_nonnegative"),
+        CheckConstraint("pin_failures >= 0", name="pin_failures_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(String(64))
+    claim_link_id: Mapped[int] = mapped_column(ForeignKey("claim_links.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str] = mapped_column(String(100), default="")
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_viewed_at: Mapped[datetime | None]
+
+
+class ShareAccessRow(Base):
+    """One attempt to open a share link: when, from where, and what came of it."""
+
+    __tablename__ = "share_accesses"
+    __table_args__ = (Index("ix_share_accesses_share_link_id_id", "share_link_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    share_link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    ip: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    outcome: Mapped[str] = mapped_column(String(16))  # viewed, wrong_pin, locked, expired...

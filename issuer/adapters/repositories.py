@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, selectinload
 
+from issuer.adapters import audit_chain
 from issuer.adapters.orm import (
     ActivityResultRow,
     AuditEventRow,
@@ -644,15 +645,15 @@ def append_audit(
     subject: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEventRow:
-    """Append one event (`source` e.g. ``"cli"`` or ``"web 203.0.113.7"``)."""
+    """Append one event (`source` e.g. ``"cli"`` or ``"web 203.0.113.7"``) to the hash
+    chain (`issuer.adapters.audit_chain`); appends are serialised until the caller's
+    transaction ends, so commit soon after."""
     event = AuditEventRow(
         at=now, actor=actor, action=action, source=source,
         institution_id=institution.id if institution is not None else None,
         subject=subject, detail=dict(detail or {}),
     )
-    session.add(event)
-    session.flush()
-    return event
+    return audit_chain.append(session, event)
 
 
 def audit_events(
@@ -670,3 +671,9 @@ def audit_events(
     if subject is not None:
         stmt = stmt.where(AuditEventRow.subject == subject)
     return list(session.scalars(stmt.order_by(AuditEventRow.id).limit(limit)))
+
+
+def verify_audit_chain(session: Session) -> int | None:
+    """The id of the first audit event that was edited, inserted or follows a deleted one
+    (its hash or its link to the previous event is wrong), or None if the chain holds."""
+    return audit_chain.verify(session)
