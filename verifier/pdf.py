@@ -28,6 +28,9 @@ from typing import Any
 from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.metadata import model as xmp_model
+from pyhanko.pdf_utils.metadata.xmp_xml import parse_xmp
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -63,6 +66,15 @@ UNREADABLE_TAIL = ("ข้อมูลที่ต่อท้ายส่วน
                    "data appended after the signed revision makes the file unreadable")
 LATER_CHANGES = ("ฉบับปรับปรุงภายหลังแก้ไขเนื้อหาของเอกสาร",
                  "a later revision changes the document's content")
+METADATA_CHANGED = ("ข้อมูลกำกับเอกสาร (เช่น ชื่อเรื่อง) ถูกแก้ไขหลังการลงนาม",
+                    "the document's metadata (title, author...) was changed after signing")
+
+# What a DSS or timestamp update may change in the metadata: the dates and the producer.
+MUTABLE_INFO = frozenset({"/ModDate", "/Producer"})
+MUTABLE_XMP = frozenset({
+    xmp_model.XMP_MODDATE, xmp_model.PDF_PRODUCER,
+    xmp_model.ExpandedName(ns=xmp_model.NS["xmp"], local_name="MetadataDate"),
+})
 
 _WHITESPACE = b" \t\r\n\f\x00"
 _EOF_AT_END = re.compile(rb"startxref\s+(\d+)\s*%%EOF\s*\Z")
@@ -180,8 +192,12 @@ def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings
     else:
         signature_problem = span.signature_problem if cryptographic else DIGEST
     checks.append(_signature_check(signature_problem is None, signature_problem))
-    coverage_problem = span.coverage_problem or (
-        None if span.later_revisions == 0 or _later_revisions_allowed(status) else LATER_CHANGES)
+    coverage_problem = span.coverage_problem
+    if coverage_problem is None and span.later_revisions:
+        if not _later_revisions_allowed(status):
+            coverage_problem = LATER_CHANGES
+        elif not _metadata_kept(reader, span.revision):
+            coverage_problem = METADATA_CHANGED
     unmodified = signature_problem is None and coverage_problem is None
     checks.append(_check(
         "pdf_unmodified", unmodified,
@@ -381,6 +397,35 @@ def _later_revisions_allowed(status: Any) -> bool:
         and status.diff_result.modification_level <= ModificationLevel.LTA_UPDATES
         and bool(status.docmdp_ok)
     )
+
+
+def _metadata_kept(reader: PdfFileReader, revision: int | None) -> bool:
+    """pyHanko lets any update rewrite /Info and the XMP (at its LTA level); a transcript's
+    title names the student, so only dates and producer may change after signing."""
+    if revision is None:
+        return False
+    try:
+        then = reader.get_historical_resolver(revision)
+        return _info(then) == _info(reader) and _xmp(then) == _xmp(reader)
+    except Exception:  # unreadable metadata in either revision: not kept
+        return False
+
+
+def _info(resolver: Any) -> dict[str, str]:
+    try:  # the trailer's references resolve in the latest revision: go through `resolver`
+        ref = resolver.trailer_view.raw_get("/Info")
+    except KeyError:
+        return {}
+    info = resolver.get_object(generic.Reference(ref.idnum, ref.generation, pdf=resolver))
+    return {str(k): str(v.get_object()) for k, v in info.items() if k not in MUTABLE_INFO}
+
+
+def _xmp(resolver: Any) -> dict[Any, Any] | None:
+    stream = resolver.root.get("/Metadata")
+    if stream is None:
+        return None
+    roots = parse_xmp(BytesIO(stream.get_object().data))
+    return {k: v for root in roots for k, v in root if k not in MUTABLE_XMP}
 
 
 def _signed_prefix(data: bytes) -> bytes | None:

@@ -21,6 +21,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
 
 # --- the signature's place in the file ----------------------------------------------------
 
@@ -213,6 +214,66 @@ def add_annotation(pdf: bytes, page: int, text: str) -> bytes:
             pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): w.add_object(appearance)}),
         })
         w.register_annotation(page_ref, w.add_object(annot))
+
+    return incremental(pdf, edit)
+
+
+def _appearance(w: IncrementalPdfFileWriter, text: str) -> generic.IndirectObject:
+    """A form XObject drawing a white box with `text` in Helvetica (90 x 24 points)."""
+    return w.add_object(generic.StreamObject(
+        generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): generic.ArrayObject(map(generic.NumberObject, (0, 0, 90, 24))),
+            pdf_name("/Resources"): generic.DictionaryObject({
+                pdf_name("/Font"): generic.DictionaryObject({pdf_name("/FAtk"): helvetica()})
+            }),
+        }),
+        stream_data=overlay_ops(text, 4, 4),
+    ))
+
+
+def add_sneaky_signature_field(pdf: bytes, page: int, text: str) -> bytes:
+    """SSA (Mainka et al. 2021): an *unsigned* signature field whose widget appearance
+    draws over the page. Adding signature fields is what DocMDP FILL_FORMS permits."""
+
+    def edit(w: IncrementalPdfFileWriter) -> None:
+        append_signature_field(w, SigFieldSpec("Sneaky", on_page=page,
+                                               box=(356, 496, 446, 520)))
+        for _name, _value, ref in enumerate_sig_fields(w, with_name="Sneaky"):
+            field = ref.get_object()
+            field[pdf_name("/AP")] = generic.DictionaryObject(
+                {pdf_name("/N"): _appearance(w, text)})
+            w.update_container(field)
+
+    return incremental(pdf, edit)
+
+
+def rewrite_info(pdf: bytes, title: str) -> bytes:
+    """The document information dictionary's /Title replaced (shown by viewers)."""
+
+    def edit(w: IncrementalPdfFileWriter) -> None:
+        info_ref = w.trailer.raw_get("/Info")
+        info = generic.DictionaryObject(info_ref.get_object())
+        info[pdf_name("/Title")] = generic.TextStringObject(title)
+        replace_object(w, info_ref, info)
+
+    return incremental(pdf, edit)
+
+
+def rewrite_xmp(pdf: bytes, old: bytes, new: bytes) -> bytes:
+    """The XMP metadata replaced by a new stream object with `old` -> `new`, the catalog
+    pointing at it (as a metadata-updating tool would write it)."""
+
+    def edit(w: IncrementalPdfFileWriter) -> None:
+        stream = w.root["/Metadata"]
+        data = stream.data
+        assert old in data
+        w.root[pdf_name("/Metadata")] = w.add_object(generic.StreamObject(
+            generic.DictionaryObject({k: v for k, v in stream.items()
+                                      if k not in ("/Length", "/Filter", "/DecodeParms")}),
+            stream_data=data.replace(old, new)))
+        w.update_root()
 
     return incremental(pdf, edit)
 

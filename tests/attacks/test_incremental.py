@@ -22,14 +22,22 @@ from pathlib import Path
 import pikepdf
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.signers import PdfTimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from issuer.adapters.pki import Authority, InstitutionKeys
 from issuer.pipeline import IssuedDocument
 from tests.attacks import forge
-from tests.attacks.conftest import assert_caught, forged_text, judge, make_tsa, needs_pdfsig
-from tests.pdfcheck import pdfsig_report
+from tests.attacks.conftest import (
+    assert_caught,
+    failed,
+    forged_text,
+    judge,
+    make_tsa,
+    needs_pdfsig,
+)
+from tests.pdfcheck import pdfsig_report, pyhanko_validate
 from verifier.core.verdict import Result
 from verifier.pdf import embedded_files
 from verifier.trust import TrustStore, as_asn1
@@ -117,6 +125,43 @@ def test_new_annotation(genuine: IssuedDocument, trust: TrustStore) -> None:
     """A FreeText annotation over the grade: forbidden by DocMDP FILL_FORMS."""
     old, _ = forged_text(genuine)
     forged = forge.add_annotation(genuine.pdf, forge.page_of(genuine.pdf, old), "4.00")
+    assert_caught(forged, trust, "pdf_unmodified")
+
+
+def test_sneaky_signature_field(genuine: IssuedDocument, trust: TrustStore) -> None:
+    """SSA (Mainka et al. 2021, "Attacks on certified PDFs"): an unsigned signature
+    field whose appearance draws a new grade over the page. Adding signature fields is
+    what DocMDP FILL_FORMS permits in principle; pyHanko 0.38 still calls this one OTHER
+    (a field added after a certification, not an approval, signature)."""
+    old, _ = forged_text(genuine)
+    forged = forge.add_sneaky_signature_field(genuine.pdf, forge.page_of(genuine.pdf, old),
+                                              "4.00")
+    findings = assert_caught(forged, trust, "pdf_unmodified")
+    assert "single_signature" not in failed(findings)  # the field is not signed
+
+
+def test_document_information_rewritten(genuine: IssuedDocument, trust: TrustStore,
+                                        authority: Authority) -> None:
+    """The /Info title (the window title a viewer shows, with the student's name)
+    replaced. pyHanko whitelists any /Info update at its LTA level (modification level
+    LTA_UPDATES, docmdp_ok, bottom line True): it got through until the verifier compared
+    the metadata itself (only dates and producer may change after signing)."""
+    forged = forge.rewrite_info(genuine.pdf, "Transcript of Somchai Jaidee")
+    status = pyhanko_validate(forged, authority.root_cert)
+    assert status.modification_level == ModificationLevel.LTA_UPDATES
+    findings = assert_caught(forged, trust, "pdf_unmodified")
+    assert "metadata" in next(c.message_en for c in findings.checks if c.id == "pdf_unmodified")
+
+
+def test_xmp_metadata_rewritten(school_doc: IssuedDocument, trust: TrustStore,
+                                authority: Authority) -> None:
+    """The XMP dc:title rewritten to another student's name: pyHanko only checks that
+    the new XMP is well-formed XML (LTA_UPDATES again)."""
+    name = school_doc.record.record.student.name
+    forged = forge.rewrite_xmp(school_doc.pdf, name.full_name_en.encode(),
+                               b"Somchai Jaidee")
+    status = pyhanko_validate(forged, authority.root_cert)
+    assert status.modification_level == ModificationLevel.LTA_UPDATES
     assert_caught(forged, trust, "pdf_unmodified")
 
 
