@@ -29,7 +29,7 @@ from verifier.pdf import check_credential, check_pdf
 from verifier.sources import Freshness, KeysView, StatusView, TrustSource
 from verifier.trust import TrustedKey, TrustStore
 
-CREDENTIAL_CHECKS = ("credential_signature", "credential_issuer_trusted")
+CREDENTIAL_CHECKS = ("credential_signature", "credential_issuer_trusted", "credential_institution")
 
 
 class _Recording(Mapping[str, TrustedKey]):

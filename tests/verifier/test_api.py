@@ -189,3 +189,17 @@ def test_unconfigured_verifier_answers_503(tmp_path) -> None:
     client = create_app(VerifierConfig(roots=(tmp_path / "missing.crt",), jwks=None,
                                        status=None)).test_client()
     _error(post_credential(client, "a.b.c"), 503, "not_configured")
+
+
+def test_the_credential_is_never_logged(client: FlaskClient, documents: Documents,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    token = documents.school.credential
+    post_credential(client, token)
+    post_credential(client, token[:-3] + "AAA")
+    client.post("/api/v1/verify", data=f'{{"credential": "{token}"',
+                content_type="application/json")
+    post_pdf(client, documents.school.pdf)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert token.split(".")[2][:20] not in logged
+    assert token.split(".")[1][:20] not in logged
