@@ -32,7 +32,21 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.metadata import model as xmp_model
 from pyhanko.pdf_utils.metadata.xmp_xml import parse_xmp
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
+from pyhanko.sign.diff_analysis import (
+    CatalogModificationRule,
+    DiffResult,
+    DocInfoRule,
+    DSSCompareRule,
+    FormUpdatingRule,
+    GenericFieldModificationRule,
+    MetadataUpdateRule,
+    ModificationLevel,
+    ObjectStreamRule,
+    SigFieldCreationRule,
+    SigFieldModificationRule,
+    StandardDiffPolicy,
+    XrefStreamRule,
+)
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -75,6 +89,27 @@ MUTABLE_XMP = frozenset({
     xmp_model.XMP_MODDATE, xmp_model.PDF_PRODUCER,
     xmp_model.ExpandedName(ns=xmp_model.NS["xmp"], local_name="MetadataDate"),
 })
+
+# pyHanko's default policy, but the catalog may not change /Version or /MarkInfo and the
+# form may not change /DA, /DR, /Q or /NeedAppearances (pyHanko lets both pass as
+# LTA updates); only /Fields may grow, for a document timestamp's field.
+_LTA = ModificationLevel.LTA_UPDATES
+DIFF_POLICY = StandardDiffPolicy(
+    global_rules=[
+        CatalogModificationRule(
+            ignored_keys=frozenset({"/AcroForm", "/DSS", "/Extensions", "/Metadata"})),
+        DocInfoRule().as_qualified(_LTA),  # narrowed by _metadata_kept
+        XrefStreamRule().as_qualified(_LTA),
+        ObjectStreamRule().as_qualified(_LTA),
+        DSSCompareRule().as_qualified(_LTA),
+        MetadataUpdateRule().as_qualified(_LTA),  # narrowed by _metadata_kept
+    ],
+    form_rule=FormUpdatingRule(
+        field_rules=[SigFieldCreationRule(), SigFieldModificationRule(),
+                     GenericFieldModificationRule()],
+        ignored_acroform_keys=frozenset({"/Fields"}),
+    ),
+)
 
 _WHITESPACE = b" \t\r\n\f\x00"
 _EOF_AT_END = re.compile(rb"startxref\s+(\d+)\s*%%EOF\s*\Z")
@@ -445,7 +480,7 @@ def _validate(sig: Any, trust: TrustStore) -> Any:
             moment=sig.self_reported_timestamp,  # valid at issuance stays good after expiry
             revocation_mode="soft-fail",
         )
-        return asyncio.run(async_validate_pdf_signature(sig, context))
+        return asyncio.run(async_validate_pdf_signature(sig, context, diff_policy=DIFF_POLICY))
     except Exception:  # malformed CMS, byte range outside the file...: not validated
         return None
 

@@ -278,6 +278,28 @@ def rewrite_xmp(pdf: bytes, old: bytes, new: bytes) -> bytes:
     return incremental(pdf, edit)
 
 
+def change_form_defaults(pdf: bytes) -> bytes:
+    """/NeedAppearances on and a new default appearance in the form dictionary."""
+
+    def edit(w: IncrementalPdfFileWriter) -> None:
+        form = w.root["/AcroForm"]
+        form[pdf_name("/NeedAppearances")] = generic.BooleanObject(True)
+        form[pdf_name("/DA")] = generic.TextStringObject("/Helv 40 Tf 1 0 0 rg")
+        w.update_container(form)
+
+    return incremental(pdf, edit)
+
+
+def change_catalog_version(pdf: bytes) -> bytes:
+    """The catalog's /Version raised to 2.0 (no longer the PDF/A-3 the issuer made)."""
+
+    def edit(w: IncrementalPdfFileWriter) -> None:
+        w.root[pdf_name("/Version")] = pdf_name("/2.0")
+        w.update_root()
+
+    return incremental(pdf, edit)
+
+
 # --- raw appends (no xref) and hand-written xref sections -------------------------------
 
 

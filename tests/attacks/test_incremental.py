@@ -165,6 +165,18 @@ def test_xmp_metadata_rewritten(school_doc: IssuedDocument, trust: TrustStore,
     assert_caught(forged, trust, "pdf_unmodified")
 
 
+def test_form_defaults_and_catalog_version_changed(
+    genuine: IssuedDocument, trust: TrustStore, authority: Authority
+) -> None:
+    """Changes pyHanko's default policy passes as LTA updates: the form's /DA and
+    /NeedAppearances (viewers regenerate field appearances) and the catalog's /Version.
+    The verifier runs pyHanko with a stricter policy (verifier.pdf.DIFF_POLICY)."""
+    for forged in (forge.change_form_defaults(genuine.pdf),
+                   forge.change_catalog_version(genuine.pdf)):
+        assert pyhanko_validate(forged, authority.root_cert).bottom_line
+        assert_caught(forged, trust, "pdf_unmodified")
+
+
 # --- without a new xref section -------------------------------------------------------------
 
 
