@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import threading
@@ -41,6 +42,8 @@ from verifier.core import status_credential
 from verifier.core.credential import kid_for
 from verifier.core.status_credential import StatusList, StatusListError
 from verifier.trust import TrustedKey, TrustStore, institution_of
+
+log = logging.getLogger(__name__)
 
 
 class FetchError(OSError):
@@ -291,7 +294,9 @@ class TrustSource:
             try:
                 fetched = self._fetch(location)
                 value, ttl = parse(fetched)
-            except (FetchError, ValueError):
+            except Exception as exc:  # whatever the issuer (or a meddler) sent: not usable
+                if not isinstance(exc, FetchError | ValueError):
+                    log.warning("unusable document from %s: %s", location, type(exc).__name__)
                 with self._lock:
                     self._failed[key] = now
                 return entry or self._fallback(key)

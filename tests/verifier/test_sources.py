@@ -288,3 +288,33 @@ def test_bad_trust_file_fails_at_start(tmp_path: Path, authority: Authority, bad
     path.write_text(bad)
     with pytest.raises(ValueError, match="trust file"):
         TrustSource(SourceSettings(roots=roots(authority), trust_file=path))
+
+
+@pytest.mark.parametrize("jwks, status", [
+    (b'{"keys": [1, "x", {}, {"x5c": [42]}, {"kid": [], "x5c": "AAAA"}]}', None),
+    (b"[" * 10000, None),
+    (b"\xff\xfe", None),
+    (None, b"\xff\xfe"),
+    (None, b"e30.e30.e30"),
+    (None, b"[" * 10000),
+    (None, b"eyJhbGciOiJFUzI1NiIsImtpZCI6IngiLCJ0eXAiOiJia3Qtc3RhdHVzIiwiY3JpdCI6bnVsbH0.e30.AA"),
+])
+def test_whatever_the_issuer_sends_is_never_a_crash(
+    published: Path, authority: Authority, documents: Documents, jwks: bytes | None,
+    status: bytes | None,
+) -> None:
+    from verifier.sources import Fetched, fetch_location
+
+    def fetch(location: str) -> Fetched:
+        if location.endswith("jwks.json") and jwks is not None:
+            return Fetched(jwks)
+        if location.endswith(".jws") and status is not None:
+            return Fetched(status)
+        return fetch_location(location)
+
+    settings = SourceSettings(roots=roots(authority),
+                              jwks=str(published / ".well-known" / "jwks.json"),
+                              status=str(published / "status"))
+    verifier = Verifier(TrustSource(settings, fetch=fetch))
+    verdict = verifier.credential(documents.school.credential)
+    assert verdict.result in {Result.INDETERMINATE, Result.INVALID}

@@ -145,3 +145,15 @@ def test_published_files_and_bundle(tmp_path: Path, school_keys: InstitutionKeys
     assert "root" not in json.dumps(bundle).lower()
     status = sc.verify(bundle["status"]["1001"]["refresh"], store.key, "1001", "refresh")
     assert status.is_set(2)
+
+
+@pytest.mark.parametrize("extra", [{"crit": None}, {"crit": ["exp"]}, {"jku": "http://x"},
+                                   {"x5u": "http://x"}, {"b64": False}])
+def test_header_parameters_beyond_alg_kid_typ_refused(school_keys: InstitutionKeys,
+                                                      store: TrustStore, extra: dict) -> None:
+    token = status_list_documents(school_keys, [], [], NOW)["revocation"]
+    _, payload, signature = token.split(".")
+    header = b64url(json.dumps({"alg": "ES256", "kid": school_keys.kid, "typ": "bkt-status",
+                                **extra}).encode())
+    with pytest.raises(sc.StatusListError):
+        sc.verify(f"{header}.{payload}.{signature}", store.key, "1001", "revocation")

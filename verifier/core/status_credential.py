@@ -217,6 +217,8 @@ def verify(
         raise StatusListError("malformed status list header") from None
     if not isinstance(header, dict) or header.get("alg") != ALG or header.get("typ") != TYP:
         raise StatusListError("status list algorithm or type not accepted")
+    if set(header) != {"alg", "kid", "typ"}:  # no crit, jku, x5u...: nothing to act on
+        raise StatusListError("status list header has unexpected parameters")
     kid = header.get("kid")
     key = resolve_key(kid) if isinstance(kid, str) else None
     if key is None or not isinstance(key.public_key, ec.EllipticCurvePublicKey) or not (
@@ -229,7 +231,7 @@ def verify(
         compact = jws.deserialize_compact(token, ECKey.import_key(key.public_key),
                                           algorithms=[ALG])
         payload = json.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeDecodeError):
+    except (JoseError, ValueError, UnicodeDecodeError, TypeError, RecursionError):
         raise StatusListError("status list signature is not valid") from None
     status = StatusList.from_payload(payload)
     if status.institution != institution or status.purpose != purpose:
