@@ -5,14 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from issuer.adapters.orm import AccountRole
 from issuer.services import accounts, admin
+from issuer.services import audit as audit_service
 from issuer.services.context import ServiceError
 from issuer.web.auth import actor, roles, user
 from issuer.web.extensions import issuer
@@ -136,7 +148,27 @@ def audit() -> Any:
     lines = admin.audit_log(issuer(), limit=AUDIT_PAGE + 1, **filters)
     return render_template("issuer/admin/audit.html", lines=lines[:AUDIT_PAGE],
                            more=len(lines) > AUDIT_PAGE, filters=filters,
-                           institutions=admin.institutions(issuer()))
+                           institutions=admin.institutions(issuer()),
+                           chain=audit_service.check_audit_chain(issuer()))
+
+
+@bp.get("/audit/export.<fmt>")
+@roles(ADMIN)
+def audit_export(fmt: str) -> Any:
+    """The whole log with its hashes, as JSON lines or CSV: anyone can recompute the chain
+    from the file alone (`issuer.services.audit.verify_export`)."""
+    if fmt not in audit_service.FORMATS:
+        abort(404)
+    # streamed from disk, however long the log is; send_file closes it
+    spool = tempfile.TemporaryFile("w+b")  # noqa: SIM115
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+    audit_service.export_audit(issuer(), text, fmt)
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    mimetype = "application/jsonl" if fmt == "jsonl" else "text/csv"
+    return send_file(spool, mimetype=mimetype, as_attachment=True,
+                     download_name=f"audit-log.{fmt}")
 
 
 @bp.get("/audit.csv")

@@ -200,3 +200,24 @@ def test_the_audit_log_exports_as_csv_without_formulas(web_issuer: Issuer, app: 
     filtered = admin.client.get("/admin/audit.csv?subject=account:reg1001")
     assert all(r[5] == "account:reg1001"
                for r in csv.reader(io.StringIO(filtered.get_data(as_text=True))) if r[0] != "id")
+
+
+def test_the_audit_chain_is_checked_and_exported_whole(web_issuer: Issuer, app: Flask) -> None:
+    from sqlalchemy import update
+
+    from issuer.services.audit import verify_export
+
+    admin = as_user(app, "admin")
+    assert 'class="flash ok" id="chain"' in admin.get("/admin/audit").get_data(as_text=True)
+    for fmt in ("jsonl", "csv"):
+        response = admin.client.get(f"/admin/audit/export.{fmt}")
+        assert response.status_code == 200
+        lines = response.get_data(as_text=True).splitlines(keepends=True)
+        assert len(lines) > 3 and verify_export(lines, fmt) is None
+    assert admin.client.get("/admin/audit/export.xml").status_code == 404
+    with web_issuer.uow() as uow:  # someone edits the log behind the application's back
+        uow.session.execute(update(AuditEventRow).where(AuditEventRow.id == 2)
+                            .values(actor="someone else"))
+        uow.commit()
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert 'class="flash error" id="chain"' in page

@@ -64,6 +64,7 @@ ROUTES = [
     Route("/admin/keys", "GET", (ADMIN,)),
     Route("/admin/audit", "GET", (ADMIN,)),
     Route("/admin/audit.csv", "GET", (ADMIN,)),
+    Route("/admin/audit/export.<fmt>", "GET", (ADMIN,)),
     Route("/account", "GET", ANY),
     Route("/account/password", "POST", ANY),
     Route("/account/totp/start", "POST", ANY),
@@ -102,7 +103,8 @@ def world(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
     account = next(a.id for a in accounts.list_accounts(issuer) if a.username == "reg1001")
     app = web_app(issuer)
     values = {"batch_id": str(batches["1001"]), "enrolment_id": str(enrolment),
-              "transcript_id": str(transcript), "version": "1", "account_id": str(account)}
+              "transcript_id": str(transcript), "version": "1", "account_id": str(account),
+              "fmt": "jsonl"}
     clients = {name: as_user(app, name) for name in ACCOUNTS}
     return World(app, values, clients)
 
