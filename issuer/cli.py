@@ -327,3 +327,87 @@ def demo(ctx: click.Context, workers: int) -> None:
         for role, username, password in created:
             click.echo(f"  {role:<9} {username:<14} {password}")
     click.echo("Check one offline:  .venv/bin/transcripts verify <file.pdf>")
+
+
+@main.command("worker")
+@click.option("--workers", default=2, show_default=True,
+              help="Signing processes per job (0: in the worker's own process).")
+@click.option("--stale-after", default=60.0, show_default=True,
+              help="Seconds without a heartbeat after which a running job is resumed here.")
+@click.option("--heartbeat", default=10.0, show_default=True, help="Seconds between heartbeats.")
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.pass_context
+def worker(ctx: click.Context, workers: int, stale_after: float, heartbeat: float,
+           once: bool) -> None:
+    """Run queued jobs (the embedded job runner) in the foreground until stopped.
+
+    On start it also resumes jobs whose runner died (stale heartbeat). SIGTERM or
+    Ctrl-C hands a running job back to the queue at its next progress report.
+    """
+    import logging
+    import signal
+
+    from issuer.jobs import LocalWorker, RunnerConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = RunnerConfig(workers=workers, stale_after=stale_after, heartbeat_every=heartbeat)
+    runner = LocalWorker(_issuer(ctx), config)
+    if once:
+        ran = runner.run_until_idle()
+        click.echo(f"ran {len(ran)} job(s)")
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: runner.stop())
+    click.echo(f"worker {runner.name} running; stop with Ctrl-C", err=True)
+    runner.run_forever()
+
+
+@main.group()
+def audit() -> None:
+    """The audit log: check its hash chain, export it."""
+
+
+@audit.command("verify")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Check an export instead of the database.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
+              help="The export's format (default: from the file name).")
+@click.pass_context
+def audit_verify(ctx: click.Context, path: Path | None, fmt: str | None) -> None:
+    """Recompute the hash chain; exit status 1 at the first broken event."""
+    from issuer.services import audit as audit_service
+
+    if path is not None:
+        fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+        with open(path, encoding="utf-8", newline="") as f:
+            broken = audit_service.verify_export(f, fmt)
+        if broken is not None:
+            click.echo(f"BROKEN at event {broken}", err=True)
+            ctx.exit(1)
+        click.echo(f"chain intact: {path}")
+        return
+    check = audit_service.check_audit_chain(_issuer(ctx))
+    if not check.ok:
+        click.echo(f"BROKEN at event {check.first_broken_id} "
+                   f"(edited, inserted, or the event before it was deleted)", err=True)
+        ctx.exit(1)
+    click.echo(f"chain intact: {check.events} event(s), head {check.head_id} {check.head_hash}")
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Default: standard output.")
+@click.pass_context
+def audit_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Write the whole audit log with its hashes (verifiable with `audit verify --file`)."""
+    from issuer.services import audit as audit_service
+
+    issuer = _issuer(ctx)
+    if output is None:
+        audit_service.export_audit(issuer, sys.stdout, fmt)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as f:
+        count = audit_service.export_audit(issuer, f, fmt)
+    click.echo(f"exported {count} event(s) to {output}", err=True)

@@ -23,6 +23,11 @@ class Settings:
     """Where the documents for verifiers (JWKS, status lists) are written."""
     verifier_url: str
     """Base URL of the verifier; the QR holds ``{verifier_url}/v#{jws}``."""
+    celery_broker: str | None = None
+    """Broker URL (``redis://127.0.0.1:6379/0``) to run jobs on Celery workers; None runs
+    them on the embedded local worker (`issuer.jobs.local`)."""
+    celery_queue: str = "transcripts"
+    """The Celery queue jobs are sent to and workers consume."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -36,4 +41,6 @@ class Settings:
             output_dir=Path(env.get("BKT_OUTPUT_DIR", var / "out")),
             published_dir=Path(env.get("BKT_PUBLISHED_DIR", var / "published")),
             verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
+            celery_broker=env.get("BKT_CELERY_BROKER") or None,
+            celery_queue=env.get("BKT_CELERY_QUEUE") or "transcripts",
         )
