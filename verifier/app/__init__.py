@@ -33,7 +33,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-PAGE_RATE_LIMIT = "300 per minute"
+PAGE_RATE_LIMIT = "600 per minute"  # the page, its two assets, OpenAPI, health
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "Referrer-Policy": "no-referrer",

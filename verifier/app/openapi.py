@@ -55,6 +55,10 @@ def document() -> dict[str, Any]:
                                     "credential": {"type": "string"},
                                 },
                             }},
+                            "application/x-www-form-urlencoded": {"schema": {
+                                "type": "object", "required": ["credential"],
+                                "properties": {"credential": {"type": "string"}},
+                            }},
                             "application/pdf": {"schema": {"type": "string",
                                                            "format": "binary"}},
                         },
