@@ -201,7 +201,33 @@ def load_python(port: int, path: str, body: bytes, seconds: int) -> dict[str, fl
             "latency_p50_ms": statistics.median(latencies) * 1000 if latencies else 0.0}
 
 
-def over_http(directory: Path, credential: str, seconds: int, force_python: bool) -> None:
+def measure(name: str, app: str, path: str, env: dict[str, str], body: bytes, seconds: int,
+            use_wrk: bool, folder: Path) -> dict[str, float]:
+    """One server, checked to answer correctly, warmed up for 2 s, then loaded."""
+    server = Gunicorn(app, env)
+    try:
+        for _ in range(50):  # the port opens before the workers have booted
+            try:
+                status, answer = post(server.port, path, body)
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200, answer
+        if name.startswith("verifier"):
+            assert json.loads(answer)["result"] == "VALID", answer
+        else:
+            assert json.loads(answer)["valid"] is True, answer
+        if use_wrk:
+            load_wrk(server.port, path, body, 2, folder)
+            return load_wrk(server.port, path, body, seconds, folder)
+        load_python(server.port, path, body, 2)
+        return load_python(server.port, path, body, seconds)
+    finally:
+        server.stop()
+
+
+def over_http(directory: Path, credential: str, seconds: int, rounds: int,
+              force_python: bool) -> None:
     use_wrk = shutil.which("wrk") is not None and not force_python
     generator = (f"wrk, {CONNECTIONS} connections, 2 threads" if use_wrk else
                  f"Python load generator, {CONNECTIONS} threads (wrk not installed)")
@@ -213,36 +239,22 @@ def over_http(directory: Path, credential: str, seconds: int, force_python: bool
         "BKT_VERIFIER_RATELIMIT": "10000000 per minute",  # limits on, never reached
         "BENCH_PUBLIC_KEY": str(directory / "credential.pub"),
     }
-    results = {}
-    for name, app, path, extra in (
+    servers = (
         ("verifier", "wsgi:verifier", "/api/v1/verify", {}),
         ("verifier, limits off", "wsgi:verifier", "/api/v1/verify",
          {"BKT_VERIFIER_RATELIMIT_ENABLED": "0"}),
         ("bare ES256 endpoint", "bench.bare_verify_app:app", "/verify", {}),
-    ):
-        server = Gunicorn(app, {**env, **extra})
-        try:
-            for _ in range(50):  # the port opens before the workers have booted
-                try:
-                    status, answer = post(server.port, path, body)
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            assert status == 200, answer
-            if name.startswith("verifier"):
-                assert json.loads(answer)["result"] == "VALID", answer
-            else:
-                assert json.loads(answer)["valid"] is True, answer
-            # warm-up, then the measured run
-            if use_wrk:
-                load_wrk(server.port, path, body, 2, directory)
-                results[name] = load_wrk(server.port, path, body, seconds, directory)
-            else:
-                load_python(server.port, path, body, 2)
-                results[name] = load_python(server.port, path, body, seconds)
-        finally:
-            server.stop()
-    print(f"\nover HTTP: gunicorn -w 2 (sync), {seconds} s, load by {generator}")
+    )
+    # Rounds interleave the servers; the best round of each is kept, the one least
+    # disturbed by whatever else runs on the machine.
+    results: dict[str, dict[str, float]] = {}
+    for _ in range(rounds):
+        for name, app, path, extra in servers:
+            r = measure(name, app, path, {**env, **extra}, body, seconds, use_wrk, directory)
+            if name not in results or r["rps"] > results[name]["rps"]:
+                results[name] = r
+    print(f"\nover HTTP: gunicorn -w 2 (sync), {seconds} s, best of {rounds} interleaved rounds,"
+          f" load by {generator}")
     for name, r in results.items():
         print(f"  {name:22s} {r['rps']:8.0f} requests/s   p50 latency {r['latency_p50_ms']:.2f} ms"
               f"   non-2xx {int(r['non_2xx'])}")
@@ -257,6 +269,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="in-process QR verifications")
     parser.add_argument("--seconds", type=int, default=10, help="HTTP load duration")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved HTTP rounds")
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
@@ -270,7 +283,7 @@ def main() -> None:
         print(f"  PDF            p50 {r['pdf_p50']:.1f} ms   p99 {r['pdf_p99']:.1f} ms"
               f"   ({pages} pages, {len(pdf) // 1024} KB; target p50 < 100 ms)")
         if not args.no_http:
-            over_http(directory, credential, args.seconds, args.python_load)
+            over_http(directory, credential, args.seconds, args.rounds, args.python_load)
 
 
 if __name__ == "__main__":
