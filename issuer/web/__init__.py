@@ -23,7 +23,7 @@ from issuer.web import admin, auth, batches, errors, published, transcripts
 from issuer.web.config import WebConfig
 from issuer.web.extensions import babel, csrf, limiter, login_manager
 from issuer.web.i18n import DEFAULT_LOCALE, TRANSLATIONS, compile_catalogs, select_locale
-from issuer.web.jobs import IssueJobs, ThreadJobs
+from issuer.web.jobs import IssueJobs, job_engine
 from issuer.web.labels import register_filters
 
 CSP = (
@@ -80,7 +80,7 @@ def create_app(
         )
     compile_catalogs()
     app.extensions["bkt_issuer"] = issuer
-    app.extensions["bkt_jobs"] = jobs or ThreadJobs(issuer, config.issue_workers)
+    app.extensions["bkt_jobs"] = jobs or job_engine(issuer, config)
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -192,7 +192,10 @@ def approve(batch_id: int) -> Any:
         approve_submitted(issuer(), batch_id, actor=actor(), institution_code=institution_code())
     except ServiceError as e:
         return _failed(e, batch_id)
-    jobs().start(batch_id, actor=actor(), institution_code=institution_code())
+    try:
+        jobs().start(batch_id, actor=actor(), institution_code=institution_code())
+    except ServiceError as e:  # e.g. the job queue is unreachable: approved, start it later
+        return _failed(e, batch_id)
     flash(_("Approved. Issuing has started."), "ok")
     return redirect(url_for("batches.detail", batch_id=batch_id))
 
@@ -218,7 +221,10 @@ def issue(batch_id: int) -> Any:
     if batch.status not in (BatchStatus.APPROVED, BatchStatus.ISSUING):
         flash(_("Only an approved batch can be issued."), "error")
         return redirect(url_for("batches.detail", batch_id=batch_id))
-    jobs().start(batch_id, actor=actor(), institution_code=institution_code())
+    try:
+        jobs().start(batch_id, actor=actor(), institution_code=institution_code())
+    except ServiceError as e:
+        return _failed(e, batch_id)
     flash(_("Issuing has started."), "ok")
     return redirect(url_for("batches.detail", batch_id=batch_id))
 

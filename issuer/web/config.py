@@ -53,6 +53,10 @@ class WebConfig:
     """``BKT_WEB_ISSUE_WORKERS``: signing processes per issuance job (0: in the thread)."""
     session_hours: int = 8
     """``BKT_WEB_SESSION_HOURS``: how long a sign-in lasts."""
+    embedded_worker: bool = True
+    """``BKT_WEB_EMBEDDED_WORKER=0`` when jobs run elsewhere (``transcripts worker``
+    processes); with ``BKT_CELERY_BROKER`` set, Celery workers run them and the web
+    process never does."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebConfig:
@@ -69,4 +73,5 @@ class WebConfig:
             max_upload=int(env.get("BKT_WEB_MAX_UPLOAD", cls.max_upload)),
             issue_workers=int(env.get("BKT_WEB_ISSUE_WORKERS", cls.issue_workers)),
             session_hours=int(env.get("BKT_WEB_SESSION_HOURS", cls.session_hours)),
+            embedded_worker=_flag(env.get("BKT_WEB_EMBEDDED_WORKER", "1")),
         )

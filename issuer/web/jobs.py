@@ -1,13 +1,12 @@
 """Issuance jobs as the web service sees them: start one, ask how it goes.
 
-`IssueJobs` is the small interface the views use. `ThreadJobs` (the default until the
-job engine in `issuer.jobs` is wired in) runs `issue_batch` in a background thread of
-the web process; `InlineJobs` runs it within the request (tests, tiny batches).
+`IssueJobs` is the small interface the views use. `job_engine` gives the real one: the
+job table of `issuer.jobs` (`BatchJobs`), run by an embedded `LocalWorker` thread of the
+web process or, with ``BKT_CELERY_BROKER``, by Celery workers. A job survives a restart
+of the web service: the next worker claims it and resumes; issuance never issues twice.
 
-Progress is read from the database wherever possible (batch status, transcripts
-stored), so it is right in every worker process and after a restart; the job object
-adds only what the database cannot know (the error of a failed run). Issuance itself is
-resumable and never issues twice, so starting a batch again after a restart is safe.
+`ThreadJobs` runs `issue_batch` in a plain thread of this process and `InlineJobs`
+within the request: tests use them where the job table is beside the point.
 """
 
 from __future__ import annotations
@@ -15,10 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from issuer.services.context import Actor, Issuer, ServiceError
 from issuer.services.issuing import issue_batch
+
+if TYPE_CHECKING:
+    from issuer.web.config import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +39,23 @@ class JobState:
 
 
 class IssueJobs(Protocol):
-    def start(self, batch_id: int, *, actor: Actor, institution_code: str) -> None:
+    def start(self, batch_id: int, *, actor: Actor, institution_code: str) -> Any:
         """Start (or resume) issuing an approved batch; a no-op if it is running."""
 
-    def state(self, batch_id: int) -> JobState | None:
-        """What this process knows of the batch's job (None: nothing, e.g. after a restart)."""
+    def state(self, batch_id: int) -> Any:
+        """The batch's job (``running``, ``done``, ``error``), or None if it has none."""
+
+
+def job_engine(issuer: Issuer, config: WebConfig) -> IssueJobs:
+    """The job table with its runner: an embedded worker thread, unless Celery (or
+    separate ``transcripts worker`` processes) run the jobs."""
+    from issuer.jobs import BatchJobs, LocalWorker, RunnerConfig
+
+    worker = None
+    if config.embedded_worker and not issuer.settings.celery_broker:
+        worker = LocalWorker(issuer, RunnerConfig(workers=config.issue_workers))
+        worker.start()  # also resumes jobs a previous run of the service left behind
+    return BatchJobs(issuer, worker)
 
 
 class ThreadJobs:
