@@ -22,7 +22,6 @@ from werkzeug.serving import make_server
 from issuer.services.context import Issuer
 from issuer.web import create_app
 from issuer.web.config import WebConfig
-from issuer.web.jobs import ThreadJobs
 from tests.e2e.conftest import EXAMPLES, edit_csv
 from tests.web.conftest import PASSWORD
 
@@ -39,16 +38,15 @@ def _skip_or_fail(message: str) -> None:
 
 @pytest.fixture
 def site(web_issuer: Issuer) -> Iterator[str]:
-    jobs = ThreadJobs(web_issuer, workers=0)
-    app = create_app(issuer=web_issuer, jobs=jobs,
-                     config=WebConfig(secret_key="browser test", secure_cookies=False))
+    app = create_app(issuer=web_issuer, config=WebConfig(  # the job engine, embedded worker
+        secret_key="browser test", secure_cookies=False, issue_workers=0))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
-    jobs.join(60)
+    app.extensions["bkt_jobs"].worker.stop(60)
 
 
 @pytest.fixture
