@@ -235,5 +235,6 @@ def _finish(issuer: Issuer, batch_id: int, actor: Actor, report: IssueReport) ->
                 institution=batch.institution, subject=f"batch:{batch.id}",
                 detail={"issued": len(report.issued), "skipped": report.skipped},
             )
+        code = batch.institution.code
         uow.commit()
-    publish(issuer)
+    publish(issuer, [code])

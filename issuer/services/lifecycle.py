@@ -57,7 +57,8 @@ def revoke(
         )
         uow.commit()
         version = row.version
-    publish(issuer)
+        code = row.institution.code
+    publish(issuer, [code])
     return version
 
 
@@ -116,5 +117,5 @@ def reissue(
                     "corrected_file": corrected[0] if corrected else None},
         )
         uow.commit()
-    publish(issuer)
+    publish(issuer, [institution.code])
     return Reissued(transcript_id, record.version, produced.pdf_path)

@@ -1,31 +1,69 @@
-"""Writing what verifiers read: the JWKS of credential keys (and the status lists).
+"""Writing what verifiers read: the JWKS of credential keys and the signed status lists.
 
-Layout under `Settings.published_dir`: ``.well-known/jwks.json``. Retired keys stay in
-the JWKS because their files stay in the key store.
+Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
+
+    .well-known/jwks.json           every institution's credential key (retired ones too)
+    status/<code>/revocation.jws    bit set = that status index is revoked
+    status/<code>/refresh.jws       bit set = superseded by a newer version
+    trust.json                      the offline bundle of all of the above
+
+`publish` runs after every issuance, revocation and reissue (for the institution
+concerned) and from `transcripts publish` (for all): lists are valid for 30 days, so
+re-sign them at least daily (`transcripts publish` from cron, or the worker).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import select
 
-from issuer.adapters.orm import InstitutionRow
+from issuer.adapters import repositories as repo
+from issuer.adapters.orm import InstitutionRow, TranscriptStatus
 from issuer.adapters.pki import PkiError, load_credential_certificate
-from issuer.adapters.publish import jwks_document, write_json
-from issuer.services.context import Issuer
+from issuer.adapters.publish import (
+    jwks_document,
+    write_json,
+    write_status_lists,
+    write_trust_bundle,
+)
+from issuer.services.context import Issuer, ServiceError
 
 JWKS_PATH = ".well-known/jwks.json"
 
 
-def publish(issuer: Issuer) -> Path:
-    """Rewrite the published documents from the key store and the database."""
+def publish(issuer: Issuer, institutions: Iterable[str] | None = None) -> Path:
+    """Rewrite the JWKS, the status lists of `institutions` (codes; default every one)
+    and the trust bundle from the key store and the database; the JWKS path."""
+    only = set(institutions) if institutions is not None else None
     with issuer.uow() as uow:
-        codes = list(uow.session.scalars(select(InstitutionRow.code).order_by(InstitutionRow.code)))
-    entries = []
+        s = uow.session
+        rows = list(s.scalars(select(InstitutionRow).order_by(InstitutionRow.code)))
+        codes = [r.code for r in rows]
+        statuses = {
+            r.code: (repo.status_entries(s, r.id, [TranscriptStatus.REVOKED]),
+                     repo.status_entries(s, r.id, [TranscriptStatus.SUPERSEDED]))
+            for r in rows if only is None or r.code in only
+        }
+    entries, signers = [], []
     for code in codes:
         try:
             entries.append(load_credential_certificate(issuer.settings.keys_dir, code))
         except PkiError:
             continue  # no keys yet: nothing of it can have been issued
-    return write_json(issuer.settings.published_dir / JWKS_PATH, jwks_document(entries))
+        signers.append(code)
+    published = issuer.settings.published_dir
+    jwks = write_json(published / JWKS_PATH, jwks_document(entries))
+    now = issuer.clock()
+    for code in signers:
+        if code not in statuses:
+            continue
+        try:
+            keys = issuer.keys(code)
+        except PkiError as e:  # a revocation must not go unpublished silently
+            raise ServiceError(f"status lists of {code} not published: {e}") from None
+        revoked, superseded = statuses[code]
+        write_status_lists(published, keys, revoked, superseded, now)
+    write_trust_bundle(published, now)
+    return jwks
