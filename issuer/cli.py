@@ -363,6 +363,36 @@ def worker(ctx: click.Context, workers: int, stale_after: float, heartbeat: floa
 
 
 @main.group()
+def jobs() -> None:
+    """Background jobs (run by `transcripts worker` or Celery workers)."""
+
+
+@jobs.command("issue")
+@click.argument("batch_id", type=int)
+@click.pass_context
+def jobs_issue(ctx: click.Context, batch_id: int) -> None:
+    """Queue the issuance of an approved batch; prints the job's id."""
+    from issuer.jobs import enqueue_issue
+
+    job_id = enqueue_issue(_issuer(ctx), batch_id, _actor())
+    click.echo(f"job {job_id} queued for batch {batch_id}")
+
+
+@jobs.command("show")
+@click.argument("job_id", type=int)
+@click.pass_context
+def jobs_show(ctx: click.Context, job_id: int) -> None:
+    """A job's state and progress."""
+    from issuer.jobs import job_status
+
+    status = job_status(_issuer(ctx), job_id)
+    total = status.total if status.total is not None else "?"
+    click.echo(f"job {status.id} {status.kind} batch {status.batch_id}: {status.state} "
+               f"{status.done}/{total}, attempts {status.attempts}"
+               + (f", error: {status.error}" if status.error else ""))
+
+
+@main.group()
 def audit() -> None:
     """The audit log: check its hash chain, export it."""
 
