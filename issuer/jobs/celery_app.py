@@ -13,6 +13,7 @@ Celery's prefork pool runs tasks in daemonic processes, which may not start proc
 of their own, so the task signs in its own process (``workers=0``): parallelism comes
 from Celery's concurrency (one batch per pool process) and from more worker machines.
 The same settings as everywhere else come from the environment (`Settings.from_env`).
+``celery -A issuer.jobs.celery_app beat`` re-signs the status lists every six hours.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from celery import Celery, signals
 
 from issuer.config import Settings
 from issuer.jobs import store
-from issuer.jobs.tasks import RunnerConfig, run_job, runner_name
+from issuer.jobs.tasks import RunnerConfig, republish_if_stale, run_job, runner_name
 from issuer.services.context import Issuer
 
 log = logging.getLogger(__name__)
 
 TASK_NAME = "bkt.run_job"
+REPUBLISH_TASK = "bkt.republish"
+REPUBLISH_EVERY = 6 * 3600.0  # status lists are valid 30 days: re-sign well within a day
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 TASK_CONFIG = RunnerConfig(workers=0)
 
@@ -50,6 +53,10 @@ def make_app(broker: str, queue: str) -> Celery:
         worker_hijack_root_logger=False,
     )
     app.task(name=TASK_NAME, ignore_result=True)(run_job_task)
+    app.task(name=REPUBLISH_TASK, ignore_result=True)(republish_task)
+    app.conf.beat_schedule = {  # with `celery -A issuer.jobs.celery_app beat`
+        "republish-status-lists": {"task": REPUBLISH_TASK, "schedule": REPUBLISH_EVERY},
+    }
     return app
 
 
@@ -67,6 +74,10 @@ def _owner() -> str:
 def run_job_task(job_id: int) -> str | None:
     state = run_job(worker_issuer(), int(job_id), owner=_owner(), config=TASK_CONFIG)
     return state.value if state else None
+
+
+def republish_task() -> None:
+    republish_if_stale(worker_issuer(), REPUBLISH_EVERY / 2)
 
 
 @functools.cache

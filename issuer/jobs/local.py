@@ -8,7 +8,8 @@ worker commands, machines sharing PostgreSQL) may run at once: each job is claim
 exactly one of them.
 
 ``stop()`` (or SIGTERM/SIGINT for `transcripts worker`) gives a running job back to the
-queue at its next progress report, so a restart resumes it at once.
+queue at its next progress report, so a restart resumes it at once. When idle it also
+re-signs the published status lists before they get old (`RunnerConfig.republish_every`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ import threading
 from datetime import timedelta
 
 from issuer.jobs import store
-from issuer.jobs.tasks import DEFAULT_CONFIG, RunnerConfig, run_job, runner_name
+from issuer.jobs.tasks import (
+    DEFAULT_CONFIG,
+    RunnerConfig,
+    republish_if_stale,
+    run_job,
+    runner_name,
+)
 from issuer.services.context import Issuer
 
 log = logging.getLogger(__name__)
@@ -72,9 +79,19 @@ class LocalWorker:
                 log.exception("worker %s: looking for jobs failed", self.name)
                 ran = None
             if ran is None:
+                self._republish()
                 self._wake.wait(self.config.poll_interval)
                 self._wake.clear()
         log.info("worker %s stopped", self.name)
+
+    def _republish(self) -> None:
+        if self.config.republish_every is None:
+            return
+        try:
+            if republish_if_stale(self.issuer, self.config.republish_every):
+                log.info("worker %s re-signed the published status lists", self.name)
+        except Exception:  # keys locked, disk full: say so, retry at the next idle moment
+            log.exception("worker %s: re-signing the status lists failed", self.name)
 
     def start(self) -> threading.Thread:
         """Run the loop in a daemon thread (the web process's embedded worker)."""

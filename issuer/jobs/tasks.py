@@ -45,6 +45,10 @@ class RunnerConfig:
     """Embedded worker: seconds between looks for new jobs when idle."""
     max_attempts: int = 10
     """An orphaned job already claimed this often is failed instead of claimed again."""
+    republish_every: float | None = 6 * 3600.0
+    """Embedded worker: when idle, re-sign the published status lists once they are this
+    old (seconds; they are valid for 30 days and must be re-signed at least daily);
+    None leaves that to `transcripts publish` from cron."""
 
 
 DEFAULT_CONFIG = RunnerConfig()
@@ -193,3 +197,19 @@ def run_job(issuer: Issuer, job_id: int, *, owner: str, config: RunnerConfig = D
                             done=reporter.done, error=error)
         uow.commit()
     return state if ours else None
+
+
+def republish_if_stale(issuer: Issuer, max_age: float) -> bool:
+    """Re-sign every institution's status lists (and the JWKS and trust bundle) if the
+    last publication is older than `max_age` seconds; True if it did."""
+    from issuer.services.publishing import publish
+
+    marker = issuer.settings.published_dir / "trust.json"
+    try:
+        age = time.time() - marker.stat().st_mtime
+    except FileNotFoundError:
+        age = float("inf")
+    if age < max_age:
+        return False
+    publish(issuer)
+    return True

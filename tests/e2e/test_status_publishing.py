@@ -57,3 +57,20 @@ def test_publish_signs_lists_of_every_institution_with_keys(issuer: Issuer) -> N
         for name in ("revocation", "refresh"):
             assert status_list_path(published, code, name).read_text().count(".") == 2
     assert (published / "trust.json").exists()
+
+
+def test_the_worker_re_signs_lists_before_they_get_old(issuer: Issuer) -> None:
+    import os
+    import time
+
+    from issuer.jobs.tasks import republish_if_stale
+
+    assert republish_if_stale(issuer, 3600)  # nothing published yet
+    lists = status_list_path(issuer.settings.published_dir, "1001", "revocation")
+    first = lists.read_text()
+    assert not republish_if_stale(issuer, 3600)  # fresh: left alone
+    old = time.time() - 7200
+    os.utime(issuer.settings.published_dir / "trust.json", (old, old))
+    time.sleep(1.1)  # the list's signing time has a resolution of one second
+    assert republish_if_stale(issuer, 3600)
+    assert lists.read_text() != first
