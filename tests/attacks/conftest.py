@@ -26,7 +26,6 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from issuer.adapters.credential_signing import sign_credential
 from issuer.adapters.pdf_signing import TranscriptSigner
 from issuer.adapters.pki import (
     Authority,
@@ -35,14 +34,10 @@ from issuer.adapters.pki import (
     issue_institution_keys,
 )
 from issuer.adapters.publish import jwks_document
-from issuer.adapters.render import attach_files, render_transcript, verification_code
-from issuer.core.record_json import to_canonical
 from issuer.core.records import TranscriptRecord
-from issuer.pipeline import IssuedDocument, Producer, claims_for
+from issuer.pipeline import IssuedDocument, Producer
 from tests.conftest import PKI_NOW
 from tests.factories import TRAINING, school_record, vocational_record
-from verifier.core.canonical import digest
-from verifier.core.credential import qr_url
 from verifier.core.verdict import Result, Status, Verdict, decide
 from verifier.pdf import PdfFindings, check_pdf
 from verifier.trust import TrustStore
@@ -79,15 +74,6 @@ def forged_text(doc: IssuedDocument) -> tuple[bytes, bytes]:
 
 def jwks_for(keys: Iterable[InstitutionKeys]) -> dict:
     return jwks_document([(k.credential_cert, k.chain) for k in keys])
-
-
-def unsigned_transcript(record: TranscriptRecord, keys: InstitutionKeys) -> bytes:
-    """What the pipeline hands to the signer: rendered, with both attachments."""
-    record_json = to_canonical(record)
-    credential = sign_credential(claims_for(record, digest(record_json)), keys)
-    pdf = render_transcript(record, qr_url(VERIFIER_URL, credential),
-                            verification_code(digest(record_json)))
-    return attach_files(pdf, record_json, credential)
 
 
 # --- verdicts ---------------------------------------------------------------------------
