@@ -4,6 +4,8 @@ other batch is "not found"."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from flask_babel import gettext as _
 from issuer.adapters import queries
 from issuer.adapters.orm import AccountRole, BatchRow, BatchStatus
 from issuer.services.context import ServiceError
+from issuer.services.graduates import create_claim_links
 from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
 from issuer.services.review import approve_submitted, preview_pdf, reject_batch, submit_batch
 from issuer.web.auth import STAFF, actor, institution_code, roles, user
@@ -245,3 +248,31 @@ def transcripts_zip(batch_id: int) -> Any:
     return Response(zip_stream(member(*pdf) for pdf in pdfs), mimetype="application/zip",
                     headers={"Content-Disposition":
                              f'attachment; filename="batch-{batch_id}-transcripts.zip"'})
+
+
+@bp.post("/batches/<int:batch_id>/claim-links.csv")
+@roles(AccountRole.REGISTRAR)
+def claim_links(batch_id: int) -> Any:
+    """New claim links for every graduate of the batch, as a CSV for a mail merge (earlier
+    links of these transcripts stop working)."""
+    batch = _batch(batch_id)
+    try:
+        made = create_claim_links(issuer(), batch_id, actor=actor(),
+                                  institution_code=institution_code())
+    except ServiceError as e:
+        return _failed(e, batch_id)
+    with reading() as session:
+        names = {line.transcript_id: line for line in
+                 queries.students_of_batch(session, batch, limit=1_000_000)}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["transcript_id", "student_id", "name_th", "name_en", "claim_url",
+                     "expires_at"])
+    for transcript_id, link in made:
+        line = names.get(transcript_id)
+        writer.writerow([transcript_id, line.student_id if line else "",
+                         line.name_th if line else "", line.name_en if line else "",
+                         url_for("graduates.claim", token=link.token, _external=True),
+                         link.expires_at.isoformat()])
+    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="batch-{batch_id}-claim-links.csv"'})

@@ -23,6 +23,12 @@ LABELS: dict[str, Any] = {
     # transcript statuses
     "revoked": _l("Revoked"),
     "superseded": _l("Superseded"),
+    # share links and their access log
+    "live": _l("Live"),
+    "locked": _l("Locked"),
+    "expired": _l("Expired"),
+    "viewed": _l("Viewed"),
+    "wrong_pin": _l("Wrong PIN"),
     # roles
     "registrar": _l("Registrar"),
     "approver": _l("Approver (director)"),

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from issuer.adapters import queries
 from issuer.adapters.orm import AccountRole, TranscriptRow, TranscriptStatus
 from issuer.services.context import ServiceError
+from issuer.services.graduates import create_claim_link
 from issuer.services.importing import BatchRejected
 from issuer.services.lifecycle import reissue, revoke
 from issuer.web.auth import STAFF, actor, institution_code, roles
@@ -110,3 +111,15 @@ def reissue_(transcript_id: str) -> Any:
         flash(_("Version %(v)s was issued; the previous version is superseded.",
                 v=result.version), "ok")
     return redirect(url_for("transcripts.detail", transcript_id=transcript_id))
+
+
+@bp.post("/transcripts/<transcript_id>/claim-link")
+@roles(AccountRole.REGISTRAR)
+def claim_link(transcript_id: str) -> Any:
+    """A new claim link for the graduate (the previous one stops working), shown once."""
+    versions = _versions(transcript_id)
+    link = create_claim_link(issuer(), transcript_id, actor=actor(),
+                             institution_code=institution_code())
+    return render_template("issuer/claim_link.html", current=versions[0],
+                           url=url_for("graduates.claim", token=link.token, _external=True),
+                           expires_at=link.expires_at)

@@ -50,11 +50,13 @@ ROUTES = [
     Route("/batches/<int:batch_id>/reject", "POST", (APPROVER,), True),
     Route("/batches/<int:batch_id>/issue", "POST", STAFF, True),
     Route("/batches/<int:batch_id>/transcripts.zip", "GET", STAFF, True),
+    Route("/batches/<int:batch_id>/claim-links.csv", "POST", (REGISTRAR,), True),
     Route("/transcripts", "GET", STAFF),
     Route("/transcripts/<transcript_id>", "GET", STAFF, True),
     Route("/transcripts/<transcript_id>/v<int:version>.pdf", "GET", STAFF, True),
     Route("/transcripts/<transcript_id>/revoke", "POST", (REGISTRAR,), True),
     Route("/transcripts/<transcript_id>/reissue", "POST", (REGISTRAR,), True),
+    Route("/transcripts/<transcript_id>/claim-link", "POST", (REGISTRAR,), True),
     Route("/admin/", "GET", (ADMIN,)),
     Route("/admin/institutions", "GET", (ADMIN,)),
     Route("/admin/institutions", "POST", (ADMIN,)),
@@ -71,12 +73,17 @@ ROUTES = [
     Route("/account/totp/enable", "POST", ANY),
     Route("/account/totp/disable", "POST", ANY),
 ]
-# No sign-in needed: the sign-in pages, language, what verifiers read, health, assets.
+# No sign-in needed: the sign-in pages, language, what verifiers read, health, assets, and
+# the graduates' and employers' link pages (their tests: test_graduate_web.py).
 PUBLIC = {
     ("/", "GET"), ("/login", "GET"), ("/login", "POST"), ("/login/code", "GET"),
     ("/login/code", "POST"), ("/logout", "POST"), ("/lang/<code>", "GET"),
     ("/.well-known/jwks.json", "GET"), ("/status/<code>/<purpose>.jws", "GET"),
     ("/trust.json", "GET"), ("/healthz", "GET"), ("/static/<path:filename>", "GET"),
+    ("/c/<token>", "GET"), ("/c/<token>/v<int:version>.pdf", "GET"),
+    ("/c/<token>/shares", "POST"), ("/c/<token>/shares/<int:share_id>/revoke", "POST"),
+    ("/s/<token>", "GET"), ("/s/<token>", "POST"), ("/s/<token>/transcript.pdf", "GET"),
+    ("/s/<token>/transcript.pdf", "POST"),
 }
 
 
