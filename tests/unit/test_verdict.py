@@ -33,6 +33,7 @@ def test_order_of_precedence() -> None:
     assert result(pdf_signer_trusted=Status.FAIL, not_revoked=Status.FAIL) is Result.UNTRUSTED
     assert result(not_revoked=Status.INDETERMINATE) is Result.INDETERMINATE
     assert result(record_digest=Status.FAIL, pdf_signer_trusted=Status.FAIL) is Result.INVALID
+    assert result(same_institution=Status.FAIL) is Result.INVALID
 
 
 @given(st.lists(st.tuples(st.sampled_from(IDS), st.sampled_from(list(Status))), min_size=1))

@@ -32,8 +32,10 @@ class Check:
     message_en: str
 
 
-# Check ids whose failure is not INVALID; every other failed check is.
-TRUST_CHECKS = frozenset({"pdf_signer_trusted", "credential_issuer_trusted", "same_institution"})
+# Check ids whose failure is not INVALID; every other failed check is. A PDF certified by
+# one trusted institution around another's credential ("same_institution") is a forgery
+# by an insider, so INVALID, not merely UNTRUSTED.
+TRUST_CHECKS = frozenset({"pdf_signer_trusted", "credential_issuer_trusted"})
 REVOCATION = "not_revoked"
 SUPERSESSION = "latest_version"
 
