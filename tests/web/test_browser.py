@@ -1,6 +1,8 @@
 """The issuer in headless Chromium (Playwright driving Debian's `chromium`): a registrar
 uploads a batch with errors, fixes it and submits it; the director approves and watches
-the progress bar to the end; the ZIP downloads; the registrar revokes a transcript.
+the progress bar to the end; the ZIP downloads; the registrar makes a claim link and
+revokes another transcript; the graduate opens the claim link and shares the transcript
+with a PIN; the employer opens the share; the graduate reads its access log.
 
 Skipped when no Chromium is installed, unless ``BKT_REQUIRE_BROWSER=1`` (CI), in which
 case that is a failure. ``BKT_SCREENSHOTS=dir`` saves a picture of each step.
@@ -135,6 +137,10 @@ def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) 
     sign_in(page, "reg1001")
     page.goto("/lang/en?next=/transcripts")
     page.wait_for_url("**/transcripts")
+    page.locator("main table tbody tr").nth(1).locator("a").first.click()
+    page.click("text=Make a claim link")
+    claim_url = page.locator("#claim-url").inner_text()
+    page.goto("/transcripts")
     page.locator("main table tbody tr").first.locator("a").first.click()
     page.fill("form[data-confirm] input[name=reason]", "issued in error")
     page.once("dialog", lambda dialog: dialog.accept())
@@ -142,3 +148,28 @@ def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) 
     expect(page.locator("#current-status")).to_have_text("Revoked")
     expect(page.locator("main")).to_contain_text("issued in error")
     shot(page, "05-revoked")
+    sign_out(page)
+
+    # the graduate: no account, only the link the school sent
+    page.goto(claim_url)
+    expect(page.locator("#claim-status")).to_have_text("Issued")
+    page.fill("input[name=label]", "ACME Co.")
+    page.fill("input[name=pin]", "4321")
+    page.click("text=Create a share link")
+    share_url = page.locator("#new-share").inner_text()
+    shot(page, "06-claimed")
+
+    employer = page.context.browser.new_context(base_url=page.url).new_page()
+    employer.goto(share_url)
+    employer.fill("input[name=pin]", "4321")
+    employer.click("main button[type=submit]")
+    expect(employer.locator("#share-status")).to_be_visible()
+    with employer.expect_download() as download:
+        employer.click("form[action$=\"transcript.pdf\"] button")  # a new browser: Thai
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-1.7")
+    employer.context.close()
+
+    page.goto(claim_url)
+    page.click("#shares summary")
+    expect(page.locator("#shares .log li")).to_have_count(2)  # viewed, downloaded
+    shot(page, "07-access-log")
