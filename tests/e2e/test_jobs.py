@@ -1,8 +1,10 @@
 """Issuance jobs end to end: the embedded worker, resuming after a killed worker process,
-a graceful stop, and the same task on a real Celery worker over the local Redis."""
+a graceful stop, and the same task on a real Celery worker over the local Redis (and
+RabbitMQ, when it runs)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -213,36 +215,51 @@ def test_a_killed_worker_process_is_resumed_without_duplicates(issuer: Issuer,
 # --- Celery ---------------------------------------------------------------------------
 
 REDIS_URL = os.environ.get("BKT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+AMQP_URL = os.environ.get("BKT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> str:
-    import redis
+def _reachable(url: str) -> str:
+    """`url` once its broker answered; a skip (a failure under BKT_REQUIRE_POSTGRES=1 for
+    Redis, which CI needs) when it does not."""
+    from kombu import Connection
 
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
     except Exception as exc:
-        message = f"Redis unreachable at {REDIS_URL}: {exc}"
-        if os.environ.get("BKT_REQUIRE_POSTGRES") == "1":
+        message = f"broker unreachable at {url}: {exc}"
+        if url.startswith("redis") and os.environ.get("BKT_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    return REDIS_URL
+    return url
+
+
+@pytest.fixture(scope="session", params=["redis", "rabbitmq"])
+def broker(request: pytest.FixtureRequest) -> str:
+    return _reachable(REDIS_URL if request.param == "redis" else AMQP_URL)
+
+
+def _delete_queue(url: str, queue: str) -> None:
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=3) as connection, contextlib.suppress(Exception):
+        connection.default_channel.queue_delete(queue)  # unless already gone
 
 
 @pytest.fixture
-def celery_issuer(issuer: Issuer, redis_server: str, tmp_path: Path) -> Iterator[Issuer]:
+def celery_issuer(issuer: Issuer, broker: str, tmp_path: Path) -> Iterator[Issuer]:
     """The test's issuer sending to a queue of its own, and a Celery worker (prefork,
     one process) consuming it with the same settings."""
     queue = f"bkt-test-{os.getpid()}-{time.monotonic_ns()}"
-    configured = Issuer(replace(issuer.settings, celery_broker=redis_server,
-                                celery_queue=queue), issuer.sessions)
+    configured = Issuer(replace(issuer.settings, celery_broker=broker, celery_queue=queue),
+                        issuer.sessions)
     log = open(tmp_path / "celery.log", "wb")  # noqa: SIM115  (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "issuer.jobs.celery_app", "worker",
          "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
          "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-n", f"{queue}@%h"],
-        env=worker_env(configured, BKT_CELERY_BROKER=redis_server, BKT_CELERY_QUEUE=queue),
+        env=worker_env(configured, BKT_CELERY_BROKER=broker, BKT_CELERY_QUEUE=queue),
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
@@ -255,16 +272,14 @@ def celery_issuer(issuer: Issuer, redis_server: str, tmp_path: Path) -> Iterator
             process.kill()
             process.wait()
         log.close()
-        import redis
-
-        redis.Redis.from_url(redis_server).delete(queue)
+        _delete_queue(broker, queue)
 
 
 def test_celery_worker_issues_a_queued_batch(celery_issuer: Issuer) -> None:
     issuer = celery_issuer
     batch_id = approved_batch(issuer)
     job_id = enqueue_issue(issuer, batch_id, REGISTRAR, institution_code="1001")
-    done = wait_for(issuer, job_id, lambda s: not s.running)
+    done = wait_for(issuer, job_id, lambda s: not s.running, timeout=120)
     assert (done.state, done.done, done.error) == ("done", 6, None)
     with issuer.uow() as uow:
         assert (uow.session.get_one(JobRow, job_id).owner or "").startswith("celery:")
