@@ -14,7 +14,9 @@ re-sign them at least daily (`transcripts publish` from cron, or the worker).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import fcntl
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import select
@@ -33,9 +35,28 @@ from issuer.services.context import Issuer, ServiceError
 JWKS_PATH = ".well-known/jwks.json"
 
 
+@contextmanager
+def publishing_lock(published_dir: Path) -> Iterator[None]:
+    """One publisher at a time on this machine (web threads, worker processes): each reads
+    the database only once it holds the lock, so a publisher that read the statuses
+    before a revocation cannot overwrite the lists of one that read after it."""
+    published_dir.mkdir(parents=True, exist_ok=True)
+    with open(published_dir / ".publish.lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
 def publish(issuer: Issuer, institutions: Iterable[str] | None = None) -> Path:
     """Rewrite the JWKS, the status lists of `institutions` (codes; default every one)
     and the trust bundle from the key store and the database; the JWKS path."""
+    with publishing_lock(issuer.settings.published_dir):
+        return _publish(issuer, institutions)
+
+
+def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
     only = set(institutions) if institutions is not None else None
     with issuer.uow() as uow:
         s = uow.session

@@ -74,3 +74,19 @@ def test_the_worker_re_signs_lists_before_they_get_old(issuer: Issuer) -> None:
     time.sleep(1.1)  # the list's signing time has a resolution of one second
     assert republish_if_stale(issuer, 3600)
     assert lists.read_text() != first
+
+
+def test_publishers_take_turns(issuer: Issuer) -> None:
+    """A publisher waits for the one before it, and reads the database only then."""
+    import threading
+
+    from issuer.services.publishing import publishing_lock
+
+    published = issuer.settings.published_dir
+    finished = threading.Event()
+    with publishing_lock(published):
+        thread = threading.Thread(target=lambda: (publish(issuer), finished.set()))
+        thread.start()
+        assert not finished.wait(1.0)  # blocked while another publisher holds the lock
+    thread.join(60)
+    assert finished.is_set()
