@@ -97,3 +97,17 @@ def test_errors_outside_the_api_are_plain_text(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.mimetype == "text/plain"
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_rate_limit_storage_down_lets_requests_through(published: Path,
+                                                       documents: Documents) -> None:
+    """Limits kept in Redis: if Redis is unreachable the verifier still answers."""
+    from tests.verifier.conftest import dead_url
+
+    storage = dead_url().replace("http://", "redis://")
+    app = create_app(file_config(published, ratelimit_enabled=True, rate_limit="1 per minute",
+                                 ratelimit_storage=storage))
+    client = app.test_client()
+    body = {"credential": documents.school.credential}
+    assert [client.post("/api/v1/verify", json=body).status_code for _ in range(2)] == [200, 200]
+    assert client.get("/v").status_code == 200

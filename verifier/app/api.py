@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from verifier.app import ratelimit
 from verifier.app.errors import problem
 from verifier.pdf import NotATranscript
 from verifier.qr_image import QrImageError, decode_qr
@@ -36,6 +37,9 @@ MAX_CREDENTIAL = 8192
 
 def _verifier() -> Verifier | None:
     return current_app.extensions.get("bkt_verifier")
+
+
+bp.before_request(ratelimit.check)
 
 
 @bp.post("/verify")
