@@ -111,3 +111,22 @@ def test_rate_limit_storage_down_lets_requests_through(published: Path,
     body = {"credential": documents.school.credential}
     assert [client.post("/api/v1/verify", json=body).status_code for _ in range(2)] == [200, 200]
     assert client.get("/v").status_code == 200
+
+
+def test_memory_rate_limits_start_no_timer_threads(published: Path,
+                                                   documents: Documents) -> None:
+    import threading
+
+    from verifier.app.ratelimit import SweptMemoryStorage
+
+    app = create_app(file_config(published, ratelimit_enabled=True,
+                                 rate_limit="1000 per minute"))
+    storage = app.extensions["bkt_api_limits"].limiter.storage
+    assert isinstance(storage, SweptMemoryStorage)
+    client = app.test_client()
+    before = threading.active_count()
+    for _ in range(20):
+        assert client.post("/api/v1/verify",
+                           json={"credential": documents.school.credential}).status_code == 200
+    assert threading.active_count() <= before
+    assert not storage.timer.is_alive()

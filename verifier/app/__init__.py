@@ -89,7 +89,8 @@ def create_app(
     # No global default and no X-RateLimit-* headers; the page blueprint by decorator, the
     # API through `ratelimit` (Flask-Limiter's strategy and storage, without its per-request
     # bookkeeping, which cost a third of a verification).
-    limiter = Limiter(get_remote_address, app=app, storage_uri=config.ratelimit_storage,
+    limiter = Limiter(get_remote_address, app=app,
+                      storage_uri=ratelimit.storage_uri(config.ratelimit_storage),
                       headers_enabled=False, swallow_errors=True)
     limiter.limit(PAGE_RATE_LIMIT)(pages.bp)
     ratelimit.init_app(app, limiter, config.rate_limit)
