@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import settings
 
 from issuer.adapters.pki import (
     Authority,
@@ -12,6 +13,10 @@ from issuer.adapters.pki import (
     generate_authority,
     issue_institution_keys,
 )
+
+# No timing in pass/fail tests: these 2-core machines are shared and noisy.
+settings.register_profile("bkt", deadline=None)
+settings.load_profile("bkt")
 
 # Fixed, so certificates are reproducible in shape; end-entity certificates last 3 years,
 # so this moves forward when the signing tests (validated at the real clock) near 2029.
