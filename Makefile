@@ -1,8 +1,8 @@
 # The two commands: `make demo` and `make test` (see README.md).
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil
-SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools
+SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium
+SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium
 
 .PHONY: demo test install catalogs system-deps lint bench clean
 
@@ -18,7 +18,8 @@ install: $(BIN)/.installed
 catalogs: install
 	$(BIN)/python -c "from issuer.web.i18n import compile_catalogs; compile_catalogs()"
 
-## Tools the tests call: poppler (pdfsig, pdftoppm), zbar (zbarimg), NSS (certutil).
+## Tools the tests call: poppler (pdfsig, pdftoppm), zbar (zbarimg), NSS (certutil),
+## Chromium (browser tests through Playwright).
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -30,9 +31,11 @@ system-deps:
 	  fi; \
 	fi
 
-## Keys, database, sample data for one school and one vocational centre, a batch issued each.
+## Keys, database, sample data for one school and one vocational centre, a batch issued
+## each; then both web services (issuer :8000, verifier :8001) until Ctrl-C.
 demo: install catalogs
 	$(BIN)/transcripts demo
+	$(BIN)/transcripts serve
 
 ## The whole suite: lint, then every test (PostgreSQL too when reachable).
 test: install catalogs system-deps

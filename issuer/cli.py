@@ -441,3 +441,20 @@ def audit_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     with open(output, "w", encoding="utf-8", newline="") as f:
         count = audit_service.export_audit(issuer, f, fmt)
     click.echo(f"exported {count} event(s) to {output}", err=True)
+
+
+@main.command("serve")
+@click.option("--issuer-port", default=8000, show_default=True)
+@click.option("--verifier-port", default=8001, show_default=True)
+def serve_(issuer_port: int, verifier_port: int) -> None:
+    """Run the issuer and verifier web services until Ctrl-C."""
+    from issuer.serve import serve
+
+    click.echo(f"issuer:   http://127.0.0.1:{issuer_port}/   (sign in with a demo account)")
+    click.echo(f"verifier: http://127.0.0.1:{verifier_port}/v  (or scan a transcript's QR)")
+    click.echo("Ctrl-C stops both.")
+    sys.exit(serve(Settings.from_env(), issuer_port, verifier_port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Run the issuer and the verifier web services side by side (development and demo).
+
+Both are gunicorn processes on localhost: the issuer with its embedded job worker, the
+verifier trusting only the development root and reading the issuer's published JWKS and
+status lists over HTTP, as a real verifier would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+
+from issuer.config import ROOT, Settings
+
+
+def commands(settings: Settings, issuer_port: int, verifier_port: int,
+             env: Mapping[str, str]) -> list[tuple[list[str], dict[str, str]]]:
+    """The two gunicorn command lines with their environments."""
+    issuer_url = f"http://127.0.0.1:{issuer_port}"
+    gunicorn = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "-w", "2"]
+    issuer_env = dict(env) | {"BKT_WEB_SECURE_COOKIES": "0",
+                              "BKT_VERIFIER_URL": f"http://127.0.0.1:{verifier_port}"}
+    verifier_env = dict(env) | {
+        "BKT_VERIFIER_ROOTS": str(settings.keys_dir / "root.crt"),
+        "BKT_VERIFIER_JWKS": f"{issuer_url}/.well-known/jwks.json",
+        "BKT_VERIFIER_STATUS": f"{issuer_url}/status",
+    }
+    return [
+        ([*gunicorn, "--threads", "4", "-b", f"127.0.0.1:{issuer_port}", "wsgi:issuer"],
+         issuer_env),
+        ([*gunicorn, "-b", f"127.0.0.1:{verifier_port}", "wsgi:verifier"], verifier_env),
+    ]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(settings: Settings, issuer_port: int = 8000, verifier_port: int = 8001) -> int:
+    """Start both services; stop both when either exits or on Ctrl-C / SIGTERM."""
+    processes = [subprocess.Popen(cmd, env=env)
+                 for cmd, env in commands(settings, issuer_port, verifier_port, os.environ)]
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return max((p.returncode or 0) for p in processes)
