@@ -229,8 +229,9 @@ def measure(name: str, app: str, path: str, env: dict[str, str], body: bytes, se
 def over_http(directory: Path, credential: str, seconds: int, rounds: int,
               force_python: bool) -> None:
     use_wrk = shutil.which("wrk") is not None and not force_python
+    why = "--python-load" if force_python else "wrk not installed"
     generator = (f"wrk, {CONNECTIONS} connections, 2 threads" if use_wrk else
-                 f"Python load generator, {CONNECTIONS} threads (wrk not installed)")
+                 f"Python load generator, {CONNECTIONS} threads ({why})")
     body = json.dumps({"credential": credential}).encode()
     env = {
         "BKT_VERIFIER_ROOTS": str(directory / "root.crt"),
