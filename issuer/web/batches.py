@@ -107,6 +107,7 @@ def _progress(batch_id: int) -> dict[str, Any]:
         issued = queries.count_issued(session, batch)
         already = queries.count_already_issued(session, batch)
     state = jobs().state(batch_id)
+    running = bool(state and state.running)
     return {
         "batch": batch_id,
         "status": batch.status.value,
@@ -115,9 +116,11 @@ def _progress(batch_id: int) -> dict[str, Any]:
         "issued": issued,
         "already_issued": already,
         "done": min(total, issued + already),
-        "running": bool(state and state.running),
+        "running": running,
         "error": state.error if state else None,
-        "finished": batch.status is BatchStatus.ISSUED,
+        # The job ends after the batch is marked issued (it then publishes the status
+        # lists): finished only once both are true, so the page never shows a half state.
+        "finished": batch.status is BatchStatus.ISSUED and not running,
     }
 
 
