@@ -38,7 +38,7 @@ from tests.attacks.conftest import (
 )
 from verifier.core.canonical import b64url, b64url_decode
 from verifier.core.credential import sign
-from verifier.core.verdict import Result, decide
+from verifier.core.verdict import Result, Status, decide
 from verifier.pdf import check_credential
 from verifier.sources import SourceSettings, TrustSource
 from verifier.trust import TrustStore
@@ -436,11 +436,28 @@ def test_revoked_credential_and_pdf(revoked: IssuedDocument, school_doc: IssuedD
 
 
 def test_institution_mismatch_through_the_verifier(
-    school_doc: IssuedDocument, vocational_keys: InstitutionKeys, verifier: Verifier
+    school_doc: IssuedDocument, vocational_keys: InstitutionKeys, verifier: Verifier,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Signed by 2001's key, claiming 1001: INVALID, and 1001's status lists are not even
+    fetched (``credential_institution`` is one of the checks status look-ups wait for)."""
     claims = replace(claims_for(school_doc.record, school_doc.record_digest), gpa="4.00")
     token = sign(claims, vocational_keys.credential_key, vocational_keys.kid)
+    asked: list[tuple[str, str]] = []
+    status = verifier.source.status
+
+    def recording(code: str, purpose: str):  # type: ignore[no-untyped-def]
+        asked.append((code, purpose))
+        return status(code, purpose)
+
+    monkeypatch.setattr(verifier.source, "status", recording)
     verdict = verifier.credential(token)
     assert verdict.result is Result.INVALID
-    assert "credential_institution" in failed(verdict.checks)
+    assert failed(verdict.checks) == {"credential_institution"}
+    skipped = {c.id for c in verdict.checks if c.status is Status.SKIPPED}
+    assert skipped == {"not_revoked", "latest_version"}
+    assert asked == []
+    assert not verdict.data  # no signed data shown for a mis-attributed credential
+    verifier.credential(school_doc.credential)  # the same verifier does look for a good one
+    assert asked == [("1001", "revocation"), ("1001", "refresh")]
 

@@ -157,3 +157,50 @@ def test_header_parameters_beyond_alg_kid_typ_refused(school_keys: InstitutionKe
                                 **extra}).encode())
     with pytest.raises(sc.StatusListError):
         sc.verify(f"{header}.{payload}.{signature}", store.key, "1001", "revocation")
+
+
+def _with_header(token: str, header: str | bytes) -> str:
+    raw = header.encode() if isinstance(header, str) else header
+    _, payload, signature = token.split(".")
+    return f"{b64url(raw)}.{payload}.{signature}"
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("header", [
+    DEEP,  # json raises RecursionError, not ValueError: it escaped both functions
+    '{"alg": "ES256", "kid": ' + DEEP + ', "typ": "bkt-status"}',
+    "[]", '"ES256"', "null", "not json", b"\xff\xfe",
+    '{"alg": "ES256", "typ": "bkt-status"}',
+    '{"alg": "ES256", "kid": 7, "typ": "bkt-status"}',
+    '{"alg": "ES256", "kid": "", "typ": "bkt-status"}',
+    '{"alg": ["ES256"], "kid": "x", "typ": "bkt-status"}',
+])
+def test_malformed_headers_are_status_list_errors(school_keys: InstitutionKeys,
+                                                  store: TrustStore, header: str | bytes) -> None:
+    token = status_list_documents(school_keys, [], [], NOW)["revocation"]
+    forged = _with_header(token, header)
+    with pytest.raises(sc.StatusListError):
+        sc.verify(forged, store.key, "1001", "revocation")
+    kid = sc.header_kid(forged)
+    assert kid is None or isinstance(kid, str)
+
+
+def test_a_served_list_with_a_nested_header_is_a_failed_fetch(
+    tmp_path: Path, school_keys: InstitutionKeys, authority
+) -> None:
+    """Through the trust source: whatever the issuer serves is a failed fetch, not a crash."""
+    from issuer.adapters.publish import jwks_document, write_json
+    from verifier.sources import SourceSettings, TrustSource
+
+    write_json(tmp_path / ".well-known" / "jwks.json",
+               jwks_document([(school_keys.credential_cert, school_keys.chain)]))
+    path = write_status_lists(tmp_path, school_keys, [], [], datetime.now(UTC))[0]
+    path.write_text(_with_header(path.read_text(), DEEP))
+    source = TrustSource(SourceSettings(
+        roots=(authority.root_cert,), jwks=str(tmp_path / ".well-known" / "jwks.json"),
+        status=str(tmp_path / "status")))
+    view = source.status("1001", "revocation")
+    assert view.status is None
+    assert "malformed status list header" in (view.error or "")

@@ -28,7 +28,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PDF_ERRORS = (  # NotATranscript message -> (code, HTTP status)
     ("encrypted", "encrypted_pdf", 422),
     ("no signature", "unsigned_pdf", 422),
-    ("malformed signature", "malformed_signature", 422),
     ("too large", "too_large", 413),
     ("not a pdf", "not_pdf", 415),
 )

@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
 from joserfc.jwk import ECKey
 
+from verifier.core import jws_header
 from verifier.core.canonical import b64url, b64url_decode
 
 ALG = "ES256"
 TYP = "bkt"
-HEADER = frozenset({"alg", "kid", "typ"})
 KID_BYTES = 8  # like the EU digital COVID certificate's kid: a short thumbprint prefix
 QR_PATH = "/v#"
 
@@ -110,13 +110,7 @@ def sign(claims: Claims, private_key: ec.EllipticCurvePrivateKey, kid: str) -> s
 
 def unverified_header(token: str) -> dict[str, Any]:
     """The protected header, parsed but not trusted: only to find the key by `kid`."""
-    try:
-        header = json.loads(b64url_decode(token.split(".", 1)[0]))
-    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
-        raise CredentialError("malformed credential header") from None
-    if not isinstance(header, dict):
-        raise CredentialError("malformed credential header")
-    return header
+    return jws_header.parse(token, CredentialError, "credential")
 
 
 def verify(
@@ -130,14 +124,7 @@ def verify(
     offered by the token itself, no ``crit`` or ``b64`` changing how it is processed.
     """
     token = extract_token(token)
-    header = unverified_header(token)
-    if header.get("alg") != ALG or header.get("typ") != TYP:
-        raise CredentialError("credential algorithm or type not accepted")
-    if set(header) != HEADER:
-        raise CredentialError("credential header has unexpected parameters")
-    kid = header.get("kid")
-    if not isinstance(kid, str):
-        raise CredentialError("credential has no key id")
+    kid = jws_header.key_id(token, alg=ALG, typ=TYP, error=CredentialError, what="credential")
     public_key = resolve_key(kid)
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
         public_key.curve, ec.SECP256R1

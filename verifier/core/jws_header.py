@@ -1,0 +1,46 @@
+"""The protected header of a compact JWS, read before any key is looked up or any
+signature computed.
+
+Both documents the verifier checks -- the QR credential and a status list -- carry
+exactly ``{"alg", "kid", "typ"}``. Anything else (``crit``, ``b64``, ``jwk``, ``jku``,
+``x5c``, ``x5u``...) would ask joserfc to act on what the token says about itself, and
+odd values make it raise TypeError rather than a JOSE error (``"crit": null``); a deeply
+nested header makes ``json`` raise RecursionError. So the header is parsed and checked
+here first, and every failure is raised as the caller's own error type: each module
+answers with one exception, whatever was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from verifier.core.canonical import b64url_decode
+
+PARAMETERS = frozenset({"alg", "kid", "typ"})
+
+
+def parse(token: str, error: type[Exception], what: str) -> dict[str, Any]:
+    """The header of `token` as a dict, unverified; ``error("malformed <what> header")``."""
+    try:
+        header = json.loads(b64url_decode(token.split(".", 1)[0]))
+    except (ValueError, UnicodeDecodeError, RecursionError, AttributeError, TypeError):
+        raise error(f"malformed {what} header") from None
+    if not isinstance(header, dict):
+        raise error(f"malformed {what} header")
+    return header
+
+
+def key_id(token: str, *, alg: str, typ: str, error: type[Exception], what: str) -> str:
+    """The ``kid`` of a header that is exactly ``alg``/``kid``/``typ`` with the given
+    algorithm and type; otherwise `error` saying which rule failed (``what`` names the
+    document in the message: "credential", "status list")."""
+    header = parse(token, error, what)
+    if header.get("alg") != alg or header.get("typ") != typ:
+        raise error(f"{what} algorithm or type not accepted")
+    if set(header) != PARAMETERS:
+        raise error(f"{what} header has unexpected parameters")
+    kid = header["kid"]
+    if not isinstance(kid, str) or not kid:
+        raise error(f"{what} has no key id")
+    return kid
