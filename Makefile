@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium
-SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium
+SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg
 
 .PHONY: demo test install catalogs system-deps lint bench clean
 
@@ -19,9 +19,11 @@ catalogs: install
 	$(BIN)/python -c "from issuer.web.i18n import compile_catalogs; compile_catalogs()"
 
 ## Tools the tests call: poppler (pdfsig, pdftoppm), zbar (zbarimg), NSS (certutil),
-## Chromium (browser tests through Playwright).
+## Chromium (browser tests through Playwright) and a Thai font for it (Debian's Chromium
+## brings none: Thai would be empty boxes).
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	[ -e /usr/share/fonts/truetype/tlwg/Loma.ttf ] || missing="$$missing fonts-thai-tlwg"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing"; \

@@ -1,8 +1,10 @@
-"""Shared fixtures: an in-memory development PKI (no network, no files)."""
+"""Shared fixtures: an in-memory development PKI (no network, no files); headless Chromium."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -36,3 +38,12 @@ def school_keys(authority: Authority) -> InstitutionKeys:
 @pytest.fixture(scope="session")
 def vocational_keys(authority: Authority) -> InstitutionKeys:
     return issue_institution_keys(authority, "2001", "BMA Vocational Training Centre", PKI_NOW)
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """Headless Chromium, a Playwright ``Browser`` (see tests/browser.py); per test."""
+    from tests.browser import launch
+
+    with launch() as browser:
+        yield browser

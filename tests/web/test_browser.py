@@ -11,8 +11,6 @@ case that is a failure. ``BKT_SCREENSHOTS=dir`` saves a picture of each step.
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -24,18 +22,9 @@ from werkzeug.serving import make_server
 from issuer.services.context import Issuer
 from issuer.web import create_app
 from issuer.web.config import WebConfig
+from tests.browser import TIMEOUT_MS, expect, new_page, shot
 from tests.e2e.conftest import EXAMPLES, edit_csv
 from tests.web.conftest import PASSWORD
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = os.environ.get("BKT_CHROMIUM") or shutil.which("chromium") \
-    or shutil.which("chromium-browser")
-
-
-def _skip_or_fail(message: str) -> None:
-    if os.environ.get("BKT_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture
@@ -52,25 +41,8 @@ def site(web_issuer: Issuer) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(site: str) -> Iterator[object]:
-    if not CHROMIUM:
-        _skip_or_fail("no chromium: apt-get install chromium")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox"])
-        context = browser.new_context(base_url=site, accept_downloads=True,
-                                      viewport={"width": 390, "height": 844})  # a phone
-        context.set_default_timeout(60_000)  # CI shares two cores with the suite
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folder = os.environ.get("BKT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+def page(site: str, chromium):  # type: ignore[no-untyped-def]
+    return new_page(chromium, site, accept_downloads=True)  # phone-sized
 
 
 def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
@@ -87,7 +59,6 @@ def sign_out(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    expect = playwright_api.expect
     sign_in(page, "reg1001")
     shot(page, "01-batches")
 
@@ -160,7 +131,7 @@ def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) 
     shot(page, "06-claimed")
 
     employer_context = page.context.browser.new_context()  # another person's browser
-    employer_context.set_default_timeout(60_000)
+    employer_context.set_default_timeout(TIMEOUT_MS)
     employer = employer_context.new_page()
     employer.goto(share_url)
     employer.fill("input[name=pin]", "4321")

@@ -55,8 +55,8 @@
     row(data, "วันที่สำเร็จการศึกษา", "Graduation date", d.graduation_date_th,
         d.graduation_date_en);
     row(data, "เลขที่เอกสาร", "Transcript no.",
-        d.transcript_id ? d.transcript_id + " (ฉบับที่ " + d.version + ")" : "",
-        d.transcript_id ? d.transcript_id + " (version " + d.version + ")" : "");
+        d.transcript_id ? d.transcript_id + " ฉบับที่ " + d.version : "",
+        d.transcript_id ? "version " + d.version : "");
     row(data, "วันที่ออกเอกสาร", "Issued", d.issued_date_th, d.issued_date_en);
     show($("compare"), Boolean(d.transcript_id));
     show(data, data.childNodes.length > 0);
@@ -65,6 +65,7 @@
     (verdict.checks || []).forEach(function (c) {
       var li = document.createElement("li");
       li.className = "check " + c.status;
+      li.dataset.check = c.id;
       var mark = document.createElement("span");
       mark.className = "mark"; mark.textContent = STATUS[c.status] || "?";
       mark.title = c.status;
