@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from issuer.adapters import repositories as repo
-from issuer.adapters.orm import ACTIVE_JOB_STATES, BatchStatus, JobRow
+from issuer.adapters.orm import ACTIVE_JOB_STATES, JobRow
 from issuer.jobs import store
 from issuer.jobs.tasks import ISSUE_BATCH
 from issuer.services.context import Actor, Issuer, ServiceError
-from issuer.services.issuing import find_batch
+from issuer.services.issuing import issuable_batch
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,7 @@ def enqueue_issue(issuer: Issuer, batch_id: int, actor: Actor, *,
     key = issue_key(batch_id)
     with issuer.uow() as uow:
         s = uow.session
-        batch = find_batch(s, batch_id, institution_code)
-        if batch.status not in (BatchStatus.APPROVED, BatchStatus.ISSUING, BatchStatus.ISSUED):
-            raise ServiceError(
-                f"batch {batch_id} is {batch.status.value}: it must be approved before issuing")
+        batch = issuable_batch(s, batch_id, institution_code)
         existing = store.active_job(s, key)
         if existing is not None:
             return existing.id

@@ -97,6 +97,16 @@ def find_batch(session: Session, batch_id: int, institution_code: str | None) ->
     return batch
 
 
+def issuable_batch(session: Session, batch_id: int, institution_code: str | None) -> BatchRow:
+    """The batch, if it may be issued (approved, or issuing/issued and so resumable)."""
+    batch = find_batch(session, batch_id, institution_code)
+    if batch.status not in (BatchStatus.APPROVED, BatchStatus.ISSUING, BatchStatus.ISSUED):
+        raise ServiceError(
+            f"batch {batch_id} is {batch.status.value}: it must be approved before issuing"
+        )
+    return batch
+
+
 def approve_batch(
     issuer: Issuer, batch_id: int, *, actor: Actor, institution_code: str | None = None
 ) -> None:
@@ -127,11 +137,7 @@ def issue_batch(
     report = IssueReport(batch_id)
     with issuer.uow() as uow:
         s = uow.session
-        batch = find_batch(s, batch_id, institution_code)
-        if batch.status not in (BatchStatus.APPROVED, BatchStatus.ISSUING, BatchStatus.ISSUED):
-            raise ServiceError(
-                f"batch {batch_id} is {batch.status.value}: it must be approved before issuing"
-            )
+        batch = issuable_batch(s, batch_id, institution_code)
         code, kind = batch.institution.code, batch.institution.kind
         enrolment_ids = [e.id for e in repo.enrolments_of_batch(s, batch)]
         done = repo.issued_enrolment_ids(s, enrolment_ids)
