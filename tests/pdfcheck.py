@@ -5,24 +5,33 @@ from __future__ import annotations
 import random
 import subprocess
 import tempfile
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
 import pikepdf
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fontpkg_sarabun import ROOT as SARABUN_ROOT
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+
+from issuer.adapters.pki import Authority
+from tests.conftest import PKI_NOW
 
 
 def pyhanko_validate(pdf: bytes, root: x509.Certificate) -> PdfSignatureStatus:
@@ -105,3 +114,35 @@ def pdf_version(pdf: bytes) -> tuple[str, str | None]:
     with pikepdf.open(BytesIO(pdf)) as doc:
         catalog_version = doc.Root.get("/Version")
         return header, None if catalog_version is None else str(catalog_version)[1:]
+
+
+def asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def asn1_key(key: rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
+    return asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+def make_tsa(authority: Authority, not_before: datetime = PKI_NOW) -> DummyTimeStamper:
+    """A time-stamping authority under the trusted issuing CA (for legitimate B-LTA)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")]))
+        .issuer_name(authority.issuing_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
+                       critical=True)
+        .sign(authority.issuing_key, hashes.SHA256())
+    )
+    return DummyTimeStamper(
+        tsa_cert=asn1_cert(cert), tsa_key=asn1_key(key),
+        certs_to_embed=SimpleCertificateStore.from_certs([asn1_cert(authority.issuing_cert)]),
+    )

@@ -10,20 +10,13 @@ import dataclasses
 import os
 import shutil
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
-from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from issuer.adapters.pdf_signing import TranscriptSigner
@@ -38,6 +31,7 @@ from issuer.core.records import TranscriptRecord
 from issuer.pipeline import IssuedDocument, Producer
 from tests.conftest import PKI_NOW
 from tests.factories import TRAINING, school_record, vocational_record
+from tests.pdfcheck import asn1_cert, asn1_key
 from verifier.core.verdict import Result, Status, Verdict, decide
 from verifier.pdf import PdfFindings, check_pdf
 from verifier.trust import TrustStore
@@ -151,50 +145,18 @@ def rogue_keys_of(rogue_authority: Authority,
 # --- other signers ------------------------------------------------------------------------
 
 
-def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
-def _asn1_key(key: rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
-    return asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-
-
 def approval_sign(pdf: bytes, keys: InstitutionKeys, field: str = "Approval") -> bytes:
     """Add an ordinary (approval) signature with `keys`' PDF-signing key, incrementally."""
     signer = signers.SimpleSigner(
-        signing_cert=_asn1_cert(keys.pdf_cert),
-        signing_key=_asn1_key(keys.pdf_key),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in keys.chain]),
+        signing_cert=asn1_cert(keys.pdf_cert),
+        signing_key=asn1_key(keys.pdf_key),
+        cert_registry=SimpleCertificateStore.from_certs([asn1_cert(c) for c in keys.chain]),
     )
     meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256",
                                         subfilter=SigSeedSubFilter.PADES)
     out = signers.PdfSigner(meta, signer=signer).sign_pdf(
         IncrementalPdfFileWriter(BytesIO(pdf), strict=False), in_place=False)
     return out.getvalue()
-
-
-def make_tsa(authority: Authority) -> DummyTimeStamper:
-    """A time-stamping authority under the trusted issuing CA (for legitimate B-LTA)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")]))
-        .issuer_name(authority.issuing_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(PKI_NOW)
-        .not_valid_after(PKI_NOW + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
-                       critical=True)
-        .sign(authority.issuing_key, hashes.SHA256())
-    )
-    return DummyTimeStamper(
-        tsa_cert=_asn1_cert(cert), tsa_key=_asn1_key(key),
-        certs_to_embed=SimpleCertificateStore.from_certs([_asn1_cert(authority.issuing_cert)]),
-    )
 
 
 def unsigned_of(doc: IssuedDocument) -> bytes:

@@ -34,10 +34,9 @@ from tests.attacks.conftest import (
     failed,
     forged_text,
     judge,
-    make_tsa,
     needs_pdfsig,
 )
-from tests.pdfcheck import pdfsig_report, pyhanko_validate
+from tests.pdfcheck import make_tsa, pdfsig_report, pyhanko_validate
 from verifier.core.verdict import Result
 from verifier.pdf import embedded_files
 from verifier.trust import TrustStore, as_asn1

@@ -6,11 +6,10 @@ from __future__ import annotations
 import io
 import itertools
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.adapters import audit_chain
@@ -22,19 +21,6 @@ from issuer.services.audit import check_audit_chain, export_audit, verify_export
 from issuer.services.context import Issuer
 
 NOW = datetime(2026, 4, 2, 3, 0, 0, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 def append(sessions: sessionmaker[Session], n: int, actor: str = "registrar@1001",

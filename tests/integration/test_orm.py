@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.adapters import repositories as repo
-from issuer.adapters.db import alembic_config, downgrade, make_engine, migrate, session_factory
+from issuer.adapters.db import alembic_config, downgrade, migrate
 from issuer.adapters.orm import (
     Base,
     BatchRow,
@@ -114,19 +113,6 @@ def transcript_record(
         status_index=status_index,
         national_id_salt="c2FsdHNhbHRzYWx0c2FsdA",
     )
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 @pytest.fixture

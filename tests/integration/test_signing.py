@@ -13,12 +13,8 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -27,15 +23,20 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfTimeStamper
-from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko.sign.validation import read_certification_data
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from issuer.adapters.pdf_signing import FIELD_NAME, TranscriptSigner
 from issuer.adapters.pki import Authority, InstitutionKeys, generate_authority
 from tests.conftest import PKI_NOW
-from tests.pdfcheck import XMP_PDFA3, pdf_version, pdfsig_report, pyhanko_validate, sample_pdf
+from tests.pdfcheck import (
+    XMP_PDFA3,
+    make_tsa,
+    pdf_version,
+    pdfsig_report,
+    pyhanko_validate,
+    sample_pdf,
+)
 
 needs_pdfsig = pytest.mark.skipif(
     shutil.which("pdfsig") is None or shutil.which("certutil") is None,
@@ -154,42 +155,11 @@ def test_annotation_added_later_violates_docmdp(
     assert not status.docmdp_ok and not status.bottom_line
 
 
-def _tsa(authority: Authority) -> DummyTimeStamper:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")]))
-        .issuer_name(authority.issuing_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(PKI_NOW)
-        .not_valid_after(PKI_NOW + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(authority.issuing_key, hashes.SHA256())
-    )
-
-    def asn1(c: x509.Certificate) -> asn1_x509.Certificate:
-        return asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
-
-    return DummyTimeStamper(
-        tsa_cert=asn1(cert),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        ),
-        certs_to_embed=SimpleCertificateStore.from_certs([asn1(authority.issuing_cert)]),
-    )
-
-
 def test_document_timestamp_can_be_added_later(
     signed: bytes, authority: Authority, school_keys: InstitutionKeys
 ) -> None:
     """FILL_FORMS keeps B-LTA possible: a document timestamp is an allowed addition."""
-    out = PdfTimeStamper(_tsa(authority)).timestamp_pdf(
+    out = PdfTimeStamper(make_tsa(authority)).timestamp_pdf(
         IncrementalPdfFileWriter(BytesIO(signed)), "sha256"
     )
     stamped = out.getvalue()
@@ -203,7 +173,7 @@ def test_document_timestamp_can_be_added_later(
 def test_signature_timestamp_b_t(
     unsigned: bytes, authority: Authority, school_keys: InstitutionKeys
 ) -> None:
-    signed = TranscriptSigner(school_keys, timestamper=_tsa(authority)).sign(unsigned)
+    signed = TranscriptSigner(school_keys, timestamper=make_tsa(authority)).sign(unsigned)
     status = pyhanko_validate(signed, root_of(school_keys))
     assert status.bottom_line
     assert status.timestamp_validity is not None
