@@ -104,7 +104,7 @@ def reissue(
                                    student_record=student_record)
         job = Job(issuer.settings.keys_dir, institution.code, issuer.passphrase(),
                   issuer.settings.verifier_url, issuer.settings.output_dir)
-        produced = Worker(job).produce(record)
+        produced = Worker(job, issuer.keys(institution.code)).produce(record)
         repo.add_transcript(
             s, record, enrolment=enrolment, batch=None, supersedes=old,
             files=repo.IssuedFiles(produced.credential, produced.signing_kid,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from issuer.adapters.pki import load_institution_keys
+from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import warm_up
 from issuer.core.records import TranscriptRecord
 from issuer.pipeline import Producer
@@ -51,9 +51,10 @@ class Produced:
 
 
 class Worker:
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, keys: InstitutionKeys | None = None) -> None:
+        """`keys`: the institution's keys if the caller has them loaded already."""
         self.job = job
-        self.keys = load_institution_keys(job.keys_dir, job.institution, job.passphrase)
+        self.keys = keys or load_institution_keys(job.keys_dir, job.institution, job.passphrase)
         self.producer = Producer(self.keys, job.verifier_url)
 
     def produce(self, record: TranscriptRecord) -> Produced:
