@@ -28,6 +28,9 @@ class Settings:
     them on the embedded local worker (`issuer.jobs.local`)."""
     celery_queue: str = "transcripts"
     """The Celery queue jobs are sent to and workers consume."""
+    integrity_key: str | None = None
+    """The integrity key (base64url, `issuer.adapters.integrity`); None reads
+    keys_dir/integrity.key."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -43,4 +46,5 @@ class Settings:
             verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
             celery_broker=env.get("BKT_CELERY_BROKER") or None,
             celery_queue=env.get("BKT_CELERY_QUEUE") or "transcripts",
+            integrity_key=env.get("BKT_INTEGRITY_KEY") or None,
         )

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from issuer.adapters import integrity
 from verifier.core.credential import kid_for
 
 ROOT_YEARS = 20
@@ -328,7 +329,8 @@ def write_dev_pki(
     passphrase: bytes,
     now: datetime,
 ) -> None:
-    """Create (or extend) the development PKI in `directory`.
+    """Create (or extend) the development PKI in `directory`, with the integrity key
+    (`issuer.adapters.integrity`) if there is none yet.
 
     `institutions` are ``(code, English name)`` pairs. An existing CA is reused; an
     institution whose four files already exist is left alone (its key may have signed
@@ -336,6 +338,7 @@ def write_dev_pki(
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    integrity.create_key_file(directory)
     present = [(directory / name).exists() for name in ROOT_FILES]
     if all(present):
         authority = load_authority(directory, passphrase)

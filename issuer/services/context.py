@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer.adapters import integrity
 from issuer.adapters.db import make_engine, migrate, session_factory
 from issuer.adapters.pki import InstitutionKeys, dev_passphrase, load_institution_keys
 from issuer.adapters.repositories import UnitOfWork
@@ -37,6 +38,7 @@ class Issuer:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = utc_now
     _keys: dict[str, InstitutionKeys] = field(default_factory=dict, repr=False)
+    _integrity: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Issuer:
@@ -51,7 +53,20 @@ class Issuer:
         return cls(settings, session_factory(engine))
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        """A unit of work whose session knows the integrity keys
+        (``session.info["integrity_key"]``, a function of the purpose)."""
+        return UnitOfWork(lambda: self.sessions(info={"integrity_key": self.integrity_key}))
+
+    def integrity_key(self, purpose: str) -> bytes:
+        """The integrity subkey for `purpose` (`issuer.adapters.integrity`), read once."""
+        if purpose not in self._integrity:
+            try:
+                master = integrity.load_key(self.settings.integrity_key,
+                                            self.settings.keys_dir)
+            except integrity.IntegrityKeyError as e:
+                raise ServiceError(str(e)) from None
+            self._integrity[purpose] = integrity.derive(master, purpose)
+        return self._integrity[purpose]
 
     def passphrase(self) -> bytes:
         return self.settings.key_passphrase or dev_passphrase(self.settings.keys_dir)
