@@ -221,6 +221,7 @@ def test_files_written_private(pki_dir: Path) -> None:
         "1001/pdf.key",
         "1001/credential.crt",
         "1001/credential.key",
+        "integrity.key",
     }
     files = {str(p.relative_to(pki_dir)) for p in pki_dir.rglob("*") if p.is_file()}
     assert files == expected
