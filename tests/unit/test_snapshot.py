@@ -1,0 +1,70 @@
+"""Snapshots: exact round trip, digests that follow content, readable differences."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from issuer.core.snapshot import (
+    Snapshot,
+    content_digest,
+    diff,
+    from_dict,
+    snapshot_digest,
+    student_data,
+    to_canonical,
+    to_dict,
+)
+from tests.factories import SCHOOL, TRAINING, school_record, vocational_record
+
+
+def snap(kind: str = "school", **kw: object) -> Snapshot:
+    t = school_record(**kw) if kind == "school" else vocational_record(**kw)
+    return Snapshot(SCHOOL if kind == "school" else TRAINING, t.record)
+
+
+def test_round_trip_is_exact() -> None:
+    for s in (snap("school"), snap("school", many_courses=True), snap("vocational")):
+        assert from_dict(to_dict(s)) == s
+        assert to_canonical(from_dict(to_dict(s))) == to_canonical(s)
+
+
+def test_digest_follows_every_change_and_nothing_else() -> None:
+    s = snap()
+    same = from_dict(to_dict(s))
+    assert snapshot_digest(to_canonical(s)) == snapshot_digest(to_canonical(same))
+    course = dataclasses.replace(s.record.courses[0], grade="4")
+    if course == s.record.courses[0]:
+        course = dataclasses.replace(course, grade="3")
+    changed = dataclasses.replace(s, record=dataclasses.replace(
+        s.record, courses=(course, *s.record.courses[1:])))
+    assert snapshot_digest(to_canonical(changed)) != snapshot_digest(to_canonical(s))
+
+
+def test_content_digest_ignores_order() -> None:
+    assert content_digest(["b", "a"]) == content_digest(["a", "b"])
+    assert content_digest(["a"]) != content_digest(["a", "b"])
+
+
+def test_diff_names_each_changed_field() -> None:
+    s = snap()
+    name = dataclasses.replace(s.record.student.name, first_name_en="Kanyanut")
+    first = s.record.courses[0]
+    new_grade = "1" if first.grade != "1" else "2"
+    record = dataclasses.replace(
+        s.record, student=dataclasses.replace(s.record.student, name=name),
+        courses=(dataclasses.replace(first, grade=new_grade), *s.record.courses[1:-1]))
+    changes = {c.field: (c.old, c.new) for c in diff(s, dataclasses.replace(s, record=record))}
+    assert changes["student.first_name_en"] == ("Kanyanat", "Kanyanut")
+    key = f"course {first.term.year}/{first.term.semester}/{first.code}.grade"
+    assert changes[key] == (first.grade, new_grade)
+    last = s.record.courses[-1]
+    gone = f"course {last.term.year}/{last.term.semester}/{last.code}.grade"
+    assert changes[gone] == (last.grade, "")
+    assert diff(s, s) == ()
+
+
+def test_student_data_leaves_out_who_signs() -> None:
+    s = snap()
+    other = dataclasses.replace(s, record=dataclasses.replace(s.record, signatories=()))
+    assert student_data(s) == student_data(other)
+    assert to_canonical(s) != to_canonical(other)
