@@ -40,17 +40,18 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stock import stock_signing, timed  # noqa: E402
 from examples import make_examples as ex  # noqa: E402
-from issuer.adapters import repositories as repo  # noqa: E402
 from issuer.adapters.batchfile import MAX_BYTES  # noqa: E402
-from issuer.adapters.orm import BatchRow  # noqa: E402
 from issuer.adapters.pdf_signing import TranscriptSigner  # noqa: E402
 from issuer.adapters.pki import write_dev_pki  # noqa: E402
 from issuer.config import Settings  # noqa: E402
 from issuer.core.batch import MAX_ROWS  # noqa: E402
+from issuer.core.lifecycle import AccountRole  # noqa: E402
 from issuer.pipeline import Producer  # noqa: E402
+from issuer.services.approval import approve  # noqa: E402
 from issuer.services.context import Actor, Issuer  # noqa: E402
 from issuer.services.importing import import_batch, load_institutions  # noqa: E402
-from issuer.services.issuing import approve_batch, issue_batch, transcript_record  # noqa: E402
+from issuer.services.issuing import issue_batch, transcript_record  # noqa: E402
+from issuer.services.review import submit_batch  # noqa: E402
 
 TARGET_RATE = 20.0  # transcripts/s end to end on a 2-core machine
 TARGET_10K_MINUTES = 9.0
@@ -59,8 +60,13 @@ FLAT_SLACK = 0.10  # memory is "flat" if it grows by at most 10 % (+ 16 MB) from
 FLAT_SLACK_MB = 16.0
 PASSPHRASE = b"bench passphrase"
 SCHOOL, CENTRE = "1001", "2001"
-REGISTRAR = Actor("registrar@bench", "bench")
-DIRECTOR = Actor("director@bench", "bench")
+SYSTEM = Actor("bench", "bench")
+
+
+def staff(code: str) -> tuple[Actor, Actor]:
+    """The registrar and the director of institution `code`."""
+    return (Actor(f"registrar@{code}", "bench", AccountRole.REGISTRAR, code),
+            Actor(f"director@{code}", "bench", AccountRole.APPROVER, code))
 SIZE_MARGIN = 0.9  # fill a batch file to at most 90 % of the byte limit (names vary)
 STAGES = ("credential", "render", "sign", "write", "store")
 
@@ -316,7 +322,7 @@ def make_issuer(folder: Path) -> Issuer:
         published_dir=folder / "published", verifier_url="https://verify.bangkok.go.th",
     )
     issuer = Issuer.open(settings)
-    load_institutions(issuer, ROOT / "examples" / "institutions.json", actor=REGISTRAR)
+    load_institutions(issuer, ROOT / "examples" / "institutions.json", actor=SYSTEM)
     return issuer
 
 
@@ -334,10 +340,9 @@ def unsigned_pdf(issuer: Issuer, batch_id: int) -> tuple[str, bytes]:
     """(institution code, the unsigned PDF the pipeline makes for the batch's first
     student); nothing is stored."""
     with issuer.uow() as uow:
-        s = uow.session
-        batch = s.get_one(BatchRow, batch_id)
-        enrolment = repo.enrolments_of_batch(s, batch)[0]
-        record = transcript_record(s, batch.institution, enrolment, version=1,
+        batch = uow.batches.get(batch_id)
+        assert batch is not None
+        record = transcript_record(uow.batches.records(batch)[0], status_index=0,
                                    now=issuer.clock())
         code = batch.institution.code
     producer = Producer(issuer.keys(code), issuer.settings.verifier_url)
@@ -359,18 +364,21 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
           file=out)
 
     t0 = time.perf_counter()
-    batch_ids = [import_batch(issuer, f.code, f.name, f.data, actor=REGISTRAR).batch_id
+    batch_ids = [import_batch(issuer, f.code, f.name, f.data, actor=staff(f.code)[0]).batch_id
                  for f in files]
     import_s = time.perf_counter() - t0
+    codes = [f.code for f in files]
     del files, kinds
 
     memory = MemoryMonitor(n)
     timings: dict[str, float] = {}
     memory.start()
     t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy_seconds()
-    for batch_id in batch_ids:
-        approve_batch(issuer, batch_id, actor=DIRECTOR)
-        report = issue_batch(issuer, batch_id, actor=DIRECTOR, workers=workers,
+    for batch_id, code in zip(batch_ids, codes, strict=True):
+        registrar, director = staff(code)
+        submit_batch(issuer, batch_id, actor=registrar)
+        approve(issuer, batch_id, actor=director)
+        report = issue_batch(issuer, batch_id, actor=SYSTEM, workers=workers,
                              progress=memory.progress)
         for stage, seconds in report.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +13,13 @@ import click
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from issuer.adapters.orm import BatchRow, InstitutionRow
+from issuer.adapters import queries
+from issuer.adapters.orm import InstitutionRow, JobState
 from issuer.adapters.pki import PkiError, write_dev_pki
-from issuer.adapters.repositories import transcripts_of_batch
 from issuer.config import ROOT, Settings
+from issuer.core.lifecycle import AccountRole, BatchStatus
+from issuer.services import accounts as account_service
+from issuer.services.approval import approve
 from issuer.services.checking import verify_pdf
 from issuer.services.context import Actor, Issuer, ServiceError
 from issuer.services.importing import (
@@ -24,9 +28,9 @@ from issuer.services.importing import (
     import_batch,
     load_institutions,
 )
-from issuer.services.issuing import approve_batch, issue_batch
-from issuer.services.lifecycle import reissue, revoke
+from issuer.services.lifecycle import request_new_version, revoke
 from issuer.services.publishing import publish
+from issuer.services.review import reject_batch, submit_batch, withdraw_batch
 from verifier.core.verdict import Result, Verdict
 
 EXAMPLES = ROOT / "examples"
@@ -66,21 +70,49 @@ def _issuer(ctx: click.Context) -> Issuer:
     return ctx.obj["issuer"]
 
 
-def _actor() -> Actor:
+def _os_user() -> str:
     try:
-        user = getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):
-        user = "unknown"
-    return Actor(f"cli:{user}", "cli")
+        return "unknown"
+
+
+def _actor(ctx: click.Context) -> Actor:
+    """The account given with ``--as``, signed in once per command (password from
+    BKT_PASSWORD or a prompt, TOTP code from BKT_TOTP or a prompt); without ``--as``, the
+    operator acting as the system, who may do only what needs no person."""
+    if "actor" in ctx.obj:
+        return ctx.obj["actor"]
+    username = ctx.obj.get("as")
+    source = f"cli {_os_user()}"
+    if not username:
+        actor = Actor(f"cli:{_os_user()}", "cli")
+    else:
+        issuer = _issuer(ctx)
+        password = os.environ.get("BKT_PASSWORD") or click.prompt(
+            f"password of {username}", hide_input=True, err=True)
+        signed = account_service.sign_in(issuer, username, password, source=source)
+        account = signed.account
+        if signed.needs_code:
+            code = os.environ.get("BKT_TOTP") or click.prompt("authenticator code", err=True)
+            account = account_service.verify_code(issuer, account.id, code, source=source)
+        actor = Actor(account.username, source, account.role, account.institution_code)
+    ctx.obj["actor"] = actor
+    return actor
 
 
 @click.group(cls=Group)
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.option("--as", "as_user", metavar="USERNAME",
+              help="Act as this account (password from BKT_PASSWORD or a prompt; TOTP code "
+                   "from BKT_TOTP or a prompt). Importing, approving, revoking and requests "
+                   "need one, and obey the same rules as on the web.")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, as_user: str | None) -> None:
     """Bangkok Transcripts: issue and verify signed transcripts."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["as"] = as_user
 
 
 @main.command("init-db")
@@ -101,7 +133,7 @@ def institutions() -> None:
 @click.pass_context
 def institutions_load(ctx: click.Context, path: Path) -> None:
     """Create the institutions listed in a JSON file."""
-    created = load_institutions(_issuer(ctx), path, actor=_actor())
+    created = load_institutions(_issuer(ctx), path, actor=_actor(ctx))
     click.echo(f"created {len(created)} institution(s): {' '.join(created) or '-'}")
 
 
@@ -135,19 +167,54 @@ def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
 @click.option("--institution", required=True, help="Code of the importing institution.")
 @click.pass_context
 def import_(ctx: click.Context, path: Path, institution: str) -> None:
-    """Validate and store a batch file (CSV or XLSX); any error rejects it whole."""
+    """Validate and store a batch file (CSV or XLSX); any error rejects it whole.
+
+    Students issued before whose data changed become corrections; unchanged ones are
+    left as they are. As a registrar (--as).
+    """
     imported = import_batch(_issuer(ctx), institution, path.name, path.read_bytes(),
-                            actor=_actor())
-    click.echo(f"imported batch {imported.batch_id}: {imported.students} student(s)")
+                            actor=_actor(ctx))
+    click.echo(f"imported batch {imported.batch_id}: {imported.new} new, "
+               f"{imported.corrections} correction(s), {imported.unchanged} unchanged")
+
+
+@main.command("submit")
+@click.argument("batch_id", type=int)
+@click.pass_context
+def submit(ctx: click.Context, batch_id: int) -> None:
+    """Ask the director to approve a batch (as its registrar, --as)."""
+    submit_batch(_issuer(ctx), batch_id, actor=_actor(ctx))
+    click.echo(f"batch {batch_id} submitted for approval")
+
+
+@main.command("withdraw")
+@click.argument("batch_id", type=int)
+@click.option("--reason", required=True)
+@click.pass_context
+def withdraw(ctx: click.Context, batch_id: int, reason: str) -> None:
+    """Take back a batch not yet approved (as a registrar, --as)."""
+    withdraw_batch(_issuer(ctx), batch_id, reason=reason, actor=_actor(ctx))
+    click.echo(f"batch {batch_id} withdrawn")
 
 
 @main.command("approve")
 @click.argument("batch_id", type=int)
 @click.pass_context
-def approve(ctx: click.Context, batch_id: int) -> None:
-    """Approve a batch for issuance (the director's decision)."""
-    approve_batch(_issuer(ctx), batch_id, actor=_actor())
-    click.echo(f"batch {batch_id} approved")
+def approve_(ctx: click.Context, batch_id: int) -> None:
+    """Approve a submitted batch you did not request, as the director (--as); its
+    issuance is queued (run it with `transcripts issue BATCH_ID` or a worker)."""
+    job_id = approve(_issuer(ctx), batch_id, actor=_actor(ctx))
+    click.echo(f"batch {batch_id} approved; issuance queued as job {job_id}")
+
+
+@main.command("reject")
+@click.argument("batch_id", type=int)
+@click.option("--reason", required=True)
+@click.pass_context
+def reject(ctx: click.Context, batch_id: int, reason: str) -> None:
+    """Send a submitted batch back to the registrar (as the director, --as)."""
+    reject_batch(_issuer(ctx), batch_id, reason=reason, actor=_actor(ctx))
+    click.echo(f"batch {batch_id} sent back")
 
 
 class _LazyBar:
@@ -169,33 +236,49 @@ class _LazyBar:
             self.bar.__exit__(None, None, None)
 
 
-def _issue(issuer: Issuer, batch_id: int, workers: int) -> list[Path]:
-    """Issue with a progress bar; return the PDFs of the whole batch."""
+def _pdfs(issuer: Issuer, batch_id: int) -> list[Path]:
     with issuer.uow() as uow:
-        batch = uow.session.get(BatchRow, batch_id)
-        total = batch.row_count if batch else 0
-    bar = _LazyBar(total, f"batch {batch_id}")
+        batch = uow.batches.get(batch_id)
+        pdfs = queries.batch_pdfs(uow.session, batch) if batch is not None else []
+    return [issuer.settings.output_dir / path for _, _, path in pdfs]
+
+
+def _issue(issuer: Issuer, batch_id: int, actor: Actor, workers: int) -> list[Path]:
+    """Run the batch's issuance job here, with a progress bar; the batch's PDFs."""
+    from issuer.jobs import RunnerConfig, enqueue_issue, job_status, run_job
+    from issuer.jobs.tasks import runner_name
+
+    with issuer.uow() as uow:
+        batch = uow.batches.get(batch_id)
+        issued = batch is not None and batch.status is BatchStatus.ISSUED
+    if issued:
+        click.echo(f"batch {batch_id} is issued")
+        return _pdfs(issuer, batch_id)
+    job_id = enqueue_issue(issuer, batch_id, actor)
+    bar = _LazyBar(job_status(issuer, job_id).total or 0, f"batch {batch_id}")
     try:
-        report = issue_batch(issuer, batch_id, actor=_actor(), workers=workers, progress=bar)
+        state = run_job(issuer, job_id, owner=runner_name("cli"),
+                        config=RunnerConfig(workers=workers), on_progress=bar)
     finally:
         bar.close()
-    click.echo(f"batch {batch_id}: {len(report.issued)} issued, {report.skipped} already issued")
-    with issuer.uow() as uow:
-        rows = transcripts_of_batch(uow.session, uow.session.get_one(BatchRow, batch_id))
-        return [issuer.settings.output_dir / r.pdf_path for r in rows if r.pdf_path]
+    status = job_status(issuer, job_id)
+    if state is None:
+        raise ServiceError(f"job {job_id} is running elsewhere: follow it with "
+                           f"`transcripts jobs show {job_id}`")
+    if state is not JobState.DONE:
+        raise ServiceError(f"batch {batch_id}: {status.error or state.value}")
+    click.echo(f"batch {batch_id} issued: {status.done} of {status.total} transcript(s)")
+    return _pdfs(issuer, batch_id)
 
 
 @main.command("issue")
 @click.argument("batch_id", type=int)
 @click.option("--workers", default=2, show_default=True, help="Worker processes (0: in-process).")
-@click.option("--approve", "approve_first", is_flag=True, help="Approve the batch first.")
 @click.pass_context
-def issue(ctx: click.Context, batch_id: int, workers: int, approve_first: bool) -> None:
-    """Render, sign and store every transcript of an approved batch (resumable)."""
-    issuer = _issuer(ctx)
-    if approve_first:
-        approve_batch(issuer, batch_id, actor=_actor())
-    for path in _issue(issuer, batch_id, workers):
+def issue(ctx: click.Context, batch_id: int, workers: int) -> None:
+    """Render, sign and store every transcript of an approved batch (resumable): runs its
+    issuance job here, with a progress bar."""
+    for path in _issue(_issuer(ctx), batch_id, _actor(ctx), workers):
         click.echo(path)
 
 
@@ -223,8 +306,8 @@ def verify(ctx: click.Context, path: Path) -> None:
 @click.option("--reason", required=True)
 @click.pass_context
 def revoke_(ctx: click.Context, transcript_id: str, reason: str) -> None:
-    """Revoke the current version of a transcript."""
-    version = revoke(_issuer(ctx), transcript_id, reason=reason, actor=_actor())
+    """Revoke the current version of a transcript (as a registrar, --as); final."""
+    version = revoke(_issuer(ctx), transcript_id, reason=reason, actor=_actor(ctx))
     click.echo(f"revoked {transcript_id} v{version}")
 
 
@@ -236,12 +319,13 @@ def revoke_(ctx: click.Context, transcript_id: str, reason: str) -> None:
               help="A batch file holding the student's corrected rows.")
 @click.pass_context
 def reissue_(ctx: click.Context, transcript_id: str, reason: str, from_file: Path | None) -> None:
-    """Issue a corrected new version; the old one becomes superseded."""
-    issuer = _issuer(ctx)
+    """Request a new version (corrected from a file, or the same data with the current
+    signatories), as a registrar (--as); another person approves it before it is signed."""
     corrected = (from_file.name, from_file.read_bytes()) if from_file else None
-    result = reissue(issuer, transcript_id, reason=reason, actor=_actor(), corrected=corrected)
-    click.echo(f"reissued {transcript_id} v{result.version}: "
-               f"{issuer.settings.output_dir / result.pdf_path}")
+    batch_id = request_new_version(_issuer(ctx), transcript_id, reason=reason,
+                                   actor=_actor(ctx), corrected=corrected)
+    click.echo(f"request for a new version of {transcript_id}: batch {batch_id}, "
+               "waiting for approval")
 
 
 @main.command("publish")
@@ -268,30 +352,31 @@ def accounts() -> None:
 @click.pass_context
 def accounts_create(ctx: click.Context, username: str, role: str, institution: str | None,
                     email: str, display_name: str, password_stdin: bool) -> None:
-    """Create a web account; prints the generated password once."""
-    from issuer.services import accounts as account_service
-
+    """Create an account; prints the generated password once. As an administrator
+    (--as), or without one only to create the first account of a new installation."""
     password = (sys.stdin.readline().rstrip("\n") if password_stdin
                 else account_service.generate_password())
     account_service.create_account(
         _issuer(ctx), username=username, password=password, role=role,
-        institution_code=institution, email=email, display_name=display_name, actor=_actor(),
+        institution_code=institution, email=email, display_name=display_name,
+        actor=_actor(ctx),
     )
     click.echo(f"created {role} {username}" + (f" at {institution}" if institution else ""))
     if not password_stdin:
         click.echo(f"password: {password}")
 
 
-def _demo_accounts(issuer: Issuer, actor: Actor) -> list[tuple[str, str, str]]:
-    """One web account per role for the demo school; (role, username, password) of those
-    created now (existing ones keep their password)."""
-    from issuer.services import accounts as account_service
+DEMO_ACCOUNTS = (("registrar", "registrar1001", "1001"), ("approver", "director1001", "1001"),
+                 ("registrar", "registrar2001", "2001"), ("approver", "director2001", "2001"),
+                 ("admin", "bma-admin", None))
 
+
+def _demo_accounts(issuer: Issuer, actor: Actor) -> list[tuple[str, str, str]]:
+    """One web account per role and demo institution; (role, username, password) of those
+    created now (existing ones keep their password)."""
     known = {a.username for a in account_service.list_accounts(issuer)}
     created = []
-    for role, username, code in (("registrar", "registrar1001", "1001"),
-                                 ("approver", "director1001", "1001"),
-                                 ("admin", "bma-admin", None)):
+    for role, username, code in DEMO_ACCOUNTS:
         if username in known:
             continue
         password = account_service.generate_password()
@@ -301,26 +386,43 @@ def _demo_accounts(issuer: Issuer, actor: Actor) -> list[tuple[str, str, str]]:
     return created
 
 
+def _check_demo_database(issuer: Issuer) -> None:
+    """The demo acts as its own accounts: never where anyone else has one."""
+    known = {a.username for a in account_service.list_accounts(issuer)}
+    if not known <= {name for _, name, _ in DEMO_ACCOUNTS}:
+        raise ServiceError("`transcripts demo` runs only on a database of its own: this one "
+                           "has other accounts (set BKT_VAR_DIR or BKT_DATABASE_URL)")
+
+
+def _demo_actor(username: str) -> Actor:
+    role, _, code = next(a for a in DEMO_ACCOUNTS if a[1] == username)
+    return Actor(username, "cli demo", AccountRole(role), code)
+
+
 @main.command("demo")
 @click.option("--workers", default=2, show_default=True)
 @click.pass_context
 def demo(ctx: click.Context, workers: int) -> None:
-    """Keys, sample institutions, and one issued batch each for a school and a centre."""
+    """On a database of its own: keys, sample institutions, demo accounts, and one batch
+    each for a school and a centre, imported and submitted by the registrar, approved by
+    the director, issued."""
     issuer = _issuer(ctx)
-    actor = _actor()
-    load_institutions(issuer, EXAMPLES / "institutions.json", actor=actor)
+    system, admin = _actor(ctx), _demo_actor("bma-admin")
+    _check_demo_database(issuer)
+    load_institutions(issuer, EXAMPLES / "institutions.json", actor=admin)
+    created = _demo_accounts(issuer, admin)
     ctx.invoke(keys_create)
     for code, name in DEMO_BATCHES:
-        path = EXAMPLES / name
+        registrar, director = _demo_actor(f"registrar{code}"), _demo_actor(f"director{code}")
         try:
-            batch_id = import_batch(issuer, code, name, path.read_bytes(), actor=actor).batch_id
-            approve_batch(issuer, batch_id, actor=actor)
+            batch_id = import_batch(issuer, code, name, (EXAMPLES / name).read_bytes(),
+                                    actor=registrar).batch_id
+            submit_batch(issuer, batch_id, actor=registrar)
+            approve(issuer, batch_id, actor=director)
         except AlreadyImported as e:
             batch_id = e.batch_id
-        paths = _issue(issuer, batch_id, workers)
-        for p in paths:
+        for p in _issue(issuer, batch_id, system, workers):
             click.echo(f"  {p}")
-    created = _demo_accounts(issuer, actor)
     click.echo(f"\nSigned transcripts are under {issuer.settings.output_dir}/")
     if created:
         click.echo("Web accounts (shown once; `transcripts accounts create` makes more):")
@@ -374,7 +476,7 @@ def jobs_issue(ctx: click.Context, batch_id: int) -> None:
     """Queue the issuance of an approved batch; prints the job's id."""
     from issuer.jobs import enqueue_issue
 
-    job_id = enqueue_issue(_issuer(ctx), batch_id, _actor())
+    job_id = enqueue_issue(_issuer(ctx), batch_id, _actor(ctx))
     click.echo(f"job {job_id} queued for batch {batch_id}")
 
 

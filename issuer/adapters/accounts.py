@@ -12,7 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from issuer.adapters.orm import AccountRole, AccountRow, InstitutionRow
+from issuer.adapters.orm import AccountRow, InstitutionRow
+from issuer.core.lifecycle import AccountRole
 
 # RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes) is the library default;
 # we state it so a library upgrade never weakens stored hashes silently.
@@ -82,6 +83,10 @@ def list_accounts(session: Session, institution: InstitutionRow | None = None) -
         stmt = stmt.where(AccountRow.institution_id == institution.id)
     return list(session.scalars(stmt.order_by(AccountRow.institution_id.nulls_first(),
                                               AccountRow.username)))
+
+
+def any_account(session: Session) -> bool:
+    return session.scalar(select(AccountRow.id).limit(1)) is not None
 
 
 def list_institutions(session: Session) -> list[InstitutionRow]:

@@ -9,8 +9,7 @@ constraint is named through `NAMING_CONVENTION` so migrations can refer to it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -37,7 +35,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from issuer.core.records import CourseType, InstitutionKind
+from issuer.core.lifecycle import (
+    AccountRole,
+    BatchKind,
+    BatchStatus,
+    ItemKind,
+    TranscriptStatus,
+)
+from issuer.core.records import InstitutionKind
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,35 +51,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class BatchStatus(StrEnum):
-    """Life of an uploaded batch file.
-
-    ``submitted`` and ``approved`` implement the four-eyes rule of DESIGN.md
-    (registrar submits, director approves) between import and signing.
-    """
-
-    IMPORTED = "imported"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    ISSUING = "issuing"
-    ISSUED = "issued"
-    REJECTED = "rejected"
-
-
-class AccountRole(StrEnum):
-    """What a web account may do (see `issuer.web.auth`)."""
-
-    REGISTRAR = "registrar"  # one institution: uploads, submits, revokes, reissues
-    APPROVER = "approver"  # the institution's director: approves batches (four eyes)
-    ADMIN = "admin"  # BMA: institutions, accounts, keys, audit log; no institution
-
-
-class TranscriptStatus(StrEnum):
-    ISSUED = "issued"
-    REVOKED = "revoked"
-    SUPERSEDED = "superseded"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -125,7 +101,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
-        Decimal: Numeric(4, 1),
     }
 
 
@@ -165,7 +140,9 @@ class StatusListCounterRow(Base):
 
 
 class StudentRow(Base):
-    """A learner as the institution knows them; the national ID is kept to print the page."""
+    """A learner as the institution knows them: identity, and the name their latest
+    issued transcript states (for search). Everything else lives in the frozen
+    snapshots of `BatchRecordRow` and in the issued records."""
 
     __tablename__ = "students"
     __table_args__ = (UniqueConstraint("institution_id", "student_id"),)
@@ -173,21 +150,12 @@ class StudentRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     student_id: Mapped[str] = mapped_column(String(32))
-    national_id: Mapped[str] = mapped_column(String(13))
     prefix_th: Mapped[str] = mapped_column(String(50))
     first_name_th: Mapped[str] = mapped_column(String(100))
     last_name_th: Mapped[str] = mapped_column(String(100))
     prefix_en: Mapped[str] = mapped_column(String(50))
     first_name_en: Mapped[str] = mapped_column(String(100))
     last_name_en: Mapped[str] = mapped_column(String(100))
-    birth_date: Mapped[date]
-    sex: Mapped[str] = mapped_column(String(20))
-    nationality_th: Mapped[str] = mapped_column(String(50))
-    religion_th: Mapped[str] = mapped_column(String(50))
-    father_name_th: Mapped[str] = mapped_column(String(200))
-    mother_name_th: Mapped[str] = mapped_column(String(200))
-    admission_date: Mapped[date | None]
-    previous_school_th: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -195,7 +163,8 @@ class StudentRow(Base):
 
 
 class ProgrammeRow(Base):
-    """A school level (ป.6, ม.3, ม.6) or a vocational course an institution offers."""
+    """A school level (ป.6, ม.3, ม.6) or a vocational course an institution offers; its
+    names as the latest issued transcript states them."""
 
     __tablename__ = "programmes"
     __table_args__ = (UniqueConstraint("institution_id", "code"),)
@@ -209,34 +178,9 @@ class ProgrammeRow(Base):
     total_hours: Mapped[int]
 
 
-class CourseRow(Base):
-    """A course in an institution's catalogue; the latest batch wins for its names."""
-
-    __tablename__ = "courses"
-    __table_args__ = (
-        UniqueConstraint("institution_id", "code"),
-        CheckConstraint("credits >= 0", name="credits_nonnegative"),
-        CheckConstraint("hours >= 0", name="hours_nonnegative"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
-    code: Mapped[str] = mapped_column(String(32))
-    name_th: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200))
-    course_type: Mapped[CourseType] = mapped_column(_enum(CourseType, "course_type"))
-    credits: Mapped[Decimal]
-    hours: Mapped[int]
-    learning_area: Mapped[str] = mapped_column(String(32))
-
-
 class EnrolmentRow(Base):
-    """A student in a programme: what one transcript is about.
-
-    Holds what belongs to this completion rather than to the student or the
-    programme: cohort (รุ่น), graduation date, the ปพ.1 assessments, the batch that
-    last supplied it, and (in child tables) results, activities and signatories.
-    """
+    """A student in a programme: what one transcript is about (its ID derives from this
+    row). Identity only: what the transcript states is in the batches' snapshots."""
 
     __tablename__ = "enrolments"
     __table_args__ = (UniqueConstraint("student_id", "programme_id"),)
@@ -244,109 +188,89 @@ class EnrolmentRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
-    cohort: Mapped[str] = mapped_column(String(32))
-    graduation_date: Mapped[date | None]
-    reading_thinking_writing: Mapped[str] = mapped_column(String(32))
-    desirable_characteristics: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
     student: Mapped[StudentRow] = relationship()
     programme: Mapped[ProgrammeRow] = relationship()
-    results: Mapped[list[ResultRow]] = relationship(
-        order_by="ResultRow.position", cascade="all, delete-orphan", passive_deletes=True
-    )
-    activities: Mapped[list[ActivityResultRow]] = relationship(
-        order_by="ActivityResultRow.position", cascade="all, delete-orphan", passive_deletes=True
-    )
-    signatories: Mapped[list[SignatoryRow]] = relationship(
-        order_by="SignatoryRow.position", cascade="all, delete-orphan", passive_deletes=True
-    )
-
-
-class ResultRow(Base):
-    """One course result in one term; `position` keeps the batch file's order."""
-
-    __tablename__ = "results"
-    __table_args__ = (
-        UniqueConstraint("enrolment_id", "course_id", "academic_year", "semester"),
-        UniqueConstraint("enrolment_id", "position"),
-        CheckConstraint("semester BETWEEN 0 AND 3", name="semester_range"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
-    position: Mapped[int]
-    academic_year: Mapped[int]  # Buddhist Era
-    semester: Mapped[int]
-    grade: Mapped[str] = mapped_column(String(16))
-
-    course: Mapped[CourseRow] = relationship()
-
-
-class ActivityResultRow(Base):
-    """A learner-development activity (กิจกรรมพัฒนาผู้เรียน) in one year."""
-
-    __tablename__ = "activity_results"
-    __table_args__ = (
-        UniqueConstraint("enrolment_id", "position"),
-        CheckConstraint("hours >= 0", name="hours_nonnegative"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
-    position: Mapped[int]
-    academic_year: Mapped[int]
-    name_th: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200))
-    hours: Mapped[int]
-    result: Mapped[str] = mapped_column(String(16))
-
-
-class SignatoryRow(Base):
-    """A signatory named on one enrolment's transcript, as the batch supplied it."""
-
-    __tablename__ = "enrolment_signatories"
-    __table_args__ = (UniqueConstraint("enrolment_id", "position"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
-    position: Mapped[int]
-    role_th: Mapped[str] = mapped_column(String(100))
-    role_en: Mapped[str] = mapped_column(String(100))
-    name_th: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200))
 
 
 class BatchRow(Base):
-    """An uploaded batch file; the same content twice in one institution is refused."""
+    """A batch: a file's students, or a request for a new version; signed only once an
+    approver other than its requester approved it (`issuer.core.lifecycle`).
+
+    `content_digest` identifies the content whatever its encoding or format (see
+    `issuer.core.snapshot.content_digest`). Approval records `manifest_digest` (over the
+    records' digests) and `approval_mac` (a MAC under the integrity key over the
+    approval), which issuing checks: rows a database writer changes are not signed.
+    """
 
     __tablename__ = "batches"
     __table_args__ = (
-        UniqueConstraint("institution_id", "content_sha256"),
         CheckConstraint("row_count >= 0", name="row_count_nonnegative"),
         Index("ix_batches_institution_id_created_at", "institution_id", "created_at"),
+        Index("ix_batches_institution_id_content_digest", "institution_id", "content_digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    kind: Mapped[BatchKind] = mapped_column(_enum(BatchKind, "kind"))
     filename: Mapped[str] = mapped_column(String(255))
-    content_sha256: Mapped[str] = mapped_column(String(64))  # hex
+    content_digest: Mapped[str] = mapped_column(String(64))  # hex
     status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "status"))
-    row_count: Mapped[int]
+    row_count: Mapped[int]  # students in the file (unchanged ones included)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why a new version is requested
+    status_reason: Mapped[str] = mapped_column(Text, default="")  # why rejected, withdrawn
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     status_changed_at: Mapped[datetime]
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None]
+    manifest_digest: Mapped[str | None] = mapped_column(String(64))  # hex
+    approval_mac: Mapped[str | None] = mapped_column(String(64))  # hex
 
     institution: Mapped[InstitutionRow] = relationship()
 
 
+class BatchRecordRow(Base):
+    """One student of a batch: the frozen snapshot its transcript version will state.
+
+    `record_json` is the canonical JSON of an `issuer.core.snapshot.Snapshot`,
+    `record_digest` its digest; both are fixed at import. `kind` says whether issuing
+    it makes version 1 (`new`) or the version after `supersedes_version`. The display
+    columns (`student_id`, names) are copied from the snapshot for lists and search.
+    """
+
+    __tablename__ = "batch_records"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "position"),
+        UniqueConstraint("batch_id", "enrolment_id"),
+        CheckConstraint("position >= 0", name="position_nonnegative"),
+        CheckConstraint("supersedes_version IS NULL OR supersedes_version >= 1",
+                        name="supersedes_version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    position: Mapped[int]
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    transcript_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "kind"))
+    supersedes_version: Mapped[int | None]
+    student_id: Mapped[str] = mapped_column(String(32))
+    name_th: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    record_json: Mapped[bytes] = mapped_column(LargeBinary)
+    record_digest: Mapped[str] = mapped_column(String(64))  # base64url SHA-256
+
+    batch: Mapped[BatchRow] = relationship()
+    enrolment: Mapped[EnrolmentRow] = relationship()
+
+
 class TranscriptRow(Base):
-    """One issued transcript version and everything needed to serve and verify it.
+    """One issued transcript version and everything needed to serve and verify it;
+    `batch_record_id` names the approved snapshot it was built from.
 
     The signed PDF lives in files (`pdf_path`, relative to `Settings.output_dir`)
     with its SHA-256 here: at a million documents a month, PDF bytes do not belong
@@ -358,6 +282,7 @@ class TranscriptRow(Base):
         UniqueConstraint("transcript_id", "version"),
         UniqueConstraint("institution_id", "status_index"),
         UniqueConstraint("supersedes_id"),
+        UniqueConstraint("batch_record_id"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("status_index >= 0", name="status_index_nonnegative"),
         Index("ix_transcripts_institution_id_status", "institution_id", "status"),
@@ -370,6 +295,7 @@ class TranscriptRow(Base):
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    batch_record_id: Mapped[int] = mapped_column(ForeignKey("batch_records.id"))
     status: Mapped[TranscriptStatus] = mapped_column(_enum(TranscriptStatus, "status"))
     status_reason: Mapped[str] = mapped_column(Text, default="")
     status_changed_at: Mapped[datetime]
@@ -387,6 +313,7 @@ class TranscriptRow(Base):
     student: Mapped[StudentRow] = relationship()
     enrolment: Mapped[EnrolmentRow] = relationship()
     supersedes: Mapped[TranscriptRow | None] = relationship(remote_side=[id])
+    batch_record: Mapped[BatchRecordRow] = relationship()
 
 
 class AuditEventRow(Base):

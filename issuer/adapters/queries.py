@@ -10,17 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from issuer.adapters.orm import (
+    BatchRecordRow,
     BatchRow,
-    BatchStatus,
     EnrolmentRow,
     InstitutionRow,
     StudentRow,
     TranscriptRow,
-    TranscriptStatus,
 )
+from issuer.core.lifecycle import OPEN, BatchStatus, ItemKind, TranscriptStatus
 
 
 def _institution_id(code: str) -> Select[tuple[int]]:
@@ -32,6 +32,7 @@ def batch_of(session: Session, batch_id: int, institution_code: str) -> BatchRow
     return session.scalar(
         select(BatchRow).where(BatchRow.id == batch_id,
                                BatchRow.institution_id == _institution_id(institution_code))
+        .options(joinedload(BatchRow.institution))
     )
 
 
@@ -48,62 +49,50 @@ def batches_of(
 
 @dataclass(frozen=True)
 class StudentLine:
-    enrolment_id: int
+    record_id: int
     student_id: str
     name_th: str
     name_en: str
-    transcript_id: str | None  # once issued
-    version: int | None
+    kind: ItemKind
+    transcript_id: str
+    supersedes_version: int | None
+    version: int | None  # once issued
 
 
 def students_of_batch(session: Session, batch: BatchRow, *, limit: int = 100,
                       offset: int = 0) -> list[StudentLine]:
-    """The batch's students in file order, with the transcript each got (if issued yet)."""
+    """The batch's students in file order, with the version each got (once issued)."""
     rows = session.scalars(
-        select(EnrolmentRow).where(EnrolmentRow.batch_id == batch.id)
-        .order_by(EnrolmentRow.id).limit(limit).offset(offset)
-        .options(selectinload(EnrolmentRow.student))
+        select(BatchRecordRow).where(BatchRecordRow.batch_id == batch.id)
+        .order_by(BatchRecordRow.position).limit(limit).offset(offset)
     ).all()
-    issued = {
-        t.enrolment_id: t for t in session.scalars(
-            select(TranscriptRow).where(
-                TranscriptRow.enrolment_id.in_([r.id for r in rows]),
-                TranscriptRow.supersedes_id.is_(None),
-            )
-        )
-    }
-    lines = []
-    for r in rows:
-        s, t = r.student, issued.get(r.id)
-        lines.append(StudentLine(
-            r.id, s.student_id, f"{s.prefix_th}{s.first_name_th} {s.last_name_th}",
-            f"{s.first_name_en} {s.last_name_en}",
-            t.transcript_id if t else None, t.version if t else None,
-        ))
-    return lines
+    issued = dict(session.execute(
+        select(TranscriptRow.batch_record_id, TranscriptRow.version)
+        .where(TranscriptRow.batch_record_id.in_([r.id for r in rows]))).all())
+    return [StudentLine(r.id, r.student_id, r.name_th, r.name_en, r.kind, r.transcript_id,
+                        r.supersedes_version, issued.get(r.id)) for r in rows]
 
 
 def count_students(session: Session, batch: BatchRow) -> int:
     return session.scalar(
-        select(func.count()).select_from(EnrolmentRow).where(EnrolmentRow.batch_id == batch.id)
+        select(func.count()).select_from(BatchRecordRow)
+        .where(BatchRecordRow.batch_id == batch.id)
     ) or 0
 
 
 def count_issued(session: Session, batch: BatchRow) -> int:
-    """Transcripts issued from this batch (first versions)."""
+    """Versions the batch has issued so far."""
     return session.scalar(
         select(func.count()).select_from(TranscriptRow).where(TranscriptRow.batch_id == batch.id)
     ) or 0
 
 
-def count_already_issued(session: Session, batch: BatchRow) -> int:
-    """The batch's students who already had a transcript from an earlier batch."""
-    return session.scalar(
-        select(func.count(func.distinct(TranscriptRow.enrolment_id)))
-        .join(EnrolmentRow, TranscriptRow.enrolment_id == EnrolmentRow.id)
-        .where(EnrolmentRow.batch_id == batch.id,
-               or_(TranscriptRow.batch_id.is_(None), TranscriptRow.batch_id != batch.id))
-    ) or 0
+def pending_requests(session: Session, transcript_id: str) -> list[BatchRow]:
+    """Open batches (requests, corrections) that would give `transcript_id` a new version."""
+    return list(session.scalars(
+        select(BatchRow).join(BatchRecordRow, BatchRecordRow.batch_id == BatchRow.id)
+        .where(BatchRecordRow.transcript_id == transcript_id,
+               BatchRow.status.in_(list(OPEN))).order_by(BatchRow.id)))
 
 
 def batch_pdfs(session: Session, batch: BatchRow) -> list[tuple[str, int, str]]:

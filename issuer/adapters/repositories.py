@@ -1,42 +1,38 @@
-"""Repository functions over the ORM rows, and a unit of work for the services.
+"""Repositories over the ORM rows, and the unit of work the services use.
 
-Functions take an open `Session` and never commit: the caller's `UnitOfWork`
-decides. Mutating functions take `now` (an aware UTC datetime) explicitly.
+A `UnitOfWork` is one transaction; its repositories (`institutions`, `enrolments`,
+`batches`, `transcripts`, `audit`) never commit: the service decides. Mutating methods
+take `now` (an aware UTC datetime) explicitly. `issuer.testing.FakeUnitOfWork` has the
+same attributes in memory, so the lifecycle rules run in tests without a database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import NoResultFound
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from issuer.adapters import audit_chain
 from issuer.adapters.orm import (
-    ActivityResultRow,
     AuditEventRow,
+    BatchRecordRow,
     BatchRow,
-    BatchStatus,
-    CourseRow,
     EnrolmentRow,
     InstitutionRow,
     ProgrammeRow,
-    ResultRow,
-    SignatoryRow,
     StatusListCounterRow,
     StudentRow,
     TranscriptRow,
-    TranscriptStatus,
 )
 from issuer.core import records
+from issuer.core.lifecycle import OPEN, BatchKind, BatchStatus, ItemKind, TranscriptStatus
 from issuer.core.record_json import to_canonical
 from verifier.core.canonical import digest
 
@@ -52,6 +48,11 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        self.institutions = Institutions(self.session)
+        self.enrolments = Enrolments(self.session)
+        self.batches = Batches(self.session)
+        self.transcripts = Transcripts(self.session)
+        self.audit = AuditLog(self.session)
         return self
 
     def __exit__(
@@ -70,6 +71,14 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def integrity_key(self, purpose: str) -> bytes:
+        """The integrity subkey for `purpose` (`issuer.adapters.integrity`)."""
+        return self.session.info["integrity_key"](purpose)
+
+
+class Changed(Exception):
+    """A row changed under us (another transaction moved the batch first)."""
 
 
 # --- institutions -----------------------------------------------------------------
@@ -134,305 +143,195 @@ def to_institution(row: InstitutionRow) -> records.Institution:
     )
 
 
-# --- student records ----------------------------------------------------------------
+class Institutions:
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-_STUDENT_FIELDS = (
-    "national_id", "birth_date", "sex", "nationality_th", "religion_th", "father_name_th",
-    "mother_name_th", "admission_date", "previous_school_th",
-)
-_PERSON_FIELDS = (
+    def get(self, code: str) -> InstitutionRow | None:
+        return get_institution(self.session, code)
+
+    def lock(self, institution: InstitutionRow) -> None:
+        """Serialise imports and requests of one institution until the transaction ends:
+        a row lock on PostgreSQL; on SQLite the write lock, taken before anything is read
+        so no decision rests on a stale snapshot."""
+        self.session.execute(update(InstitutionRow).where(InstitutionRow.id == institution.id)
+                             .values(code=InstitutionRow.code))
+
+
+# --- identity: students, programmes, enrolments -------------------------------------
+
+_NAME_FIELDS = (
     "prefix_th", "first_name_th", "last_name_th", "prefix_en", "first_name_en", "last_name_en",
 )
 
 
-def _check_credits(course: records.CourseResult) -> None:
-    """Refuse what NUMERIC(4,1) would silently round or reject."""
-    exponent = course.credits.as_tuple().exponent
-    if (
-        not isinstance(exponent, int)
-        or exponent < -1
-        or not Decimal(0) <= course.credits < Decimal(1000)
-    ):
-        raise ValueError(
-            f"course {course.code}: credits {course.credits} must be 0-999.9 with one decimal"
-        )
+class Enrolments:
+    """Who a transcript is about. Identity only: the data stay in the snapshots, and the
+    names kept here (for search) are those of the latest issued version."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def _upsert(session: Session, model: type[Any], key: dict[str, Any], values: dict[str, Any]) -> Any:
-    row = session.scalar(select(model).filter_by(**key))
-    if row is None:
-        row = model(**key, **values)
-        session.add(row)
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-    return row
+    def identify(self, institution: InstitutionRow, record: records.StudentRecord, *,
+                 now: datetime) -> EnrolmentRow:
+        """The enrolment of `record`'s student in its programme, created if new (the names
+        of a new student or programme are taken from `record`, nothing else is changed)."""
+        s, p = record.student, record.programme
+        student = self.session.scalar(select(StudentRow).filter_by(
+            institution_id=institution.id, student_id=s.student_id))
+        if student is None:
+            student = StudentRow(institution_id=institution.id, student_id=s.student_id,
+                                 created_at=now, updated_at=now,
+                                 **{f: getattr(s.name, f) for f in _NAME_FIELDS})
+            self.session.add(student)
+        programme = self.session.scalar(select(ProgrammeRow).filter_by(
+            institution_id=institution.id, code=p.code))
+        if programme is None:
+            programme = ProgrammeRow(institution_id=institution.id, code=p.code,
+                                     name_th=p.name_th, name_en=p.name_en, level=p.level,
+                                     total_hours=p.total_hours)
+            self.session.add(programme)
+        self.session.flush()
+        enrolment = self.session.scalar(select(EnrolmentRow).filter_by(
+            student_id=student.id, programme_id=programme.id))
+        if enrolment is None:
+            enrolment = EnrolmentRow(student_id=student.id, programme_id=programme.id,
+                                     created_at=now)
+            self.session.add(enrolment)
+            self.session.flush()
+        return enrolment
 
+    def get(self, enrolment_id: int) -> EnrolmentRow | None:
+        return self.session.get(EnrolmentRow, enrolment_id)
 
-def save_student_record(
-    session: Session,
-    institution: InstitutionRow,
-    record: records.StudentRecord,
-    batch: BatchRow | None,
-    *,
-    now: datetime,
-) -> EnrolmentRow:
-    """Upsert the student, programme, courses and enrolment that `record` states.
-
-    The enrolment's results, activities and signatories are replaced by the
-    record's, in its order; the catalogue rows (programme, course) take the
-    record's names, so the latest batch wins. Returns the enrolment.
-    """
-    if record.institution_code != institution.code:
-        raise ValueError(
-            f"record of {record.institution_code!r} saved under institution {institution.code!r}"
-        )
-    for course in record.courses:
-        _check_credits(course)
-    s = record.student
-    student_values = {f: getattr(s, f) for f in _STUDENT_FIELDS}
-    student_values |= {f: getattr(s.name, f) for f in _PERSON_FIELDS}
-    student = session.scalar(
-        select(StudentRow).filter_by(institution_id=institution.id, student_id=s.student_id)
-    )
-    if student is None:
-        student = StudentRow(
-            institution_id=institution.id, student_id=s.student_id, created_at=now,
-            updated_at=now, **student_values,
-        )
-        session.add(student)
-    else:
-        for name, value in student_values.items():
-            setattr(student, name, value)
+    def issued(self, enrolment: EnrolmentRow, record: records.StudentRecord, *,
+               now: datetime) -> None:
+        """Take the names of a just-issued version for search and lists."""
+        student, p = enrolment.student, record.programme
+        for f in _NAME_FIELDS:
+            setattr(student, f, getattr(record.student.name, f))
         student.updated_at = now
-    p = record.programme
-    programme = _upsert(
-        session, ProgrammeRow, {"institution_id": institution.id, "code": p.code},
-        {"name_th": p.name_th, "name_en": p.name_en, "level": p.level,
-         "total_hours": p.total_hours},
-    )
-    courses: dict[str, CourseRow] = {}
-    for c in record.courses:
-        courses[c.code] = _upsert(
-            session, CourseRow, {"institution_id": institution.id, "code": c.code},
-            {"name_th": c.name_th, "name_en": c.name_en, "course_type": c.course_type,
-             "credits": c.credits, "hours": c.hours, "learning_area": c.learning_area},
-        )
-    session.flush()
+        programme = enrolment.programme
+        programme.name_th, programme.name_en = p.name_th, p.name_en
+        programme.level, programme.total_hours = p.level, p.total_hours
 
-    enrolment = session.scalar(
-        select(EnrolmentRow).filter_by(student_id=student.id, programme_id=programme.id)
-    )
-    values = {
-        "batch_id": batch.id if batch is not None else None,
-        "cohort": p.cohort,
-        "graduation_date": record.graduation_date,
-        "reading_thinking_writing": record.assessments.reading_thinking_writing,
-        "desirable_characteristics": record.assessments.desirable_characteristics,
-        "updated_at": now,
-    }
-    if enrolment is None:
-        enrolment = EnrolmentRow(
-            student_id=student.id, programme_id=programme.id, created_at=now, **values
+
+# --- batches ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """One student to store in a new batch."""
+
+    enrolment: EnrolmentRow
+    transcript_id: str
+    kind: ItemKind
+    supersedes_version: int | None
+    student_id: str
+    name_th: str
+    name_en: str
+    record_json: bytes
+    record_digest: str
+
+
+class Batches:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, batch_id: int, institution_code: str | None = None) -> BatchRow | None:
+        """Batch `batch_id`, if it belongs to `institution_code` (any institution if None)."""
+        batch = self.session.get(BatchRow, batch_id)
+        if batch is None or (institution_code and batch.institution.code != institution_code):
+            return None
+        return batch
+
+    def add(self, institution: InstitutionRow, *, kind: BatchKind, filename: str,
+            content_digest: str, row_count: int, created_by: str, now: datetime,
+            status: BatchStatus = BatchStatus.IMPORTED, reason: str = "") -> BatchRow:
+        batch = BatchRow(
+            institution_id=institution.id, kind=kind, filename=filename,
+            content_digest=content_digest, status=status, row_count=row_count,
+            reason=reason, status_reason="", created_at=now, created_by=created_by,
+            status_changed_at=now,
         )
-        session.add(enrolment)
-    else:
+        if status is BatchStatus.SUBMITTED:
+            batch.submitted_by, batch.submitted_at = created_by, now
+        self.session.add(batch)
+        self.session.flush()
+        return batch
+
+    def add_records(self, batch: BatchRow, items: Iterable[NewRecord]) -> int:
+        """Store the batch's records in order; how many."""
+        count = 0
+        for position, item in enumerate(items):
+            self.session.add(BatchRecordRow(
+                batch_id=batch.id, position=position, enrolment_id=item.enrolment.id,
+                transcript_id=item.transcript_id, kind=item.kind,
+                supersedes_version=item.supersedes_version, student_id=item.student_id,
+                name_th=item.name_th, name_en=item.name_en, record_json=item.record_json,
+                record_digest=item.record_digest,
+            ))
+            count += 1
+            if count % 500 == 0:
+                self.session.flush()
+        self.session.flush()
+        return count
+
+    def records(self, batch: BatchRow, ids: Sequence[int] | None = None
+                ) -> list[BatchRecordRow]:
+        """The batch's records in file order (only `ids`, if given)."""
+        stmt = select(BatchRecordRow).where(BatchRecordRow.batch_id == batch.id)
+        if ids is not None:
+            stmt = stmt.where(BatchRecordRow.id.in_(list(ids)))
+        return list(self.session.scalars(stmt.order_by(BatchRecordRow.position)))
+
+    def same_content(self, institution: InstitutionRow, content_digest: str
+                     ) -> BatchRow | None:
+        """A batch of the institution with this content that is open or was issued."""
+        return self.session.scalar(
+            select(BatchRow).where(
+                BatchRow.institution_id == institution.id,
+                BatchRow.content_digest == content_digest,
+                BatchRow.status.in_([*OPEN, BatchStatus.ISSUED]),
+            ).order_by(BatchRow.id).limit(1))
+
+    def open_batches_of(self, enrolment_ids: Sequence[int]) -> dict[int, BatchRow]:
+        """Enrolment id -> the open batch it is in, for those of `enrolment_ids` in one."""
+        found: dict[int, BatchRow] = {}
+        for start in range(0, len(enrolment_ids), 500):
+            chunk = list(enrolment_ids[start:start + 500])
+            for enrolment_id, batch in self.session.execute(
+                select(BatchRecordRow.enrolment_id, BatchRow)
+                .join(BatchRow, BatchRecordRow.batch_id == BatchRow.id)
+                .where(BatchRecordRow.enrolment_id.in_(chunk), BatchRow.status.in_(list(OPEN)))
+            ).all():
+                found[enrolment_id] = batch
+        return found
+
+    def move(self, batch: BatchRow, to: BatchStatus, *, now: datetime, by: str = "",
+             reason: str = "") -> None:
+        """Move `batch` from its current status to `to`, unless another transaction moved it
+        first (`Changed`): the update names the status the rules were checked against."""
+        values: dict[str, Any] = {"status": to, "status_changed_at": now}
+        if to is BatchStatus.SUBMITTED:
+            values |= {"submitted_by": by, "submitted_at": now}
+        if to in (BatchStatus.REJECTED, BatchStatus.WITHDRAWN):
+            values["status_reason"] = reason
+        result = self.session.execute(
+            update(BatchRow).where(BatchRow.id == batch.id, BatchRow.status == batch.status)
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise Changed(f"batch {batch.id} changed meanwhile")
         for name, value in values.items():
-            setattr(enrolment, name, value)
-        # Replace the children: flush the deletes before re-inserting the same positions.
-        enrolment.results.clear()
-        enrolment.activities.clear()
-        enrolment.signatories.clear()
-        session.flush()
-    enrolment.results.extend(
-        ResultRow(
-            course_id=courses[c.code].id, position=i, academic_year=c.term.year,
-            semester=c.term.semester, grade=c.grade,
-        )
-        for i, c in enumerate(record.courses)
-    )
-    enrolment.activities.extend(
-        ActivityResultRow(
-            position=i, academic_year=a.year, name_th=a.name_th, name_en=a.name_en,
-            hours=a.hours, result=a.result,
-        )
-        for i, a in enumerate(record.activities)
-    )
-    enrolment.signatories.extend(
-        SignatoryRow(
-            position=i, role_th=g.role_th, role_en=g.role_en, name_th=g.name_th,
-            name_en=g.name_en,
-        )
-        for i, g in enumerate(record.signatories)
-    )
-    session.flush()
-    return enrolment
+            setattr(batch, name, value)
 
-
-def find_enrolment(
-    session: Session, institution: InstitutionRow, student_id: str, programme_code: str
-) -> EnrolmentRow | None:
-    """The enrolment of student `student_id` in programme `programme_code`, if saved."""
-    return session.scalar(
-        select(EnrolmentRow)
-        .join(StudentRow, EnrolmentRow.student_id == StudentRow.id)
-        .join(ProgrammeRow, EnrolmentRow.programme_id == ProgrammeRow.id)
-        .where(
-            StudentRow.institution_id == institution.id,
-            StudentRow.student_id == student_id,
-            ProgrammeRow.code == programme_code,
-        )
-    )
-
-
-def load_student_record(session: Session, enrolment: EnrolmentRow | int) -> records.StudentRecord:
-    """Rebuild the `StudentRecord` saved for `enrolment` (a row or its id)."""
-    enrolment_id = enrolment if isinstance(enrolment, int) else enrolment.id
-    loaded = load_student_records(session, [enrolment_id])
-    if enrolment_id not in loaded:
-        raise NoResultFound(f"no enrolment {enrolment_id}")
-    return loaded[enrolment_id]
-
-
-def load_student_records(
-    session: Session, enrolment_ids: Sequence[int]
-) -> dict[int, records.StudentRecord]:
-    """`load_student_record` for many enrolments in one round of queries (a handful per
-    call, not per enrolment: what issuing a batch chunk by chunk needs). Unknown IDs
-    are absent from the result."""
-    rows = session.scalars(
-        select(EnrolmentRow)
-        .where(EnrolmentRow.id.in_(enrolment_ids))
-        .options(
-            selectinload(EnrolmentRow.student).selectinload(StudentRow.institution),
-            selectinload(EnrolmentRow.programme),
-            selectinload(EnrolmentRow.results).selectinload(ResultRow.course),
-            selectinload(EnrolmentRow.activities),
-            selectinload(EnrolmentRow.signatories),
-        )
-    ).all()
-    return {row.id: _student_record(row) for row in rows}
-
-
-def _student_record(row: EnrolmentRow) -> records.StudentRecord:
-    s, p = row.student, row.programme
-    return records.StudentRecord(
-        institution_code=s.institution.code,
-        student=records.Student(
-            student_id=s.student_id,
-            name=records.Person(**{f: getattr(s, f) for f in _PERSON_FIELDS}),
-            **{f: getattr(s, f) for f in _STUDENT_FIELDS},
-        ),
-        programme=records.Programme(
-            code=p.code, name_th=p.name_th, name_en=p.name_en, level=p.level,
-            total_hours=p.total_hours, cohort=row.cohort,
-        ),
-        courses=tuple(
-            records.CourseResult(
-                term=records.Term(r.academic_year, r.semester),
-                code=r.course.code,
-                name_th=r.course.name_th,
-                name_en=r.course.name_en,
-                course_type=r.course.course_type,
-                grade=r.grade,
-                credits=r.course.credits,
-                hours=r.course.hours,
-                learning_area=r.course.learning_area,
-            )
-            for r in row.results
-        ),
-        activities=tuple(
-            records.ActivityResult(a.academic_year, a.name_th, a.name_en, a.hours, a.result)
-            for a in row.activities
-        ),
-        assessments=records.Assessments(
-            reading_thinking_writing=row.reading_thinking_writing,
-            desirable_characteristics=row.desirable_characteristics,
-        ),
-        graduation_date=row.graduation_date,
-        signatories=tuple(
-            records.Signatory(g.role_th, g.role_en, g.name_th, g.name_en)
-            for g in row.signatories
-        ),
-    )
-
-
-def enrolments_of_batch(session: Session, batch: BatchRow) -> list[EnrolmentRow]:
-    """Enrolments last supplied by `batch`, in the order they were saved."""
-    return list(
-        session.scalars(
-            select(EnrolmentRow).where(EnrolmentRow.batch_id == batch.id).order_by(EnrolmentRow.id)
-        )
-    )
-
-
-def enrolments_by_id(session: Session, enrolment_ids: Sequence[int]) -> dict[int, EnrolmentRow]:
-    """The enrolments with these IDs and their students, in two queries."""
-    rows = session.scalars(
-        select(EnrolmentRow)
-        .where(EnrolmentRow.id.in_(enrolment_ids))
-        .options(selectinload(EnrolmentRow.student))
-    ).all()
-    return {row.id: row for row in rows}
-
-
-# --- batches ----------------------------------------------------------------------
-
-
-class DuplicateBatchError(Exception):
-    """The same file content was already imported for this institution."""
-
-    def __init__(self, existing: BatchRow) -> None:
-        super().__init__(f"this file was already imported as batch {existing.id}")
-        self.existing = existing
-
-
-def find_batch_by_hash(
-    session: Session, institution: InstitutionRow, content_sha256: str
-) -> BatchRow | None:
-    return session.scalar(
-        select(BatchRow).filter_by(institution_id=institution.id, content_sha256=content_sha256)
-    )
-
-
-def add_batch(
-    session: Session,
-    institution: InstitutionRow,
-    *,
-    filename: str,
-    content_sha256: str,
-    row_count: int,
-    created_by: str,
-    now: datetime,
-) -> BatchRow:
-    """Record an imported batch; raises `DuplicateBatchError` if its content is known.
-
-    A concurrent import of the same content is stopped by the unique constraint
-    (IntegrityError at flush or commit).
-    """
-    existing = find_batch_by_hash(session, institution, content_sha256)
-    if existing is not None:
-        raise DuplicateBatchError(existing)
-    batch = BatchRow(
-        institution_id=institution.id, filename=filename, content_sha256=content_sha256,
-        status=BatchStatus.IMPORTED, row_count=row_count, created_at=now, created_by=created_by,
-        status_changed_at=now,
-    )
-    session.add(batch)
-    session.flush()
-    return batch
-
-
-def set_batch_status(
-    session: Session, batch: BatchRow, status: BatchStatus, *, now: datetime, by: str = ""
-) -> None:
-    """Move `batch` to `status`; approving records who approved and when."""
-    batch.status = status
-    batch.status_changed_at = now
-    if status is BatchStatus.APPROVED:
-        batch.approved_by = by
-        batch.approved_at = now
-    session.flush()
+    def approve(self, batch: BatchRow, *, by: str, now: datetime, manifest_digest: str
+                ) -> None:
+        """Move a submitted batch to approved, by whom, when, over which records (see
+        `move`); the caller then seals it (`BatchRow.approval_mac`)."""
+        self.move(batch, BatchStatus.APPROVED, now=now)
+        batch.approved_by, batch.approved_at = by, now
+        batch.manifest_digest = manifest_digest
 
 
 # --- status list indexes ------------------------------------------------------------
@@ -459,10 +358,6 @@ def allocate_status_indexes(session: Session, institution_id: int, count: int = 
         _create_counter(session, institution_id)
         end = session.execute(stmt).scalar_one()
     return range(end - count, end)
-
-
-def allocate_status_index(session: Session, institution_id: int) -> int:
-    return allocate_status_indexes(session, institution_id, 1)[0]
 
 
 def _create_counter(session: Session, institution_id: int) -> None:
@@ -492,19 +387,19 @@ def add_transcript(
     session: Session,
     record: records.TranscriptRecord,
     *,
-    enrolment: EnrolmentRow,
-    batch: BatchRow | None,
+    batch_record: BatchRecordRow,
     files: IssuedFiles,
     supersedes: TranscriptRow | None = None,
 ) -> TranscriptRow:
-    """Store an issued version; its canonical JSON and digest are computed from `record`.
-
-    With `supersedes`, the older version of the same transcript is marked
-    superseded (unless already revoked) in the same transaction.
-    """
-    institution = session.get(InstitutionRow, enrolment.student.institution_id)
-    if institution is None or institution.code != record.institution.code:
-        raise ValueError("the record's institution is not the enrolment's")
+    """Store an issued version built from `batch_record`; its canonical JSON and digest are
+    computed from `record`. With `supersedes`, the older version of the same transcript
+    is marked superseded (unless it was revoked) in the same transaction."""
+    enrolment = batch_record.enrolment
+    institution = batch_record.batch.institution
+    if institution.code != record.institution.code:
+        raise ValueError("the record's institution is not the batch's")
+    if record.transcript_id != batch_record.transcript_id:
+        raise ValueError("the record's transcript ID is not the batch record's")
     if supersedes is not None and (
         supersedes.transcript_id != record.transcript_id or supersedes.version >= record.version
     ):
@@ -516,7 +411,8 @@ def add_transcript(
         institution_id=institution.id,
         student_id=enrolment.student_id,
         enrolment_id=enrolment.id,
-        batch_id=batch.id if batch is not None else None,
+        batch_id=batch_record.batch_id,
+        batch_record_id=batch_record.id,
         status=TranscriptStatus.ISSUED,
         status_reason="",
         status_changed_at=record.issued_at,
@@ -538,81 +434,11 @@ def add_transcript(
     return row
 
 
-def get_transcript(session: Session, transcript_id: str, version: int) -> TranscriptRow | None:
-    return session.scalar(
-        select(TranscriptRow).filter_by(transcript_id=transcript_id, version=version)
-    )
-
-
-def latest_version(session: Session, transcript_id: str) -> TranscriptRow | None:
-    """The highest version of `transcript_id`."""
-    return session.scalar(
-        select(TranscriptRow)
-        .where(TranscriptRow.transcript_id == transcript_id)
-        .order_by(TranscriptRow.version.desc())
-        .limit(1)
-    )
-
-
-def latest_transcript_for_student(
-    session: Session, student: StudentRow, programme_code: str | None = None
-) -> TranscriptRow | None:
-    """The newest version issued to `student` (optionally for one programme)."""
-    stmt = select(TranscriptRow).where(TranscriptRow.student_id == student.id)
-    if programme_code is not None:
-        stmt = (
-            stmt.join(EnrolmentRow, TranscriptRow.enrolment_id == EnrolmentRow.id)
-            .join(ProgrammeRow, EnrolmentRow.programme_id == ProgrammeRow.id)
-            .where(ProgrammeRow.code == programme_code)
-        )
-    stmt = stmt.order_by(TranscriptRow.issued_at.desc(), TranscriptRow.id.desc()).limit(1)
-    return session.scalar(stmt)
-
-
-def issued_enrolment_ids(session: Session, enrolment_ids: Sequence[int]) -> set[int]:
-    """Those of `enrolment_ids` that already have a transcript (any version, any status)."""
-    found: set[int] = set()
-    for start in range(0, len(enrolment_ids), 500):  # keep IN lists a sane size
-        chunk = list(enrolment_ids[start:start + 500])
-        found.update(session.scalars(
-            select(TranscriptRow.enrolment_id).where(TranscriptRow.enrolment_id.in_(chunk))
-        ))
-    return found
-
-
-def transcripts_of_batch(session: Session, batch: BatchRow) -> list[TranscriptRow]:
-    return list(
-        session.scalars(
-            select(TranscriptRow)
-            .where(TranscriptRow.batch_id == batch.id)
-            .order_by(TranscriptRow.id)
-        )
-    )
-
-
-def _set_status(
-    row: TranscriptRow, status: TranscriptStatus, reason: str, now: datetime
-) -> None:
+def _set_status(row: TranscriptRow, status: TranscriptStatus, reason: str,
+                now: datetime) -> None:
     row.status = status
     row.status_reason = reason
     row.status_changed_at = now
-
-
-def revoke_transcript(
-    session: Session, transcript: TranscriptRow, *, reason: str, now: datetime
-) -> None:
-    """Revoke one version (its status-list bit is then set by the status list builder)."""
-    if not reason.strip():
-        raise ValueError("a revocation needs a reason")
-    _set_status(transcript, TranscriptStatus.REVOKED, reason, now)
-    session.flush()
-
-
-def mark_superseded(
-    session: Session, transcript: TranscriptRow, *, reason: str, now: datetime
-) -> None:
-    _set_status(transcript, TranscriptStatus.SUPERSEDED, reason, now)
-    session.flush()
 
 
 def status_entries(
@@ -629,6 +455,62 @@ def status_entries(
             .order_by(TranscriptRow.status_index)
         )
     )
+
+
+class Transcripts:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, transcript_id: str, version: int) -> TranscriptRow | None:
+        return self.session.scalar(
+            select(TranscriptRow).filter_by(transcript_id=transcript_id, version=version))
+
+    def latest(self, transcript_id: str, institution_code: str | None = None
+               ) -> TranscriptRow | None:
+        """The highest version of `transcript_id` (if it belongs to `institution_code`)."""
+        row = self.session.scalar(
+            select(TranscriptRow).where(TranscriptRow.transcript_id == transcript_id)
+            .order_by(TranscriptRow.version.desc()).limit(1))
+        if row is None or (institution_code and row.institution.code != institution_code):
+            return None
+        return row
+
+    def latest_of(self, transcript_ids: Sequence[str]) -> dict[str, TranscriptRow]:
+        """Transcript ID -> its highest version, for those of `transcript_ids` issued."""
+        found: dict[str, TranscriptRow] = {}
+        for start in range(0, len(transcript_ids), 500):
+            chunk = list(transcript_ids[start:start + 500])
+            for row in self.session.scalars(
+                    select(TranscriptRow).where(TranscriptRow.transcript_id.in_(chunk))):
+                best = found.get(row.transcript_id)
+                if best is None or row.version > best.version:
+                    found[row.transcript_id] = row
+        return found
+
+    def issued_record_ids(self, record_ids: Sequence[int]) -> set[int]:
+        """Those of the batch records that already gave a transcript version."""
+        found: set[int] = set()
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start:start + 500])
+            found.update(self.session.scalars(
+                select(TranscriptRow.batch_record_id)
+                .where(TranscriptRow.batch_record_id.in_(chunk))))
+        return found
+
+    def add(self, record: records.TranscriptRecord, *, batch_record: BatchRecordRow,
+            files: IssuedFiles, supersedes: TranscriptRow | None = None) -> TranscriptRow:
+        return add_transcript(self.session, record, batch_record=batch_record, files=files,
+                              supersedes=supersedes)
+
+    def revoke(self, row: TranscriptRow, *, reason: str, now: datetime) -> None:
+        """Revoke one version (its status-list bit is then set by the status list builder)."""
+        if not reason.strip():
+            raise ValueError("a revocation needs a reason")
+        _set_status(row, TranscriptStatus.REVOKED, reason, now)
+        self.session.flush()
+
+    def allocate_status_indexes(self, institution: InstitutionRow, count: int) -> range:
+        return allocate_status_indexes(self.session, institution.id, count)
 
 
 # --- audit log ----------------------------------------------------------------------
@@ -654,6 +536,15 @@ def append_audit(
         subject=subject, detail=dict(detail or {}),
     )
     return audit_chain.append(session, event)
+
+
+class AuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, **event: Any) -> AuditEventRow:
+        """`append_audit` in this unit of work."""
+        return append_audit(self.session, **event)
 
 
 def audit_events(

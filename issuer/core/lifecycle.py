@@ -128,7 +128,10 @@ def _must_belong(who: Principal, institution_code: str, what: str) -> None:
 def require_role(who: Principal, roles: tuple[AccountRole, ...], doing: str) -> None:
     if who.role not in roles:
         allowed = " or ".join(r.value for r in roles)
-        raise LifecycleError(f"only a {allowed} may {doing}")
+        if not allowed:
+            raise LifecycleError(f"only the service itself may {doing}")
+        article = "an" if allowed[0] in "aeiou" else "a"
+        raise LifecycleError(f"only {article} {allowed} may {doing}")
 
 
 def next_status(batch: BatchFacts, action: BatchAction, who: Principal | None) -> BatchStatus:
@@ -185,19 +188,29 @@ def check_revoke(status: TranscriptStatus, who: Principal, institution_code: str
         raise LifecycleError(f"{transcript} is already {status.value}")
 
 
-def check_new_version(kind: ItemKind, latest: TranscriptStatus, *, data_changed: bool,
-                      transcript: str) -> None:
+def check_new_version(kind: ItemKind, latest: TranscriptStatus, *, same_record: bool,
+                      same_student_data: bool, transcript: str) -> None:
     """Whether a new version of a transcript whose latest version is `latest` may be
-    requested: a correction needs changed data; a reissue (same data) needs a valid
-    version, since a revocation is final."""
+    requested. `same_record`: the new snapshot equals the latest version's;
+    `same_student_data`: what the school states about the student is unchanged (only
+    the institution's details or the signatories differ).
+
+    A correction must change something; a revocation is final, so a revoked transcript
+    gets a new version only for changed student data, never for a reissue."""
     if latest is TranscriptStatus.SUPERSEDED:
         raise LifecycleError(f"{transcript}: its latest version is superseded")
-    if kind is ItemKind.CORRECTION and not data_changed:
+    if kind is ItemKind.REISSUE:
+        if latest is TranscriptStatus.REVOKED:
+            raise LifecycleError(
+                f"{transcript} is revoked, and a revocation cannot be undone: to issue "
+                "corrected data, upload a correction")
+        return
+    if same_record:
         raise LifecycleError(f"{transcript}: the corrected data is the same as the issued data")
-    if kind is ItemKind.REISSUE and latest is TranscriptStatus.REVOKED:
+    if latest is TranscriptStatus.REVOKED and same_student_data:
         raise LifecycleError(
-            f"{transcript} is revoked, and a revocation cannot be undone: to issue "
-            "corrected data, upload a correction")
+            f"{transcript} is revoked, and a revocation cannot be undone: only changed "
+            "results or student details can be issued as a new version")
 
 
 def check_request(who: Principal, institution_code: str, what: str) -> None:

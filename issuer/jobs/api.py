@@ -14,12 +14,12 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from issuer.adapters import repositories as repo
-from issuer.adapters.orm import ACTIVE_JOB_STATES, JobRow
+from issuer.adapters.orm import ACTIVE_JOB_STATES, BatchRow, JobRow
+from issuer.adapters.repositories import UnitOfWork
+from issuer.core.lifecycle import BatchStatus, may_issue
 from issuer.jobs import store
 from issuer.jobs.tasks import ISSUE_BATCH
 from issuer.services.context import Actor, Issuer, ServiceError
-from issuer.services.issuing import issuable_batch
 
 
 @dataclass(frozen=True)
@@ -62,35 +62,47 @@ def issue_key(batch_id: int) -> str:
     return f"{ISSUE_BATCH}:{batch_id}"
 
 
+def add_issue_job(uow: UnitOfWork, batch: BatchRow, actor: Actor, *, now: datetime,
+                  total: int) -> int:
+    """Queue the issuance of `batch` in the caller's transaction (which commits; then
+    `dispatch`); the job's id. An active job of the batch is returned instead."""
+    key = issue_key(batch.id)
+    existing = store.active_job(uow.session, key)
+    if existing is not None:
+        return existing.id
+    args = {"batch_id": batch.id, "actor": actor.name, "source": actor.source,
+            "institution_code": batch.institution.code}
+    job = store.add_job(uow.session, kind=ISSUE_BATCH, key=key, args=args,
+                        created_by=actor.name, now=now, total=total, batch_id=batch.id)
+    uow.audit.append(actor=actor.name, action="batch.issue_queued", source=actor.source,
+                     now=now, institution=batch.institution, subject=f"batch:{batch.id}",
+                     detail={"job": job.id})
+    return job.id
+
+
 def enqueue_issue(issuer: Issuer, batch_id: int, actor: Actor, *,
                   institution_code: str | None = None) -> int:
-    """Queue the issuance of an approved batch; the job's id. If the batch already has a
-    queued or running job, that job's id (nothing new is queued)."""
-    key = issue_key(batch_id)
+    """Queue (or resume) the issuance of an approved batch; the job's id. If the batch
+    already has a queued or running job, that job's id (nothing new is queued)."""
     with issuer.uow() as uow:
-        s = uow.session
-        batch = issuable_batch(s, batch_id, institution_code)
-        existing = store.active_job(s, key)
-        if existing is not None:
-            return existing.id
-        now = issuer.clock()
-        args = {"batch_id": batch_id, "actor": actor.name, "source": actor.source,
-                "institution_code": institution_code}
+        batch = uow.batches.get(batch_id, institution_code)
+        if batch is None:
+            raise ServiceError(f"no batch {batch_id}")
+        if batch.status is BatchStatus.ISSUED:
+            raise ServiceError(f"batch {batch_id} is already issued")
+        if not may_issue(batch.status):
+            raise ServiceError(f"batch {batch_id} is {batch.status.value}: "
+                               "it must be approved before issuing")
         try:
-            job = store.add_job(s, kind=ISSUE_BATCH, key=key, args=args, created_by=actor.name,
-                                now=now, total=len(repo.enrolments_of_batch(s, batch)),
-                                batch_id=batch_id)
+            job_id = add_issue_job(uow, batch, actor, now=issuer.clock(),
+                                   total=len(uow.batches.records(batch)))
+            uow.commit()
         except IntegrityError:  # someone queued it a moment ago
             uow.rollback()
-            existing = store.active_job(s, key)
+            existing = store.active_job(uow.session, issue_key(batch_id))
             if existing is None:
                 raise
             return existing.id
-        repo.append_audit(s, actor=actor.name, action="batch.issue_queued", source=actor.source,
-                          now=now, institution=batch.institution, subject=f"batch:{batch_id}",
-                          detail={"job": job.id})
-        uow.commit()
-        job_id = job.id
     dispatch(issuer, job_id)
     return job_id
 

@@ -87,14 +87,17 @@ class _Reporter:
     seconds, and stops the task if the job was taken over or the runner is stopping."""
 
     def __init__(self, issuer: Issuer, job_id: int, owner: str, config: RunnerConfig,
-                 stopping: threading.Event | None) -> None:
+                 stopping: threading.Event | None,
+                 listener: Callable[[int], None] | None = None) -> None:
         self.issuer, self.job_id, self.owner, self.config = issuer, job_id, owner, config
-        self.stopping = stopping
+        self.stopping, self.listener = stopping, listener
         self.done = 0
         self._written_at = 0.0
 
     def __call__(self, count: int) -> None:
         self.done += count
+        if self.listener is not None:
+            self.listener(count)
         if time.monotonic() - self._written_at >= self.config.progress_every:
             self.write()
         if self.stopping is not None and self.stopping.is_set():
@@ -164,14 +167,16 @@ def claim_job(issuer: Issuer, job_id: int, owner: str,
 
 
 def run_job(issuer: Issuer, job_id: int, *, owner: str, config: RunnerConfig = DEFAULT_CONFIG,
-            stopping: threading.Event | None = None) -> JobState | None:
+            stopping: threading.Event | None = None,
+            on_progress: Callable[[int], None] | None = None) -> JobState | None:
     """Claim and run one job to its end; the state it ended in, or None if it was not ours
-    to run (finished, or running elsewhere with a fresh heartbeat)."""
+    to run (finished, or running elsewhere with a fresh heartbeat). `on_progress` also
+    hears each progress report (a command line's progress bar)."""
     job = claim_job(issuer, job_id, owner, config)
     if job is None:
         return None
     task = TASKS.get(job.kind)
-    reporter = _Reporter(issuer, job_id, owner, config, stopping)
+    reporter = _Reporter(issuer, job_id, owner, config, stopping, on_progress)
     beat = _Heartbeat(issuer, job_id, owner, config.heartbeat_every)
     beat.start()
     state, error = JobState.DONE, None

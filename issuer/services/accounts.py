@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from issuer.adapters import accounts as repo_accounts
 from issuer.adapters import repositories as repo
-from issuer.adapters.orm import AccountRole, AccountRow
+from issuer.adapters.orm import AccountRow
+from issuer.core.lifecycle import AccountRole
 from issuer.services.context import Actor, Issuer, ServiceError
 
 MAX_FAILURES = 5
@@ -84,6 +85,15 @@ def check_new_password(password: str, username: str = "") -> None:
         raise ServiceError("a password must not contain the username")
 
 
+def require_admin(session: Session, actor: Actor, doing: str) -> None:
+    """An administrator; or, while the installation has no account at all, whoever sets it
+    up (the first `transcripts accounts create`, `institutions load`)."""
+    if actor.role is AccountRole.ADMIN or not repo_accounts.any_account(session):
+        return
+    raise ServiceError(f"only an administrator may {doing} (on the command line: "
+                       "transcripts --as ADMIN ...)")
+
+
 def create_account(
     issuer: Issuer,
     *,
@@ -104,6 +114,7 @@ def create_account(
         raise ServiceError("administrators have no institution; everyone else has one")
     with issuer.uow() as uow:
         s = uow.session
+        require_admin(s, actor, "create accounts")
         if repo_accounts.find_account(s, username) is not None:
             raise ServiceError(f"the username {username!r} is taken")
         institution = None

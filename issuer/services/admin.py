@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from issuer.adapters import accounts as repo_accounts
 from issuer.adapters import repositories as repo
 from issuer.core.records import Institution, InstitutionKind
+from issuer.services.accounts import require_admin
 from issuer.services.context import Actor, Issuer, ServiceError
 from verifier.core.credential import kid_for
 
@@ -60,6 +61,7 @@ def create_institution(
     except ValueError:
         raise ServiceError(f"unknown kind {kind!r}") from None
     with issuer.uow() as uow:
+        require_admin(uow.session, actor, "create institutions")
         if repo.get_institution(uow.session, code) is not None:
             raise ServiceError(f"institution {code} exists")
         now = issuer.clock()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from issuer.adapters import repositories as repo
-from issuer.adapters.orm import TranscriptStatus
 from issuer.adapters.pki import PkiError, load_root
+from issuer.core.lifecycle import TranscriptStatus
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.publishing import JWKS_PATH, publish
 from verifier.core.credential import Claims
@@ -31,7 +30,7 @@ def trust_store(issuer: Issuer) -> TrustStore:
 def status_checks(issuer: Issuer, claims: Claims) -> list[Check]:
     """Revocation and supersession as this issuer's database records them."""
     with issuer.uow() as uow:
-        row = repo.get_transcript(uow.session, claims.transcript_id, claims.version)
+        row = uow.transcripts.get(claims.transcript_id, claims.version)
         if row is None or row.institution.code != claims.institution:
             return [Check(REVOCATION, Status.INDETERMINATE, "ไม่พบระเบียนนี้ในฐานข้อมูลของผู้ออก",
                           "This transcript is not in the issuer's database")]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from issuer.adapters.db import make_engine, migrate, session_factory
 from issuer.adapters.pki import InstitutionKeys, dev_passphrase, load_institution_keys
 from issuer.adapters.repositories import UnitOfWork
 from issuer.config import Settings
+from issuer.core.lifecycle import AccountRole, LifecycleError, Principal
 
 
 class ServiceError(Exception):
@@ -22,10 +24,41 @@ class ServiceError(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts and from where, as the audit log records it."""
+    """Who acts and from where, as the audit log records it.
+
+    A signed-in account has its `role` (and institution); an actor without a role is the
+    system itself (a job runner, a setup command), which may do only what needs no
+    person: issuing what an approver approved, publishing.
+    """
 
     name: str
     source: str  # "cli", "web 203.0.113.7"
+    role: AccountRole | None = None
+    institution_code: str | None = None
+
+    @property
+    def principal(self) -> Principal | None:
+        if self.role is None:
+            return None
+        return Principal(self.name, self.role, self.institution_code)
+
+
+def signed_in(actor: Actor) -> Principal:
+    """The account acting, or ServiceError if `actor` is not one (e.g. a CLI command run
+    without ``--as``)."""
+    if actor.principal is None:
+        raise ServiceError("this needs a signed-in account (on the command line: "
+                           "transcripts --as USERNAME ...)")
+    return actor.principal
+
+
+@contextmanager
+def rules() -> Iterator[None]:
+    """Report a broken lifecycle rule as the `ServiceError` callers show."""
+    try:
+        yield
+    except LifecycleError as e:
+        raise ServiceError(str(e)) from None
 
 
 def utc_now() -> datetime:

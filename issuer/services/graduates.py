@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from issuer.adapters import graduate_links as links
 from issuer.adapters import repositories as repo
-from issuer.adapters.orm import BatchRow, ClaimLinkRow, ShareLinkRow, TranscriptRow
+from issuer.adapters.orm import ClaimLinkRow, ShareLinkRow, TranscriptRow
 from issuer.services.context import Actor, Issuer, ServiceError
 
 
@@ -206,8 +206,8 @@ def create_claim_link(issuer: Issuer, transcript_id: str, *, actor: Actor,
     """A new claim link for the transcript (the previous one stops working)."""
     with issuer.uow() as uow:
         s = uow.session
-        latest = repo.latest_version(s, transcript_id)
-        if latest is None or (institution_code and latest.institution.code != institution_code):
+        latest = uow.transcripts.latest(transcript_id, institution_code)
+        if latest is None:
             raise ServiceError(f"no transcript {transcript_id}" + (
                 f" at institution {institution_code}" if institution_code else ""))
         now = issuer.clock()
@@ -226,16 +226,15 @@ def create_claim_links(issuer: Issuer, batch_id: int, *, actor: Actor,
     the school to send (earlier links of these transcripts stop working)."""
     with issuer.uow() as uow:
         s = uow.session
-        batch = s.get(BatchRow, batch_id)
-        if batch is None or (institution_code and batch.institution.code != institution_code):
+        batch = uow.batches.get(batch_id, institution_code)
+        if batch is None:
             raise ServiceError(f"no batch {batch_id}" + (
                 f" for institution {institution_code}" if institution_code else ""))
         now = issuer.clock()
         made = []
-        for transcript_id in dict.fromkeys(t.transcript_id
-                                           for t in repo.transcripts_of_batch(s, batch)):
-            latest = repo.latest_version(s, transcript_id)
-            assert latest is not None
+        issued = uow.transcripts.latest_of(
+            [r.transcript_id for r in uow.batches.records(batch)])
+        for transcript_id, latest in issued.items():
             made.append((transcript_id, _new_claim_link(s, latest, actor, now, policy)))
         if not made:
             raise ServiceError(f"batch {batch_id} has no issued transcripts yet")

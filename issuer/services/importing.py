@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from issuer.adapters import repositories as repo
 from issuer.adapters.batchfile import load_batch
+from issuer.adapters.orm import BatchRow, EnrolmentRow, TranscriptRow
 from issuer.core.batch import BatchError
+from issuer.core.lifecycle import (
+    BatchKind,
+    ItemKind,
+    TranscriptStatus,
+    check_new_version,
+    check_request,
+)
 from issuer.core.records import Institution, InstitutionKind
-from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.core.snapshot import content_digest, student_data
+from issuer.services.accounts import require_admin
+from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
+from issuer.services.snapshots import Frozen, Issuing, stored, transcript_id_for
 
 
 class BatchRejected(ServiceError):
@@ -34,7 +45,10 @@ class AlreadyImported(ServiceError):
 @dataclass(frozen=True)
 class Imported:
     batch_id: int
-    students: int
+    students: int  # in the batch: new and corrected
+    new: int = 0
+    corrections: int = 0
+    unchanged: int = 0  # in the file, but issued with this data already
 
 
 def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], tuple[str, str]]:
@@ -63,6 +77,7 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
         raise ServiceError(f"{path} must hold a JSON list of institutions")
     created = []
     with issuer.uow() as uow:
+        require_admin(uow.session, actor, "load institutions")
         now = issuer.clock()
         for entry in entries:
             institution, registrar, director = _institution(entry)
@@ -80,37 +95,101 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
     return created
 
 
+def _conflicts(open_batches: dict[int, BatchRow],
+               frozen: Sequence[tuple[Frozen, EnrolmentRow]]) -> list[BatchError]:
+    errors = []
+    for f, enrolment in frozen:
+        batch = open_batches.get(enrolment.id)
+        if batch is not None:
+            errors.append(BatchError(
+                0, "student_id", f.snapshot.record.student.student_id,
+                f"นักเรียนคนนี้อยู่ในชุดที่ {batch.id} ซึ่งยังไม่ได้ออกเอกสาร: รอให้ออกก่อน "
+                "หรือถอนชุดนั้น",
+                f"this student is in batch {batch.id} ({batch.status.value}), not yet "
+                "issued: wait until it is issued, or withdraw it"))
+    return errors
+
+
+def classify(frozen: Sequence[tuple[Frozen, EnrolmentRow, str]],
+             latest: dict[str, TranscriptRow]) -> tuple[list[repo.NewRecord], int]:
+    """(what to store, how many are left as they are). A student without a transcript is
+    new; one whose latest version holds exactly this snapshot, or whose revoked version
+    holds the same student data, is left as it is; any other is a correction."""
+    items, unchanged = [], 0
+    for f, enrolment, transcript_id in frozen:
+        last = latest.get(transcript_id)
+        if last is None:
+            items.append(f.new_record(enrolment, transcript_id, ItemKind.NEW, None))
+            continue
+        old = last.batch_record
+        same_student = student_data(stored(old)) == student_data(f.snapshot)
+        if old.record_digest == f.digest or (
+                last.status is TranscriptStatus.REVOKED and same_student):
+            unchanged += 1
+            continue
+        with rules():
+            check_new_version(ItemKind.CORRECTION, last.status, same_record=False,
+                              same_student_data=same_student, transcript=transcript_id)
+        items.append(f.new_record(enrolment, transcript_id, ItemKind.CORRECTION, last.version))
+    return items, unchanged
+
+
 def import_batch(
     issuer: Issuer, institution_code: str, filename: str, data: bytes, *, actor: Actor
 ) -> Imported:
-    """Validate and store a batch file for one institution.
+    """Validate a batch file and store it as a batch of frozen snapshots.
 
-    Raises `BatchRejected` listing every error (nothing stored), or `ServiceError` when
-    the same file was already imported (so nothing is ever issued twice from it).
+    Students not issued before are new; issued students whose data changed become
+    corrections (shown side by side for review); issued students with the same data are
+    left as they are. Nothing already stored is modified. Raises `BatchRejected` listing
+    every error (nothing stored), `AlreadyImported` when the same content (whatever its
+    encoding or format) is in an open or issued batch, or `ServiceError` when nothing in
+    the file needs issuing.
     """
+    who = signed_in(actor)
+    with rules():
+        check_request(who, institution_code, f"institution {institution_code}")
     with issuer.uow() as uow:
-        s = uow.session
-        institution = repo.get_institution(s, institution_code)
+        institution = uow.institutions.get(institution_code)
         if institution is None:
             raise ServiceError(f"no institution with code {institution_code!r}")
-        result = load_batch(data, repo.to_institution(institution))
-        if not result.ok:
-            raise BatchRejected(result.errors)
+        issuing = Issuing.of(institution)
+    result = load_batch(data, issuing.institution)
+    if not result.ok:
+        raise BatchRejected(result.errors)
+    frozen = [Frozen.of(issuing.snapshot(r)) for r in result.records]
+    content = content_digest([f.digest for f in frozen])
+    with issuer.uow() as uow:
+        institution = uow.institutions.get(institution_code)
+        assert institution is not None
+        uow.institutions.lock(institution)
+        existing = uow.batches.same_content(institution, content)
+        if existing is not None:
+            raise AlreadyImported(filename, existing.id)
         now = issuer.clock()
-        try:
-            batch = repo.add_batch(
-                s, institution, filename=filename,
-                content_sha256=hashlib.sha256(data).hexdigest(),
-                row_count=len(result.records), created_by=actor.name, now=now,
-            )
-        except repo.DuplicateBatchError as e:
-            raise AlreadyImported(filename, e.existing.id) from None
-        for record in result.records:
-            repo.save_student_record(s, institution, record, batch, now=now)
-        repo.append_audit(
-            s, actor=actor.name, action="batch.import", source=actor.source, now=now,
+        identified = [(f, uow.enrolments.identify(institution, f.snapshot.record, now=now))
+                      for f in frozen]
+        errors = _conflicts(uow.batches.open_batches_of([e.id for _, e in identified]),
+                            identified)
+        if errors:
+            raise BatchRejected(tuple(errors))
+        keyed = [(f, e, transcript_id_for(institution_code, e)) for f, e in identified]
+        items, unchanged = classify(keyed, uow.transcripts.latest_of([t for *_, t in keyed]))
+        if not items:
+            raise ServiceError(f"{filename}: all {unchanged} student(s) were issued with "
+                               "exactly this data already: nothing to approve")
+        new = sum(1 for i in items if i.kind is ItemKind.NEW)
+        batch = uow.batches.add(
+            institution, kind=BatchKind.IMPORT if new else BatchKind.CORRECTION,
+            filename=filename, content_digest=content, row_count=len(frozen),
+            created_by=who.username, now=now)
+        uow.batches.add_records(batch, items)
+        uow.audit.append(
+            actor=actor.name, action="batch.import", source=actor.source, now=now,
             institution=institution, subject=f"batch:{batch.id}",
-            detail={"filename": filename, "students": len(result.records)},
+            detail={"filename": filename, "students": len(frozen), "new": new,
+                    "corrections": len(items) - new, "unchanged": unchanged,
+                    "content_digest": content},
         )
         uow.commit()
-        return Imported(batch.id, len(result.records))
+        return Imported(batch.id, len(items), new, len(items) - new, unchanged)

@@ -1,14 +1,14 @@
-"""Approving and issuing a batch: records in, signed PDFs and transcript rows out.
+"""Issuing an approved batch: its frozen snapshots in, signed PDFs and transcript rows out.
 
-Issuance is resumable and never issues twice: a transcript's ID is derived from its
-enrolment, an enrolment that already has a transcript is skipped, and the database's
-unique (transcript ID, version) constraint stops a concurrent run. Results are stored
-in chunks, each in its own transaction, while the workers produce the next chunk.
+Nothing is signed unless the approval verifies (`issuer.services.approval`) and each
+snapshot still has the digest that was approved. Issuance is resumable and never issues
+twice: a record that already gave a version is skipped, and the unique (transcript ID,
+version) and batch-record constraints stop a concurrent run. Results are stored in
+chunks, each in its own transaction, while the workers produce the next chunk.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import time
 from collections import deque
@@ -17,16 +17,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
-from issuer.adapters import repositories as repo
-from issuer.adapters.orm import BatchRow, BatchStatus, EnrolmentRow, InstitutionRow
+from issuer.adapters.orm import BatchRecordRow, TranscriptRow
 from issuer.adapters.pki import PkiError
-from issuer.core.records import InstitutionKind, Signatory, StudentRecord, TranscriptRecord
+from issuer.adapters.repositories import Changed, IssuedFiles, UnitOfWork
+from issuer.core.lifecycle import BatchAction, BatchStatus, ItemKind, next_status
+from issuer.core.records import InstitutionKind, TranscriptRecord
 from issuer.pipeline import build_record
-from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.services.approval import approved_digests, facts
+from issuer.services.context import Actor, Issuer, ServiceError, rules
 from issuer.services.publishing import publish
+from issuer.services.snapshots import stored
 from issuer.services.workers import Job, Produced, Submit, producer_pool
+from verifier.core.canonical import digest
 
 CHUNK = 32
 """Records per transaction; two chunks are in flight, so memory stays flat."""
@@ -38,89 +40,36 @@ Progress = Callable[[int], None]
 class IssueReport:
     batch_id: int
     issued: list[str] = field(default_factory=list)  # PDF paths relative to the output dir
-    skipped: int = 0  # enrolments that already had a transcript
+    skipped: int = 0  # records that had already given their version
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed
 
 
-def transcript_id_for(institution_code: str, enrolment: EnrolmentRow) -> str:
-    """``1001-2569-000123``: institution, Buddhist Era year of first import, enrolment."""
-    return f"{institution_code}-{enrolment.created_at.year + 543}-{enrolment.id:06d}"
+def version_of(record: BatchRecordRow) -> int:
+    """The version issuing `record` makes."""
+    return 1 if record.kind is ItemKind.NEW else (record.supersedes_version or 0) + 1
 
 
-def signatories_for(institution: InstitutionRow) -> tuple[Signatory, ...]:
-    """The registrar and the director who sign the institution's transcripts."""
-    director_th, director_en = (
-        ("ผู้อำนวยการโรงเรียน", "School Director")
-        if institution.kind is InstitutionKind.SCHOOL
-        else ("ผู้อำนวยการ", "Director")
-    )
-    return (
-        Signatory("นายทะเบียน", "Registrar", institution.registrar_name_th,
-                  institution.registrar_name_en),
-        Signatory(director_th, director_en, institution.director_name_th,
-                  institution.director_name_en),
-    )
-
-
-def transcript_record(
-    session: Session,
-    institution: InstitutionRow,
-    enrolment: EnrolmentRow,
-    *,
-    version: int,
-    now: datetime,
-    student_record: StudentRecord | None = None,
-    status_index: int | None = None,
-) -> TranscriptRecord:
-    """The record to issue for `enrolment`, with a fresh status index (unless one was
-    allocated for it) and salt."""
-    record = student_record or repo.load_student_record(session, enrolment)
-    if not record.signatories:
-        record = dataclasses.replace(record, signatories=signatories_for(institution))
+def transcript_record(record: BatchRecordRow, *, status_index: int, now: datetime
+                      ) -> TranscriptRecord:
+    """The transcript version a batch record issues: its snapshot plus what belongs to the
+    moment of issue (version, status index, time, a fresh salt)."""
+    snapshot = stored(record)
     return build_record(
-        record,
-        repo.to_institution(institution),
-        transcript_id=transcript_id_for(institution.code, enrolment),
-        version=version,
-        status_index=(repo.allocate_status_index(session, institution.id)
-                      if status_index is None else status_index),
-        issued_at=now,
+        snapshot.record, snapshot.institution, transcript_id=record.transcript_id,
+        version=version_of(record), status_index=status_index, issued_at=now,
         national_id_salt=secrets.token_urlsafe(16),
     )
 
 
-def find_batch(session: Session, batch_id: int, institution_code: str | None) -> BatchRow:
-    batch = session.get(BatchRow, batch_id)
-    if batch is None or (institution_code and batch.institution.code != institution_code):
-        raise ServiceError(f"no batch {batch_id}" + (
-            f" for institution {institution_code}" if institution_code else ""))
-    return batch
-
-
-def issuable_batch(session: Session, batch_id: int, institution_code: str | None) -> BatchRow:
-    """The batch, if it may be issued (approved, or issuing/issued and so resumable)."""
-    batch = find_batch(session, batch_id, institution_code)
-    if batch.status not in (BatchStatus.APPROVED, BatchStatus.ISSUING, BatchStatus.ISSUED):
-        raise ServiceError(
-            f"batch {batch_id} is {batch.status.value}: it must be approved before issuing"
-        )
-    return batch
-
-
-def approve_batch(
-    issuer: Issuer, batch_id: int, *, actor: Actor, institution_code: str | None = None
-) -> None:
-    """Record the approver's decision; only an approved batch can be issued."""
+def _audit_refusal(issuer: Issuer, batch_id: int, actor: Actor, error: ServiceError) -> None:
+    """Leave a trace of a batch that failed its approval check (outside the failed
+    transaction, which wrote nothing)."""
     with issuer.uow() as uow:
-        batch = find_batch(uow.session, batch_id, institution_code)
-        if batch.status not in (BatchStatus.IMPORTED, BatchStatus.SUBMITTED):
-            raise ServiceError(f"batch {batch_id} is {batch.status.value}, not awaiting approval")
-        now = issuer.clock()
-        repo.set_batch_status(uow.session, batch, BatchStatus.APPROVED, now=now, by=actor.name)
-        repo.append_audit(
-            uow.session, actor=actor.name, action="batch.approve", source=actor.source, now=now,
-            institution=batch.institution, subject=f"batch:{batch.id}",
-        )
+        batch = uow.batches.get(batch_id)
+        uow.audit.append(actor=actor.name, action="batch.integrity_failure",
+                         source=actor.source, now=issuer.clock(),
+                         institution=batch.institution if batch else None,
+                         subject=f"batch:{batch_id}", detail={"error": str(error)})
         uow.commit()
 
 
@@ -133,19 +82,31 @@ def issue_batch(
     workers: int = 2,
     progress: Progress | None = None,
 ) -> IssueReport:
-    """Issue every transcript of an approved batch; safe to run again after a failure."""
+    """Issue every record of an approved batch; safe to run again after a failure."""
     report = IssueReport(batch_id)
     with issuer.uow() as uow:
-        s = uow.session
-        batch = issuable_batch(s, batch_id, institution_code)
+        batch = uow.batches.get(batch_id, institution_code)
+        if batch is None:
+            raise ServiceError(f"no batch {batch_id}")
+        if batch.status is BatchStatus.ISSUED:
+            report.skipped = len(uow.batches.records(batch))
+            return report
+        with rules():
+            next_status(facts(batch), BatchAction.START_ISSUING, None)
+        records = uow.batches.records(batch)
+        try:
+            approved = approved_digests(uow, batch, records)
+        except ServiceError as e:
+            uow.rollback()
+            _audit_refusal(issuer, batch_id, actor, e)
+            raise
+        done = uow.transcripts.issued_record_ids(list(approved))
         code, kind = batch.institution.code, batch.institution.kind
-        enrolment_ids = [e.id for e in repo.enrolments_of_batch(s, batch)]
-        done = repo.issued_enrolment_ids(s, enrolment_ids)
         if batch.status is BatchStatus.APPROVED:
-            repo.set_batch_status(s, batch, BatchStatus.ISSUING, now=issuer.clock())
+            uow.batches.move(batch, BatchStatus.ISSUING, now=issuer.clock())
         uow.commit()
-    pending = [i for i in enrolment_ids if i not in done]
-    report.skipped = len(enrolment_ids) - len(pending)
+    pending = [r.id for r in records if r.id not in done]
+    report.skipped = len(records) - len(pending)
     try:
         issuer.keys(code)  # fail here, before any work, if the keys are missing or locked
     except PkiError as e:
@@ -158,7 +119,8 @@ def issue_batch(
     with producer_pool(job, workers) as submit:
         inflight: deque[list[tuple[int, TranscriptRecord, Future[Produced]]]] = deque()
         for start in range(0, len(pending), CHUNK):
-            inflight.append(_prepare(issuer, batch_id, pending[start:start + CHUNK], submit))
+            chunk = pending[start:start + CHUNK]
+            inflight.append(_prepare(issuer, batch_id, chunk, approved, submit))
             while len(inflight) > 1:
                 _store(issuer, batch_id, inflight.popleft(), report, progress)
         while inflight:
@@ -168,26 +130,37 @@ def issue_batch(
 
 
 def _prepare(
-    issuer: Issuer, batch_id: int, enrolment_ids: Sequence[int], submit: Submit
+    issuer: Issuer, batch_id: int, record_ids: Sequence[int], approved: dict[int, str],
+    submit: Submit,
 ) -> list[tuple[int, TranscriptRecord, Future[Produced]]]:
-    """Build the chunk's records (allocating status indexes) and hand them to the workers.
-
-    The chunk's student records are read in one round of queries and its status indexes
-    in one update: per-record queries made the parent the pipeline's bottleneck.
-    """
+    """Build the chunk's transcript records from their snapshots, each checked against the
+    digest approved, allocate their status indexes, and hand them to the workers."""
     with issuer.uow() as uow:
-        s = uow.session
-        institution = s.get_one(BatchRow, batch_id).institution
+        batch = uow.batches.get(batch_id)
+        assert batch is not None
+        rows = uow.batches.records(batch, record_ids)
+        for row in rows:
+            if digest(row.record_json) != approved.get(row.id):
+                raise ServiceError(f"batch {batch_id}: record {row.position + 1} changed "
+                                   "after approval; nothing more signed")
         now = issuer.clock()
-        students = repo.load_student_records(s, enrolment_ids)
-        indexes = repo.allocate_status_indexes(s, institution.id, len(enrolment_ids))
-        records = [
-            (eid, transcript_record(s, institution, s.get_one(EnrolmentRow, eid), version=1,
-                                    now=now, student_record=students[eid], status_index=i))
-            for eid, i in zip(enrolment_ids, indexes, strict=True)
-        ]
+        indexes = uow.transcripts.allocate_status_indexes(batch.institution, len(rows))
+        built = [(row.id, transcript_record(row, status_index=i, now=now))
+                 for row, i in zip(rows, indexes, strict=True)]
         uow.commit()  # the indexes stay allocated even if issuing fails: gaps are harmless
-    return [(eid, record, submit(record)) for eid, record in records]
+    return [(rid, record, submit(record)) for rid, record in built]
+
+
+def _supersedes(uow: UnitOfWork, row: BatchRecordRow) -> TranscriptRow | None:
+    """The version `row` replaces (None for a new transcript); ServiceError if the
+    transcript moved on since the batch was made."""
+    latest = uow.transcripts.latest(row.transcript_id)
+    expected = None if row.kind is ItemKind.NEW else row.supersedes_version
+    if (latest.version if latest else None) != expected:
+        raise ServiceError(
+            f"{row.transcript_id}: the batch expected version {expected or 'none'} to be the "
+            f"latest, but it is {latest.version if latest else 'none'}; nothing stored")
+    return latest
 
 
 def _store(
@@ -208,16 +181,17 @@ def _store(
             ) from e
     t0 = time.perf_counter()
     with issuer.uow() as uow:
-        s = uow.session
-        batch = s.get_one(BatchRow, batch_id)
-        enrolments = repo.enrolments_by_id(s, [eid for eid, _, _ in chunk])
-        for (eid, record, _), p in zip(chunk, produced, strict=True):
-            row = repo.add_transcript(
-                s, record, enrolment=enrolments[eid], batch=batch,
-                files=repo.IssuedFiles(p.credential, p.signing_kid, p.pdf_path, p.pdf_sha256),
-            )
-            if row.record_digest != p.record_digest:
+        batch = uow.batches.get(batch_id)
+        assert batch is not None
+        rows = {r.id: r for r in uow.batches.records(batch, [rid for rid, _, _ in chunk])}
+        for (rid, record, _), p in zip(chunk, produced, strict=True):
+            row = rows[rid]
+            stored_row = uow.transcripts.add(
+                record, batch_record=row, supersedes=_supersedes(uow, row),
+                files=IssuedFiles(p.credential, p.signing_kid, p.pdf_path, p.pdf_sha256))
+            if stored_row.record_digest != p.record_digest:
                 raise ServiceError(f"{record.transcript_id}: record changed while signing")
+            uow.enrolments.issued(row.enrolment, record.record, now=record.issued_at)
         uow.commit()
     store = (time.perf_counter() - t0) / len(chunk)
     for p in produced:
@@ -230,17 +204,22 @@ def _store(
 
 def _finish(issuer: Issuer, batch_id: int, actor: Actor, report: IssueReport) -> None:
     with issuer.uow() as uow:
-        s = uow.session
-        batch = s.get_one(BatchRow, batch_id)
+        batch = uow.batches.get(batch_id)
+        assert batch is not None
         now = issuer.clock()
         if batch.status is not BatchStatus.ISSUED:
-            repo.set_batch_status(s, batch, BatchStatus.ISSUED, now=now)
+            try:
+                uow.batches.move(batch, BatchStatus.ISSUED, now=now)
+            except Changed:  # a concurrent run finished it first
+                uow.rollback()
+                return
         if report.issued:
-            repo.append_audit(
-                s, actor=actor.name, action="batch.issue", source=actor.source, now=now,
+            uow.audit.append(
+                actor=actor.name, action="batch.issue", source=actor.source, now=now,
                 institution=batch.institution, subject=f"batch:{batch.id}",
                 detail={"issued": len(report.issued), "skipped": report.skipped},
             )
         code = batch.institution.code
         uow.commit()
     publish(issuer, [code])
+

@@ -1,34 +1,32 @@
-"""After issuance: revoke a transcript, or reissue it as a corrected new version."""
+"""After issuance: revoke a transcript, or request a new version of it.
+
+A registrar revokes alone (it only ever makes a transcript less valid) and a revocation
+is final. A new version, corrected from a file or the same data issued again, is only
+ever a request: a batch of one record, submitted at once, signed after an approver other
+than the requester approved it (`issuer.services.approval`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+import dataclasses
 
 from issuer.adapters import repositories as repo
 from issuer.adapters.batchfile import load_batch
-from issuer.adapters.orm import BatchRow, TranscriptRow, TranscriptStatus
-from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.adapters.orm import TranscriptRow
+from issuer.core.lifecycle import (
+    BatchKind,
+    BatchStatus,
+    ItemKind,
+    check_new_version,
+    check_request,
+    check_revoke,
+)
+from issuer.core.records import StudentRecord
+from issuer.core.snapshot import Snapshot, content_digest, student_data
+from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from issuer.services.importing import BatchRejected
-from issuer.services.issuing import transcript_record
 from issuer.services.publishing import publish
-from issuer.services.workers import Job, Worker
-
-
-@dataclass(frozen=True)
-class Reissued:
-    transcript_id: str
-    version: int
-    pdf_path: str
-
-
-def _latest(session: Session, transcript_id: str, institution_code: str | None) -> TranscriptRow:
-    row = repo.latest_version(session, transcript_id)
-    if row is None or (institution_code and row.institution.code != institution_code):
-        raise ServiceError(f"no transcript {transcript_id}" + (
-            f" at institution {institution_code}" if institution_code else ""))
-    return row
+from issuer.services.snapshots import Frozen, Issuing, stored
 
 
 def _reason(reason: str) -> str:
@@ -38,84 +36,100 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def revoke(
-    issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor,
-    institution_code: str | None = None,
-) -> int:
+def _latest(uow: repo.UnitOfWork, transcript_id: str, institution_code: str | None
+            ) -> TranscriptRow:
+    row = uow.transcripts.latest(transcript_id, institution_code)
+    if row is None:
+        raise ServiceError(f"no transcript {transcript_id}")
+    return row
+
+
+def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor) -> int:
     """Revoke the current version of a transcript; returns that version."""
     reason = _reason(reason)
+    who = signed_in(actor)
     with issuer.uow() as uow:
-        row = _latest(uow.session, transcript_id, institution_code)
-        if row.status is not TranscriptStatus.ISSUED:
-            raise ServiceError(f"{transcript_id} v{row.version} is already {row.status.value}")
+        row = _latest(uow, transcript_id, who.institution_code)
+        with rules():
+            check_revoke(row.status, who, row.institution.code, f"{transcript_id} "
+                         f"v{row.version}")
         now = issuer.clock()
-        repo.revoke_transcript(uow.session, row, reason=reason, now=now)
-        repo.append_audit(
-            uow.session, actor=actor.name, action="transcript.revoke", source=actor.source,
+        uow.transcripts.revoke(row, reason=reason, now=now)
+        uow.audit.append(
+            actor=actor.name, action="transcript.revoke", source=actor.source,
             now=now, institution=row.institution, subject=f"{transcript_id} v{row.version}",
             detail={"reason": reason},
         )
         uow.commit()
-        version = row.version
-        code = row.institution.code
+        version, code = row.version, row.institution.code
     publish(issuer, [code])
     return version
 
 
-def reissue(
-    issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor,
-    corrected: tuple[str, bytes] | None = None, institution_code: str | None = None,
-) -> Reissued:
-    """Issue a new version of a transcript; the old one becomes superseded.
+def _corrected_record(issuing: Issuing, old: Snapshot,
+                      corrected: tuple[str, bytes]) -> StudentRecord:
+    filename, data = corrected
+    result = load_batch(data, issuing.institution)
+    if not result.ok:
+        raise BatchRejected(result.errors)
+    matches = [r for r in result.records if
+               (r.student.student_id, r.programme.code) == old.key]
+    if len(matches) != 1:
+        raise ServiceError(f"{filename} holds no rows for student {old.key[0]} "
+                           f"in programme {old.key[1]}")
+    return matches[0]
 
-    `corrected` is an optional batch file ``(filename, data)`` holding the student's
-    corrected rows; without it the stored record is reissued as it is (e.g. after a
-    signatory or layout change).
+
+def request_new_version(
+    issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor,
+    corrected: tuple[str, bytes] | None = None,
+) -> int:
+    """Ask for a new version of a transcript; the id of the request (a submitted batch).
+
+    `corrected` is a batch file ``(filename, data)`` holding the student's corrected rows;
+    without it, the stored data is issued again with the institution's current details
+    and signatories (e.g. after a new director took office). A revoked transcript gets
+    a new version only for corrected student data.
     """
     reason = _reason(reason)
+    who = signed_in(actor)
     with issuer.uow() as uow:
-        s = uow.session
-        old = _latest(uow.session, transcript_id, institution_code)
-        if old.status is TranscriptStatus.SUPERSEDED:
-            raise ServiceError(f"{transcript_id} v{old.version} is superseded")
-        institution = old.institution
-        enrolment = old.enrolment
-        student_record = None
-        matches = []
+        latest = _latest(uow, transcript_id, who.institution_code)
+        institution = latest.institution
+        with rules():
+            check_request(who, institution.code, transcript_id)
+        uow.institutions.lock(institution)
+        old = stored(latest.batch_record)
+        issuing = Issuing.of(institution)
         if corrected is not None:
-            filename, data = corrected
-            result = load_batch(data, repo.to_institution(institution))
-            if not result.ok:
-                raise BatchRejected(result.errors)
-            matches = [r for r in result.records
-                       if r.student.student_id == old.student.student_id
-                       and r.programme.code == enrolment.programme.code]
-            if len(matches) != 1:
-                raise ServiceError(
-                    f"{filename} holds no rows for student {old.student.student_id} "
-                    f"in programme {enrolment.programme.code}"
-                )
+            kind, snapshot = ItemKind.CORRECTION, issuing.snapshot(
+                _corrected_record(issuing, old, corrected))
+        else:
+            kind, snapshot = ItemKind.REISSUE, Snapshot(issuing.institution, dataclasses.replace(
+                old.record, signatories=issuing.signatories))
+        frozen = Frozen.of(snapshot)
+        with rules():
+            check_new_version(
+                kind, latest.status, transcript=transcript_id,
+                same_record=frozen.digest == latest.batch_record.record_digest,
+                same_student_data=student_data(old) == student_data(snapshot))
+        enrolment = latest.batch_record.enrolment
+        busy = uow.batches.open_batches_of([enrolment.id])
+        if busy:
+            raise ServiceError(f"{transcript_id} is already in batch {busy[enrolment.id].id}, "
+                               "not yet issued")
         now = issuer.clock()
-        if corrected is not None:
-            batch = s.get(BatchRow, enrolment.batch_id) if enrolment.batch_id else None
-            repo.save_student_record(s, institution, matches[0], batch, now=now)
-            student_record = matches[0]
-        record = transcript_record(s, institution, enrolment, version=old.version + 1, now=now,
-                                   student_record=student_record)
-        job = Job(issuer.settings.keys_dir, institution.code, issuer.passphrase(),
-                  issuer.settings.verifier_url, issuer.settings.output_dir)
-        produced = Worker(job, issuer.keys(institution.code)).produce(record)
-        repo.add_transcript(
-            s, record, enrolment=enrolment, batch=None, supersedes=old,
-            files=repo.IssuedFiles(produced.credential, produced.signing_kid,
-                                   produced.pdf_path, produced.pdf_sha256),
-        )
-        repo.append_audit(
-            s, actor=actor.name, action="transcript.reissue", source=actor.source, now=now,
-            institution=institution, subject=f"{transcript_id} v{record.version}",
-            detail={"reason": reason, "supersedes": old.version,
-                    "corrected_file": corrected[0] if corrected else None},
-        )
+        batch = uow.batches.add(
+            institution, kind=BatchKind.CORRECTION if corrected else BatchKind.REISSUE,
+            filename=corrected[0] if corrected else "", row_count=1,
+            content_digest=content_digest([frozen.digest, f"{transcript_id}:{now}"]),
+            created_by=who.username, now=now, status=BatchStatus.SUBMITTED, reason=reason)
+        uow.batches.add_records(batch, [frozen.new_record(enrolment, transcript_id, kind,
+                                                          latest.version)])
+        uow.audit.append(
+            actor=actor.name, action=f"transcript.{kind.value}_request", source=actor.source,
+            now=now, institution=institution, subject=f"{transcript_id} v{latest.version}",
+            detail={"batch": batch.id, "reason": reason,
+                    "corrected_file": corrected[0] if corrected else None})
         uow.commit()
-    publish(issuer, [institution.code])
-    return Reissued(transcript_id, record.version, produced.pdf_path)
+        return batch.id

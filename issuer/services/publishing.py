@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from issuer.adapters import repositories as repo
-from issuer.adapters.orm import InstitutionRow, TranscriptStatus
+from issuer.adapters.orm import InstitutionRow
 from issuer.adapters.pki import PkiError, load_credential_certificate
 from issuer.adapters.publish import (
     jwks_document,
@@ -30,6 +30,7 @@ from issuer.adapters.publish import (
     write_status_lists,
     write_trust_bundle,
 )
+from issuer.core.lifecycle import TranscriptStatus
 from issuer.services.context import Issuer, ServiceError
 
 JWKS_PATH = ".well-known/jwks.json"

@@ -1,103 +1,105 @@
-"""Between import and issuance: preview, submit for approval, approve (four eyes), reject.
+"""Between import and approval: preview, compare, submit, withdraw, reject.
 
-The web service drives a batch through these steps; `issuer.services.issuing` does
-the approval itself and the signing. The command line keeps its shortcut (approve an
-imported batch directly); the web insists on a submitted batch and on an approver
-other than the person who uploaded it.
+The approval itself is `issuer.services.approval.approve`; every step checks the rules of
+`issuer.core.lifecycle` (which state, which role, which institution) and is audited.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 
-from issuer.adapters import repositories as repo
-from issuer.adapters.orm import BatchStatus, EnrolmentRow
 from issuer.adapters.render import render_transcript
 from issuer.adapters.render.preview import PREVIEW_CODE, PREVIEW_QR, mark_preview
-from issuer.pipeline import build_record
-from issuer.services.context import Actor, Issuer, ServiceError
-from issuer.services.issuing import (
-    approve_batch,
-    find_batch,
-    signatories_for,
-    transcript_id_for,
-)
+from issuer.adapters.repositories import Changed
+from issuer.core.lifecycle import BatchAction, ItemKind, next_status
+from issuer.core.snapshot import Change, diff
+from issuer.services.approval import facts
+from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
+from issuer.services.issuing import transcript_record
+from issuer.services.snapshots import stored
 
 
-class FourEyes(ServiceError):
-    """The approver uploaded the batch themselves."""
-
-    def __init__(self, batch_id: int) -> None:
-        super().__init__(
-            f"batch {batch_id}: the person who uploaded a batch cannot approve it"
-        )
-
-
-def _move(issuer: Issuer, batch_id: int, *, actor: Actor, institution_code: str,
-          expected: BatchStatus, to: BatchStatus, action: str,
-          detail: dict[str, str] | None = None) -> None:
+def _decide(issuer: Issuer, batch_id: int, action: BatchAction, *, actor: Actor,
+            reason: str = "") -> None:
+    who = signed_in(actor)
     with issuer.uow() as uow:
-        batch = find_batch(uow.session, batch_id, institution_code)
-        if batch.status is not expected:
-            raise ServiceError(f"batch {batch_id} is {batch.status.value}, not {expected.value}")
+        batch = uow.batches.get(batch_id, who.institution_code)
+        if batch is None:
+            raise ServiceError(f"no batch {batch_id}")
+        with rules():
+            to = next_status(facts(batch), action, who)
         now = issuer.clock()
-        repo.set_batch_status(uow.session, batch, to, now=now, by=actor.name)
-        repo.append_audit(
-            uow.session, actor=actor.name, action=action, source=actor.source, now=now,
-            institution=batch.institution, subject=f"batch:{batch.id}", detail=detail,
-        )
+        try:
+            uow.batches.move(batch, to, now=now, by=who.username, reason=reason)
+        except Changed as e:
+            raise ServiceError(str(e)) from None
+        uow.audit.append(
+            actor=actor.name, action=f"batch.{action.value}", source=actor.source, now=now,
+            institution=batch.institution, subject=f"batch:{batch.id}",
+            detail={"reason": reason} if reason else None)
         uow.commit()
 
 
-def submit_batch(issuer: Issuer, batch_id: int, *, actor: Actor, institution_code: str) -> None:
-    """The registrar, having previewed, asks the director to approve."""
-    _move(issuer, batch_id, actor=actor, institution_code=institution_code,
-          expected=BatchStatus.IMPORTED, to=BatchStatus.SUBMITTED, action="batch.submit")
-
-
-def reject_batch(issuer: Issuer, batch_id: int, *, reason: str, actor: Actor,
-                 institution_code: str) -> None:
-    """The director sends a submitted batch back; the registrar uploads a corrected file."""
+def _reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
         raise ServiceError("a reason is required")
-    _move(issuer, batch_id, actor=actor, institution_code=institution_code,
-          expected=BatchStatus.SUBMITTED, to=BatchStatus.REJECTED, action="batch.reject",
-          detail={"reason": reason})
+    return reason
 
 
-def approve_submitted(issuer: Issuer, batch_id: int, *, actor: Actor,
-                      institution_code: str) -> None:
-    """The director approves a submitted batch they did not upload."""
+def submit_batch(issuer: Issuer, batch_id: int, *, actor: Actor) -> None:
+    """The registrar, having previewed, asks the director to approve."""
+    _decide(issuer, batch_id, BatchAction.SUBMIT, actor=actor)
+
+
+def withdraw_batch(issuer: Issuer, batch_id: int, *, reason: str, actor: Actor) -> None:
+    """The registrar takes back a batch not yet approved (its students are free again)."""
+    _decide(issuer, batch_id, BatchAction.WITHDRAW, actor=actor, reason=_reason(reason))
+
+
+def reject_batch(issuer: Issuer, batch_id: int, *, reason: str, actor: Actor) -> None:
+    """The director sends a submitted batch back; the registrar uploads a corrected file."""
+    _decide(issuer, batch_id, BatchAction.REJECT, actor=actor, reason=_reason(reason))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A correction or reissue of one student: what is issued now, what it will be."""
+
+    transcript_id: str
+    kind: ItemKind
+    old_version: int
+    changes: tuple[Change, ...]
+
+
+def compare(issuer: Issuer, batch_id: int, record_id: int, *, institution_code: str
+            ) -> Comparison:
+    """The differences a batch record makes to the version it supersedes."""
     with issuer.uow() as uow:
-        batch = find_batch(uow.session, batch_id, institution_code)
-        if batch.status is not BatchStatus.SUBMITTED:
-            raise ServiceError(f"batch {batch_id} is {batch.status.value}, not submitted")
-        if batch.created_by == actor.name:
-            raise FourEyes(batch_id)
-    approve_batch(issuer, batch_id, actor=actor, institution_code=institution_code)
+        batch = uow.batches.get(batch_id, institution_code)
+        rows = uow.batches.records(batch, [record_id]) if batch else []
+        if not rows or rows[0].supersedes_version is None:
+            raise ServiceError(f"no correction {record_id} in batch {batch_id}")
+        row = rows[0]
+        old = uow.transcripts.get(row.transcript_id, row.supersedes_version)
+        if old is None:
+            raise ServiceError(f"{row.transcript_id} v{row.supersedes_version} is not issued")
+        return Comparison(row.transcript_id, row.kind, old.version,
+                          diff(stored(old.batch_record), stored(row)))
 
 
-def preview_pdf(issuer: Issuer, batch_id: int, enrolment_id: int, *,
+def preview_pdf(issuer: Issuer, batch_id: int, record_id: int, *,
                 institution_code: str) -> tuple[str, bytes]:
-    """(transcript ID it will get, unsigned PDF marked PREVIEW) for one student of a batch.
+    """(transcript ID, unsigned PDF marked PREVIEW) of one record of a batch, exactly as
+    it will be issued but for the signature, the QR and the issue time.
 
     Nothing is stored or allocated: no status index, no signature, no credential.
     """
     with issuer.uow() as uow:
-        s = uow.session
-        batch = find_batch(s, batch_id, institution_code)
-        enrolment = s.get(EnrolmentRow, enrolment_id)
-        if enrolment is None or enrolment.batch_id != batch.id:
-            raise ServiceError(f"no student {enrolment_id} in batch {batch_id}")
-        institution = batch.institution
-        record = repo.load_student_record(s, enrolment)
-        if not record.signatories:
-            record = dataclasses.replace(record, signatories=signatories_for(institution))
-        transcript_id = transcript_id_for(institution.code, enrolment)
-        transcript = build_record(
-            record, repo.to_institution(institution), transcript_id=transcript_id,
-            version=1, status_index=0, issued_at=issuer.clock(), national_id_salt="preview",
-        )
-    pdf = render_transcript(transcript, PREVIEW_QR, PREVIEW_CODE)
-    return transcript_id, mark_preview(pdf)
+        batch = uow.batches.get(batch_id, institution_code)
+        rows = uow.batches.records(batch, [record_id]) if batch else []
+        if not rows:
+            raise ServiceError(f"no student {record_id} in batch {batch_id}")
+        record = transcript_record(rows[0], status_index=0, now=issuer.clock())
+    pdf = render_transcript(record, PREVIEW_QR, PREVIEW_CODE)
+    return record.transcript_id, mark_preview(pdf)

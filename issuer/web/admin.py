@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from issuer.adapters.orm import AccountRole
+from issuer.core.lifecycle import AccountRole
 from issuer.services import accounts, admin
 from issuer.services import audit as audit_service
 from issuer.services.context import ServiceError

@@ -36,7 +36,7 @@ from markupsafe import Markup
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from issuer.adapters.orm import AccountRole
+from issuer.core.lifecycle import AccountRole
 from issuer.services import accounts
 from issuer.services.context import Actor, ServiceError
 from issuer.web.extensions import issuer, limiter, login_manager
@@ -94,8 +94,9 @@ def user() -> WebUser:
 
 
 def actor() -> Actor:
-    """Who acts, as the audit log records it: the username and the client address."""
-    return Actor(user().username, f"web {request.remote_addr or '-'}")
+    """Who acts: the signed-in account (name, role, institution) and the client address."""
+    u = user()
+    return Actor(u.username, f"web {request.remote_addr or '-'}", u.role, u.institution_code)
 
 
 def roles(*allowed: AccountRole) -> Callable[[F], F]:
@@ -111,8 +112,6 @@ def roles(*allowed: AccountRole) -> Callable[[F], F]:
         return cast(F, guarded)
     return decorator
 
-
-STAFF = (AccountRole.REGISTRAR, AccountRole.APPROVER)
 
 
 def institution_code() -> str:

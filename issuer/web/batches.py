@@ -24,12 +24,29 @@ from flask import (
 from flask_babel import gettext as _
 
 from issuer.adapters import queries
-from issuer.adapters.orm import AccountRole, BatchRow, BatchStatus
+from issuer.adapters.orm import BatchRow
+from issuer.core.lifecycle import (
+    STAFF,
+    AccountRole,
+    BatchAction,
+    BatchStatus,
+    LifecycleError,
+    may_issue,
+    next_status,
+)
+from issuer.services.approval import approve as approve_batch
+from issuer.services.approval import facts
 from issuer.services.context import ServiceError
 from issuer.services.graduates import create_claim_links
 from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
-from issuer.services.review import approve_submitted, preview_pdf, reject_batch, submit_batch
-from issuer.web.auth import STAFF, actor, institution_code, roles, user
+from issuer.services.review import (
+    compare,
+    preview_pdf,
+    reject_batch,
+    submit_batch,
+    withdraw_batch,
+)
+from issuer.web.auth import actor, institution_code, roles, user
 from issuer.web.extensions import issuer, reading
 from issuer.web.jobs import IssueJobs
 from issuer.web.labels import label
@@ -105,7 +122,6 @@ def _progress(batch_id: int) -> dict[str, Any]:
             abort(404)
         total = queries.count_students(session, batch)
         issued = queries.count_issued(session, batch)
-        already = queries.count_already_issued(session, batch)
     state = jobs().state(batch_id)
     running = bool(state and state.running)
     return {
@@ -114,14 +130,30 @@ def _progress(batch_id: int) -> dict[str, Any]:
         "status_label": label(batch.status),
         "total": total,
         "issued": issued,
-        "already_issued": already,
-        "done": min(total, issued + already),
+        "done": min(total, issued),
         "running": running,
         "error": state.error if state else None,
         # The job ends after the batch is marked issued (it then publishes the status
         # lists): finished only once both are true, so the page never shows a half state.
         "finished": batch.status is BatchStatus.ISSUED and not running,
     }
+
+
+def _allowed(batch: BatchRow) -> set[str]:
+    """The actions the signed-in person may take on `batch` now (the lifecycle's rules)."""
+    u = user()
+    who = actor().principal
+    allowed = set()
+    for action in BatchAction:
+        try:
+            next_status(facts(batch), action, who)
+        except LifecycleError:
+            continue
+        allowed.add(action.value)
+    if u.role is AccountRole.APPROVER and batch.status is BatchStatus.SUBMITTED \
+            and "approve" not in allowed:
+        allowed.add("own")  # the approver requested it: someone else must approve
+    return allowed
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -132,11 +164,16 @@ def detail(batch_id: int) -> Any:
     with reading() as session:
         students = queries.students_of_batch(session, batch, limit=PAGE,
                                              offset=(page - 1) * PAGE)
+    changes = {
+        st.record_id: compare(issuer(), batch_id, st.record_id,
+                              institution_code=institution_code())
+        for st in students if st.supersedes_version is not None
+    }
     progress = _progress(batch_id)
     return render_template(
-        "issuer/batch.html", batch=batch, students=students, progress=progress, page=page,
-        pages=max(1, -(-progress["total"] // PAGE)),
-        may_approve=user().role is AccountRole.APPROVER and batch.created_by != user().username,
+        "issuer/batch.html", batch=batch, students=students, changes=changes,
+        progress=progress, page=page, pages=max(1, -(-progress["total"] // PAGE)),
+        allowed=_allowed(batch),
     )
 
 
@@ -146,12 +183,12 @@ def progress(batch_id: int) -> Any:
     return jsonify(_progress(batch_id))
 
 
-@bp.get("/batches/<int:batch_id>/students/<int:enrolment_id>/preview.pdf")
+@bp.get("/batches/<int:batch_id>/students/<int:record_id>/preview.pdf")
 @roles(*STAFF)
-def preview(batch_id: int, enrolment_id: int) -> Any:
+def preview(batch_id: int, record_id: int) -> Any:
     _batch(batch_id)
     try:
-        transcript_id, pdf = preview_pdf(issuer(), batch_id, enrolment_id,
+        transcript_id, pdf = preview_pdf(issuer(), batch_id, record_id,
                                          institution_code=institution_code())
     except ServiceError:
         abort(404)
@@ -167,12 +204,12 @@ def previews_zip(batch_id: int) -> Any:
     with reading() as session:
         lines = queries.students_of_batch(session, batch, limit=1_000_000)
 
-    def member(enrolment_id: int) -> tuple[str, Any]:
+    def member(line: queries.StudentLine) -> tuple[str, Any]:
         def load() -> bytes:
-            return preview_pdf(the_issuer, batch_id, enrolment_id, institution_code=code)[1]
-        return f"PREVIEW-batch{batch_id}-{enrolment_id:06d}.pdf", load
+            return preview_pdf(the_issuer, batch_id, line.record_id, institution_code=code)[1]
+        return f"PREVIEW-{line.transcript_id}.pdf", load
 
-    return Response(zip_stream(member(line.enrolment_id) for line in lines),
+    return Response(zip_stream(member(line) for line in lines),
                     mimetype="application/zip", headers={
                         "Content-Disposition":
                             f'attachment; filename="batch-{batch_id}-previews.zip"'})
@@ -183,10 +220,23 @@ def previews_zip(batch_id: int) -> Any:
 def submit(batch_id: int) -> Any:
     _batch(batch_id)
     try:
-        submit_batch(issuer(), batch_id, actor=actor(), institution_code=institution_code())
+        submit_batch(issuer(), batch_id, actor=actor())
     except ServiceError as e:
         return _failed(e, batch_id)
     flash(_("Submitted. The director can now approve the batch."), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
+
+
+@bp.post("/batches/<int:batch_id>/withdraw")
+@roles(AccountRole.REGISTRAR)
+def withdraw(batch_id: int) -> Any:
+    _batch(batch_id)
+    try:
+        withdraw_batch(issuer(), batch_id, reason=request.form.get("reason", "")[:500],
+                       actor=actor())
+    except ServiceError as e:
+        return _failed(e, batch_id)
+    flash(_("The batch was withdrawn; nothing of it will be issued."), "ok")
     return redirect(url_for("batches.detail", batch_id=batch_id))
 
 
@@ -195,7 +245,7 @@ def submit(batch_id: int) -> Any:
 def approve(batch_id: int) -> Any:
     _batch(batch_id)
     try:
-        approve_submitted(issuer(), batch_id, actor=actor(), institution_code=institution_code())
+        approve_batch(issuer(), batch_id, actor=actor())
     except ServiceError as e:
         return _failed(e, batch_id)
     try:
@@ -211,8 +261,8 @@ def approve(batch_id: int) -> Any:
 def reject(batch_id: int) -> Any:
     _batch(batch_id)
     try:
-        reject_batch(issuer(), batch_id, reason=request.form.get("reason", ""), actor=actor(),
-                     institution_code=institution_code())
+        reject_batch(issuer(), batch_id, reason=request.form.get("reason", "")[:500],
+                     actor=actor())
     except ServiceError as e:
         return _failed(e, batch_id)
     flash(_("The batch was sent back to the registrar."), "ok")
@@ -224,7 +274,7 @@ def reject(batch_id: int) -> Any:
 def issue(batch_id: int) -> Any:
     """Start issuing an approved batch, or resume one interrupted (e.g. by a restart)."""
     batch = _batch(batch_id)
-    if batch.status not in (BatchStatus.APPROVED, BatchStatus.ISSUING):
+    if not may_issue(batch.status):
         flash(_("Only an approved batch can be issued."), "error")
         return redirect(url_for("batches.detail", batch_id=batch_id))
     try:

@@ -20,6 +20,12 @@ LABELS: dict[str, Any] = {
     "issuing": _l("Issuing"),
     "issued": _l("Issued"),
     "rejected": _l("Sent back"),
+    "withdrawn": _l("Withdrawn"),
+    # batch kinds and what each record does
+    "import": _l("New students"),
+    "correction": _l("Correction"),
+    "reissue": _l("Reissue"),
+    "new": _l("New"),
     # transcript statuses
     "revoked": _l("Revoked"),
     "superseded": _l("Superseded"),

@@ -1,5 +1,6 @@
 """Issued transcripts of the signed-in person's institution: search, versions, PDFs,
-revoke and reissue (through `issuer.services.lifecycle`, which audits and republishes)."""
+revoke, and requests for a corrected or reissued version (through
+`issuer.services.lifecycle`, which audits; a request is signed once approved)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from flask import (
 from flask_babel import gettext as _
 
 from issuer.adapters import queries
-from issuer.adapters.orm import AccountRole, TranscriptRow, TranscriptStatus
+from issuer.adapters.orm import TranscriptRow
+from issuer.core.lifecycle import STAFF, AccountRole, TranscriptStatus
 from issuer.services.context import ServiceError
 from issuer.services.graduates import create_claim_link
 from issuer.services.importing import BatchRejected
-from issuer.services.lifecycle import reissue, revoke
-from issuer.web.auth import STAFF, actor, institution_code, roles
+from issuer.services.lifecycle import request_new_version, revoke
+from issuer.web.auth import actor, institution_code, roles
 from issuer.web.extensions import issuer, reading
 
 bp = Blueprint("transcripts", __name__)
@@ -60,7 +62,10 @@ def index() -> Any:
 @roles(*STAFF)
 def detail(transcript_id: str) -> Any:
     versions = _versions(transcript_id)
-    return render_template("issuer/transcript.html", versions=versions, current=versions[0])
+    with reading() as session:
+        pending = queries.pending_requests(session, transcript_id)
+    return render_template("issuer/transcript.html", versions=versions, current=versions[0],
+                           pending=pending)
 
 
 @bp.get("/transcripts/<transcript_id>/v<int:version>.pdf")
@@ -82,7 +87,7 @@ def revoke_(transcript_id: str) -> Any:
     _versions(transcript_id)
     try:
         version = revoke(issuer(), transcript_id, reason=request.form.get("reason", ""),
-                         actor=actor(), institution_code=institution_code())
+                         actor=actor())
     except ServiceError as e:
         flash(_("Not done: %(reason)s", reason=str(e)), "error")
     else:
@@ -93,24 +98,26 @@ def revoke_(transcript_id: str) -> Any:
 @bp.post("/transcripts/<transcript_id>/reissue")
 @roles(AccountRole.REGISTRAR)
 def reissue_(transcript_id: str) -> Any:
+    """Ask for a new version (corrected from a file, or the stored data again): a request
+    the director approves before anything is signed."""
     versions = _versions(transcript_id)
     file = request.files.get("file")
     corrected = None
     if file is not None and file.filename:
         corrected = (Path(file.filename).name[-200:], file.read())
     try:
-        result = reissue(issuer(), transcript_id, reason=request.form.get("reason", ""),
-                         actor=actor(), corrected=corrected,
-                         institution_code=institution_code())
+        batch_id = request_new_version(
+            issuer(), transcript_id, reason=request.form.get("reason", ""), actor=actor(),
+            corrected=corrected)
     except BatchRejected as e:
         return render_template("issuer/batch_errors.html", filename=corrected[0] if corrected
                                else "", errors=e.errors, current=versions[0]), 422
     except ServiceError as e:
         flash(_("Not done: %(reason)s", reason=str(e)), "error")
-    else:
-        flash(_("Version %(v)s was issued; the previous version is superseded.",
-                v=result.version), "ok")
-    return redirect(url_for("transcripts.detail", transcript_id=transcript_id))
+        return redirect(url_for("transcripts.detail", transcript_id=transcript_id))
+    flash(_("Request %(id)s was sent to the director; the new version is issued once "
+            "approved.", id=batch_id), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
 
 
 @bp.post("/transcripts/<transcript_id>/claim-link")

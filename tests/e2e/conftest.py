@@ -8,24 +8,38 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from issuer.adapters.pki import write_dev_pki
+from issuer.cli import main
 from issuer.config import ROOT, Settings
+from issuer.core.lifecycle import AccountRole
+from issuer.services.approval import approve
 from issuer.services.context import Actor, Issuer
 from issuer.services.importing import import_batch, load_institutions
-from issuer.services.issuing import IssueReport, approve_batch, issue_batch
+from issuer.services.issuing import IssueReport, issue_batch
+from issuer.services.lifecycle import request_new_version
+from issuer.services.review import submit_batch
 from tests.integration.conftest import db_url, postgres_server  # noqa: F401  (fixtures)
 
 EXAMPLES = ROOT / "examples"
 PASSPHRASE = b"test passphrase"
 VERIFIER_URL = "https://verify.bangkok.go.th"
-REGISTRAR = Actor("registrar@1001", "test")
-DIRECTOR = Actor("director@1001", "test")
+REGISTRAR = Actor("registrar@1001", "test", AccountRole.REGISTRAR, "1001")
+DIRECTOR = Actor("director@1001", "test", AccountRole.APPROVER, "1001")
+SYSTEM = Actor("test-runner", "test")  # a job runner: may only issue what was approved
+
+
+def staff(code: str) -> tuple[Actor, Actor]:
+    """A registrar and a director of institution `code`."""
+    return (Actor(f"registrar@{code}", "test", AccountRole.REGISTRAR, code),
+            Actor(f"director@{code}", "test", AccountRole.APPROVER, code))
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +57,7 @@ def make_issuer(database_url: str, key_store: Path, folder: Path) -> Issuer:
         verifier_url=VERIFIER_URL,
     )
     issuer = Issuer.open(settings)
-    load_institutions(issuer, EXAMPLES / "institutions.json", actor=REGISTRAR)
+    load_institutions(issuer, EXAMPLES / "institutions.json", actor=SYSTEM)  # setting up
     return issuer
 
 
@@ -52,13 +66,22 @@ def issuer(db_url: str, key_store: Path, tmp_path: Path) -> Issuer:  # noqa: F81
     return make_issuer(db_url, key_store, tmp_path)
 
 
+def approved_batch(issuer: Issuer, code: str, name: str, data: bytes | None = None) -> int:
+    """Import one batch file as the institution's registrar, submit it, and have its
+    director approve it; the batch id."""
+    registrar, director = staff(code)
+    data = (EXAMPLES / name).read_bytes() if data is None else data
+    batch_id = import_batch(issuer, code, name, data, actor=registrar).batch_id
+    submit_batch(issuer, batch_id, actor=registrar)
+    approve(issuer, batch_id, actor=director)
+    return batch_id
+
+
 def issue_file(issuer: Issuer, code: str, name: str, data: bytes | None = None,
                workers: int = 0) -> tuple[int, IssueReport]:
-    """Import, approve and issue one batch file; (batch id, report)."""
-    data = (EXAMPLES / name).read_bytes() if data is None else data
-    batch_id = import_batch(issuer, code, name, data, actor=REGISTRAR).batch_id
-    approve_batch(issuer, batch_id, actor=DIRECTOR)
-    return batch_id, issue_batch(issuer, batch_id, actor=DIRECTOR, workers=workers)
+    """Import, submit, approve and issue one batch file; (batch id, report)."""
+    batch_id = approved_batch(issuer, code, name, data)
+    return batch_id, issue_batch(issuer, batch_id, actor=SYSTEM, workers=workers)
 
 
 def edit_csv(name: str, change: Callable[[dict[str, str]], None]) -> bytes:
@@ -72,3 +95,59 @@ def edit_csv(name: str, change: Callable[[dict[str, str]], None]) -> bytes:
         change(row)
         writer.writerow(row)
     return out.getvalue().encode("utf-8")
+
+
+def reissue(issuer: Issuer, transcript_id: str, *, reason: str,
+            corrected: tuple[str, bytes] | None = None, workers: int = 0) -> IssueReport:
+    """Request a new version as the registrar, have the director approve it, issue it."""
+    registrar, director = staff(transcript_id.split("-")[0])
+    batch_id = request_new_version(issuer, transcript_id, reason=reason, actor=registrar,
+                                   corrected=corrected)
+    approve(issuer, batch_id, actor=director)
+    return issue_batch(issuer, batch_id, actor=SYSTEM, workers=workers)
+
+
+# --- the command line -------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Invoke the CLI against a fresh var/ and key store under tmp_path."""
+    monkeypatch.setenv("BKT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("BKT_KEYS_DIR", str(tmp_path / "keys"))
+    for name in ("BKT_DATABASE_URL", "BKT_KEY_PASSPHRASE", "BKT_PASSWORD", "BKT_TOTP",
+                 "BKT_CELERY_BROKER"):
+        monkeypatch.delenv(name, raising=False)
+
+    def invoke(*args: str | Path, password: str | None = None, stdin: str | None = None
+               ) -> Result:
+        env = {"BKT_PASSWORD": password} if password else {}
+        result = CliRunner().invoke(main, [str(a) for a in args], env=env, input=stdin)
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke
+
+
+def pdfs(output: str) -> list[Path]:
+    return [Path(p) for p in re.findall(r"^\s*(/\S+\.pdf)$", output, re.M)]
+
+
+def setup_school(run) -> None:  # type: ignore[no-untyped-def]
+    """A new installation: institutions, keys, the first (administrator) account, then a
+    registrar and a director of school 1001."""
+    assert run("init-db").exit_code == 0
+    assert run("institutions", "load", EXAMPLES / "institutions.json").exit_code == 0
+    assert run("keys", "create").exit_code == 0
+    first = run("accounts", "create", "admin", "--role", "admin", "--password-stdin",
+                stdin=PASSWORD + "\n")
+    assert first.exit_code == 0, first.output
+    second = run("accounts", "create", "other-admin", "--role", "admin")
+    assert second.exit_code == 1 and "only an administrator" in second.stderr
+    for name, role in (("reg", "registrar"), ("dir", "approver"), ("dir2", "approver")):
+        made = run("--as", "admin", "accounts", "create", name, "--role", role,
+                   "--institution", "1001", "--password-stdin", stdin=PASSWORD + "\n",
+                   password=PASSWORD)
+        assert made.exit_code == 0, made.output

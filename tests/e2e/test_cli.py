@@ -1,4 +1,5 @@
-"""The `transcripts` command as a registrar uses it: one-line errors, exit codes, demo."""
+"""The `transcripts` command as registrars, directors and operators use it: signed in with
+``--as``, under the same rules as the web; one-line errors, exit codes, demo."""
 
 from __future__ import annotations
 
@@ -6,30 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from issuer.cli import main
-from tests.e2e.conftest import EXAMPLES, edit_csv
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Invoke the CLI against a fresh var/ and key store under tmp_path."""
-    monkeypatch.setenv("BKT_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("BKT_KEYS_DIR", str(tmp_path / "keys"))
-    monkeypatch.delenv("BKT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("BKT_KEY_PASSPHRASE", raising=False)
-
-    def invoke(*args: str | Path) -> Result:
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
-
-
-def pdfs(output: str) -> list[Path]:
-    return [Path(p) for p in re.findall(r"^\s*(/\S+\.pdf)$", output, re.M)]
+from issuer.config import Settings
+from issuer.core.lifecycle import AccountRole
+from issuer.services import accounts
+from issuer.services.context import Actor, Issuer
+from tests.e2e.conftest import EXAMPLES, PASSWORD, edit_csv, pdfs, setup_school
 
 
 def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -46,27 +29,87 @@ def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None: 
     assert not_pdf.exit_code == 1 and not_pdf.stderr.startswith("Error: not a PDF file")
     again = run("demo", "--workers", "0")  # idempotent: nothing issued twice
     assert again.exit_code == 0
-    assert "0 issued, 6 already issued" in again.stdout
+    assert "batch 1 is issued" in again.stdout and "batch 2 is issued" in again.stdout
     assert sorted(pdfs(again.stdout)) == sorted(files)
 
 
-def test_revoke_then_verify_exits_non_zero(run) -> None:  # type: ignore[no-untyped-def]
+def test_demo_refuses_a_database_with_other_accounts(run) -> None:  # type: ignore[no-untyped-def]
+    setup_school(run)
+    refused = run("demo", "--workers", "0")
+    assert refused.exit_code == 1 and "database of its own" in refused.stderr
+    assert run("--as", "dir", "approve", "1", password=PASSWORD).exit_code == 1  # no batch
+
+
+def test_the_command_line_cannot_approve_alone(run) -> None:  # type: ignore[no-untyped-def]
+    """Found: `transcripts approve` and `issue --approve` approved directly, so one operator
+    could import, approve and issue alone."""
+    setup_school(run)
+    anonymous = run("import", EXAMPLES / "school-batch.csv", "--institution", "1001")
+    assert anonymous.exit_code == 1 and "signed-in account" in anonymous.stderr
+    wrong = run("--as", "reg", "import", EXAMPLES / "school-batch.csv", "--institution",
+                "1001", password="not the password")
+    assert wrong.exit_code == 1 and "incorrect username, password or code" in wrong.stderr
+    imported = run("--as", "reg", "import", EXAMPLES / "school-batch.csv", "--institution",
+                   "1001", password=PASSWORD)
+    assert imported.exit_code == 0 and "imported batch 1: 6 new" in imported.stdout
+    for who, message in ((None, "signed-in account"), ("reg", "only an approver"),
+                         ("dir", "not submitted")):
+        args = ("--as", who) if who else ()
+        refused = run(*args, "approve", "1", password=PASSWORD)
+        assert refused.exit_code == 1 and message in refused.stderr, refused.output
+    unapproved = run("issue", "1", "--workers", "0")
+    assert unapproved.exit_code == 1
+    assert unapproved.stderr.strip() == (
+        "Error: batch 1 is imported: it must be approved before issuing")
+    assert "No such option '--approve'" in run("issue", "1", "--approve").stderr
+    assert run("--as", "dir", "submit", "1", password=PASSWORD).exit_code == 1  # a registrar's
+    assert run("--as", "reg", "submit", "1", password=PASSWORD).exit_code == 0
+    approved = run("--as", "dir", "approve", "1", password=PASSWORD)
+    assert approved.exit_code == 0 and "issuance queued as job" in approved.stdout
+    issued = run("issue", "1", "--workers", "0")  # the system issues what was approved
+    assert issued.exit_code == 0 and len(pdfs(issued.stdout)) == 6
+    audit = run("--as", "admin", "audit", "export", password=PASSWORD).stdout
+    assert '"actor":"dir","action":"batch.approve"' in audit
+    assert '"actor":"reg","action":"batch.import"' in audit
+
+
+def test_revocation_is_final_and_a_reissue_waits_for_approval(run) -> None:  # type: ignore[no-untyped-def]
     files = pdfs(run("demo", "--workers", "0").stdout)
     transcript_id = files[0].name.split("-v")[0]
-    revoked = run("revoke", transcript_id, "--reason", "issued in error")
+    refused = run("revoke", transcript_id, "--reason", "issued in error")
+    assert refused.exit_code == 1 and "signed-in account" in refused.stderr
+    # the demo's accounts have random passwords: a registrar and a director we know
+    issuer = Issuer.open(Settings.from_env())
+    admin = Actor("bma-admin", "test", AccountRole.ADMIN)
+    for name, role in (("reg", "registrar"), ("dir", "approver")):
+        accounts.create_account(issuer, username=name, password=PASSWORD, role=role,
+                                institution_code="1001", actor=admin)
+    revoked = run("--as", "reg", "revoke", transcript_id, "--reason", "issued in error",
+                  password=PASSWORD)
     assert revoked.exit_code == 0 and f"revoked {transcript_id} v1" in revoked.stdout
     verified = run("verify", files[0])
     assert verified.exit_code == 1
     assert "FAIL not_revoked: Revoked: issued in error" in verified.stdout
     assert verified.stdout.rstrip().endswith("REVOKED")
-    reissued = run("reissue", files[1].name.split("-v")[0], "--reason", "typo")
-    assert reissued.exit_code == 0 and " v2: " in reissued.stdout
+    undo = run("--as", "reg", "reissue", transcript_id, "--reason", "undo", password=PASSWORD)
+    assert undo.exit_code == 1 and "cannot be undone" in undo.stderr
+
+    other = files[1].name.split("-v")[0]
+    requested = run("--as", "reg", "reissue", other, "--reason", "typo", password=PASSWORD)
+    assert requested.exit_code == 0 and "waiting for approval" in requested.stdout
+    batch_id = re.search(r"batch (\d+)", requested.stdout).group(1)  # type: ignore[union-attr]
+    assert run("issue", batch_id, "--workers", "0").exit_code == 1  # not approved yet
+    assert run("--as", "reg", "approve", batch_id, password=PASSWORD).exit_code == 1
+    assert run("--as", "dir", "approve", batch_id, password=PASSWORD).exit_code == 0
+    issued = run("issue", batch_id, "--workers", "0")
+    (new_pdf,) = pdfs(issued.stdout)
+    assert issued.exit_code == 0 and new_pdf.name.startswith(f"{other}-v2-")
+    assert run("verify", new_pdf).exit_code == 0
+    assert run("verify", files[1]).stdout.rstrip().endswith("SUPERSEDED")
 
 
-def test_step_by_step_with_a_bad_file_and_an_unapproved_batch(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert run("init-db").exit_code == 0
-    assert run("institutions", "load", EXAMPLES / "institutions.json").exit_code == 0
-    assert run("keys", "create").exit_code == 0
+def test_a_bad_file_is_rejected_whole(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    setup_school(run)
     bad = tmp_path / "bad.csv"
     spoiled = {"done": False}
 
@@ -75,30 +118,23 @@ def test_step_by_step_with_a_bad_file_and_an_unapproved_batch(run, tmp_path: Pat
             row["grade"], spoiled["done"] = "A+", True
 
     bad.write_bytes(edit_csv("school-batch.csv", spoil))
-    rejected = run("import", bad, "--institution", "1001")
+    rejected = run("--as", "reg", "import", bad, "--institution", "1001", password=PASSWORD)
     assert rejected.exit_code == 1
     lines = rejected.stderr.rstrip().splitlines()
     assert lines[-1] == "Error: batch rejected: 1 error(s), nothing was imported"
     assert lines[0].startswith('  แถว/row 2, grade = "A+": ')
-    imported = run("import", EXAMPLES / "school-batch.csv", "--institution", "1001")
-    assert imported.exit_code == 0 and "imported batch 1: 6 student(s)" in imported.stdout
-    unapproved = run("issue", "1", "--workers", "0")
-    assert unapproved.exit_code == 1
-    assert unapproved.stderr.strip() == (
-        "Error: batch 1 is imported: it must be approved before issuing")
-    issued = run("issue", "1", "--workers", "0", "--approve")
-    assert issued.exit_code == 0 and len(pdfs(issued.stdout)) == 6
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("verify", "README.md"), "Error: no trusted root: run `transcripts keys create` first"),
-    (("revoke", "1001-2569-999999", "--reason", "x"), "Error: no transcript 1001-2569-999999"),
-    (("import", "README.md", "--institution", "7777"), "Error: no institution with code '7777'"),
+    (("revoke", "1001-2569-999999", "--reason", "x"), "Error: this needs a signed-in account"),
+    (("--as", "nobody", "revoke", "1001-2569-999999", "--reason", "x"),
+     "Error: incorrect username, password or code"),
     (("keys", "create"), "Error: no institutions: run `transcripts institutions load` first"),
 ])
 def test_errors_are_one_line_and_exit_non_zero(run, args, message) -> None:  # type: ignore[no-untyped-def]
     args = tuple(str(Path(__file__).parents[2] / a) if a.endswith(".md") else a for a in args)
-    result = run(*args)
+    result = run(*args, password="whatever password")
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(message)

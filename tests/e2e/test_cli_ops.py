@@ -8,39 +8,23 @@ import re
 import sqlite3
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
-
-from issuer.cli import main
-from tests.e2e.conftest import EXAMPLES
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BKT_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("BKT_KEYS_DIR", str(tmp_path / "keys"))
-    for name in ("BKT_DATABASE_URL", "BKT_KEY_PASSPHRASE", "BKT_CELERY_BROKER"):
-        monkeypatch.delenv(name, raising=False)
-
-    def invoke(*args: str | Path) -> Result:
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
+from tests.e2e.conftest import EXAMPLES, PASSWORD, setup_school
 
 
 def test_a_queued_batch_is_issued_by_the_worker(run) -> None:  # type: ignore[no-untyped-def]
-    assert run("institutions", "load", EXAMPLES / "institutions.json").exit_code == 0
-    assert run("keys", "create").exit_code == 0
-    imported = run("import", EXAMPLES / "school-batch.csv", "--institution", "1001")
+    setup_school(run)
+    imported = run("--as", "reg", "import", EXAMPLES / "school-batch.csv", "--institution",
+                   "1001", password=PASSWORD)
     batch_id = re.search(r"imported batch (\d+)", imported.stdout).group(1)  # type: ignore[union-attr]
     refused = run("jobs", "issue", batch_id)
     assert refused.exit_code == 1 and "must be approved" in refused.stderr
-    assert run("approve", batch_id).exit_code == 0
-    queued = run("jobs", "issue", batch_id)
+    assert run("--as", "reg", "submit", batch_id, password=PASSWORD).exit_code == 0
+    approved = run("--as", "dir", "approve", batch_id, password=PASSWORD)
+    assert approved.exit_code == 0, approved.output
+    queued = run("jobs", "issue", batch_id)  # approval queued it: the same job
     assert queued.exit_code == 0, queued.output
     job_id = re.search(r"job (\d+) queued", queued.stdout).group(1)  # type: ignore[union-attr]
+    assert f"queued as job {job_id}" in approved.stdout
     assert "queued 0/6" in run("jobs", "show", job_id).stdout
     ran = run("worker", "--once", "--workers", "0")
     assert ran.exit_code == 0 and "ran 1 job(s)" in ran.stdout

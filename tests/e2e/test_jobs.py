@@ -19,13 +19,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bench import issue_batch as bench
-from issuer.adapters.orm import EnrolmentRow, JobRow, TranscriptRow
+from issuer.adapters.orm import BatchRecordRow, JobRow, TranscriptRow
 from issuer.jobs import BatchJobs, LocalWorker, RunnerConfig, enqueue_issue, job_status
 from issuer.jobs.api import JobStatus, batch_job
+from issuer.services.approval import approve
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.importing import import_batch
-from issuer.services.issuing import approve_batch
+from issuer.services.review import submit_batch
 from tests.e2e.conftest import DIRECTOR, EXAMPLES, PASSPHRASE, REGISTRAR, make_issuer
+from tests.e2e.conftest import approved_batch as approved
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = RunnerConfig(workers=0, heartbeat_every=0.2, stale_after=2.0, progress_every=0.0,
@@ -34,10 +36,8 @@ FAST = RunnerConfig(workers=0, heartbeat_every=0.2, stale_after=2.0, progress_ev
 
 def approved_batch(issuer: Issuer, name: str = "school-batch.csv",
                    data: bytes | None = None) -> int:
-    data = (EXAMPLES / name).read_bytes() if data is None else data
-    batch_id = import_batch(issuer, "1001", name, data, actor=REGISTRAR).batch_id
-    approve_batch(issuer, batch_id, actor=DIRECTOR)
-    return batch_id
+    """A school batch approved (which queues its issuance job)."""
+    return approved(issuer, "1001", name, data)
 
 
 def big_batch(issuer: Issuer, students: int) -> int:
@@ -61,8 +61,8 @@ def wait_for(issuer: Issuer, job_id: int, ready: Callable[[JobStatus], bool],
 def transcripts_per_enrolment(issuer: Issuer, batch_id: int) -> Counter[int]:
     with issuer.uow() as uow:
         s = uow.session
-        enrolments = list(s.scalars(select(EnrolmentRow.id).where(EnrolmentRow.batch_id
-                                                                   == batch_id)))
+        enrolments = list(s.scalars(select(BatchRecordRow.enrolment_id).where(
+            BatchRecordRow.batch_id == batch_id)))
         counts = dict(s.execute(
             select(TranscriptRow.enrolment_id, func.count())
             .where(TranscriptRow.enrolment_id.in_(enrolments))
@@ -100,12 +100,11 @@ def test_embedded_worker_issues_a_queued_batch(issuer: Issuer) -> None:
     assert len(files) == 6 and all(f.stat().st_size > 10_000 for f in files)
     assert set(transcripts_per_enrolment(issuer, batch_id).values()) == {1}
 
-    again = enqueue_issue(issuer, batch_id, REGISTRAR)  # a finished job: a new one, no-op
-    assert again != job_id
-    assert LocalWorker(issuer, FAST).run_until_idle() == [again]
-    assert job_status(issuer, again).done == 6
+    with pytest.raises(ServiceError, match="already issued"):
+        enqueue_issue(issuer, batch_id, REGISTRAR)
+    assert LocalWorker(issuer, FAST).run_until_idle() == []
     assert len(pdfs(issuer, batch_id)) == 6
-    assert batch_job(issuer, batch_id) == job_status(issuer, again)
+    assert batch_job(issuer, batch_id) == job_status(issuer, job_id)
 
 
 def test_only_an_approved_batch_of_ones_own_institution_is_queued(issuer: Issuer) -> None:
@@ -114,12 +113,14 @@ def test_only_an_approved_batch_of_ones_own_institution_is_queued(issuer: Issuer
                             actor=REGISTRAR).batch_id
     with pytest.raises(ServiceError, match="must be approved"):
         enqueue_issue(issuer, batch_id, REGISTRAR)
-    approve_batch(issuer, batch_id, actor=DIRECTOR)
+    assert batch_job(issuer, batch_id) is None
+    submit_batch(issuer, batch_id, actor=REGISTRAR)
+    approve(issuer, batch_id, actor=DIRECTOR)
     with pytest.raises(ServiceError, match="no batch"):
         enqueue_issue(issuer, batch_id, REGISTRAR, institution_code="2001")
     with pytest.raises(ServiceError, match="no job"):
         job_status(issuer, 999)
-    assert batch_job(issuer, batch_id) is None
+    assert batch_job(issuer, batch_id).state == "queued"  # type: ignore[union-attr]
 
 
 def test_a_failing_job_records_its_error(issuer: Issuer, tmp_path: Path) -> None:
@@ -139,8 +140,10 @@ def test_the_web_adapter_starts_and_reports(issuer: Issuer) -> None:
     batch_id = approved_batch(issuer)
     worker = LocalWorker(issuer, FAST)
     jobs = BatchJobs(issuer, worker)
-    assert jobs.state(batch_id) is None
+    queued = jobs.state(batch_id)  # approving queued it
+    assert queued is not None and queued.state == "queued"
     job_id = jobs.start(batch_id, actor=REGISTRAR, institution_code="1001")
+    assert job_id == queued.id
     assert jobs.state(batch_id).running  # type: ignore[union-attr]
     worker.run_until_idle()
     state = jobs.state(batch_id)
@@ -291,11 +294,12 @@ def test_celery_worker_issues_a_queued_batch(celery_issuer: Issuer) -> None:
 def test_an_unreachable_broker_fails_the_job_clearly(issuer: Issuer) -> None:
     offline = Issuer(replace(issuer.settings, celery_broker="redis://127.0.0.1:1/0",
                              celery_queue="bkt-nowhere"), issuer.sessions)
-    batch_id = approved_batch(offline)
-    with pytest.raises(ServiceError, match="job queue is unreachable"):
-        enqueue_issue(offline, batch_id, REGISTRAR)
+    batch_id = approved_batch(offline)  # approved: the job it queued could not be sent
     status = batch_job(offline, batch_id)
     assert status is not None and status.state == "failed"
+    assert "job queue is unreachable" in (status.error or "")
+    with pytest.raises(ServiceError, match="job queue is unreachable"):
+        enqueue_issue(offline, batch_id, REGISTRAR)
 
 
 def test_make_issuer_helper_is_shared(key_store: Path, tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 from issuer.adapters.pki import load_root
 from issuer.adapters.publish import status_list_path
 from issuer.services.context import Issuer
-from issuer.services.lifecycle import reissue, revoke
+from issuer.services.lifecycle import revoke
 from issuer.services.publishing import publish
-from tests.e2e.conftest import REGISTRAR, issue_file
+from tests.e2e.conftest import REGISTRAR, issue_file, reissue
 from verifier.core.verdict import Result
 from verifier.sources import SourceSettings, TrustSource
 from verifier.verification import Verifier
@@ -41,12 +41,12 @@ def test_revoke_and_reissue_reach_the_verifier(issuer: Issuer) -> None:
     tid_first = Path(first).name.split("-v")[0]
     tid_second = Path(second).name.split("-v")[0]
     revoke(issuer, tid_first, reason="issued in error", actor=REGISTRAR)
-    corrected = reissue(issuer, tid_second, reason="grade corrected", actor=REGISTRAR)
+    (corrected,) = reissue(issuer, tid_second, reason="grade corrected").issued
 
     for verifier in (verifier_of(issuer), verifier_of(issuer, bundle=True)):
         assert verifier.pdf(pdf(issuer, first)).result is Result.REVOKED
         assert verifier.pdf(pdf(issuer, second)).result is Result.SUPERSEDED
-        assert verifier.pdf(pdf(issuer, corrected.pdf_path)).result is Result.VALID
+        assert verifier.pdf(pdf(issuer, corrected)).result is Result.VALID
         assert verifier.pdf(pdf(issuer, third)).result is Result.VALID
 
 

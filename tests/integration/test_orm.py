@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -18,17 +19,19 @@ from issuer.adapters import repositories as repo
 from issuer.adapters.db import alembic_config, downgrade, migrate
 from issuer.adapters.orm import (
     Base,
+    BatchRecordRow,
     BatchRow,
-    BatchStatus,
     EnrolmentRow,
     InstitutionRow,
     StatusListCounterRow,
     StudentRow,
     TranscriptRow,
-    TranscriptStatus,
 )
 from issuer.core import records
+from issuer.core.lifecycle import BatchKind, BatchStatus, ItemKind, TranscriptStatus
 from issuer.core.record_json import record_digest, to_canonical
+from issuer.core.snapshot import Snapshot
+from issuer.services.snapshots import Frozen, stored
 
 NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
 
@@ -161,77 +164,104 @@ def test_migrate_from_a_url_is_idempotent(db_url: str, engine: Engine) -> None:
         assert MigrationContext.configure(connection).get_current_revision() == head
 
 
-# --- records ----------------------------------------------------------------------
+# --- identity, batches and their frozen records ------------------------------------
 
 
-def test_student_record_round_trips(sessions: sessionmaker[Session], school_id: int) -> None:
-    original = student_record()
-    with repo.UnitOfWork(sessions) as uow:
-        enrolment = repo.save_student_record(uow.session, _school(uow.session), original, None,
-                                             now=NOW)
-        uow.commit()
-        enrolment_id = enrolment.id
-    with repo.UnitOfWork(sessions) as uow:
-        loaded = repo.load_student_record(uow.session, enrolment_id)
-    assert loaded == original
-    # Equal decimals can still print differently ("1.5" vs "1.50"): the JSON would differ.
-    assert [str(c.credits) for c in loaded.courses] == [str(c.credits) for c in original.courses]
+def _snapshot(record: records.StudentRecord) -> Frozen:
+    return Frozen.of(Snapshot(SCHOOL, record))
 
 
-def test_student_records_load_many_at_once(
-    sessions: sessionmaker[Session], school_id: int
-) -> None:
-    """What issuing reads per chunk: the same records as one by one; unknown IDs absent."""
-    originals = [student_record("1"), student_record("2", "M6")]
-    with repo.UnitOfWork(sessions) as uow:
-        ids = [repo.save_student_record(uow.session, _school(uow.session), r, None, now=NOW).id
-               for r in originals]
-        uow.commit()
-    with repo.UnitOfWork(sessions) as uow:
-        loaded = repo.load_student_records(uow.session, [*ids, max(ids) + 1])
-    assert loaded == dict(zip(ids, originals, strict=True))
+def _batch(uow: repo.UnitOfWork, *recs: records.StudentRecord, digest: str = "ab" * 32,
+           status: BatchStatus = BatchStatus.IMPORTED) -> BatchRow:
+    school = _school(uow.session)
+    batch = uow.batches.add(school, kind=BatchKind.IMPORT, filename="m3.xlsx",
+                            content_digest=digest, row_count=len(recs), created_by="registrar",
+                            now=NOW, status=status)
+    items = []
+    for rec in recs:
+        enrolment = uow.enrolments.identify(school, rec, now=NOW)
+        items.append(_snapshot(rec).new_record(enrolment, f"T-{enrolment.id}", ItemKind.NEW,
+                                               None))
+    uow.batches.add_records(batch, items)
+    return batch
 
 
-def test_saving_again_replaces_the_enrolment_contents(
+def test_identity_is_created_once_and_names_follow_issued_versions(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
     first = student_record()
-    corrected = records.StudentRecord(
-        institution_code=first.institution_code,
-        student=first.student,
-        programme=first.programme,
-        courses=(*first.courses[:2], course(2567, 2, "ว21101", "วิทยาศาสตร์ 1", "Science 1",
-                                            "3", "1.5", area="science")),
-        activities=first.activities[:1],
-        graduation_date=date(2026, 4, 1),
-    )
+    renamed = dataclasses.replace(first, student=dataclasses.replace(
+        first.student, name=dataclasses.replace(first.student.name, first_name_en="Renamed")))
     with repo.UnitOfWork(sessions) as uow:
         school = _school(uow.session)
-        a = repo.save_student_record(uow.session, school, first, None, now=NOW)
-        b = repo.save_student_record(uow.session, school, corrected, None, now=NOW)
+        a = uow.enrolments.identify(school, first, now=NOW)
+        b = uow.enrolments.identify(school, renamed, now=NOW)  # an import changes nothing
+        assert a.id == b.id and b.student.first_name_en == "Somying"
+        other = uow.enrolments.identify(school, student_record(programme_code="M6"), now=NOW)
+        assert other.id != a.id and other.student_id == a.student_id
+        uow.enrolments.issued(b, renamed, now=NOW)  # an issued version's names are shown
         uow.commit()
-        assert a.id == b.id
-        assert repo.find_enrolment(uow.session, school, "12345", "M3") is b
-        assert repo.load_student_record(uow.session, b) == corrected
+    with repo.UnitOfWork(sessions) as uow:
+        assert uow.session.scalars(select(StudentRow)).one().first_name_en == "Renamed"
 
 
-def test_credits_that_numeric_4_1_would_round_are_refused(
+def test_batch_records_keep_their_snapshots_in_file_order(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
-    rec = student_record()
-    bad = records.StudentRecord(
-        institution_code=rec.institution_code, student=rec.student, programme=rec.programme,
-        courses=(course(2566, 1, "ท21101", "ภาษาไทย 1", "Thai 1", "4", "1.25"),),
-    )
-    with repo.UnitOfWork(sessions) as uow, pytest.raises(ValueError, match="one decimal"):
-        repo.save_student_record(uow.session, _school(uow.session), bad, None, now=NOW)
+    recs = [student_record("2"), student_record("1"), student_record("3", "M6")]
+    with repo.UnitOfWork(sessions) as uow:
+        batch_id = _batch(uow, *recs).id
+        uow.commit()
+    with repo.UnitOfWork(sessions) as uow:
+        batch = uow.batches.get(batch_id, "1001")
+        assert batch is not None and uow.batches.get(batch_id, "2001") is None
+        rows = uow.batches.records(batch)
+        assert [stored(r).record for r in rows] == recs  # exactly, decimals included
+        assert [r.record_digest for r in rows] == [_snapshot(r).digest for r in recs]
+        assert [r.student_id for r in rows] == ["2", "1", "3"]
+        assert uow.batches.records(batch, [rows[2].id]) == [rows[2]]
+
+
+def test_same_content_and_open_batches(sessions: sessionmaker[Session], school_id: int) -> None:
+    with repo.UnitOfWork(sessions) as uow:
+        batch = _batch(uow, student_record())
+        school = _school(uow.session)
+        assert uow.batches.same_content(school, "ab" * 32) is batch
+        enrolment = uow.batches.records(batch)[0].enrolment_id
+        assert uow.batches.open_batches_of([enrolment, 999]) == {enrolment: batch}
+        uow.batches.move(batch, BatchStatus.WITHDRAWN, now=NOW, reason="wrong file")
+        assert uow.batches.same_content(school, "ab" * 32) is None
+        assert uow.batches.open_batches_of([enrolment]) == {}
+        uow.commit()
+
+
+def test_a_batch_moves_only_from_the_status_it_was_read_in(
+    sessions: sessionmaker[Session], school_id: int
+) -> None:
+    with repo.UnitOfWork(sessions) as uow:
+        batch_id = _batch(uow, student_record(), status=BatchStatus.SUBMITTED).id
+        uow.commit()
+    with repo.UnitOfWork(sessions) as first:
+        stale = first.batches.get(batch_id)
+        assert stale is not None and stale.status is BatchStatus.SUBMITTED
+        first.commit()  # ends the read; the row stays loaded as it was
+        with repo.UnitOfWork(sessions) as second:
+            fresh = second.batches.get(batch_id)
+            assert fresh is not None
+            second.batches.move(fresh, BatchStatus.REJECTED, now=NOW, by="dir", reason="no")
+            second.commit()
+        with pytest.raises(repo.Changed):
+            first.batches.approve(stale, by="dir2", now=NOW, manifest_digest="m")
+    with repo.UnitOfWork(sessions) as uow:
+        batch = uow.batches.get(batch_id)
+        assert batch is not None and batch.status is BatchStatus.REJECTED
+        assert (batch.status_reason, batch.approved_by) == ("no", None)
 
 
 def test_timestamps_come_back_aware_utc(sessions: sessionmaker[Session], school_id: int) -> None:
     bangkok = datetime(2026, 3, 20, 16, 30, tzinfo=timezone(timedelta(hours=7)))
     with repo.UnitOfWork(sessions) as uow:
-        repo.save_student_record(uow.session, _school(uow.session), student_record(), None,
-                                 now=bangkok)
+        uow.enrolments.identify(_school(uow.session), student_record(), now=bangkok)
         uow.commit()
     with repo.UnitOfWork(sessions) as uow:
         row = uow.session.scalars(select(StudentRow)).one()
@@ -242,45 +272,21 @@ def test_timestamps_come_back_aware_utc(sessions: sessionmaker[Session], school_
                           now=datetime(2026, 1, 1))
 
 
-# --- batches and transcripts -------------------------------------------------------
+# --- transcripts -------------------------------------------------------------------
 
 
-def test_same_batch_content_twice_is_detected(
-    sessions: sessionmaker[Session], school_id: int
-) -> None:
-    digest = "ab" * 32
-    with repo.UnitOfWork(sessions) as uow:
-        batch = repo.add_batch(uow.session, _school(uow.session), filename="m3.xlsx",
-                               content_sha256=digest, row_count=2, created_by="registrar",
-                               now=NOW)
-        uow.commit()
-    with repo.UnitOfWork(sessions) as uow:
-        school = _school(uow.session)
-        assert repo.find_batch_by_hash(uow.session, school, digest).id == batch.id
-        with pytest.raises(repo.DuplicateBatchError) as caught:
-            repo.add_batch(uow.session, school, filename="copy.xlsx", content_sha256=digest,
-                           row_count=2, created_by="registrar", now=NOW)
-        assert caught.value.existing.id == batch.id
-    # The constraint holds even for a writer that skips the check.
-    with repo.UnitOfWork(sessions) as uow, pytest.raises(IntegrityError):
-        uow.session.add(BatchRow(
-            institution_id=school_id, filename="race.xlsx", content_sha256=digest,
-            status=BatchStatus.IMPORTED, row_count=2, created_at=NOW, created_by="r",
-            status_changed_at=NOW,
-        ))
-        uow.commit()
-
-
-def _issue(
-    session: Session, enrolment: EnrolmentRow, batch: BatchRow | None, version: int,
-    supersedes: TranscriptRow | None = None,
-) -> TranscriptRow:
-    index = repo.allocate_status_index(session, enrolment.student.institution_id)
-    record = transcript_record(repo.load_student_record(session, enrolment), version=version,
-                               status_index=index)
+def _issue(uow: repo.UnitOfWork, record_row: BatchRecordRow, version: int,
+           supersedes: TranscriptRow | None = None, status_index: int | None = None,
+           transcript_id: str = "BKT-1001-000001") -> TranscriptRow:
+    school = _school(uow.session)
+    index = (uow.transcripts.allocate_status_indexes(school, 1)[0] if status_index is None
+             else status_index)
+    record = transcript_record(stored(record_row).record, version=version, status_index=index,
+                               transcript_id=transcript_id)
+    record_row.transcript_id = transcript_id
     files = repo.IssuedFiles(credential_jws=f"h.p{version}.s", signing_kid="k1",
-                             pdf_path=f"1001/BKT-1001-000001-v{version}.pdf")
-    return repo.add_transcript(session, record, enrolment=enrolment, batch=batch, files=files,
+                             pdf_path=f"1001/{transcript_id}-v{version}.pdf")
+    return uow.transcripts.add(record, batch_record=record_row, files=files,
                                supersedes=supersedes)
 
 
@@ -288,35 +294,30 @@ def test_transcripts_issue_supersede_and_revoke(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
     with repo.UnitOfWork(sessions) as uow:
-        s = uow.session
-        school = _school(s)
-        batch = repo.add_batch(s, school, filename="m3.xlsx", content_sha256="cd" * 32,
-                               row_count=1, created_by="registrar", now=NOW)
-        enrolment = repo.save_student_record(s, school, student_record(), batch, now=NOW)
-        v1 = _issue(s, enrolment, batch, 1)
+        first, second = uow.batches.records(_batch(uow, student_record(), student_record("2")))
+        v1 = _issue(uow, first, 1)
         uow.commit()
-        record_v1 = transcript_record(repo.load_student_record(s, enrolment), version=1,
-                                      status_index=v1.status_index)
+        record_v1 = transcript_record(student_record(), version=1, status_index=v1.status_index)
         assert v1.record_json == to_canonical(record_v1)
         assert v1.record_digest == record_digest(record_v1)
-        assert repo.transcripts_of_batch(s, batch) == [v1]
+        assert uow.transcripts.issued_record_ids([first.id, second.id]) == {first.id}
+        second_id = second.id
 
     with repo.UnitOfWork(sessions) as uow:
-        s = uow.session
-        v1 = repo.get_transcript(s, "BKT-1001-000001", 1)
-        v2 = _issue(s, v1.enrolment, None, 2, supersedes=v1)
+        v1 = uow.transcripts.get("BKT-1001-000001", 1)
+        (row,) = [r for r in uow.batches.records(v1.batch_record.batch) if r.id == second_id]
+        v2 = _issue(uow, row, 2, supersedes=v1)
         uow.commit()
         assert v1.status is TranscriptStatus.SUPERSEDED
         assert v2.supersedes_id == v1.id and v2.status_index != v1.status_index
-        assert repo.latest_version(s, "BKT-1001-000001").version == 2
-        assert repo.latest_transcript_for_student(s, v2.student).id == v2.id
-        assert repo.latest_transcript_for_student(s, v2.student, "M3").id == v2.id
-        assert repo.latest_transcript_for_student(s, v2.student, "M6") is None
-
-        repo.revoke_transcript(s, v2, reason="ผลการเรียนผิดพลาด", now=NOW + timedelta(days=1))
+        assert uow.transcripts.latest("BKT-1001-000001").version == 2
+        assert uow.transcripts.latest("BKT-1001-000001", "2001") is None
+        assert uow.transcripts.latest_of(["BKT-1001-000001", "nope"]) == {
+            "BKT-1001-000001": v2}
+        uow.transcripts.revoke(v2, reason="ผลการเรียนผิดพลาด", now=NOW + timedelta(days=1))
         uow.commit()
     with repo.UnitOfWork(sessions) as uow:
-        v2 = repo.get_transcript(uow.session, "BKT-1001-000001", 2)
+        v2 = uow.transcripts.get("BKT-1001-000001", 2)
         assert v2.status is TranscriptStatus.REVOKED
         assert v2.status_reason == "ผลการเรียนผิดพลาด"
         assert v2.status_changed_at == NOW + timedelta(days=1)
@@ -327,31 +328,30 @@ def test_same_transcript_id_and_version_twice_fails(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
     with repo.UnitOfWork(sessions) as uow:
-        enrolment = repo.save_student_record(uow.session, _school(uow.session), student_record(),
-                                             None, now=NOW)
-        _issue(uow.session, enrolment, None, 1)
+        first, second = uow.batches.records(_batch(uow, student_record(), student_record("2")))
+        _issue(uow, first, 1)
         uow.commit()
+        second_id = second.id
     with repo.UnitOfWork(sessions) as uow, pytest.raises(IntegrityError):
-        enrolment = repo.find_enrolment(uow.session, _school(uow.session), "12345", "M3")
-        _issue(uow.session, enrolment, None, 1)  # fresh status index, same ID and version
+        row = uow.session.get_one(BatchRecordRow, second_id)
+        _issue(uow, row, 1)  # fresh status index, same ID and version
         uow.commit()
 
 
-def test_status_index_is_unique_per_institution(
+def test_one_version_per_batch_record_and_one_status_index_per_institution(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
     with repo.UnitOfWork(sessions) as uow:
-        enrolment = repo.save_student_record(uow.session, _school(uow.session), student_record(),
-                                             None, now=NOW)
-        record = transcript_record(student_record(), version=1, status_index=0)
-        files = repo.IssuedFiles(credential_jws="a.b.c")
-        repo.add_transcript(uow.session, record, enrolment=enrolment, batch=None, files=files)
+        first, _ = uow.batches.records(_batch(uow, student_record(), student_record("2")))
+        _issue(uow, first, 1, status_index=0)
         uow.commit()
     with repo.UnitOfWork(sessions) as uow, pytest.raises(IntegrityError):
-        enrolment = repo.find_enrolment(uow.session, _school(uow.session), "12345", "M3")
-        other = transcript_record(student_record(), version=1, status_index=0,
-                                  transcript_id="BKT-1001-000002")
-        repo.add_transcript(uow.session, other, enrolment=enrolment, batch=None, files=files)
+        first, _ = uow.batches.records(uow.batches.get(1))
+        _issue(uow, first, 1, status_index=5, transcript_id="BKT-1001-000009")
+        uow.commit()
+    with repo.UnitOfWork(sessions) as uow, pytest.raises(IntegrityError):
+        _, second = uow.batches.records(uow.batches.get(1))
+        _issue(uow, second, 1, status_index=0, transcript_id="BKT-1001-000002")
         uow.commit()
 
 
@@ -362,16 +362,16 @@ def test_status_indexes_are_consecutive_and_distinct(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
     with repo.UnitOfWork(sessions) as uow:
-        singles = [repo.allocate_status_index(uow.session, school_id) for _ in range(3)]
+        singles = [repo.allocate_status_indexes(uow.session, school_id)[0] for _ in range(3)]
         block = repo.allocate_status_indexes(uow.session, school_id, 5)
         uow.commit()
     assert singles == [0, 1, 2]
     assert block == range(3, 8)
     with repo.UnitOfWork(sessions) as uow:
-        repo.allocate_status_index(uow.session, school_id)
+        repo.allocate_status_indexes(uow.session, school_id)[0]
         # rolled back: the next caller gets the same index again
     with repo.UnitOfWork(sessions) as uow:
-        assert repo.allocate_status_index(uow.session, school_id) == 8
+        assert repo.allocate_status_indexes(uow.session, school_id)[0] == 8
 
 
 def test_status_index_counter_is_created_when_missing(
@@ -379,8 +379,8 @@ def test_status_index_counter_is_created_when_missing(
 ) -> None:
     with repo.UnitOfWork(sessions) as uow:
         uow.session.execute(delete(StatusListCounterRow))
-        assert repo.allocate_status_index(uow.session, school_id) == 0
-        assert repo.allocate_status_index(uow.session, school_id) == 1
+        assert repo.allocate_status_indexes(uow.session, school_id)[0] == 0
+        assert repo.allocate_status_indexes(uow.session, school_id)[0] == 1
 
 
 def test_concurrent_allocations_never_share_an_index(
@@ -397,7 +397,7 @@ def test_concurrent_allocations_never_share_an_index(
             start.wait()
             for _ in range(per_worker):
                 with repo.UnitOfWork(sessions) as uow:
-                    index = repo.allocate_status_index(uow.session, school_id)
+                    index = repo.allocate_status_indexes(uow.session, school_id)[0]
                     uow.commit()
                 with lock:
                     got.append(index)
@@ -444,37 +444,15 @@ def test_audit_events_are_appended_in_order(
         assert [e.action for e in page] == actions[2:4]
 
 
-# --- unit of work and batch life ------------------------------------------------------
+# --- unit of work -------------------------------------------------------------------
 
 
 def test_unit_of_work_without_commit_writes_nothing(
     sessions: sessionmaker[Session], school_id: int
 ) -> None:
     with pytest.raises(RuntimeError), repo.UnitOfWork(sessions) as uow:
-        repo.save_student_record(uow.session, _school(uow.session), student_record(), None,
-                                 now=NOW)
+        _batch(uow, student_record())
         raise RuntimeError("the use case failed half-way")
     with repo.UnitOfWork(sessions) as uow:
-        assert uow.session.scalars(select(StudentRow)).all() == []
-
-
-def test_batch_status_and_its_enrolments(
-    sessions: sessionmaker[Session], school_id: int
-) -> None:
-    later = NOW + timedelta(hours=2)
-    with repo.UnitOfWork(sessions) as uow:
-        s = uow.session
-        school = _school(s)
-        batch = repo.add_batch(s, school, filename="m3.xlsx", content_sha256="ef" * 32,
-                               row_count=2, created_by="registrar", now=NOW)
-        a = repo.save_student_record(s, school, student_record("1"), batch, now=NOW)
-        b = repo.save_student_record(s, school, student_record("2"), batch, now=NOW)
-        repo.set_batch_status(s, batch, BatchStatus.SUBMITTED, now=NOW)
-        repo.set_batch_status(s, batch, BatchStatus.APPROVED, now=later, by="director")
-        uow.commit()
-    with repo.UnitOfWork(sessions) as uow:
-        batch = uow.session.get(BatchRow, batch.id)
-        assert batch.status is BatchStatus.APPROVED
-        assert (batch.approved_by, batch.approved_at, batch.status_changed_at) == (
-            "director", later, later)
-        assert [e.id for e in repo.enrolments_of_batch(uow.session, batch)] == [a.id, b.id]
+        for model in (StudentRow, EnrolmentRow, BatchRow, BatchRecordRow):
+            assert uow.session.scalars(select(model)).all() == []

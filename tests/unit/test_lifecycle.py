@@ -89,19 +89,25 @@ def test_revocation_by_a_registrar_of_a_valid_version_only() -> None:
 
 
 def test_a_revocation_is_final_only_corrected_data_gets_a_new_version() -> None:
+    def check(kind: ItemKind, latest: TranscriptStatus, same_record: bool = False,
+              same_student_data: bool = False) -> None:
+        check_new_version(kind, latest, same_record=same_record,
+                          same_student_data=same_student_data, transcript="T")
+
     with pytest.raises(LifecycleError, match="cannot be undone"):
-        check_new_version(ItemKind.REISSUE, TranscriptStatus.REVOKED, data_changed=False,
-                          transcript="T")
-    check_new_version(ItemKind.CORRECTION, TranscriptStatus.REVOKED, data_changed=True,
-                      transcript="T")
+        check(ItemKind.REISSUE, TranscriptStatus.REVOKED, same_record=True,
+              same_student_data=True)
+    check(ItemKind.CORRECTION, TranscriptStatus.REVOKED)
+    with pytest.raises(LifecycleError, match="cannot be undone"):  # new signatory only
+        check(ItemKind.CORRECTION, TranscriptStatus.REVOKED, same_student_data=True)
     with pytest.raises(LifecycleError, match="the same as the issued data"):
-        check_new_version(ItemKind.CORRECTION, TranscriptStatus.REVOKED, data_changed=False,
-                          transcript="T")
-    check_new_version(ItemKind.REISSUE, TranscriptStatus.ISSUED, data_changed=False,
-                      transcript="T")
-    with pytest.raises(LifecycleError, match="superseded"):
-        check_new_version(ItemKind.CORRECTION, TranscriptStatus.SUPERSEDED, data_changed=True,
-                          transcript="T")
+        check(ItemKind.CORRECTION, TranscriptStatus.ISSUED, same_record=True,
+              same_student_data=True)
+    check(ItemKind.CORRECTION, TranscriptStatus.ISSUED, same_student_data=True)
+    check(ItemKind.REISSUE, TranscriptStatus.ISSUED, same_record=True, same_student_data=True)
+    for kind in (ItemKind.CORRECTION, ItemKind.REISSUE):
+        with pytest.raises(LifecycleError, match="superseded"):
+            check(kind, TranscriptStatus.SUPERSEDED)
 
 
 def test_requests_come_from_the_institutions_registrar() -> None:

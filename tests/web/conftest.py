@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from issuer.core.lifecycle import AccountRole
 from issuer.services.accounts import create_account
 from issuer.services.context import Actor, Issuer
 from issuer.web import create_app
@@ -25,7 +26,7 @@ from tests.e2e.conftest import key_store, make_issuer  # noqa: F401  (fixtures)
 from tests.integration.conftest import db_url, postgres_server  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse battery staple"
-SETUP = Actor("test-setup", "test")
+SETUP = Actor("test-setup", "test", AccountRole.ADMIN)
 # username -> (role, institution)
 ACCOUNTS = {
     "reg1001": ("registrar", "1001"),

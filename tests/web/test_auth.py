@@ -15,7 +15,7 @@ from sqlalchemy import select
 from issuer.adapters.orm import AuditEventRow
 from issuer.services import accounts
 from issuer.services.context import Issuer, ServiceError
-from tests.web.conftest import PASSWORD, Browser, as_user, web_app
+from tests.web.conftest import PASSWORD, SETUP, Browser, as_user, web_app
 
 
 def test_session_cookie_is_secure_httponly_and_lax(web_issuer: Issuer) -> None:
@@ -166,9 +166,7 @@ def test_thai_by_default_and_english_on_request(browser: Browser) -> None:
 
 
 def accounts_actor():  # type: ignore[no-untyped-def]
-    from issuer.services.context import Actor
-
-    return Actor("test", "test")
+    return SETUP
 
 
 def _id(issuer: Issuer, username: str) -> int:

@@ -13,13 +13,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from issuer.adapters.orm import EnrolmentRow, TranscriptRow
+from issuer.adapters.orm import BatchRecordRow, TranscriptRow
+from issuer.core.lifecycle import AccountRole
 from issuer.services import accounts
+from issuer.services.approval import approve
 from issuer.services.context import Actor, Issuer
 from issuer.services.importing import import_batch
 from issuer.services.issuing import issue_batch
-from issuer.services.review import approve_submitted, submit_batch
-from tests.e2e.conftest import EXAMPLES, make_issuer
+from issuer.services.review import submit_batch
+from tests.e2e.conftest import EXAMPLES, SYSTEM, make_issuer
 from tests.web.conftest import ACCOUNTS, Browser, add_accounts, as_user, web_app
 
 REGISTRAR, APPROVER, ADMIN = "registrar", "approver", "admin"
@@ -43,9 +45,10 @@ ROUTES = [
     Route("/batches/upload", "POST", (REGISTRAR,)),
     Route("/batches/<int:batch_id>", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/progress.json", "GET", STAFF, True),
-    Route("/batches/<int:batch_id>/students/<int:enrolment_id>/preview.pdf", "GET", STAFF, True),
+    Route("/batches/<int:batch_id>/students/<int:record_id>/preview.pdf", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/previews.zip", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/submit", "POST", (REGISTRAR,), True),
+    Route("/batches/<int:batch_id>/withdraw", "POST", (REGISTRAR,), True),
     Route("/batches/<int:batch_id>/approve", "POST", (APPROVER,), True),
     Route("/batches/<int:batch_id>/reject", "POST", (APPROVER,), True),
     Route("/batches/<int:batch_id>/issue", "POST", STAFF, True),
@@ -103,13 +106,13 @@ def world(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
                for code, name in (("1001", "school-batch.csv"), ("2001", "vocational-batch.csv"))}
     with issuer.uow() as uow:
         s = uow.session
-        enrolment = s.scalars(select(EnrolmentRow.id).where(
-            EnrolmentRow.batch_id == batches["1001"])).first()
+        record = s.scalars(select(BatchRecordRow.id).where(
+            BatchRecordRow.batch_id == batches["1001"])).first()
         transcript = s.scalars(select(TranscriptRow.transcript_id).where(
             TranscriptRow.batch_id == batches["1001"])).first()
     account = next(a.id for a in accounts.list_accounts(issuer) if a.username == "reg1001")
     app = web_app(issuer)
-    values = {"batch_id": str(batches["1001"]), "enrolment_id": str(enrolment),
+    values = {"batch_id": str(batches["1001"]), "record_id": str(record),
               "transcript_id": str(transcript), "version": "1", "account_id": str(account),
               "fmt": "jsonl"}
     clients = {name: as_user(app, name) for name in ACCOUNTS}
@@ -117,12 +120,13 @@ def world(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def _issued_batch(issuer: Issuer, code: str, name: str) -> int:
-    registrar, director = Actor(f"reg{code}", "test"), Actor(f"dir{code}", "test")
+    registrar = Actor(f"reg{code}", "test", AccountRole.REGISTRAR, code)
+    director = Actor(f"dir{code}", "test", AccountRole.APPROVER, code)
     batch_id = import_batch(issuer, code, name, (EXAMPLES / name).read_bytes(),
                             actor=registrar).batch_id
-    submit_batch(issuer, batch_id, actor=registrar, institution_code=code)
-    approve_submitted(issuer, batch_id, actor=director, institution_code=code)
-    issue_batch(issuer, batch_id, actor=director, institution_code=code, workers=0)
+    submit_batch(issuer, batch_id, actor=registrar)
+    approve(issuer, batch_id, actor=director)
+    issue_batch(issuer, batch_id, actor=SYSTEM, institution_code=code, workers=0)
     return batch_id
 
 

@@ -164,7 +164,17 @@ def test_from_file_to_signed_transcripts_and_back(issuer: Issuer) -> None:
         f"/transcripts/{other}/reissue",
         {"reason": "grades corrected", "file": (io.BytesIO(corrected), "fixed.csv")},
         content_type="multipart/form-data")
-    assert response.status_code == 302
+    assert response.status_code == 302  # to the request: nothing is signed yet
+    request_id = batch_id_from(response.headers["Location"])
+    assert _transcript_status(issuer, other) == ["issued"]
+    page = registrar.get(f"/batches/{request_id}").get_data(as_text=True)
+    assert "grades corrected" in page and f"/batches/{request_id}/approve" not in page
+    assert 'class="new">4<' in page  # the corrected grade, side by side with the issued one
+    refused = registrar.post(f"/batches/{request_id}/approve")
+    assert refused.status_code == 403 and _status(issuer, request_id) == "submitted"
+    page = director.get(f"/batches/{request_id}").get_data(as_text=True)
+    assert f"/batches/{request_id}/approve" in page and 'class="new">4<' in page
+    director.post(f"/batches/{request_id}/approve")
     assert _transcript_status(issuer, other) == ["superseded", "issued"]
     assert registrar.get(f"/transcripts/{other}/v2.pdf").status_code == 200
 

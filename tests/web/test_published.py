@@ -13,10 +13,10 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from issuer.adapters.pki import load_root
-from issuer.services.context import Actor, Issuer
+from issuer.services.context import Issuer
 from issuer.services.lifecycle import revoke
 from issuer.services.publishing import publish
-from tests.e2e.conftest import issue_file
+from tests.e2e.conftest import REGISTRAR, issue_file
 from tests.web.conftest import Browser
 from verifier.core.verdict import Result
 from verifier.sources import SourceSettings, TrustSource
@@ -71,7 +71,7 @@ def test_the_verifier_learns_keys_and_status_over_http(web_issuer: Issuer, serve
     checks = {c.id: c.status.value for c in verdict.checks}
     assert "fail" not in checks.values(), verdict.checks
     assert verdict.result is Result.VALID  # keys and both status lists came over HTTP
-    revoke(web_issuer, report_id(report), reason="issued in error", actor=Actor("t", "test"))
+    revoke(web_issuer, report_id(report), reason="issued in error", actor=REGISTRAR)
     fresh = TrustSource(SourceSettings(
         roots=(load_root(web_issuer.settings.keys_dir),),
         jwks=f"{served}/.well-known/jwks.json", status=f"{served}/status"))

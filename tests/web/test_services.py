@@ -12,24 +12,21 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from issuer.adapters.orm import BatchRow, BatchStatus, EnrolmentRow, TranscriptRow
+from issuer.adapters.orm import BatchRecordRow, BatchRow, TranscriptRow
 from issuer.cli import main
 from issuer.config import Settings
+from issuer.core.lifecycle import AccountRole, BatchStatus
 from issuer.services import accounts
+from issuer.services.approval import approve
 from issuer.services.context import Actor, Issuer, ServiceError
-from issuer.services.importing import import_batch
-from issuer.services.review import (
-    FourEyes,
-    approve_submitted,
-    preview_pdf,
-    reject_batch,
-    submit_batch,
-)
+from issuer.services.importing import BatchRejected, import_batch
+from issuer.services.review import preview_pdf, reject_batch, submit_batch, withdraw_batch
 from issuer.web.jobs import ThreadJobs
-from tests.e2e.conftest import EXAMPLES
+from tests.e2e.conftest import EXAMPLES, edit_csv
 
-REG = Actor("reg1001", "test")
-DIR = Actor("dir1001", "test")
+REG = Actor("reg1001", "test", AccountRole.REGISTRAR, "1001")
+DIR = Actor("dir1001", "test", AccountRole.APPROVER, "1001")
+DIR_2001 = Actor("dir2001", "test", AccountRole.APPROVER, "2001")
 
 
 def _import(issuer: Issuer, name: str = "school-batch.csv") -> int:
@@ -42,36 +39,56 @@ def _status(issuer: Issuer, batch_id: int) -> BatchStatus:
         return uow.session.get_one(BatchRow, batch_id).status
 
 
-def test_the_uploader_cannot_approve(web_issuer: Issuer) -> None:
+def test_only_another_person_approves_a_submitted_batch(web_issuer: Issuer) -> None:
     batch_id = _import(web_issuer)
     with pytest.raises(ServiceError, match="not submitted"):
-        approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
-    submit_batch(web_issuer, batch_id, actor=REG, institution_code="1001")
-    with pytest.raises(FourEyes):
-        approve_submitted(web_issuer, batch_id, actor=REG, institution_code="1001")
+        approve(web_issuer, batch_id, actor=DIR)
+    submit_batch(web_issuer, batch_id, actor=REG)
+    with pytest.raises(ServiceError, match="only an approver"):
+        approve(web_issuer, batch_id, actor=REG)
     with pytest.raises(ServiceError, match="no batch"):
-        approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="2001")
-    approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
+        approve(web_issuer, batch_id, actor=DIR_2001)
+    uploader_as_director = Actor("reg1001", "test", AccountRole.APPROVER, "1001")
+    with pytest.raises(ServiceError, match="four eyes"):
+        approve(web_issuer, batch_id, actor=uploader_as_director)
+    approve(web_issuer, batch_id, actor=DIR)
     assert _status(web_issuer, batch_id) is BatchStatus.APPROVED
 
 
 def test_a_rejected_batch_needs_a_reason_and_cannot_be_approved(web_issuer: Issuer) -> None:
     batch_id = _import(web_issuer)
-    submit_batch(web_issuer, batch_id, actor=REG, institution_code="1001")
+    submit_batch(web_issuer, batch_id, actor=REG)
     with pytest.raises(ServiceError, match="reason"):
-        reject_batch(web_issuer, batch_id, reason=" ", actor=DIR, institution_code="1001")
-    reject_batch(web_issuer, batch_id, reason="wrong term", actor=DIR, institution_code="1001")
+        reject_batch(web_issuer, batch_id, reason=" ", actor=DIR)
+    reject_batch(web_issuer, batch_id, reason="wrong term", actor=DIR)
     assert _status(web_issuer, batch_id) is BatchStatus.REJECTED
     with pytest.raises(ServiceError):
-        approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
+        approve(web_issuer, batch_id, actor=DIR)
+    _import(web_issuer)  # its students are free again: the corrected file imports
+
+
+def test_a_withdrawn_batch_frees_its_students(web_issuer: Issuer) -> None:
+    batch_id = _import(web_issuer)
+    changed = edit_csv("school-batch.csv", lambda r: r.update(first_name_en="Changed"))
+    with pytest.raises(BatchRejected) as caught:  # its students are in an open batch
+        import_batch(web_issuer, "1001", "changed.csv", changed, actor=REG)
+    assert {e.column for e in caught.value.errors} == {"student_id"}
+    assert all(f"batch {batch_id}" in e.reason_en for e in caught.value.errors)
+    with pytest.raises(ServiceError, match="only a registrar"):
+        withdraw_batch(web_issuer, batch_id, reason="wrong file", actor=DIR)
+    withdraw_batch(web_issuer, batch_id, reason="wrong file", actor=REG)
+    assert _status(web_issuer, batch_id) is BatchStatus.WITHDRAWN
+    with pytest.raises(ServiceError, match="cannot be submitted"):
+        submit_batch(web_issuer, batch_id, actor=REG)
+    assert _import(web_issuer) != batch_id
 
 
 def test_a_preview_is_unsigned_marked_and_stores_nothing(web_issuer: Issuer) -> None:
     batch_id = _import(web_issuer)
     with web_issuer.uow() as uow:
-        enrolment = uow.session.scalars(select(EnrolmentRow.id)).first()
-        assert enrolment is not None
-    transcript_id, pdf = preview_pdf(web_issuer, batch_id, enrolment, institution_code="1001")
+        record = uow.session.scalars(select(BatchRecordRow.id)).first()
+        assert record is not None
+    transcript_id, pdf = preview_pdf(web_issuer, batch_id, record, institution_code="1001")
     assert re.fullmatch(r"1001-\d{4}-\d{6}", transcript_id)
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         assert "/AcroForm" not in doc.Root and "/AF" not in doc.Root  # no signature, no data
@@ -79,13 +96,13 @@ def test_a_preview_is_unsigned_marked_and_stores_nothing(web_issuer: Issuer) -> 
     with web_issuer.uow() as uow:
         assert uow.session.scalars(select(TranscriptRow)).first() is None
     with pytest.raises(ServiceError):
-        preview_pdf(web_issuer, batch_id, enrolment, institution_code="2001")
+        preview_pdf(web_issuer, batch_id, record, institution_code="2001")
 
 
 def test_issuing_in_a_background_thread(web_issuer: Issuer) -> None:
     batch_id = _import(web_issuer)
-    submit_batch(web_issuer, batch_id, actor=REG, institution_code="1001")
-    approve_submitted(web_issuer, batch_id, actor=DIR, institution_code="1001")
+    submit_batch(web_issuer, batch_id, actor=REG)
+    approve(web_issuer, batch_id, actor=DIR)
     jobs = ThreadJobs(web_issuer, workers=0)
     jobs.start(batch_id, actor=DIR, institution_code="1001")
     jobs.start(batch_id, actor=DIR, institution_code="1001")  # already running: no second job
@@ -112,18 +129,25 @@ def test_a_failed_job_reports_its_error(web_issuer: Issuer) -> None:
 def test_accounts_create_command(web_issuer: Issuer, monkeypatch: pytest.MonkeyPatch,
                                  tmp_path: Path) -> None:
     monkeypatch.setenv("BKT_DATABASE_URL", web_issuer.settings.database_url)
+    monkeypatch.setenv("BKT_PASSWORD", "correct horse battery staple")
     runner = CliRunner()
     result = runner.invoke(main, ["accounts", "create", "newreg", "--role", "registrar",
                                   "--institution", "1001"])
+    assert result.exit_code == 1 and "only an administrator" in result.output
+    result = runner.invoke(main, ["--as", "dir1001", "accounts", "create", "newreg", "--role",
+                                  "registrar", "--institution", "1001"])
+    assert result.exit_code == 1 and "only an administrator" in result.output
+    result = runner.invoke(main, ["--as", "admin", "accounts", "create", "newreg", "--role",
+                                  "registrar", "--institution", "1001"])
     assert result.exit_code == 0, result.output
     password = re.search(r"password: (\S+)", result.output)
     assert password and len(password.group(1)) >= 20
     assert accounts.sign_in(web_issuer, "newreg", password.group(1), source="test").account
-    result = runner.invoke(main, ["accounts", "create", "x", "--role", "admin",
-                                  "--password-stdin"], input="too short\n")
+    result = runner.invoke(main, ["--as", "admin", "accounts", "create", "x", "--role",
+                                  "admin", "--password-stdin"], input="too short\n")
     assert result.exit_code == 1 and "12 characters" in result.output
-    result = runner.invoke(main, ["accounts", "create", "newreg", "--role", "registrar",
-                                  "--institution", "1001"])
+    result = runner.invoke(main, ["--as", "admin", "accounts", "create", "newreg", "--role",
+                                  "registrar", "--institution", "1001"])
     assert result.exit_code == 1 and "taken" in result.output
 
 
@@ -137,7 +161,8 @@ def test_demo_creates_one_account_per_role_once(tmp_path: Path,
     assert result.exit_code == 0, result.output
     created = re.findall(r"^  (registrar|approver|admin)\s+(\S+)\s+(\S{20,})$", result.output,
                          re.M)
-    assert [role for role, _, _ in created] == ["registrar", "approver", "admin"]
+    assert [role for role, _, _ in created] == ["registrar", "approver", "registrar",
+                                                "approver", "admin"]
     issuer = Issuer.open(Settings.from_env())
     for _, username, password in created:
         assert accounts.sign_in(issuer, username, password, source="test").account
