@@ -47,9 +47,10 @@ from issuer.config import Settings  # noqa: E402
 from issuer.core.batch import MAX_ROWS  # noqa: E402
 from issuer.core.lifecycle import AccountRole  # noqa: E402
 from issuer.pipeline import Producer  # noqa: E402
+from issuer.services.admin import load_institutions  # noqa: E402
 from issuer.services.approval import approve  # noqa: E402
 from issuer.services.context import Actor, Issuer  # noqa: E402
-from issuer.services.importing import import_batch, load_institutions  # noqa: E402
+from issuer.services.importing import import_batch  # noqa: E402
 from issuer.services.issuing import issue_batch, transcript_record  # noqa: E402
 from issuer.services.review import submit_batch  # noqa: E402
 

@@ -19,15 +19,11 @@ from issuer.adapters.pki import PkiError, write_dev_pki
 from issuer.config import ROOT, Settings
 from issuer.core.lifecycle import AccountRole, BatchStatus
 from issuer.services import accounts as account_service
+from issuer.services.admin import load_institutions
 from issuer.services.approval import approve
 from issuer.services.checking import verify_pdf
 from issuer.services.context import Actor, Issuer, ServiceError
-from issuer.services.importing import (
-    AlreadyImported,
-    BatchRejected,
-    import_batch,
-    load_institutions,
-)
+from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.services.publishing import publish
 from issuer.services.review import reject_batch, submit_batch, withdraw_batch

@@ -6,7 +6,8 @@ nothing for another institution's rows, so a view cannot forget the scope.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
@@ -20,7 +21,20 @@ from issuer.adapters.orm import (
     StudentRow,
     TranscriptRow,
 )
+from issuer.adapters.repositories import UnitOfWork
 from issuer.core.lifecycle import OPEN, BatchStatus, ItemKind, TranscriptStatus
+
+Reader = Session
+"""What the pages' queries read with (a session the page does not write through)."""
+
+
+@contextmanager
+def reading(uow: UnitOfWork) -> Iterator[Reader]:
+    """A read-only session whose rows stay usable (detached, loaded) after the block, for
+    templates; load every relationship a page needs inside the block."""
+    with uow:
+        yield uow.session
+        uow.session.expunge_all()
 
 
 def _institution_id(code: str) -> Select[tuple[int]]:

@@ -1,7 +1,7 @@
 """Repositories over the ORM rows, and the unit of work the services use.
 
 A `UnitOfWork` is one transaction; its repositories (`institutions`, `enrolments`,
-`batches`, `transcripts`, `audit`) never commit: the service decides. Mutating methods
+`batches`, `transcripts`, `audit`, `jobs`) never commit: the service decides. Mutating methods
 take `now` (an aware UTC datetime) explicitly. `issuer.testing.FakeUnitOfWork` has the
 same attributes in memory, so the lifecycle rules run in tests without a database.
 """
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from issuer.adapters import audit_chain
+from issuer.adapters.job_store import Jobs
 from issuer.adapters.orm import (
     AuditEventRow,
     BatchRecordRow,
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.batches = Batches(self.session)
         self.transcripts = Transcripts(self.session)
         self.audit = AuditLog(self.session)
+        self.jobs = Jobs(self.session)
         return self
 
     def __exit__(
@@ -206,14 +208,18 @@ class Enrolments:
 
     def issued(self, enrolment: EnrolmentRow, record: records.StudentRecord, *,
                now: datetime) -> None:
-        """Take the names of a just-issued version for search and lists."""
-        student, p = enrolment.student, record.programme
-        for f in _NAME_FIELDS:
-            setattr(student, f, getattr(record.student.name, f))
-        student.updated_at = now
-        programme = enrolment.programme
-        programme.name_th, programme.name_en = p.name_th, p.name_en
-        programme.level, programme.total_hours = p.level, p.total_hours
+        take_names(enrolment, record, now)
+
+
+def take_names(enrolment: EnrolmentRow, record: records.StudentRecord, now: datetime) -> None:
+    """Take the names of a just-issued version for search and lists."""
+    student, p = enrolment.student, record.programme
+    for f in _NAME_FIELDS:
+        setattr(student, f, getattr(record.student.name, f))
+    student.updated_at = now
+    programme = enrolment.programme
+    programme.name_th, programme.name_en = p.name_th, p.name_en
+    programme.level, programme.total_hours = p.level, p.total_hours
 
 
 # --- batches ------------------------------------------------------------------------
@@ -312,11 +318,7 @@ class Batches:
              reason: str = "") -> None:
         """Move `batch` from its current status to `to`, unless another transaction moved it
         first (`Changed`): the update names the status the rules were checked against."""
-        values: dict[str, Any] = {"status": to, "status_changed_at": now}
-        if to is BatchStatus.SUBMITTED:
-            values |= {"submitted_by": by, "submitted_at": now}
-        if to in (BatchStatus.REJECTED, BatchStatus.WITHDRAWN):
-            values["status_reason"] = reason
+        values = move_values(to, now=now, by=by, reason=reason)
         result = self.session.execute(
             update(BatchRow).where(BatchRow.id == batch.id, BatchRow.status == batch.status)
             .values(**values).execution_options(synchronize_session=False))
@@ -332,6 +334,16 @@ class Batches:
         self.move(batch, BatchStatus.APPROVED, now=now)
         batch.approved_by, batch.approved_at = by, now
         batch.manifest_digest = manifest_digest
+
+
+def move_values(to: BatchStatus, *, now: datetime, by: str, reason: str) -> dict[str, Any]:
+    """The columns a move to `to` sets."""
+    values: dict[str, Any] = {"status": to, "status_changed_at": now}
+    if to is BatchStatus.SUBMITTED:
+        values |= {"submitted_by": by, "submitted_at": now}
+    if to in (BatchStatus.REJECTED, BatchStatus.WITHDRAWN):
+        values["status_reason"] = reason
+    return values
 
 
 # --- status list indexes ------------------------------------------------------------
@@ -383,17 +395,16 @@ class IssuedFiles:
     pdf_sha256: str | None = None  # hex
 
 
-def add_transcript(
-    session: Session,
+def new_transcript_row(
     record: records.TranscriptRecord,
     *,
     batch_record: BatchRecordRow,
     files: IssuedFiles,
     supersedes: TranscriptRow | None = None,
 ) -> TranscriptRow:
-    """Store an issued version built from `batch_record`; its canonical JSON and digest are
-    computed from `record`. With `supersedes`, the older version of the same transcript
-    is marked superseded (unless it was revoked) in the same transaction."""
+    """The row of a version issued from `batch_record` (not yet added to a session); its
+    canonical JSON and digest are computed from `record`. With `supersedes`, the older
+    version of the same transcript is marked superseded (unless it was revoked)."""
     enrolment = batch_record.enrolment
     institution = batch_record.batch.institution
     if institution.code != record.institution.code:
@@ -426,11 +437,10 @@ def add_transcript(
         issued_at=record.issued_at,
         supersedes_id=supersedes.id if supersedes is not None else None,
     )
-    session.add(row)
+    row.institution, row.batch_record, row.enrolment = institution, batch_record, enrolment
     if supersedes is not None and supersedes.status is TranscriptStatus.ISSUED:
         _set_status(supersedes, TranscriptStatus.SUPERSEDED,
                     f"superseded by version {record.version}", record.issued_at)
-    session.flush()
     return row
 
 
@@ -439,6 +449,12 @@ def _set_status(row: TranscriptRow, status: TranscriptStatus, reason: str,
     row.status = status
     row.status_reason = reason
     row.status_changed_at = now
+
+
+def revoke_row(row: TranscriptRow, *, reason: str, now: datetime) -> None:
+    if not reason.strip():
+        raise ValueError("a revocation needs a reason")
+    _set_status(row, TranscriptStatus.REVOKED, reason, now)
 
 
 def status_entries(
@@ -499,14 +515,16 @@ class Transcripts:
 
     def add(self, record: records.TranscriptRecord, *, batch_record: BatchRecordRow,
             files: IssuedFiles, supersedes: TranscriptRow | None = None) -> TranscriptRow:
-        return add_transcript(self.session, record, batch_record=batch_record, files=files,
-                              supersedes=supersedes)
+        """Store a version issued from `batch_record` (see `new_transcript_row`)."""
+        row = new_transcript_row(record, batch_record=batch_record, files=files,
+                                 supersedes=supersedes)
+        self.session.add(row)
+        self.session.flush()
+        return row
 
     def revoke(self, row: TranscriptRow, *, reason: str, now: datetime) -> None:
         """Revoke one version (its status-list bit is then set by the status list builder)."""
-        if not reason.strip():
-            raise ValueError("a revocation needs a reason")
-        _set_status(row, TranscriptStatus.REVOKED, reason, now)
+        revoke_row(row, reason=reason, now=now)
         self.session.flush()
 
     def allocate_status_indexes(self, institution: InstitutionRow, count: int) -> range:

@@ -4,7 +4,8 @@
 - `tasks`: `run_job`, the task code both runners share, and `RunnerConfig`;
 - `local`: `LocalWorker`, the embedded runner (a thread, or `transcripts worker`);
 - `celery_app`: the same task on Celery (``BKT_CELERY_BROKER``);
-- `store`: the job table's conditional updates (claim, heartbeat, finish).
+- `issuer.adapters.job_store`: the job table's conditional updates (claim, heartbeat,
+  finish).
 """
 
 from issuer.jobs.api import BatchJobs, JobStatus, batch_job, enqueue_issue, job_status

@@ -14,10 +14,10 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from issuer.adapters import job_store as store
 from issuer.adapters.orm import ACTIVE_JOB_STATES, BatchRow, JobRow
 from issuer.adapters.repositories import UnitOfWork
 from issuer.core.lifecycle import BatchStatus, may_issue
-from issuer.jobs import store
 from issuer.jobs.tasks import ISSUE_BATCH
 from issuer.services.context import Actor, Issuer, ServiceError
 
@@ -67,13 +67,13 @@ def add_issue_job(uow: UnitOfWork, batch: BatchRow, actor: Actor, *, now: dateti
     """Queue the issuance of `batch` in the caller's transaction (which commits; then
     `dispatch`); the job's id. An active job of the batch is returned instead."""
     key = issue_key(batch.id)
-    existing = store.active_job(uow.session, key)
+    existing = uow.jobs.active(key)
     if existing is not None:
         return existing.id
     args = {"batch_id": batch.id, "actor": actor.name, "source": actor.source,
             "institution_code": batch.institution.code}
-    job = store.add_job(uow.session, kind=ISSUE_BATCH, key=key, args=args,
-                        created_by=actor.name, now=now, total=total, batch_id=batch.id)
+    job = uow.jobs.add(kind=ISSUE_BATCH, key=key, args=args, created_by=actor.name,
+                       now=now, total=total, batch_id=batch.id)
     uow.audit.append(actor=actor.name, action="batch.issue_queued", source=actor.source,
                      now=now, institution=batch.institution, subject=f"batch:{batch.id}",
                      detail={"job": job.id})
@@ -99,7 +99,7 @@ def enqueue_issue(issuer: Issuer, batch_id: int, actor: Actor, *,
             uow.commit()
         except IntegrityError:  # someone queued it a moment ago
             uow.rollback()
-            existing = store.active_job(uow.session, issue_key(batch_id))
+            existing = uow.jobs.active(issue_key(batch_id))
             if existing is None:
                 raise
             return existing.id

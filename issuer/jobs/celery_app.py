@@ -26,8 +26,8 @@ from typing import Any
 
 from celery import Celery, signals
 
+from issuer.adapters import job_store as store
 from issuer.config import Settings
-from issuer.jobs import store
 from issuer.jobs.tasks import RunnerConfig, republish_if_stale, run_job, runner_name
 from issuer.services.context import Issuer
 

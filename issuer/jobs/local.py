@@ -18,7 +18,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from issuer.jobs import store
+from issuer.adapters import job_store as store
 from issuer.jobs.tasks import (
     DEFAULT_CONFIG,
     RunnerConfig,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from issuer.adapters import job_store as store
 from issuer.adapters.orm import JobRow, JobState
-from issuer.jobs import store
 from issuer.services.context import Actor, Issuer, ServiceError
 
 log = logging.getLogger(__name__)

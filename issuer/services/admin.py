@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -139,3 +140,47 @@ def audit_log(issuer: Issuer, *, institution_code: str | None = None, subject: s
             for e in repo.audit_events(s, institution=institution, subject=subject or None,
                                        after_id=after_id, limit=limit)
         ]
+
+
+def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], tuple[str, str]]:
+    try:
+        fields = {k: v for k, v in entry.items() if k not in ("registrar", "director")}
+        fields["kind"] = InstitutionKind(fields["kind"])
+        institution = Institution(**fields)
+        people = [entry.get(role, {}) for role in ("registrar", "director")]
+        registrar, director = ((p.get("name_th", ""), p.get("name_en", "")) for p in people)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        code = entry.get("code", "?")
+        raise ServiceError(f"institution entry {code!r} is invalid: {e}") from None
+    return institution, registrar, director
+
+
+def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
+    """Create the institutions listed in a JSON file (see examples/institutions.json).
+
+    Existing institutions are left as they are. Returns the codes created.
+    """
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ServiceError(f"cannot read {path}: {e}") from None
+    if not isinstance(entries, list):
+        raise ServiceError(f"{path} must hold a JSON list of institutions")
+    created = []
+    with issuer.uow() as uow:
+        require_admin(uow.session, actor, "load institutions")
+        now = issuer.clock()
+        for entry in entries:
+            institution, registrar, director = _institution(entry)
+            if repo.get_institution(uow.session, institution.code) is not None:
+                continue
+            row = repo.get_or_create_institution(
+                uow.session, institution, now=now, registrar=registrar, director=director
+            )
+            repo.append_audit(
+                uow.session, actor=actor.name, action="institution.create", source=actor.source,
+                now=now, institution=row, subject=row.code, detail={"name_en": row.name_en},
+            )
+            created.append(row.code)
+        uow.commit()
+    return created

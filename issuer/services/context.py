@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -89,6 +89,13 @@ class Issuer:
         """A unit of work whose session knows the integrity keys
         (``session.info["integrity_key"]``, a function of the purpose)."""
         return UnitOfWork(lambda: self.sessions(info={"integrity_key": self.integrity_key}))
+
+    def publish(self, institutions: Iterable[str] | None = None) -> Path:
+        """Re-sign what verifiers read (`issuer.services.publishing.publish`): after every
+        change of a transcript's status."""
+        from issuer.services.publishing import publish
+
+        return publish(self, institutions)
 
     def integrity_key(self, purpose: str) -> bytes:
         """The integrity subkey for `purpose` (`issuer.adapters.integrity`), read once."""

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from issuer.adapters import repositories as repo
 from issuer.adapters.batchfile import load_batch
@@ -19,9 +16,7 @@ from issuer.core.lifecycle import (
     check_new_version,
     check_request,
 )
-from issuer.core.records import Institution, InstitutionKind
 from issuer.core.snapshot import content_digest, student_data
-from issuer.services.accounts import require_admin
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from issuer.services.snapshots import Frozen, Issuing, stored, transcript_id_for
 
@@ -49,50 +44,6 @@ class Imported:
     new: int = 0
     corrections: int = 0
     unchanged: int = 0  # in the file, but issued with this data already
-
-
-def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], tuple[str, str]]:
-    try:
-        fields = {k: v for k, v in entry.items() if k not in ("registrar", "director")}
-        fields["kind"] = InstitutionKind(fields["kind"])
-        institution = Institution(**fields)
-        people = [entry.get(role, {}) for role in ("registrar", "director")]
-        registrar, director = ((p.get("name_th", ""), p.get("name_en", "")) for p in people)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        code = entry.get("code", "?")
-        raise ServiceError(f"institution entry {code!r} is invalid: {e}") from None
-    return institution, registrar, director
-
-
-def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
-    """Create the institutions listed in a JSON file (see examples/institutions.json).
-
-    Existing institutions are left as they are. Returns the codes created.
-    """
-    try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ServiceError(f"cannot read {path}: {e}") from None
-    if not isinstance(entries, list):
-        raise ServiceError(f"{path} must hold a JSON list of institutions")
-    created = []
-    with issuer.uow() as uow:
-        require_admin(uow.session, actor, "load institutions")
-        now = issuer.clock()
-        for entry in entries:
-            institution, registrar, director = _institution(entry)
-            if repo.get_institution(uow.session, institution.code) is not None:
-                continue
-            row = repo.get_or_create_institution(
-                uow.session, institution, now=now, registrar=registrar, director=director
-            )
-            repo.append_audit(
-                uow.session, actor=actor.name, action="institution.create", source=actor.source,
-                now=now, institution=row, subject=row.code, detail={"name_en": row.name_en},
-            )
-            created.append(row.code)
-        uow.commit()
-    return created
 
 
 def _conflicts(open_batches: dict[int, BatchRow],

@@ -25,7 +25,6 @@ from issuer.core.records import InstitutionKind, TranscriptRecord
 from issuer.pipeline import build_record
 from issuer.services.approval import approved_digests, facts
 from issuer.services.context import Actor, Issuer, ServiceError, rules
-from issuer.services.publishing import publish
 from issuer.services.snapshots import stored
 from issuer.services.workers import Job, Produced, Submit, producer_pool
 from verifier.core.canonical import digest
@@ -221,5 +220,5 @@ def _finish(issuer: Issuer, batch_id: int, actor: Actor, report: IssueReport) ->
             )
         code = batch.institution.code
         uow.commit()
-    publish(issuer, [code])
+    issuer.publish([code])
 

@@ -25,7 +25,6 @@ from issuer.core.records import StudentRecord
 from issuer.core.snapshot import Snapshot, content_digest, student_data
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from issuer.services.importing import BatchRejected
-from issuer.services.publishing import publish
 from issuer.services.snapshots import Frozen, Issuing, stored
 
 
@@ -62,7 +61,7 @@ def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor) -> 
         )
         uow.commit()
         version, code = row.version, row.institution.code
-    publish(issuer, [code])
+    issuer.publish([code])
     return version
 
 

@@ -11,8 +11,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.orm import Session
 
+from issuer.adapters import queries
 from issuer.services.context import Issuer
 
 csrf = CSRFProtect()
@@ -31,9 +31,7 @@ def init_app(app: Flask, the_issuer: Issuer) -> None:
 
 
 @contextmanager
-def reading() -> Iterator[Session]:
-    """A read-only session whose rows stay usable (detached, loaded) after the block, for
-    templates; load every relationship a page needs inside the block."""
-    with issuer().uow() as uow:
-        yield uow.session
-        uow.session.expunge_all()
+def reading() -> Iterator[queries.Reader]:
+    """The running issuer's `queries.reading` session, for the pages' queries."""
+    with queries.reading(issuer().uow()) as session:
+        yield session

@@ -20,9 +20,10 @@ from issuer.adapters.pki import write_dev_pki
 from issuer.cli import main
 from issuer.config import ROOT, Settings
 from issuer.core.lifecycle import AccountRole
+from issuer.services.admin import load_institutions
 from issuer.services.approval import approve
 from issuer.services.context import Actor, Issuer
-from issuer.services.importing import import_batch, load_institutions
+from issuer.services.importing import import_batch
 from issuer.services.issuing import IssueReport, issue_batch
 from issuer.services.lifecycle import request_new_version
 from issuer.services.review import submit_batch

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from issuer.adapters import job_store as store
 from issuer.adapters.orm import JobRow, JobState
 from issuer.config import Settings
-from issuer.jobs import store
 from issuer.jobs.tasks import RunnerConfig, claim_job, run_job
 from issuer.services.context import Issuer
 

@@ -30,6 +30,9 @@ def imports(package: str) -> dict[str, set[str]]:
                      "reportlab", "pyhanko", "flask")),  # the pure core does no I/O
     ("verifier/core", ("verifier.pdf", "verifier.trust", "verifier.app", "pyhanko", "flask",
                        "requests")),
+    # pages read through issuer.adapters.queries and change things through the services
+    ("issuer/web", ("sqlalchemy", "issuer.adapters.repositories", "issuer.adapters.db",
+                    "issuer.adapters.job_store")),
 ])
 def test_layer_boundaries(package: str, forbidden: tuple[str, ...]) -> None:
     modules = imports(package)
@@ -39,3 +42,30 @@ def test_layer_boundaries(package: str, forbidden: tuple[str, ...]) -> None:
         for module, names in modules.items()
     }
     assert {m: v for m, v in violations.items() if v} == {}
+
+
+# The batch and transcript use cases work through the unit of work's repositories, never a
+# raw session, so issuer.testing's in-memory unit of work runs them without a database.
+LIFECYCLE_SERVICES = ("importing", "review", "approval", "issuing", "lifecycle", "snapshots")
+
+
+@pytest.mark.parametrize("name", LIFECYCLE_SERVICES)
+def test_lifecycle_services_use_repositories_not_sessions(name: str) -> None:
+    path = ROOT / "issuer" / "services" / f"{name}.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    sessions = [n.lineno for n in ast.walk(tree)
+                if isinstance(n, ast.Attribute) and n.attr == "session"]
+    assert sessions == [], f"{path.name} reaches into a session at lines {sessions}"
+    names = imports("issuer/services")[f"issuer/services/{name}.py"]
+    assert not {n for n in names if n.startswith("sqlalchemy")}
+
+
+def test_status_rules_live_in_the_core() -> None:
+    """The enums of batches, transcripts and roles are defined once, in the core."""
+    defined = {}
+    for path in (ROOT / "issuer").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name in (
+                    "BatchStatus", "TranscriptStatus", "AccountRole", "BatchKind", "ItemKind"):
+                defined[node.name] = str(path.relative_to(ROOT))
+    assert set(defined.values()) == {"issuer/core/lifecycle.py"}, defined

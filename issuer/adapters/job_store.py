@@ -120,3 +120,17 @@ def fail_unowned(session: Session, job_id: int, *, now: datetime, error: str) ->
         .values(state=JobState.FAILED, error=error, updated_at=now, finished_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+class Jobs:
+    """The job table as a unit of work's repository (`issuer.adapters.repositories`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def active(self, key: str) -> JobRow | None:
+        return active_job(self.session, key)
+
+    def add(self, **job: Any) -> JobRow:
+        """`add_job` in this unit of work."""
+        return add_job(self.session, **job)
