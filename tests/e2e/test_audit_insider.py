@@ -117,8 +117,6 @@ def test_rewriting_an_actor_and_rehashing_the_rest_is_detected(run, database) ->
         for row in database.execute("SELECT * FROM audit_events WHERE id >= ? ORDER BY id",
                                     (target,)).fetchall():
             digest = sha256_chain_hash(prev, row)
-            database.execute("UPDATE audit_events SET prev_hash = NULL WHERE id = ?",
-                             (row["id"],))
             database.execute("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?",
                              (prev, digest, row["id"]))
             prev = digest
@@ -135,3 +133,31 @@ def test_a_missing_id_is_flagged(run, database) -> None:  # type: ignore[no-unty
     verified = run("audit", "verify")
     assert verified.exit_code == 1
     assert f"event {ids[5]} is missing" in verified.stderr
+
+
+def test_an_operator_checks_an_export_against_a_checkpoint_they_fetched(
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    assert run("audit", "checkpoint").exit_code == 0
+    export = tmp_path / "audit.jsonl"
+    assert run("audit", "export", "-o", export).exit_code == 0
+    lines = export.read_text(encoding="utf-8").splitlines(keepends=True)
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text("".join(lines).replace("cli:root", "director1001", 1), encoding="utf-8")
+    truncated = tmp_path / "truncated.jsonl"
+    truncated.write_text("".join(lines[:-2]), encoding="utf-8")
+    assert run("audit", "verify", "--file", edited).exit_code == 1  # the issuer host: MACs
+
+    operator = tmp_path / "operator"  # another machine: no keys, no database
+    operator.mkdir()
+    fetched, root = operator / "checkpoint.jws", operator / "root.crt"
+    shutil.copy(tmp_path / "var" / "published" / "audit" / "checkpoint.jws", fetched)
+    shutil.copy(tmp_path / "keys" / "root.crt", root)
+    _env(monkeypatch, operator)
+    checked = run("audit", "verify", "--file", export, "--checkpoint", fetched, "--root", root)
+    assert checked.exit_code == 0, checked.output
+    assert "matches checkpoint" in checked.stdout and "NOT verified" in checked.stdout
+    cut = run("audit", "verify", "--file", truncated, "--checkpoint", fetched, "--root", root)
+    assert cut.exit_code == 1 and "truncated" in cut.stderr
+    no_root = run("audit", "verify", "--file", export, "--checkpoint", fetched)
+    assert no_root.exit_code == 1 and "--root" in no_root.stderr
+    assert not (operator / "keys").exists()  # nothing was created on the operator's side
