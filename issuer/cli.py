@@ -406,8 +406,8 @@ def audit() -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
               help="The export's format (default: from the file name).")
 @click.option("--checkpoint", "checkpoint", metavar="PATH_OR_URL", default=None,
-              help="The checkpoint to compare with, e.g. a copy fetched earlier "
-                   "(default: the latest published).")
+              help="The checkpoint to compare with, e.g. a copy fetched earlier; for "
+                   "--file, one made before the export (default: the latest published).")
 @click.option("--root", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Pinned root certificate(s), PEM (default: keys/root.crt).")
 @click.pass_context

@@ -125,7 +125,7 @@ def append(session: Session, event: AuditEventRow) -> AuditEventRow:
     """Insert `event` as the new head of the chain (flushes; the caller commits)."""
     key = chain_key(session)
     event.detail = as_json(event.detail or {})
-    session.flush()  # the caller's pending writes first: nothing else flushes under the lock
+    session.flush()  # the caller's pending writes first, so only the event follows the lock
     lock_chain(session)
     newest = head(session)
     event.id = newest[0] + 1 if newest else 1
@@ -136,11 +136,11 @@ def append(session: Session, event: AuditEventRow) -> AuditEventRow:
     return event
 
 
-def events(session: Session, batch: int = 1000, after: int = 0) -> Iterator[Any]:
-    """Every event (with id > `after`) in chain order as plain rows (attribute access like
-    `AuditEventRow`), read `batch` at a time without filling the session: memory stays
-    flat."""
+def events(session: Session, batch: int = 1000) -> Iterator[Any]:
+    """Every event in chain order as plain rows (attribute access like `AuditEventRow`),
+    read `batch` at a time without filling the session: memory stays flat."""
     table = AuditEventRow.__table__
+    after = 0
     while True:
         rows = session.execute(
             select(*table.c).where(table.c.id > after).order_by(table.c.id).limit(batch)
@@ -149,10 +149,6 @@ def events(session: Session, batch: int = 1000, after: int = 0) -> Iterator[Any]
         if len(rows) < batch:
             return
         after = rows[-1].id
-
-
-def count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEventRow)) or 0
 
 
 def event_hash_at(session: Session, event_id: int) -> str | None:

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from cryptography import x509
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from issuer.adapters import audit_chain, audit_checkpoint, integrity
 from issuer.adapters.audit_checkpoint import Checkpoint, CheckpointError
@@ -209,8 +209,8 @@ def checkpoint_quietly(issuer: Issuer) -> Checkpoint | None:
         return write_checkpoint(issuer)[0]
     except ServiceError as e:
         log.error("audit log: %s", e)
-    except OSError as e:
-        log.error("audit log: checkpoint not published: %s", e)
+    except (OSError, SQLAlchemyError) as e:
+        log.error("audit log: checkpoint not published: %s: %s", type(e).__name__, e)
     return None
 
 
@@ -265,6 +265,10 @@ def _refuse_if_rewritten(session: Any, previous: Checkpoint, head_id: int) -> No
         raise ServiceError(
             f"no audit checkpoint written: event {previous.head_id} differs from "
             f"checkpoint {previous.seq} (the log was rewritten)")
+    if audit_chain.count_upto(session, previous.head_id) != previous.events:
+        raise ServiceError(
+            f"no audit checkpoint written: events up to {previous.head_id} were deleted "
+            f"or inserted since checkpoint {previous.seq}")
 
 
 # --- exports -------------------------------------------------------------------------------

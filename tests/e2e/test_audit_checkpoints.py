@@ -200,3 +200,18 @@ def test_the_first_checkpoint_pins_where_legacy_events_end(
     assert checkpoint.legacy_head_id == 3 and checkpoint.head_id > 3
     check = check_audit_chain(issuer)
     assert check.ok and check.legacy_events == 3, check.problems()
+
+
+def test_deleting_below_the_checkpoint_is_never_checkpointed(issuer: Issuer) -> None:
+    append(issuer, 4)
+    checkpoint, _ = write_checkpoint(issuer)
+    with issuer.uow() as uow:
+        as_owner(uow.session, "DELETE FROM audit_events WHERE id = :id",
+                 {"id": checkpoint.head_id - 1})
+        uow.commit()
+    append(issuer, 1)
+    with pytest.raises(ServiceError, match="deleted or inserted"):
+        write_checkpoint(issuer)
+    check = check_audit_chain(issuer)
+    assert check.first_missing_id == checkpoint.head_id - 1
+    assert "deleted" in (check.checkpoint_problem or "")
