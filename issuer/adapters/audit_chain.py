@@ -1,38 +1,58 @@
-"""The audit log as a hash chain: appending under a lock, verifying, exporting.
+"""The audit log as a keyed hash chain: appending under a lock, checking, exporting.
 
-Each event's ``hash`` is SHA-256 over its ``prev_hash`` (the previous event's ``hash``,
-64 zeros for the first event) followed by the RFC 8785 canonical JSON of its fields::
+Each event's ``hash`` is HMAC-SHA256, under the integrity subkey for ``"audit-chain"``
+(`issuer.adapters.integrity`, a secret kept outside the database), of its ``prev_hash``
+(the previous event's ``hash``, 64 zeros for the first event) followed by the RFC 8785
+canonical JSON of its fields::
 
     {"action": ..., "actor": ..., "at": "2026-04-02T03:00:00.000000Z", "detail": {...},
      "id": 17, "institution_id": 3, "source": "web 203.0.113.7", "subject": "batch:4"}
 
-so editing an event breaks its own hash and deleting or reordering events breaks the
-next event's ``prev_hash``. (Removing the newest events leaves a shorter valid chain:
-compare with a head hash kept elsewhere, e.g. the last export, to see that.)
+so a database writer without the key can neither edit an event nor re-hash the events
+after it. Ids are contiguous (each append takes the head's id + 1), so a missing id
+means a deleted event. Removing the newest events leaves a shorter valid chain: the
+signed checkpoints of the head (`issuer.adapters.audit_checkpoint`) catch that.
 
-Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock taken before
-the insert, held until the appending transaction ends; SQLite allows one writer at a time
-and the insert takes its write lock before the previous event is read. The unique
-``prev_hash`` makes a fork impossible even if a writer bypassed both.
+**Legacy events.** Events written before migration 0004 were chained with plain
+SHA-256 (`legacy_hash`, no key) and may have id gaps (PostgreSQL sequences skip on
+rollback). They stay as they are: a log is a prefix of legacy events followed by keyed
+ones, and the first keyed event's MAC covers the last legacy hash, so the legacy prefix
+cannot be changed without breaking it. Where that prefix ends is pinned by the
+checkpoints (``legacy_head_id``); without one it is inferred (the longest prefix whose
+SHA-256 chain holds) and a legacy event after a keyed one is always refused.
+
+Appends are serialised and rows are only ever inserted, complete: on PostgreSQL by a
+transaction-scoped advisory lock; on SQLite by taking its single write lock (a write
+that changes nothing) before the head is read. The head is read under the lock, so the
+new event's id, ``prev_hash`` and ``hash`` are computed before its INSERT. The unique
+``prev_hash`` and the primary key make a fork impossible even for a writer that
+bypassed both; migration 0004 makes UPDATE, DELETE and TRUNCATE of the table fail.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from issuer.adapters import integrity
 from issuer.adapters.orm import AuditEventRow
 from verifier.core.canonical import canonical_json
 
 GENESIS = "0" * 64
+PURPOSE = "audit-chain"  # the integrity subkey's purpose
 ADVISORY_LOCK_KEY = 0x424B5441_55444954 & 0x7FFFFFFFFFFFFFFF  # "BKTAUDIT", a signed bigint
 FIELDS = ("id", "at", "actor", "action", "institution_id", "subject", "detail", "source")
+
+
+class MissingKeyError(RuntimeError):
+    """The session has no integrity key to append to or check the chain with."""
 
 
 def timestamp(at: datetime) -> str:
@@ -55,7 +75,13 @@ def event_fields(event: Any) -> dict[str, Any]:
     }
 
 
-def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+def event_hash(key: bytes, prev_hash: str, fields: dict[str, Any]) -> str:
+    """An event's ``hash``: HMAC-SHA256 under the audit-chain key, hex."""
+    return integrity.mac(key, prev_hash.encode("ascii") + canonical_json(fields))
+
+
+def legacy_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The unkeyed SHA-256 of events written before the chain was keyed (migration 0003)."""
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(fields)).hexdigest()
 
 
@@ -65,28 +91,47 @@ def as_json(value: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(value, ensure_ascii=False))
 
 
+def chain_key(session: Session) -> bytes:
+    """The audit-chain key of `session` (``session.info["integrity_key"]``, a function of
+    the purpose, which `Issuer.uow()` sets)."""
+    key_of: Callable[[str], bytes] | None = session.info.get("integrity_key")
+    if key_of is None:
+        raise MissingKeyError(
+            "this session has no integrity key (session.info['integrity_key']): open it "
+            "with Issuer.uow() to append to or check the audit chain")
+    return key_of(PURPOSE)
+
+
 def lock_chain(session: Session) -> None:
-    """Serialise appends until the current transaction ends (PostgreSQL; SQLite needs
-    nothing: its single writer lock is taken by the insert that follows)."""
-    if session.get_bind().dialect.name == "postgresql":
+    """Serialise appends until the current transaction ends. PostgreSQL: an advisory
+    lock. SQLite: an INSERT of no rows, which takes the single write lock (the driver
+    begins the transaction before it), so no other writer can append until we commit."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    elif dialect == "sqlite":
+        session.execute(text("INSERT INTO audit_events SELECT * FROM audit_events WHERE 0"))
+
+
+def head(session: Session) -> tuple[int, str] | None:
+    """(id, hash) of the newest event, or None for an empty log."""
+    row = session.execute(
+        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 def append(session: Session, event: AuditEventRow) -> AuditEventRow:
     """Insert `event` as the new head of the chain (flushes; the caller commits)."""
+    key = chain_key(session)
     event.detail = as_json(event.detail or {})
+    session.flush()  # the caller's pending writes first, so only the event follows the lock
     lock_chain(session)
-    event.prev_hash = event.hash = None
+    newest = head(session)
+    event.id = newest[0] + 1 if newest else 1
+    event.prev_hash = newest[1] if newest else GENESIS
+    event.hash = event_hash(key, event.prev_hash, event_fields(event))
     session.add(event)
-    session.flush()  # assigns the id; on SQLite, takes the write lock
-    previous = session.scalar(
-        select(AuditEventRow.hash)
-        .where(AuditEventRow.id < event.id)
-        .order_by(AuditEventRow.id.desc())
-        .limit(1)
-    )
-    event.prev_hash = previous or GENESIS
-    event.hash = event_hash(event.prev_hash, event_fields(event))
     session.flush()
     return event
 
@@ -106,20 +151,113 @@ def events(session: Session, batch: int = 1000) -> Iterator[Any]:
         after = rows[-1].id
 
 
+def event_hash_at(session: Session, event_id: int) -> str | None:
+    return session.scalar(select(AuditEventRow.hash).where(AuditEventRow.id == event_id))
+
+
+def count_upto(session: Session, event_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEventRow)
+                          .where(AuditEventRow.id <= event_id)) or 0
+
+
+# --- checking ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What walking the chain found."""
+
+    events: int
+    first_broken_id: int | None
+    """The first event whose hash or link to the previous event is wrong."""
+    first_missing_id: int | None
+    """The first id missing among keyed events (one was deleted)."""
+    head_id: int | None
+    head_hash: str | None
+    legacy_head_id: int
+    """The last legacy (unkeyed, pre-0004) event of the prefix, 0 if none."""
+    legacy_events: int
+    macs_checked: bool
+    """False when no key was given: keyed events' links were followed, not their MACs."""
+    watched: tuple[str, int] | None = None
+    """For the `watch` id asked for: (its hash, the number of events up to it)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_id is None and self.first_missing_id is None
+
+
+def check(
+    rows: Iterable[Any],
+    key: bytes | None,
+    *,
+    legacy_head_id: int | None = None,
+    watch: int | None = None,
+) -> ChainReport:
+    """Walk `rows` in id order: `AuditEventRow`-like rows, or export lines (dicts of
+    the `FIELDS`, ``at`` as hashed, plus ``prev_hash`` and ``hash``).
+
+    `key` checks the keyed events' MACs (None: only their links and ids). Events up to
+    `legacy_head_id` (from a checkpoint) must hold as legacy SHA-256 events and every
+    later one as keyed; without it the legacy prefix is inferred. Ids must increase,
+    and from the first keyed event on, by one. `watch` records the hash of that event
+    and the number of events up to it (to compare with a checkpoint).
+    """
+    expected_prev, prev_id = GENESIS, None
+    broken = missing = None
+    keyed_seen = False
+    legacy_head, legacy_count, n = 0, 0, 0
+    watched = None
+    for row in rows:
+        n += 1
+        event_id, fields, prev_hash, digest = _parts(row)
+        linked = prev_hash == expected_prev and (prev_id is None or event_id > prev_id)
+        legacy_ok = digest == legacy_hash(expected_prev, fields)
+        if legacy_head_id is not None:
+            legacy = event_id <= legacy_head_id
+        else:
+            legacy = not keyed_seen and legacy_ok and linked
+        if legacy:
+            good = linked and legacy_ok
+            legacy_head, legacy_count = event_id, legacy_count + 1
+        else:
+            want = prev_id + 1 if prev_id is not None else 1
+            if missing is None and event_id > want:
+                missing = want
+            keyed_seen = True
+            good = (linked and digest is not None and not legacy_ok
+                    and (key is None or digest == event_hash(key, expected_prev, fields)))
+        if not good and broken is None:
+            broken = event_id
+        if event_id == watch:
+            watched = (digest, n)
+        expected_prev, prev_id = digest or "", event_id
+    return ChainReport(n, broken, missing, prev_id, expected_prev if n else None,
+                       legacy_head, legacy_count, key is not None, watched)
+
+
+def _parts(row: Any) -> tuple[int, dict[str, Any], str | None, str | None]:
+    if isinstance(row, dict):  # an export line: `at` is already the hashed timestamp
+        fields = {name: row.get(name) for name in FIELDS}
+        return row.get("id"), fields, row.get("prev_hash"), row.get("hash")
+    return row.id, event_fields(row), row.prev_hash, row.hash
+
+
+def legacy_prefix(session: Session) -> int:
+    """The id of the last event of the legacy (SHA-256) prefix, 0 if none: where the
+    first checkpoint pins the boundary (reads only that prefix and one event more)."""
+    expected_prev, last = GENESIS, 0
+    for row in events(session, batch=200):
+        if row.prev_hash != expected_prev or row.hash != legacy_hash(expected_prev,
+                                                                     event_fields(row)):
+            break
+        expected_prev, last = row.hash, row.id
+    return last
+
+
 def verify(session: Session) -> int | None:
-    """The id of the first event whose hash or link is wrong, or None if the chain holds."""
-    expected_prev = GENESIS
-    for event in events(session):
-        if (event.prev_hash != expected_prev or event.hash is None
-                or event.hash != event_hash(expected_prev, event_fields(event))):
-            return event.id
-        expected_prev = event.hash
-    return None
-
-
-def head(session: Session) -> tuple[int, str] | None:
-    """(id, hash) of the newest event: keep it elsewhere to detect truncation later."""
-    row = session.execute(
-        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
+    """The id of the first broken (or, failing that, missing) event, or None if the
+    chain holds (MACs under the session's key; legacy prefix inferred)."""
+    report = check(events(session), chain_key(session))
+    return report.first_broken_id if report.first_broken_id is not None \
+        else report.first_missing_id

@@ -68,6 +68,7 @@ def _run(target: str | Engine, action: Any) -> None:
             engine.dispose()
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (`expire_on_commit=False`)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (`expire_on_commit=False`),
+    each starting with `info` (e.g. ``{"integrity_key": ...}``, see `Issuer.uow`)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info)

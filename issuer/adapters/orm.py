@@ -319,10 +319,12 @@ class TranscriptRow(Base):
 class AuditEventRow(Base):
     """An append-only audit log entry; `id` gives the order of events.
 
-    Events form one hash chain (`issuer.adapters.audit_chain`): `hash` is the SHA-256 of
-    `prev_hash` and the canonical JSON of the event's fields, `prev_hash` the previous
-    event's `hash` (64 zeros for the first). Both are set in the transaction that appends
-    the event (NULL only inside it); `prev_hash` is unique, so the chain cannot fork.
+    Events form one keyed hash chain (`issuer.adapters.audit_chain`): `hash` is the
+    HMAC-SHA256 (SHA-256 for events older than migration 0004) of `prev_hash` and the
+    canonical JSON of the event's fields, `prev_hash` the previous event's `hash` (64
+    zeros for the first). A row is inserted complete, with the next id, and never
+    changed: on PostgreSQL and SQLite triggers refuse UPDATE, DELETE and TRUNCATE
+    (migration 0004). `prev_hash` is unique, so the chain cannot fork.
     """
 
     __tablename__ = "audit_events"
@@ -341,8 +343,26 @@ class AuditEventRow(Base):
     subject: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     source: Mapped[str] = mapped_column(String(100))  # "cli", "web 203.0.113.7"
-    prev_hash: Mapped[str | None] = mapped_column(String(64))  # hex
-    hash: Mapped[str | None] = mapped_column(String(64))  # hex
+    prev_hash: Mapped[str] = mapped_column(String(64))  # hex
+    hash: Mapped[str] = mapped_column(String(64))  # hex
+
+
+class AuditCheckpointRow(Base):
+    """A signed checkpoint of the audit chain's head, as published
+    (`issuer.adapters.audit_checkpoint`): `seq` increases by one per checkpoint. The
+    published files are what verifiers trust; these rows only number them across hosts
+    and keep a copy. Append-only like the events (migration 0004).
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    head_id: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(BigInteger)
+    legacy_head_id: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[str] = mapped_column(Text)
 
 
 class AccountRow(Base):

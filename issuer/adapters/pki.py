@@ -1,9 +1,12 @@
-"""Development PKI: BMA Root CA -> BMA Issuing CA -> two keys per institution.
+"""Development PKI: BMA Root CA -> BMA Issuing CA -> two keys per institution, and one
+audit-log signing key.
 
 Per institution (DESIGN.md, Trust): an RSA-3072 **PDF-signing** certificate
 (keyUsage digitalSignature + nonRepudiation; extendedKeyUsage emailProtection, which
 poppler/NSS requires, plus documentSigning) and an ECDSA P-256 **credential** certificate
-for the QR's JWS. The pure part takes `now` and returns objects; the file part writes
+for the QR's JWS. Beside them, one ECDSA P-256 **audit** certificate (extendedKeyUsage
+`AUDIT_SIGNING` only) signs the audit log's checkpoints (`issuer.adapters.audit_checkpoint`).
+The pure part takes `now` and returns objects; the file part writes
 PEM certificates and PKCS#8 keys encrypted with a passphrase, mode 0600.
 Production keys live in an HSM; this module is for development and tests.
 """
@@ -38,7 +41,13 @@ ISSUING_NAME = "BMA Issuing CA (development)"
 # because emailProtection is present too; Adobe and pyHanko accept either.
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
+# The audit-checkpoint signing purpose, an OID under the UUID arc (ITU-T X.667, 2.25):
+# no other certificate of this PKI carries it, so no other key can sign a checkpoint.
+AUDIT_SIGNING = x509.ObjectIdentifier("2.25.18522163207127965918053645341189878151")
+AUDIT_NAME = "BMA audit log checkpoints (development)"
+
 ROOT_FILES = ("root.crt", "root.key", "issuing.crt", "issuing.key")
+AUDIT_FILES = ("audit.crt", "audit.key")
 INSTITUTION_FILES = ("pdf.crt", "pdf.key", "credential.crt", "credential.key")
 PASSPHRASE_FILE = ".passphrase"
 
@@ -78,6 +87,16 @@ class InstitutionKeys:
         public_key = self.credential_cert.public_key()
         assert isinstance(public_key, ec.EllipticCurvePublicKey)
         return kid_for(public_key)
+
+
+@dataclass(frozen=True)
+class AuditSigner:
+    """The key that signs the audit log's checkpoints, with its certificate chain."""
+
+    key: ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    """Issuing CA, then root."""
 
 
 # --- pure: certificates from `now` ------------------------------------------------------
@@ -242,6 +261,21 @@ def issue_institution_keys(
     )
 
 
+def issue_audit_key(authority: Authority, now: datetime) -> AuditSigner:
+    """Generate the audit-checkpoint signing key (P-256) and its certificate."""
+    _check_aware(now)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _end_entity(
+        authority,
+        _name(AUDIT_NAME, x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Audit log")),
+        key.public_key(),
+        _key_usage(non_repudiation=False),
+        [AUDIT_SIGNING],
+        now,
+    )
+    return AuditSigner(key, cert, (authority.issuing_cert, authority.root_cert))
+
+
 # --- files ------------------------------------------------------------------------------
 
 
@@ -330,11 +364,11 @@ def write_dev_pki(
     now: datetime,
 ) -> None:
     """Create (or extend) the development PKI in `directory`, with the integrity key
-    (`issuer.adapters.integrity`) if there is none yet.
+    (`issuer.adapters.integrity`) and the audit signing key if there are none yet.
 
     `institutions` are ``(code, English name)`` pairs. An existing CA is reused; an
     institution whose four files already exist is left alone (its key may have signed
-    transcripts already).
+    transcripts already), and so is an existing audit key.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -350,6 +384,10 @@ def write_dev_pki(
         _write_key(directory / "issuing.key", authority.issuing_key, passphrase)
         _write_cert(directory / "issuing.crt", authority.issuing_cert)
         _write_cert(directory / "root.crt", authority.root_cert)
+    if not all((directory / name).exists() for name in AUDIT_FILES):
+        audit = issue_audit_key(authority, now)
+        _write_key(directory / "audit.key", audit.key, passphrase)
+        _write_cert(directory / "audit.crt", audit.cert)
     for code, name_en in institutions:
         folder = directory / code
         if all((folder / name).exists() for name in INSTITUTION_FILES):
@@ -388,6 +426,19 @@ def load_institution_keys(directory: Path, code: str, passphrase: bytes) -> Inst
     _matching(folder / "credential.key", credential_key, credential_cert)
     chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
     return InstitutionKeys(code, pdf_key, pdf_cert, credential_key, credential_cert, chain)
+
+
+def load_audit_signer(directory: Path, passphrase: bytes) -> AuditSigner:
+    """The audit-checkpoint signing key; PkiError if missing (`transcripts keys create`
+    adds it to a key store made before it existed) or locked."""
+    directory = Path(directory)
+    cert = _read_cert(directory / "audit.crt")
+    key = _read_key(directory / "audit.key", passphrase)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise PkiError(f"{directory / 'audit.key'} is not an EC key")
+    _matching(directory / "audit.key", key, cert)
+    chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
+    return AuditSigner(key, cert, chain)
 
 
 def dev_passphrase(directory: Path) -> bytes:

@@ -47,13 +47,20 @@ def jwk_for(credential_cert: x509.Certificate, chain: Iterable[x509.Certificate]
     """A public JWK with its x5c chain (leaf first, root excluded: verifiers pin it)."""
     public_key = credential_cert.public_key()
     jwk = ECKey.import_key(public_key).as_dict(private=False)  # type: ignore[arg-type]
-    certs = [credential_cert, *(c for c in chain if c.subject != c.issuer)]
     return jwk | {
         "kid": kid_for(public_key),  # type: ignore[arg-type]
         "use": "sig",
         "alg": ALG,
-        "x5c": [base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in certs],
+        "x5c": x5c([credential_cert, *chain]),
     }
+
+
+def x5c(certs: Iterable[x509.Certificate]) -> list[str]:
+    """An ``x5c`` value (RFC 7515): base64 DER, leaf first, self-signed roots left out
+    (verifiers pin them)."""
+    certs = list(certs)
+    return [base64.b64encode(c.public_bytes(Encoding.DER)).decode()
+            for i, c in enumerate(certs) if i == 0 or c.subject != c.issuer]
 
 
 def jwks_document(entries: Iterable[tuple[x509.Certificate, Iterable[x509.Certificate]]]) -> dict:

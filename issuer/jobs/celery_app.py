@@ -28,7 +28,13 @@ from celery import Celery, signals
 
 from issuer.adapters import job_store as store
 from issuer.config import Settings
-from issuer.jobs.tasks import RunnerConfig, republish_if_stale, run_job, runner_name
+from issuer.jobs.tasks import (
+    RunnerConfig,
+    checkpoint_audit_log,
+    republish_if_stale,
+    run_job,
+    runner_name,
+)
 from issuer.services.context import Issuer
 
 log = logging.getLogger(__name__)
@@ -36,6 +42,8 @@ log = logging.getLogger(__name__)
 TASK_NAME = "bkt.run_job"
 REPUBLISH_TASK = "bkt.republish"
 REPUBLISH_EVERY = 6 * 3600.0  # status lists are valid 30 days: re-sign well within a day
+CHECKPOINT_TASK = "bkt.audit_checkpoint"
+CHECKPOINT_EVERY = 300.0  # the audit log's head, when it moved (`issuer.services.audit`)
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 TASK_CONFIG = RunnerConfig(workers=0)
 
@@ -54,8 +62,10 @@ def make_app(broker: str, queue: str) -> Celery:
     )
     app.task(name=TASK_NAME, ignore_result=True)(run_job_task)
     app.task(name=REPUBLISH_TASK, ignore_result=True)(republish_task)
+    app.task(name=CHECKPOINT_TASK, ignore_result=True)(checkpoint_task)
     app.conf.beat_schedule = {  # with `celery -A issuer.jobs.celery_app beat`
         "republish-status-lists": {"task": REPUBLISH_TASK, "schedule": REPUBLISH_EVERY},
+        "checkpoint-audit-log": {"task": CHECKPOINT_TASK, "schedule": CHECKPOINT_EVERY},
     }
     return app
 
@@ -78,6 +88,10 @@ def run_job_task(job_id: int) -> str | None:
 
 def republish_task() -> None:
     republish_if_stale(worker_issuer(), REPUBLISH_EVERY / 2)
+
+
+def checkpoint_task() -> None:
+    checkpoint_audit_log(worker_issuer())
 
 
 @functools.cache

@@ -9,19 +9,22 @@ exactly one of them.
 
 ``stop()`` (or SIGTERM/SIGINT for `transcripts worker`) gives a running job back to the
 queue at its next progress report, so a restart resumes it at once. When idle it also
-re-signs the published status lists before they get old (`RunnerConfig.republish_every`).
+re-signs the published status lists before they get old (`RunnerConfig.republish_every`)
+and checkpoints the audit log when it grew (`RunnerConfig.checkpoint_every`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from issuer.adapters import job_store as store
 from issuer.jobs.tasks import (
     DEFAULT_CONFIG,
     RunnerConfig,
+    checkpoint_audit_log,
     republish_if_stale,
     run_job,
     runner_name,
@@ -40,6 +43,7 @@ class LocalWorker:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._checkpointed = float("-inf")  # monotonic time of the last checkpoint attempt
 
     # --- one step ---------------------------------------------------------------------
 
@@ -80,6 +84,7 @@ class LocalWorker:
                 ran = None
             if ran is None:
                 self._republish()
+                self._checkpoint()
                 self._wake.wait(self.config.poll_interval)
                 self._wake.clear()
         log.info("worker %s stopped", self.name)
@@ -92,6 +97,17 @@ class LocalWorker:
                 log.info("worker %s re-signed the published status lists", self.name)
         except Exception:  # keys locked, disk full: say so, retry at the next idle moment
             log.exception("worker %s: re-signing the status lists failed", self.name)
+
+    def _checkpoint(self) -> None:
+        every = self.config.checkpoint_every
+        if every is None or time.monotonic() - self._checkpointed < every:
+            return
+        self._checkpointed = time.monotonic()
+        try:
+            if checkpoint_audit_log(self.issuer):
+                log.info("worker %s checkpointed the audit log", self.name)
+        except Exception:  # no audit key yet, log cut short: say so, retry later
+            log.exception("worker %s: checkpointing the audit log failed", self.name)
 
     def start(self) -> threading.Thread:
         """Run the loop in a daemon thread (the web process's embedded worker)."""

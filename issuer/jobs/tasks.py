@@ -49,6 +49,11 @@ class RunnerConfig:
     """Embedded worker: when idle, re-sign the published status lists once they are this
     old (seconds; they are valid for 30 days and must be re-signed at least daily);
     None leaves that to `transcripts publish` from cron."""
+    checkpoint_every: float | None = 300.0
+    """Embedded worker: when idle, at most this often (seconds), sign a checkpoint of the
+    audit log's head if the log grew since the latest (`issuer.services.audit`): events
+    after the latest checkpoint could be removed unnoticed. None leaves that to
+    publishing and `transcripts audit checkpoint`."""
 
 
 DEFAULT_CONFIG = RunnerConfig()
@@ -218,3 +223,11 @@ def republish_if_stale(issuer: Issuer, max_age: float) -> bool:
         return False
     publish(issuer)
     return True
+
+
+def checkpoint_audit_log(issuer: Issuer) -> bool:
+    """Sign and publish a checkpoint of the audit log's head if it moved since the
+    latest; True if one was written."""
+    from issuer.services.audit import write_checkpoint
+
+    return write_checkpoint(issuer)[1]

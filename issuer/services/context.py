@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.adapters import integrity
 from issuer.adapters.db import make_engine, migrate, session_factory
-from issuer.adapters.pki import InstitutionKeys, dev_passphrase, load_institution_keys
+from issuer.adapters.pki import (
+    AuditSigner,
+    InstitutionKeys,
+    dev_passphrase,
+    load_audit_signer,
+    load_institution_keys,
+)
 from issuer.adapters.repositories import UnitOfWork
 from issuer.config import Settings
 from issuer.core.lifecycle import AccountRole, LifecycleError, Principal
@@ -72,6 +78,7 @@ class Issuer:
     clock: Callable[[], datetime] = utc_now
     _keys: dict[str, InstitutionKeys] = field(default_factory=dict, repr=False)
     _integrity: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _audit_signer: AuditSigner | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Issuer:
@@ -98,8 +105,14 @@ class Issuer:
         return publish(self, institutions)
 
     def integrity_key(self, purpose: str) -> bytes:
-        """The integrity subkey for `purpose` (`issuer.adapters.integrity`), read once."""
+        """The integrity subkey for `purpose` (`issuer.adapters.integrity`), read once.
+
+        Without ``BKT_INTEGRITY_KEY``, a key store that has no key file yet gets one
+        (like its ``.passphrase``): the first audit event may come before
+        `transcripts keys create`."""
         if purpose not in self._integrity:
+            if not self.settings.integrity_key:
+                integrity.create_key_file(self.settings.keys_dir)
             try:
                 master = integrity.load_key(self.settings.integrity_key,
                                             self.settings.keys_dir)
@@ -107,6 +120,12 @@ class Issuer:
                 raise ServiceError(str(e)) from None
             self._integrity[purpose] = integrity.derive(master, purpose)
         return self._integrity[purpose]
+
+    def audit_signer(self) -> AuditSigner:
+        """The audit-checkpoint signing key (`issuer.adapters.pki`), read once."""
+        if self._audit_signer is None:
+            self._audit_signer = load_audit_signer(self.settings.keys_dir, self.passphrase())
+        return self._audit_signer
 
     def passphrase(self) -> bytes:
         return self.settings.key_passphrase or dev_passphrase(self.settings.keys_dir)

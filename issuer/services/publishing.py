@@ -6,6 +6,7 @@ Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
     status/<code>/revocation.jws    bit set = that status index is revoked
     status/<code>/refresh.jws       bit set = superseded by a newer version
     trust.json                      the offline bundle of all of the above
+    audit/checkpoint.jws            the audit log's signed head (`issuer.services.audit`)
 
 `publish` runs after every issuance, revocation and reissue (for the institution
 concerned) and from `transcripts publish` (for all): lists are valid for 30 days, so
@@ -31,6 +32,7 @@ from issuer.adapters.publish import (
     write_trust_bundle,
 )
 from issuer.core.lifecycle import TranscriptStatus
+from issuer.services.audit import checkpoint_quietly
 from issuer.services.context import Issuer, ServiceError
 
 JWKS_PATH = ".well-known/jwks.json"
@@ -88,4 +90,5 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         revoked, superseded = statuses[code]
         write_status_lists(published, keys, revoked, superseded, now)
     write_trust_bundle(published, now)
+    checkpoint_quietly(issuer)
     return jwks

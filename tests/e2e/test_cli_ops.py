@@ -8,6 +8,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import EXAMPLES, PASSWORD, setup_school
 
 
@@ -51,7 +53,10 @@ def test_audit_verify_export_and_tampering(run, tmp_path: Path) -> None:  # type
     assert run("audit", "verify", "--file", edited).exit_code == 1
 
     database = sqlite3.connect(tmp_path / "var" / "transcripts.db")
-    with database:
+    with database:  # the file's holder drops the append-only triggers first
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            database.execute("UPDATE audit_events SET actor = 'someone' WHERE id = 3")
+        database.execute("DROP TRIGGER audit_events_no_update")
         database.execute("UPDATE audit_events SET actor = 'someone' WHERE id = 3")
     database.close()
     broken = run("audit", "verify")

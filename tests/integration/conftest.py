@@ -19,7 +19,18 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer.adapters import integrity
 from issuer.adapters.db import make_engine, migrate, session_factory
+
+# A fixed integrity key for sessions made here (the service's come from `Issuer.uow()`).
+TEST_INTEGRITY_KEY = integrity.encode(bytes(range(32)))
+TEST_MASTER_KEY = bytes(range(32))
+
+
+def integrity_key(purpose: str) -> bytes:
+    """What `Issuer.integrity_key` gives for a service whose key is `TEST_INTEGRITY_KEY`."""
+    return integrity.derive(TEST_MASTER_KEY, purpose)
+
 
 POSTGRES_URL = os.environ.get(
     "BKT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -74,4 +85,5 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
+    """Sessions carrying the test integrity key, as `Issuer.uow()` sessions do."""
+    return session_factory(engine, {"integrity_key": integrity_key})

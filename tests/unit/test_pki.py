@@ -17,6 +17,7 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
 from issuer.adapters.pki import (
+    AUDIT_SIGNING,
     DOCUMENT_SIGNING,
     Authority,
     InstitutionKeys,
@@ -24,6 +25,7 @@ from issuer.adapters.pki import (
     dev_passphrase,
     generate_authority,
     issue_institution_keys,
+    load_audit_signer,
     load_institution_keys,
     load_root,
     write_dev_pki,
@@ -222,6 +224,8 @@ def test_files_written_private(pki_dir: Path) -> None:
         "1001/credential.crt",
         "1001/credential.key",
         "integrity.key",
+        "audit.crt",
+        "audit.key",
     }
     files = {str(p.relative_to(pki_dir)) for p in pki_dir.rglob("*") if p.is_file()}
     assert files == expected
@@ -269,6 +273,36 @@ def test_adding_an_institution_reuses_the_ca(tmp_path: Path) -> None:
     assert (tmp_path / "1001" / "pdf.crt").read_bytes() == pdf_before  # existing key kept
     new = load_institution_keys(tmp_path, "2001", PASS)
     validate(new.pdf_cert, new.chain, load_root(tmp_path), {"digital_signature"})
+
+
+def test_the_audit_key_signs_checkpoints_and_nothing_else(pki_dir: Path) -> None:
+    signer = load_audit_signer(pki_dir, PASS)
+    validate(signer.cert, signer.chain, load_root(pki_dir), {"digital_signature"},
+             {AUDIT_SIGNING.dotted_string})
+    usage = ext(signer.cert, x509.ExtendedKeyUsage).value
+    assert list(usage) == [AUDIT_SIGNING]
+    assert isinstance(signer.key, ec.EllipticCurvePrivateKey)
+    assert isinstance(signer.key.curve, ec.SECP256R1)
+    assert not ext(signer.cert, x509.BasicConstraints).value.ca
+    with pytest.raises(PkiError, match="cannot decrypt"):
+        load_audit_signer(pki_dir, b"wrong")
+
+
+def test_a_key_store_without_the_audit_key_gets_it(tmp_path: Path) -> None:
+    write_dev_pki(tmp_path, INSTITUTIONS, PASS, PKI_NOW)
+    before = {name: (tmp_path / name).read_bytes()
+              for name in ("root.crt", "1001/credential.crt", "integrity.key")}
+    for name in ("audit.crt", "audit.key"):
+        (tmp_path / name).unlink()
+    with pytest.raises(PkiError, match="missing"):
+        load_audit_signer(tmp_path, PASS)
+    write_dev_pki(tmp_path, INSTITUTIONS, PASS, PKI_NOW)
+    assert {name: (tmp_path / name).read_bytes() for name in before} == before
+    signer = load_audit_signer(tmp_path, PASS)
+    assert signer.chain[-1] == load_root(tmp_path)
+    kept = (tmp_path / "audit.crt").read_bytes()
+    write_dev_pki(tmp_path, INSTITUTIONS, PASS, PKI_NOW)  # an existing audit key is kept
+    assert (tmp_path / "audit.crt").read_bytes() == kept
 
 
 def test_partial_ca_is_refused(tmp_path: Path) -> None:

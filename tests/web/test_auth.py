@@ -11,10 +11,12 @@ import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from issuer.adapters.orm import AuditEventRow
 from issuer.services import accounts
 from issuer.services.context import Issuer, ServiceError
+from tests.tamper import as_owner
 from tests.web.conftest import PASSWORD, SETUP, Browser, as_user, web_app
 
 
@@ -213,9 +215,12 @@ def test_the_audit_chain_is_checked_and_exported_whole(web_issuer: Issuer, app: 
         lines = response.get_data(as_text=True).splitlines(keepends=True)
         assert len(lines) > 3 and verify_export(lines, fmt) is None
     assert admin.client.get("/admin/audit/export.xml").status_code == 404
-    with web_issuer.uow() as uow:  # someone edits the log behind the application's back
+    # the application cannot edit an event...
+    with web_issuer.uow() as uow, pytest.raises(DBAPIError, match="append-only"):
         uow.session.execute(update(AuditEventRow).where(AuditEventRow.id == 2)
                             .values(actor="someone else"))
+    with web_issuer.uow() as uow:  # ...a table owner can, behind the application's back
+        as_owner(uow.session, "UPDATE audit_events SET actor = 'someone else' WHERE id = 2")
         uow.commit()
     page = admin.get("/admin/audit").get_data(as_text=True)
     assert 'class="flash error" id="chain"' in page

@@ -76,13 +76,14 @@ ROUTES = [
     Route("/account/totp/enable", "POST", ANY),
     Route("/account/totp/disable", "POST", ANY),
 ]
-# No sign-in needed: the sign-in pages, language, what verifiers read, health, assets, and
-# the graduates' and employers' link pages (their tests: test_graduate_web.py).
+# No sign-in needed: the sign-in pages, language, what verifiers and auditors read, health,
+# assets, and the graduates' and employers' link pages (their tests: test_graduate_web.py).
 PUBLIC = {
     ("/", "GET"), ("/login", "GET"), ("/login", "POST"), ("/login/code", "GET"),
     ("/login/code", "POST"), ("/logout", "POST"), ("/lang/<code>", "GET"),
     ("/.well-known/jwks.json", "GET"), ("/status/<code>/<purpose>.jws", "GET"),
     ("/trust.json", "GET"), ("/healthz", "GET"), ("/static/<path:filename>", "GET"),
+    ("/audit/checkpoint.jws", "GET"), ("/audit/checkpoints/<int:seq>.jws", "GET"),
     ("/c/<token>", "GET"), ("/c/<token>/v<int:version>.pdf", "GET"),
     ("/c/<token>/shares", "POST"), ("/c/<token>/shares/<int:share_id>/revoke", "POST"),
     ("/s/<token>", "GET"), ("/s/<token>", "POST"), ("/s/<token>/transcript.pdf", "GET"),

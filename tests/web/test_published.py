@@ -50,6 +50,27 @@ def test_status_lists_are_served_from_the_published_folder(web_issuer: Issuer,
         assert browser.client.get(path).status_code == 404, path
 
 
+def test_audit_checkpoints_are_public_and_cacheable(web_issuer: Issuer,
+                                                   browser: Browser) -> None:
+    from issuer.adapters import audit_checkpoint
+    from issuer.services.audit import write_checkpoint
+
+    made, _ = write_checkpoint(web_issuer)
+    latest = browser.client.get("/audit/checkpoint.jws")
+    assert latest.status_code == 200 and latest.mimetype == "application/jose"
+    assert latest.headers["Cache-Control"] == "public, max-age=60"
+    assert latest.headers["Access-Control-Allow-Origin"] == "*"
+    roots = [load_root(web_issuer.settings.keys_dir)]
+    assert audit_checkpoint.verify(latest.get_data(as_text=True), roots) == made
+    numbered = browser.client.get(f"/audit/checkpoints/{made.seq}.jws")
+    assert numbered.status_code == 200 and numbered.data == latest.data
+    assert numbered.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    for path in (f"/audit/checkpoints/{made.seq + 1}.jws", "/audit/checkpoints/-1.jws",
+                 "/audit/checkpoints/..%2Fcheckpoint.jws", "/audit/.lock",
+                 "/audit/checkpoints/1.jws.tmp"):
+        assert browser.client.get(path).status_code == 404, path
+
+
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
     """The issuer app on a real local HTTP server (127.0.0.1, a free port)."""
@@ -80,3 +101,14 @@ def test_the_verifier_learns_keys_and_status_over_http(web_issuer: Issuer, serve
 
 def report_id(report) -> str:  # type: ignore[no-untyped-def]
     return Path(report.issued[0]).name.split("-v")[0]
+
+
+def test_an_auditor_checks_against_the_checkpoint_over_http(web_issuer: Issuer,
+                                                            served: str) -> None:
+    from issuer.services.audit import check_audit_chain, write_checkpoint
+
+    made, _ = write_checkpoint(web_issuer)
+    check = check_audit_chain(web_issuer, checkpoint=f"{served}/audit/checkpoint.jws")
+    assert check.ok and check.checkpoint == made, check.problems()
+    gone = check_audit_chain(web_issuer, checkpoint=f"{served}/audit/checkpoints/99.jws")
+    assert not gone.ok and "unavailable" in (gone.checkpoint_problem or "")

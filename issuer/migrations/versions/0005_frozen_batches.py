@@ -15,7 +15,7 @@ could change after an approval. Now each batch holds its own frozen snapshots
 The downgrade restores the old schema, not the normalised copies of the data.
 
 Revision ID: 0005_frozen_batches
-Revises: 0003_jobs_audit_links
+Revises: 0004_audit_append_only
 Create Date: 2026-12-02
 """
 
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_frozen_batches"
-down_revision: str | None = "0003_jobs_audit_links"
+down_revision: str | None = "0004_audit_append_only"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
