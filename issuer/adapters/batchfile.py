@@ -44,9 +44,9 @@ __all__ = ["BatchFileError", "Source", "cell_text", "decode_text", "load_batch",
 Source = bytes | str | os.PathLike[str] | BinaryIO
 
 MB = 1024 * 1024
-MAX_CSV_BYTES = 150 * MB  # 2,000 students x 40 courses: 86 MB
-MAX_XLSX_BYTES = 30 * MB  # the same as .xlsx: 17 MB (Excel's shared strings: less)
-MAX_XLSX_UNPACKED = 550 * MB  # its parts inflated: 312 MB with inline strings
+MAX_CSV_BYTES = 150 * MB  # 2,000 students x 40 courses: 82 MB (MB = MiB here)
+MAX_XLSX_BYTES = 30 * MB  # the same as .xlsx: 16 MB (Excel's shared strings: less)
+MAX_XLSX_UNPACKED = 550 * MB  # its parts inflated: 298 MB with inline strings
 ENCODING_PROBE = 64 * 1024  # bytes of a CSV that decide its encoding
 MAX_LINE = 1 << 20  # characters on one line of a CSV
 PROGRESS_EVERY = 5_000  # data rows between calls of `progress`

@@ -15,6 +15,7 @@ there are no entity declarations, so no entity can be expanded (an entity chain,
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import zipfile
 from collections.abc import Iterator
@@ -78,13 +79,20 @@ def cell_text(value: object) -> str:
 
 
 def column_index(ref: str) -> int:
-    """0-based column of a cell reference: "A1" -> 0, "AF17" -> 31."""
-    index = 0
-    for ch in ref:
-        if not "A" <= ch <= "Z":
-            break
-        index = index * 26 + ord(ch) - 64
-    return index - 1
+    """0-based column of a cell reference: "A1" -> 0, "AF17" -> 31 (-1 if it has none)."""
+    letters = ref.rstrip("0123456789")
+    index = _COLUMNS.get(letters)
+    if index is None:
+        index = -1
+        if letters.isascii() and letters.isupper() and len(letters) <= 3:
+            index = 0
+            for ch in letters:
+                index = index * 26 + ord(ch) - 64
+            _COLUMNS[letters] = index = index - 1
+    return index
+
+
+_COLUMNS: dict[str, int] = {}
 
 
 # --- safe XML ---------------------------------------------------------------------------
@@ -112,9 +120,10 @@ def _prolog_ok(head: bytes) -> bool | None:
     return None
 
 
-def _events(stream: IO[bytes], events: tuple[str, ...] = ("end",)
-            ) -> Iterator[tuple[str, Element]]:
-    """Pull-parser events of one XML part, refused (XlsxError) if it declares a DTD."""
+def _parse(stream: IO[bytes], events: tuple[str, ...] = ("end",)
+           ) -> Iterator[Iterator[tuple[str, Element]]]:
+    """The pull-parser events of one XML part, a batch per chunk read (fewer generator
+    hops per event); XlsxError if the part declares a DTD or is not well-formed."""
     head = b""
     while (ok := _prolog_ok(head)) is None and len(head) < PROLOG_MAX:
         chunk = stream.read(_CHUNK)
@@ -128,13 +137,22 @@ def _events(stream: IO[bytes], events: tuple[str, ...] = ("end",)
         raise XlsxError(*DAMAGED)
     parser = XMLPullParser(events)
     chunk = head
+    while chunk:
+        parser.feed(chunk)  # a syntax error surfaces from read_events
+        yield parser.read_events()
+        chunk = stream.read(_CHUNK)
     try:
-        while chunk:
-            parser.feed(chunk)
-            yield from parser.read_events()
-            chunk = stream.read(_CHUNK)
         parser.close()
-        yield from parser.read_events()
+    except ParseError:
+        raise XlsxError(*DAMAGED) from None
+    yield parser.read_events()
+
+
+def _events(stream: IO[bytes]) -> Iterator[tuple[str, Element]]:
+    """The end events of one XML part, one by one (`_parse`)."""
+    try:
+        for batch in _parse(stream):
+            yield from batch
     except ParseError:
         raise XlsxError(*DAMAGED) from None
 
@@ -199,6 +217,8 @@ def _date_styles(z: zipfile.ZipFile) -> frozenset[int]:
 def _text(element: Element) -> str:
     """The text of a shared or inline string: its ``t``, or the ``t`` of each rich-text
     run (phonetic guides, ``rPh``, left out)."""
+    if len(element) == 1 and element[0].tag == _T:
+        return element[0].text or ""
     parts = []
     for child in element:
         if child.tag == _T:
@@ -248,9 +268,18 @@ class XlsxSheet:
         self.last_row = self.last_data_row = self.width = 0
 
     def rows(self) -> Iterator[list[str]]:
+        try:
+            yield from self._rows()
+        except ParseError:
+            raise XlsxError(*DAMAGED) from None
+        for col, (number, ref) in self.unnamed.items():
+            self.problems.append(CellProblem("formula", number, col, ref,
+                                             more=self.formulas[col] - FORMULAS_NAMED))
+
+    def _rows(self) -> Iterator[list[str]]:
         blank = 0
         with self.z.open(self.part) as f:
-            for _, element in _events(f):
+            for _, element in itertools.chain.from_iterable(_parse(f)):
                 if element.tag == _ROW:
                     number = _number(element.get("r"), self.last_row + 1, MAX_SHEET_ROWS)
                     if number <= self.last_row:
@@ -268,9 +297,6 @@ class XlsxSheet:
                     yield row
                 elif element.tag == MAIN + "mergeCell":
                     self._merged(element.get("ref", ""))
-        for col, (number, ref) in self.unnamed.items():
-            self.problems.append(CellProblem("formula", number, col, ref,
-                                             more=self.formulas[col] - FORMULAS_NAMED))
 
     def _row(self, element: Element, number: int) -> list[str]:
         row: list[str] = []

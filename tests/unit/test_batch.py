@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -447,3 +448,93 @@ def test_round_trip(recs: tuple[StudentRecord, StudentRecord]) -> None:
     result = parse_batch(to_rows(list(recs)), SCHOOL, today=TODAY)
     assert result.errors == ()
     assert result.records == recs
+
+
+# --- cohort-size batches (issue 8): streaming, dates, blank values ---------------------
+
+def test_rows_are_consumed_as_a_stream() -> None:
+    """Any iterable of rows, read once (a generator, as the file reader yields them)."""
+    pulled = []
+
+    def rows() -> Iterator[list[str]]:
+        for row in table(school_rows()):
+            pulled.append(row)
+            yield row
+
+    result = parse_batch(rows(), SCHOOL, today=TODAY)
+    assert result.ok and len(result.records) == 2 and len(pulled) == 13
+
+
+def test_interleaved_students_are_still_grouped() -> None:
+    rows = school_rows()
+    interleaved = [r for pair in zip(rows[:6], rows[6:], strict=True) for r in pair]
+    result = parse_batch(table(interleaved), SCHOOL, today=TODAY)
+    assert result.records == parse_batch(table(rows), SCHOOL, today=TODAY).records
+
+
+def test_birth_date_in_the_future() -> None:
+    rows = school_rows()
+    for r in rows[:6]:
+        r["birth_date"] = "02/04/2569"  # 2026-04-02, the day after TODAY
+        r["admission_date"] = r["graduation_date"] = ""
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    (err,) = result.errors  # not also "results before the year of birth"
+    assert (err.row, err.column, err.value) == (2, "birth_date", "02/04/2569")
+    assert "in the future (today is 2026-04-01)" in err.reason_en
+    assert "01/04/2569" in err.reason_th
+    for r in rows[:6]:
+        r["birth_date"] = "01/04/2569"  # today is not the future ...
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    assert errors_at(result) == {(2, "academic_year")}  # ... but results before it are
+
+
+def test_results_before_the_year_of_birth() -> None:
+    """Rule: an academic year (BE) earlier than the BE year of birth is an error, once per
+    student, at its first such row; the same year is accepted."""
+    rows = school_rows()  # student A: 2567 on row 2; 2566 on rows 3, 4 and 5 (activity)
+    for r in rows[:6]:
+        r["birth_date"] = "01/01/2567"
+        r["admission_date"] = r["graduation_date"] = ""
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    (err,) = result.errors
+    assert (err.row, err.column, err.value) == (3, "academic_year", "2566")
+    assert err.reason_en == (
+        "the academic year 2566 is before the student's year of birth (born 01/01/2567, "
+        "row 2); and 2 more rows of this student: check the birth date and the academic "
+        "years (Buddhist Era)")
+    assert "ปีการศึกษา 2566 อยู่ก่อนปีเกิด" in err.reason_th and "อีก 2 แถว" in err.reason_th
+    for r in rows[:6]:
+        r["birth_date"] = "31/12/2566"  # born in the year of the earliest results
+    assert parse_batch(table(rows), SCHOOL, today=TODAY).ok
+
+
+def test_a_blank_required_value_on_a_later_row_is_required_not_different() -> None:
+    rows = school_rows()
+    rows[3]["first_name_th"] = ""  # row 5
+    rows[4]["religion_th"] = ""  # row 6: optional, so it differs
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    by_row = {(e.row, e.column): e.reason_en for e in result.errors}
+    assert by_row == {(5, "first_name_th"): "a value is required",
+                      (6, "religion_th"): 'differs from row 2 of the same student ("พุทธ")'}
+
+
+def test_a_blank_first_row_is_reported_there_only() -> None:
+    rows = school_rows()
+    rows[0]["last_name_en"] = ""
+    assert errors_at(parse_batch(table(rows), SCHOOL, today=TODAY)) == {(2, "last_name_en")}
+
+
+def test_too_many_rows_stops_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    import issuer.core.batch as core
+
+    monkeypatch.setattr(core, "MAX_ROWS", 5)
+    pulled = []
+
+    def rows() -> Iterator[list[str]]:
+        for row in table(school_rows()):
+            pulled.append(row)
+            yield row
+
+    (err,) = parse_batch(rows(), SCHOOL, today=TODAY).errors
+    assert err.row == 0 and "more than 5 rows" in err.reason_en
+    assert len(pulled) == 7  # the header, 5 rows and the one too many
