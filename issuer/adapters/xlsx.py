@@ -35,7 +35,7 @@ PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _ROW, _C, _V, _F, _IS, _T, _R = (MAIN + t for t in ("row", "c", "v", "f", "is", "t", "r"))
 _CHUNK = 1 << 16
 PROLOG_MAX = 1 << 16  # bytes before a part's root element (Excel writes about 60)
-MAX_SHARED_STRINGS = 1_000_000  # distinct strings (2,000 students x 40 courses: ~30,000)
+MAX_SHARED_STRINGS = 1_000_000  # distinct texts (the 2,000 x 40 bench cohort has 4,264)
 FORMULAS_NAMED = 20  # formula cells without a value named one by one, per column
 MAX_SHEET_ROWS, MAX_SHEET_COLUMNS = 1_048_576, 16_384  # Excel's own limits
 
