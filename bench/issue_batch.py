@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stock import stock_signing, timed  # noqa: E402
 from examples import make_examples as ex  # noqa: E402
-from issuer.adapters.batchfile import MAX_BYTES  # noqa: E402
+from issuer.adapters.batchfile import MAX_CSV_BYTES as MAX_BYTES  # noqa: E402
 from issuer.adapters.pdf_signing import TranscriptSigner  # noqa: E402
 from issuer.adapters.pki import write_dev_pki  # noqa: E402
 from issuer.config import Settings  # noqa: E402

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
+BANGKOK = ZoneInfo("Asia/Bangkok")
+"""Where the service's dates are: a birth date "in the future" is after today in Bangkok."""
 
 
 @dataclass(frozen=True)

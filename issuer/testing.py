@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
@@ -39,6 +39,7 @@ from issuer.adapters.repositories import (
     revoke_row,
     take_names,
 )
+from issuer.config import BANGKOK
 from issuer.core import records
 from issuer.core.lifecycle import OPEN, BatchKind, BatchStatus
 
@@ -312,6 +313,9 @@ class FakeIssuer:
 
     def clock(self) -> datetime:
         return self.now
+
+    def today(self) -> date:
+        return self.now.astimezone(BANGKOK).date()
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)

@@ -1,15 +1,18 @@
 """Batch import: spreadsheet rows -> validated `StudentRecord`s, or every error at once.
 
 Pure: the rows come from `issuer.adapters.batchfile` (CSV or XLSX), already decoded to
-strings; row 1 is the header, as the registrar sees it in a spreadsheet. The format is
-documented in docs/batch-format.md. A batch with any error yields no records: it is
-rejected whole, and the registrar gets the complete list to fix in one pass.
+strings, and are consumed as they stream past: only each student's state is kept (the
+first row, the parsed results), never the rows themselves. Row 1 is the header, as the
+registrar sees it in a spreadsheet. The format is documented in docs/batch-format.md. A
+batch with any error yields no records: it is rejected whole, and the registrar gets the
+complete list to fix in one pass. Dates are judged against `today`, which the caller
+passes (the core never reads the clock).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -32,7 +35,7 @@ from issuer.core.records import (
 
 T = TypeVar("T")
 
-MAX_ROWS = 100_000  # data rows (a large school's ม.3 cohort is ~15,000)
+MAX_ROWS = 200_000  # data rows: 2,000 students x 54 rows (40 courses) is 108,000
 MAX_COLUMNS = 64
 MAX_CELL = 200  # characters in one cell
 
@@ -51,6 +54,7 @@ ITEM_COLUMNS = (
     "hours", "grade", "learning_area",
 )
 ALL_COLUMNS = ("record_type", *STUDENT_COLUMNS, *PROGRAMME_COLUMNS, *ITEM_COLUMNS)
+_ORDER = {c: i for i, c in enumerate(ALL_COLUMNS)}
 # Columns repeated on every row of a student, which must agree.
 PER_STUDENT = (*STUDENT_COLUMNS, *PROGRAMME_COLUMNS)
 
@@ -260,52 +264,62 @@ def _positive(text: str) -> int:
 
 # --- header ---------------------------------------------------------------------------
 
-def _read_header(header: Sequence[str], rows: Sequence[Sequence[str]], kind: InstitutionKind,
-                 errors: list[BatchError]) -> dict[str, int]:
-    """Column name -> index; errors for missing, unknown and repeated columns."""
+def _read_header(header: Sequence[str]) -> tuple[dict[str, int], list[tuple[int, BatchError]]]:
+    """Column name -> index, and (index, error) for unknown and repeated columns.
+
+    Errors name the column as written in row 1, with its spreadsheet letter in the reason.
+    """
     index: dict[str, int] = {}
-    width = max((len(r) for r in rows), default=0)
-    for i in range(max(width, len(header))):
-        name = header[i].strip().lower() if i < len(header) else ""
-        letter = column_letter(i)
+    errors: list[tuple[int, BatchError]] = []
+    for i, cell in enumerate(header):
+        name, letter = cell.strip().lower(), column_letter(i)
         if not name:
-            if any(i < len(r) and r[i].strip() for r in rows):
-                errors.append(BatchError(1, letter, "", "คอลัมน์มีข้อมูลแต่ไม่มีชื่อหัวคอลัมน์",
-                                         "the column has values but no header"))
-        elif name not in ALL_COLUMNS:
-            errors.append(BatchError(1, letter, name, "ไม่รู้จักชื่อคอลัมน์นี้ (สะกดผิดหรือไม่)",
-                                     "unknown column name (a typo?)"))
+            continue
+        if name not in ALL_COLUMNS:
+            errors.append((i, BatchError(
+                1, name, "", f"ไม่รู้จักชื่อคอลัมน์นี้ (คอลัมน์ {letter}) สะกดผิดหรือไม่",
+                f"unknown column name, in column {letter} (a typo?)")))
         elif name in index:
-            errors.append(BatchError(1, letter, name, "ชื่อคอลัมน์ซ้ำ",
-                                     "the column appears twice"))
+            first = column_letter(index[name])
+            errors.append((i, BatchError(
+                1, name, "", f"ชื่อคอลัมน์ซ้ำ (คอลัมน์ {first} และ {letter})",
+                f"the column appears twice (columns {first} and {letter})")))
         else:
             index[name] = i
-    for name in ALL_COLUMNS:
-        if name in REQUIRED_COLUMNS[kind] and name not in index:
-            errors.append(BatchError(1, name, "", "ไม่มีคอลัมน์ที่จำเป็นนี้",
-                                     "this required column is missing"))
-    return index
+    return index, errors
+
+
+def _missing_columns(index: dict[str, int], kind: InstitutionKind) -> list[BatchError]:
+    return [BatchError(1, name, "", "ไม่มีคอลัมน์ที่จำเป็นนี้", "this required column is missing")
+            for name in ALL_COLUMNS if name in REQUIRED_COLUMNS[kind] and name not in index]
+
+
+def _unnamed_column(i: int) -> tuple[int, BatchError]:
+    letter = column_letter(i)
+    return i, BatchError(1, letter, "", f"คอลัมน์ {letter} มีข้อมูลแต่ไม่มีชื่อหัวคอลัมน์",
+                         f"column {letter} has values but no header")
 
 
 # --- one student ----------------------------------------------------------------------
 
-@dataclass
-class _Student:
-    rows: list[_Row] = field(default_factory=list)
+def _check_consistency(first: _Row, row: _Row, required: frozenset[str]) -> None:
+    """Each student column of `row` equals the student's first row.
+
+    A required value left blank is "required" (not "differs"); one blank in the first
+    row is reported there only.
+    """
+    for col in PER_STUDENT:
+        value, expected = row.get(col), first.get(col)
+        if value == expected or (not expected and col in required):
+            continue
+        if not value and col in required:
+            row.fail(col, "ต้องกรอกค่า", "a value is required")
+        else:
+            row.fail(col, f"ไม่ตรงกับแถว {first.number} ของนักเรียนคนเดียวกัน (\"{expected}\")",
+                     f"differs from row {first.number} of the same student (\"{expected}\")")
 
 
-def _check_consistency(rows: list[_Row]) -> None:
-    first = rows[0]
-    for row in rows[1:]:
-        for col in PER_STUDENT:
-            if row.get(col) != first.get(col):
-                row.fail(col, f"ไม่ตรงกับแถว {first.number} ของนักเรียนคนเดียวกัน "
-                              f"(\"{first.get(col)}\")",
-                         f"differs from row {first.number} of the same student "
-                         f"(\"{first.get(col)}\")")
-
-
-def _student(row: _Row, institution: Institution) -> Student | None:
+def _student(row: _Row, institution: Institution, today: date) -> Student | None:
     code = row.required("institution_code")
     if code is not None and code != institution.code:
         row.fail("institution_code", f"ไม่ตรงกับรหัสสถานศึกษาที่นำเข้า ({institution.code})",
@@ -318,6 +332,9 @@ def _student(row: _Row, institution: Institution) -> Student | None:
     admission = row.check("admission_date", parse_date, required=False)
     graduation = row.check("graduation_date", parse_date, required=False)
     sex = row.check("sex", _one_of(SEXES, "เพศ", "sex"), required=False)
+    if birth and birth > today:
+        row.fail("birth_date", f"วันเกิดอยู่ในอนาคต (วันนี้คือ {_thai_date(today)})",
+                 f"the birth date is in the future (today is {today.isoformat()})")
     if birth and admission and admission <= birth:
         row.fail("admission_date", "วันเข้าเรียนต้องอยู่หลังวันเกิด",
                  "the admission date must be after the birth date")
@@ -357,6 +374,10 @@ def _programme(row: _Row, kind: InstitutionKind) -> Programme | None:
                      cohort=cohort_number(row.get("programme_cohort")))
 
 
+def _thai_date(d: date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year + 543}"
+
+
 def cohort_number(text: str) -> str:
     """``รุ่นที่ 1/2569`` or ``1/2569`` -> ``1/2569``: the forms print the word themselves."""
     for word in ("รุ่นที่", "รุ่น"):
@@ -366,14 +387,23 @@ def cohort_number(text: str) -> str:
 
 
 class _Items:
-    """Collects one student's courses, activities and assessments, checking duplicates."""
+    """Collects one student's courses, activities and assessments, checking duplicates
+    and noting results in academic years before the year of birth (`born_be`)."""
 
-    def __init__(self, kind: InstitutionKind, level: str) -> None:
-        self.kind, self.level = kind, level
+    def __init__(self, kind: InstitutionKind, level: str, born_be: int | None) -> None:
+        self.kind, self.level, self.born_be = kind, level, born_be
         self.courses: list[CourseResult] = []
         self.activities: list[ActivityResult] = []
         self.assessments: dict[str, str] = {}
         self.seen: dict[tuple, int] = {}
+        self.before_birth: list[tuple[int, int]] = []  # (row, academic year), at most one
+        self.before_birth_count = 0
+
+    def _check_year(self, row: _Row, year: int | None) -> None:
+        if year is not None and self.born_be is not None and year < self.born_be:
+            self.before_birth_count += 1
+            if not self.before_birth:
+                self.before_birth.append((row.number, year))
 
     def _duplicate(self, row: _Row, key: tuple, col: str, what_th: str, what_en: str) -> bool:
         if key in self.seen:
@@ -397,6 +427,7 @@ class _Items:
     def _course(self, row: _Row) -> None:
         school = self.kind is InstitutionKind.SCHOOL
         year = row.check("academic_year", _academic_year)
+        self._check_year(row, year)
         semesters = ("1", "2") if school else ("0", "1", "2")
         if not school and not row.get("semester"):
             semester: int | None = 0
@@ -457,6 +488,7 @@ class _Items:
 
     def _activity(self, row: _Row) -> None:
         year = row.check("academic_year", _academic_year)
+        self._check_year(row, year)
         row.must_be_blank("semester", "กิจกรรม (บันทึกรายปี)", "an activity (recorded per year)")
         row.must_be_blank("credits", "กิจกรรม", "an activity")
         th, en = row.required("name_th"), row.required("name_en")
@@ -481,59 +513,79 @@ class _Items:
             self.assessments[code] = result
 
 
-def _check_complete(rows: list[_Row], kind: InstitutionKind) -> None:
-    """Every student has course rows, and a school student both assessments.
+@dataclass
+class _StudentState:
+    """What the batch keeps of one student while the rows stream past."""
 
-    Skipped where a row's type or assessment code is itself wrong (already reported).
-    """
-    types = [r.get("record_type") for r in rows]
-    if any(t not in RECORD_TYPES for t in types):
-        return
-    first = rows[0]
-    if "course" not in types:
-        first.fail("record_type", "นักเรียนคนนี้ไม่มีแถวผลการเรียน (course)",
-                   "this student has no course rows", value="")
-    codes = [r.get("code") for r in rows if r.get("record_type") == "assessment"]
-    if kind is InstitutionKind.VOCATIONAL or any(c not in ASSESSMENT_CODES for c in codes):
-        return
-    for code in ASSESSMENT_CODES:
-        if code not in codes:
-            first.fail("record_type", f"ไม่มีแถว assessment ของ {code}",
-                       f"no assessment row for {code}", value="")
+    first: _Row
+    student: Student | None
+    programme: Programme | None
+    items: _Items
+    types: set[str] = field(default_factory=set)  # record_type values as written
+    assessment_codes: set[str] = field(default_factory=set)  # codes of assessment rows
 
-
-def _student_record(rows: list[_Row], institution: Institution) -> StudentRecord | None:
-    first = rows[0]
-    before = len(first.errors)
-    _check_consistency(rows)
-    student = _student(first, institution)
-    programme = _programme(first, institution.kind)
-    items = _Items(institution.kind, programme.level if programme else "")
-    for row in rows:
+    def add(self, row: _Row) -> None:
+        written = row.get("record_type")
+        self.types.add(written)
+        if written == "assessment":
+            self.assessment_codes.add(row.get("code"))
         record_type = row.check("record_type", _one_of(RECORD_TYPES, "ชนิดแถว", "record_type"))
         if record_type:
-            items.add(row, record_type)
-    _check_complete(rows, institution.kind)
-    if len(first.errors) != before or student is None or programme is None:
-        return None
-    return StudentRecord(
-        institution_code=institution.code,
-        student=student,
-        programme=programme,
-        courses=tuple(sorted(items.courses, key=lambda c: c.term.sort_key())),
-        activities=tuple(sorted(items.activities, key=lambda a: a.year)),
-        assessments=Assessments(**{k: items.assessments.get(k, "") for k in ASSESSMENT_CODES}),
-        graduation_date=parse_date(first.get("graduation_date"))
-        if first.get("graduation_date") else None,
-    )
+            self.items.add(row, record_type)
+
+    def check_complete(self, kind: InstitutionKind) -> None:
+        """Course rows, and a school student's two assessments; skipped where a row's type
+        or assessment code is itself wrong (already reported)."""
+        if not self.types <= set(RECORD_TYPES):
+            return
+        if "course" not in self.types:
+            self.first.fail("record_type", "นักเรียนคนนี้ไม่มีแถวผลการเรียน (course)",
+                            "this student has no course rows", value="")
+        codes = self.assessment_codes
+        if kind is InstitutionKind.VOCATIONAL or not codes <= set(ASSESSMENT_CODES):
+            return
+        for code in ASSESSMENT_CODES:
+            if code not in codes:
+                self.first.fail("record_type", f"ไม่มีแถว assessment ของ {code}",
+                                f"no assessment row for {code}", value="")
+
+    def check_years(self) -> None:
+        """One error per student whose results lie in academic years before the year of
+        birth, at the first such row."""
+        if not self.items.before_birth:
+            return
+        (number, year), more = self.items.before_birth[0], self.items.before_birth_count - 1
+        born = self.first.get("birth_date")
+        th = (f"ปีการศึกษา {year} อยู่ก่อนปีเกิดของนักเรียน (เกิด {born} ตามแถว "
+              f"{self.first.number})" + (f" และอีก {more} แถวของนักเรียนคนนี้" if more else "")
+              + ": ตรวจวันเกิดและปีการศึกษา (ปี พ.ศ.)")
+        en = (f"the academic year {year} is before the student's year of birth (born {born}, "
+              f"row {self.first.number})" + (f"; and {more} more row{'s' * (more > 1)} of "
+                                             "this student" if more else "")
+              + ": check the birth date and the academic years (Buddhist Era)")
+        self.first.errors.append(BatchError(number, "academic_year", str(year), th, en))
+
+    def record(self, institution: Institution) -> StudentRecord:
+        assert self.student is not None and self.programme is not None
+        items = self.items
+        return StudentRecord(
+            institution_code=institution.code,
+            student=self.student,
+            programme=self.programme,
+            courses=tuple(sorted(items.courses, key=lambda c: c.term.sort_key())),
+            activities=tuple(sorted(items.activities, key=lambda a: a.year)),
+            assessments=Assessments(**{k: items.assessments.get(k, "")
+                                       for k in ASSESSMENT_CODES}),
+            graduation_date=parse_date(self.first.get("graduation_date"))
+            if self.first.get("graduation_date") else None,
+        )
 
 
-def _check_across_students(groups: list[list[_Row]]) -> None:
+def _check_across_students(firsts: Iterable[_Row]) -> None:
     """One national ID per student; one definition per programme code."""
     ids: dict[str, int] = {}
     programmes: dict[str, _Row] = {}
-    for rows in groups:
-        first = rows[0]
+    for first in firsts:
         nid = first.get("national_id").translate(_THAI_DIGITS).replace("-", "").replace(" ", "")
         if nid and nid in ids:
             first.fail("national_id", f"ซ้ำกับนักเรียนคนอื่นที่แถว {ids[nid]}",
@@ -549,41 +601,102 @@ def _check_across_students(groups: list[list[_Row]]) -> None:
 
 # --- the batch ------------------------------------------------------------------------
 
-def parse_batch(rows: Sequence[Sequence[str]], institution: Institution) -> BatchResult:
-    """Validate a whole batch; `rows[0]` is the header (spreadsheet row 1)."""
-    errors: list[BatchError] = []
-    if not rows or not any(c.strip() for c in rows[0]):
-        return _fail(BatchError(1, "", "", "ไม่มีหัวคอลัมน์ในแถวที่ 1", "row 1 holds no header"))
-    if len(rows) - 1 > MAX_ROWS:
-        return _fail(BatchError(0, "", "", f"ไฟล์มีเกิน {MAX_ROWS:,} แถว กรุณาแบ่งเป็นหลายไฟล์",
-                                f"more than {MAX_ROWS:,} rows: split the file"))
-    if len(rows[0]) > MAX_COLUMNS:
-        return _fail(BatchError(1, "", "", f"มีเกิน {MAX_COLUMNS} คอลัมน์",
-                                f"more than {MAX_COLUMNS} columns"))
-    index = _read_header(rows[0], rows[1:], institution.kind, errors)
-    missing = REQUIRED_COLUMNS[institution.kind] - index.keys()
-    students: dict[str, list[_Row]] = {}
-    for number, raw in enumerate(rows[1:], start=2):
+class _Batch:
+    """Validates rows as they stream past, keeping per-student state only."""
+
+    def __init__(self, header: Sequence[str], institution: Institution, today: date) -> None:
+        self.institution, self.today = institution, today
+        self.errors: list[BatchError] = []
+        self.index, self.header_errors = _read_header(header)
+        self.width = len(header)
+        self.unnamed = [i for i, cell in enumerate(header) if not cell.strip()]
+        self.stray: set[int] = set()  # unnamed columns that hold values
+        self.missing = frozenset(REQUIRED_COLUMNS[institution.kind] - self.index.keys())
+        self.students: dict[str, _StudentState] = {}
+
+    def add(self, number: int, raw: Sequence[str]) -> None:
         if not any(c.strip() for c in raw):
-            continue
-        values = {col: raw[i].strip() if i < len(raw) else "" for col, i in index.items()}
-        row = _Row(number, values, errors, frozenset(missing))
+            return
+        self._note_stray(raw)
+        values = {col: raw[i].strip() if i < len(raw) else "" for col, i in self.index.items()}
+        row = _Row(number, values, self.errors, self.missing)
         for col, value in values.items():
             if len(value) > MAX_CELL:
                 row.fail(col, f"ยาวเกิน {MAX_CELL} ตัวอักษร", f"longer than {MAX_CELL} characters")
         key = row.required("student_id")
-        if key is not None:
-            students.setdefault(key, []).append(row)
-    if not students and not errors:
-        errors.append(BatchError(2, "", "", "ไม่มีข้อมูลนักเรียน", "no student rows"))
-    groups = list(students.values())
-    records = [_student_record(rows_, institution) for rows_ in groups]
-    _check_across_students(groups)
-    order = {c: i for i, c in enumerate(ALL_COLUMNS)}
-    errors.sort(key=lambda e: (e.row, order.get(e.column, -1)))
-    if errors:
-        return BatchResult((), tuple(errors))
-    return BatchResult(tuple(r for r in records if r is not None), ())
+        if key is None:
+            return
+        state = self.students.get(key)
+        if state is None:
+            state = self.students[key] = self._new_student(row)
+        else:
+            _check_consistency(state.first, row, REQUIRED_COLUMNS[self.institution.kind])
+        state.add(row)
+
+    def _note_stray(self, raw: Sequence[str]) -> None:
+        for i in self.unnamed:
+            if i < len(raw) and raw[i].strip():
+                self.stray.add(i)
+        for i in range(self.width, len(raw)):
+            if raw[i].strip():
+                self.stray.add(i)
+
+    def _new_student(self, first: _Row) -> _StudentState:
+        kind = self.institution.kind
+        student = _student(first, self.institution, self.today)
+        programme = _programme(first, kind)
+        birth = _quiet(parse_date, first.get("birth_date"))
+        born_be = birth.year + 543 if birth and birth <= self.today else None
+        items = _Items(kind, programme.level if programme else "", born_be)
+        return _StudentState(first, student, programme, items)
+
+    def result(self) -> BatchResult:
+        header = sorted([*self.header_errors, *(_unnamed_column(i) for i in self.stray)],
+                        key=lambda pair: pair[0])
+        self.errors.extend(error for _, error in header)
+        self.errors.extend(_missing_columns(self.index, self.institution.kind))
+        if not self.students and not self.errors:
+            self.errors.append(BatchError(2, "", "", "ไม่มีข้อมูลนักเรียน", "no student rows"))
+        for state in self.students.values():
+            state.check_complete(self.institution.kind)
+            state.check_years()
+        _check_across_students(state.first for state in self.students.values())
+        if self.errors:
+            return BatchResult((), sort_errors(self.errors))
+        return BatchResult(tuple(s.record(self.institution) for s in self.students.values()), ())
+
+
+def parse_batch(rows: Iterable[Sequence[str]], institution: Institution, *,
+                today: date) -> BatchResult:
+    """Validate a whole batch as its rows stream past; the first row is the header
+    (spreadsheet row 1). `today` is the date birth dates must not pass."""
+    it = iter(rows)
+    header = next(it, None)
+    if header is None or not any(c.strip() for c in header):
+        return _fail(BatchError(1, "", "", "ไม่มีหัวคอลัมน์ในแถวที่ 1", "row 1 holds no header"))
+    if len(header) > MAX_COLUMNS:
+        return _fail(BatchError(1, "", "", f"มีเกิน {MAX_COLUMNS} คอลัมน์",
+                                f"more than {MAX_COLUMNS} columns"))
+    batch = _Batch(header, institution, today)
+    for number, raw in enumerate(it, start=2):
+        if number - 1 > MAX_ROWS:
+            return _fail(BatchError(0, "", "", f"ไฟล์มีเกิน {MAX_ROWS:,} แถว กรุณาแบ่งเป็นหลายไฟล์",
+                                    f"more than {MAX_ROWS:,} rows: split the file"))
+        batch.add(number, raw)
+    return batch.result()
+
+
+def sort_errors(errors: Iterable[BatchError]) -> tuple[BatchError, ...]:
+    """By row, then by column in the documented order (the whole row's first)."""
+    return tuple(sorted(errors, key=lambda e: (e.row, _ORDER.get(e.column, -1))))
+
+
+def _quiet(parse: Callable[[str], T], text: str) -> T | None:
+    """`parse(text)`, or None where it is invalid (reported elsewhere)."""
+    try:
+        return parse(text)
+    except Invalid:
+        return None
 
 
 def _fail(error: BatchError) -> BatchResult:

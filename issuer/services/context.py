@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +20,7 @@ from issuer.adapters.pki import (
     load_institution_keys,
 )
 from issuer.adapters.repositories import UnitOfWork
-from issuer.config import Settings
+from issuer.config import BANGKOK, Settings
 from issuer.core.lifecycle import AccountRole, LifecycleError, Principal
 
 
@@ -126,6 +126,10 @@ class Issuer:
         if self._audit_signer is None:
             self._audit_signer = load_audit_signer(self.settings.keys_dir, self.passphrase())
         return self._audit_signer
+
+    def today(self) -> date:
+        """The date in Bangkok by the issuer's clock."""
+        return self.clock().astimezone(BANGKOK).date()
 
     def passphrase(self) -> bytes:
         return self.settings.key_passphrase or dev_passphrase(self.settings.keys_dir)

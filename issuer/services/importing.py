@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from issuer.adapters import repositories as repo
-from issuer.adapters.batchfile import load_batch
+from issuer.adapters.batchfile import Source, load_batch
 from issuer.adapters.orm import BatchRow, EnrolmentRow, TranscriptRow
 from issuer.core.batch import BatchError
 from issuer.core.lifecycle import (
@@ -86,7 +86,8 @@ def classify(frozen: Sequence[tuple[Frozen, EnrolmentRow, str]],
 
 
 def import_batch(
-    issuer: Issuer, institution_code: str, filename: str, data: bytes, *, actor: Actor
+    issuer: Issuer, institution_code: str, filename: str, data: Source, *, actor: Actor,
+    progress: Callable[[int], None] | None = None,
 ) -> Imported:
     """Validate a batch file and store it as a batch of frozen snapshots.
 
@@ -105,7 +106,7 @@ def import_batch(
         if institution is None:
             raise ServiceError(f"no institution with code {institution_code!r}")
         issuing = Issuing.of(institution)
-    result = load_batch(data, issuing.institution)
+    result = load_batch(data, issuing.institution, today=issuer.today(), progress=progress)
     if not result.ok:
         raise BatchRejected(result.errors)
     frozen = [Frozen.of(issuing.snapshot(r)) for r in result.records]

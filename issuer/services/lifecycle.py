@@ -9,6 +9,7 @@ than the requester approved it (`issuer.services.approval`).
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 
 from issuer.adapters import repositories as repo
 from issuer.adapters.batchfile import load_batch
@@ -65,10 +66,10 @@ def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor) -> 
     return version
 
 
-def _corrected_record(issuing: Issuing, old: Snapshot,
-                      corrected: tuple[str, bytes]) -> StudentRecord:
+def _corrected_record(issuing: Issuing, old: Snapshot, corrected: tuple[str, bytes],
+                      today: date) -> StudentRecord:
     filename, data = corrected
-    result = load_batch(data, issuing.institution)
+    result = load_batch(data, issuing.institution, today=today)
     if not result.ok:
         raise BatchRejected(result.errors)
     matches = [r for r in result.records if
@@ -102,7 +103,7 @@ def request_new_version(
         issuing = Issuing.of(institution)
         if corrected is not None:
             kind, snapshot = ItemKind.CORRECTION, issuing.snapshot(
-                _corrected_record(issuing, old, corrected))
+                _corrected_record(issuing, old, corrected, issuer.today()))
         else:
             kind, snapshot = ItemKind.REISSUE, Snapshot(issuing.institution, dataclasses.replace(
                 old.record, signatories=issuing.signatories))

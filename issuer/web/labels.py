@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
+from issuer.config import BANGKOK
 
 LABELS: dict[str, Any] = {
     # batch statuses

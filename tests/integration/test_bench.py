@@ -1,13 +1,16 @@
-"""The issuance benchmark keeps working: a tiny run, checked for the report's structure
-(never for its figures, which depend on the machine)."""
+"""The benchmarks keep working: tiny runs, checked for the report's structure (never for
+their figures, which depend on the machine); a cohort-size batch fits the file limits."""
 
 from __future__ import annotations
 
 import io
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from bench import issue_batch as bench
+from issuer.core.records import Institution, InstitutionKind
 
 
 def test_tiny_run_reports_every_figure() -> None:
@@ -37,3 +40,44 @@ def test_batch_files_split_at_the_file_limits(monkeypatch: pytest.MonkeyPatch) -
         (bench.SCHOOL, 3), (bench.SCHOOL, 3), (bench.SCHOOL, 2), (bench.CENTRE, 2)]
     assert all(len(f.data) <= bench.MAX_BYTES for f in files)
     assert len({f.name for f in files}) == len(files)
+
+
+# --- the import benchmark -------------------------------------------------------------
+
+def test_import_bench_tiny_run_reports_every_figure() -> None:
+    from bench import import_batch as ibench
+
+    out = io.StringIO()
+    figures = ibench.main(["--students", "3", "--courses", "5"], out=out)
+    text = out.getvalue()
+    assert text.startswith("3 students x 5 courses: CSV ")
+    assert [(f.stage, f.fmt, f.students) for f in figures] == [
+        ("read+validate", "CSV", 3), ("read+validate", "XLSX", 3),
+        ("import", "CSV", 3), ("import", "XLSX", 3)]
+    assert all(f.seconds > 0 and f.peak_mb >= 0 for f in figures)
+    for line in ("read+validate CSV", "import XLSX", "vs baseline (32/s, 325 MB per 1,000)",
+                 "x the speed", "rise of ru_maxrss"):
+        assert line in text
+
+
+def test_a_cohort_of_2000_students_with_40_courses_fits_every_limit(tmp_path: Path) -> None:
+    """Measured on 20 students of the benchmark's batch, scaled to 2,000 with a 25 % margin
+    (the whole file is the benchmark's job)."""
+    from bench import import_batch as ibench
+    from issuer.adapters import batchfile
+    from issuer.core import batch
+
+    csv_path, xlsx_path = tmp_path / "b.csv", tmp_path / "b.xlsx"
+    rows = ibench.write_csv(csv_path, 20, 40)
+    ibench.write_xlsx(xlsx_path, 20, 40)
+    with zipfile.ZipFile(xlsx_path) as z:
+        unpacked = sum(i.file_size for i in z.infolist())
+    scale = 2000 / 20 * 1.25
+    assert rows == 20 * 54
+    assert rows * scale <= batch.MAX_ROWS
+    assert csv_path.stat().st_size * scale <= batchfile.MAX_CSV_BYTES
+    assert xlsx_path.stat().st_size * scale <= batchfile.MAX_XLSX_BYTES
+    assert unpacked * scale <= batchfile.MAX_XLSX_UNPACKED
+    school = Institution("1001", InstitutionKind.SCHOOL, "โรงเรียน", "School")
+    for path in (csv_path, xlsx_path):
+        assert len(batchfile.load_batch(path, school).records) == 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -37,6 +38,7 @@ from issuer.core.records import (
     Term,
 )
 
+TODAY = date(2026, 4, 1)
 SCHOOL = Institution("1001", InstitutionKind.SCHOOL, "โรงเรียนวัดดอน", "Wat Don School")
 VOC = Institution("2001", InstitutionKind.VOCATIONAL, "โรงเรียนฝึกอาชีพ", "Vocational School")
 
@@ -103,7 +105,7 @@ def errors_at(result: BatchResult) -> set[tuple[int, str]]:
 # --- a valid batch --------------------------------------------------------------------
 
 def test_valid_school_batch_parses_to_records() -> None:
-    result = parse_batch(table(school_rows()), SCHOOL)
+    result = parse_batch(table(school_rows()), SCHOOL, today=TODAY)
     assert result.ok and result.errors == ()
     a, b = result.records
     assert a.institution_code == "1001" and a.signatories == ()
@@ -137,7 +139,7 @@ def test_valid_vocational_batch() -> None:
              "code": f"AC-0{i}", "name_th": f"หน่วยที่ {i}", "name_en": f"Module {i}",
              "course_type": "module", "hours": h, "grade": "ผ่าน"}
             for i, (s, h) in enumerate([("1", "100"), ("", "60"), ("0", "40")], 1)]
-    result = parse_batch(table(rows), VOC)
+    result = parse_batch(table(rows), VOC, today=TODAY)
     assert result.ok, [str(e) for e in result.errors]
     (rec,) = result.records
     assert rec.programme.total_hours == 200 and rec.programme.cohort == "1/2569"
@@ -158,11 +160,11 @@ def test_several_errors_are_all_reported_with_row_and_column() -> None:
     for r in rows[1:6]:  # ... on every row of student A, so only row 2 reports it
         r["birth_date"] = "31/02/2554"
     columns = tuple(c for c in ALL_COLUMNS if c != "grade")
-    result = parse_batch(table(rows, columns), SCHOOL)
+    result = parse_batch(table(rows, columns), SCHOOL, today=TODAY)
     assert result.records == ()
     # "grade" is missing from the header, so the bad grade cannot be seen: put it back
     assert (1, "grade") in errors_at(result)
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     assert result.records == ()
     assert errors_at(result) == {(3, "grade"), (8, "national_id"), (5, "first_name_th"),
                                  (2, "birth_date")}
@@ -178,7 +180,7 @@ def test_missing_required_column_is_reported_and_other_checks_still_run() -> Non
     rows = school_rows()
     rows[0]["credits"] = "1.55"
     columns = tuple(c for c in ALL_COLUMNS if c not in ("national_id", "sex"))  # sex optional
-    result = parse_batch(table(rows, columns), SCHOOL)
+    result = parse_batch(table(rows, columns), SCHOOL, today=TODAY)
     assert errors_at(result) == {(1, "national_id"), (2, "credits")}
     assert result.records == ()
 
@@ -186,7 +188,7 @@ def test_missing_required_column_is_reported_and_other_checks_still_run() -> Non
 def test_one_bad_row_rejects_the_whole_batch() -> None:
     rows = school_rows()
     rows[8]["credits"] = "0"
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     assert result.records == ()
     assert errors_at(result) == {(10, "credits")}
 
@@ -220,7 +222,7 @@ def test_single_value_errors(row: int, column: str, value: str, needle: str) -> 
             r[column] = value
     else:
         rows[row][column] = value
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     assert len(result.errors) == 1, [str(e) for e in result.errors]
     (err,) = result.errors
     assert (err.row, err.column) == (row + 2, column)
@@ -232,7 +234,7 @@ def test_programme_level_and_programme_agreement() -> None:
     rows = school_rows()
     for r in rows[:6]:
         r["programme_level"] = "ม.7"
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     assert errors_at(result) == {(2, "programme_level"), (8, "programme_level")}
     assert "must be one of" in result.errors[0].reason_en
     assert "same programme code differs from row 2" in result.errors[1].reason_en
@@ -241,7 +243,7 @@ def test_programme_level_and_programme_agreement() -> None:
 def test_duplicate_course_in_a_term() -> None:
     rows = school_rows()
     rows.insert(2, dict(rows[1]))  # row 4 repeats row 3 (ท21101 in 2566/1)
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     (err,) = result.errors
     assert (err.row, err.column) == (4, "code") and "row 3" in err.reason_en
 
@@ -249,13 +251,13 @@ def test_duplicate_course_in_a_term() -> None:
 def test_same_course_code_in_another_term_is_fine() -> None:
     rows = school_rows()
     rows.insert(2, {**rows[1], "semester": "2"})
-    assert parse_batch(table(rows), SCHOOL).ok
+    assert parse_batch(table(rows), SCHOOL, today=TODAY).ok
 
 
 def test_missing_assessment_and_no_courses() -> None:
     rows = [r for r in school_rows() if not (r["student_id"] == "66002"
                                               and r["record_type"] in ("course", "assessment"))]
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     assert {(e.row, e.column) for e in result.errors} == {(8, "record_type")}
     assert len(result.errors) == 3  # no courses, and neither assessment
 
@@ -264,7 +266,7 @@ def test_same_national_id_for_two_students() -> None:
     rows = school_rows()
     for r in rows[6:]:
         r["national_id"] = NID_A
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     assert errors_at(result) == {(8, "national_id")}
 
 
@@ -277,7 +279,7 @@ def test_vocational_rejects_school_rows_and_missing_hours() -> None:
         {**person, "record_type": "activity", "academic_year": "2569", "name_th": "แนะแนว",
          "name_en": "Guidance", "hours": "10", "grade": "ผ"},
     ]
-    result = parse_batch(table(rows), VOC)
+    result = parse_batch(table(rows), VOC, today=TODAY)
     assert errors_at(result) == {(2, "hours"), (2, "credits"), (3, "record_type")}
 
 
@@ -285,26 +287,30 @@ def test_primary_course_may_state_hours_instead_of_credits() -> None:
     rows = [{**r, "programme_level": "ป.6"} for r in school_rows()]
     rows[0].update(credits="", hours="120")
     rows[1].update(credits="")  # no hours either
-    result = parse_batch(table(rows), SCHOOL)
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
     assert errors_at(result) == {(3, "hours")}
 
 
 def test_header_problems() -> None:
+    """Header errors name the column as written in row 1, its letter in the reason; only a
+    column without a name is named by its letter."""
     header = [*ALL_COLUMNS, "national_id", "religon_th", ""]
     body = table(school_rows())[1:]
     body[0] = [*body[0], "", "พุทธ", "stray"]
-    result = parse_batch([header, *body], SCHOOL)
+    result = parse_batch([header, *body], SCHOOL, today=TODAY)
     n = len(ALL_COLUMNS)
-    assert errors_at(result) == {(1, column_letter(n)), (1, column_letter(n + 1)),
+    assert errors_at(result) == {(1, "national_id"), (1, "religon_th"),
                                  (1, column_letter(n + 2))}
     reasons = sorted(e.reason_en for e in result.errors)
-    assert reasons == ["the column appears twice", "the column has values but no header",
-                       "unknown column name (a typo?)"]
+    assert reasons == [
+        f"column {column_letter(n + 2)} has values but no header",
+        f"the column appears twice (columns D and {column_letter(n)})",
+        f"unknown column name, in column {column_letter(n + 1)} (a typo?)"]
 
 
 def test_empty_and_header_only_batches() -> None:
-    assert parse_batch([], SCHOOL).errors[0].row == 1
-    result = parse_batch([list(ALL_COLUMNS), [""] * 3], SCHOOL)
+    assert parse_batch([], SCHOOL, today=TODAY).errors[0].row == 1
+    result = parse_batch([list(ALL_COLUMNS), [""] * 3], SCHOOL, today=TODAY)
     assert not result.ok and "no student rows" in result.errors[0].reason_en
 
 
@@ -312,7 +318,7 @@ def test_blank_rows_are_skipped_but_keep_their_numbers() -> None:
     rows = table(school_rows())
     rows.insert(2, [""] * len(ALL_COLUMNS))  # a blank spreadsheet row 3
     rows[3][ALL_COLUMNS.index("grade")] = "9"  # the old row 3 is now row 4
-    assert errors_at(parse_batch(rows, SCHOOL)) == {(4, "grade")}
+    assert errors_at(parse_batch(rows, SCHOOL, today=TODAY)) == {(4, "grade")}
 
 
 def test_batch_error_prints_one_clear_line() -> None:
@@ -427,7 +433,7 @@ def records(draw: st.DrawFn, sid: str) -> StudentRecord:
                                                             max_size=12))),
                         Person(draw(thai_name), draw(thai_name), draw(thai_name),
                                draw(latin_name), draw(latin_name), draw(latin_name)),
-                        draw(st.dates(date(1990, 1, 1), date(2020, 1, 1))),
+                        draw(st.dates(date(1990, 1, 1), date(2010, 1, 1))),  # before 2560
                         sex=draw(st.sampled_from(["", "ชาย", "หญิง"]))),
         programme=Programme("LS", "หลักสูตร", "Curriculum", level="ม.3"),
         courses=courses, activities=acts,
@@ -439,6 +445,96 @@ def records(draw: st.DrawFn, sid: str) -> StudentRecord:
 @given(st.tuples(records("S1"), records("S2")).filter(
     lambda rs: rs[0].student.national_id != rs[1].student.national_id))
 def test_round_trip(recs: tuple[StudentRecord, StudentRecord]) -> None:
-    result = parse_batch(to_rows(list(recs)), SCHOOL)
+    result = parse_batch(to_rows(list(recs)), SCHOOL, today=TODAY)
     assert result.errors == ()
     assert result.records == recs
+
+
+# --- cohort-size batches (issue 8): streaming, dates, blank values ---------------------
+
+def test_rows_are_consumed_as_a_stream() -> None:
+    """Any iterable of rows, read once (a generator, as the file reader yields them)."""
+    pulled = []
+
+    def rows() -> Iterator[list[str]]:
+        for row in table(school_rows()):
+            pulled.append(row)
+            yield row
+
+    result = parse_batch(rows(), SCHOOL, today=TODAY)
+    assert result.ok and len(result.records) == 2 and len(pulled) == 13
+
+
+def test_interleaved_students_are_still_grouped() -> None:
+    rows = school_rows()
+    interleaved = [r for pair in zip(rows[:6], rows[6:], strict=True) for r in pair]
+    result = parse_batch(table(interleaved), SCHOOL, today=TODAY)
+    assert result.records == parse_batch(table(rows), SCHOOL, today=TODAY).records
+
+
+def test_birth_date_in_the_future() -> None:
+    rows = school_rows()
+    for r in rows[:6]:
+        r["birth_date"] = "02/04/2569"  # 2026-04-02, the day after TODAY
+        r["admission_date"] = r["graduation_date"] = ""
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    (err,) = result.errors  # not also "results before the year of birth"
+    assert (err.row, err.column, err.value) == (2, "birth_date", "02/04/2569")
+    assert "in the future (today is 2026-04-01)" in err.reason_en
+    assert "01/04/2569" in err.reason_th
+    for r in rows[:6]:
+        r["birth_date"] = "01/04/2569"  # today is not the future ...
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    assert errors_at(result) == {(2, "academic_year")}  # ... but results before it are
+
+
+def test_results_before_the_year_of_birth() -> None:
+    """Rule: an academic year (BE) earlier than the BE year of birth is an error, once per
+    student, at its first such row; the same year is accepted."""
+    rows = school_rows()  # student A: 2567 on row 2; 2566 on rows 3, 4 and 5 (activity)
+    for r in rows[:6]:
+        r["birth_date"] = "01/01/2567"
+        r["admission_date"] = r["graduation_date"] = ""
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    (err,) = result.errors
+    assert (err.row, err.column, err.value) == (3, "academic_year", "2566")
+    assert err.reason_en == (
+        "the academic year 2566 is before the student's year of birth (born 01/01/2567, "
+        "row 2); and 2 more rows of this student: check the birth date and the academic "
+        "years (Buddhist Era)")
+    assert "ปีการศึกษา 2566 อยู่ก่อนปีเกิด" in err.reason_th and "อีก 2 แถว" in err.reason_th
+    for r in rows[:6]:
+        r["birth_date"] = "31/12/2566"  # born in the year of the earliest results
+    assert parse_batch(table(rows), SCHOOL, today=TODAY).ok
+
+
+def test_a_blank_required_value_on_a_later_row_is_required_not_different() -> None:
+    rows = school_rows()
+    rows[3]["first_name_th"] = ""  # row 5
+    rows[4]["religion_th"] = ""  # row 6: optional, so it differs
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    by_row = {(e.row, e.column): e.reason_en for e in result.errors}
+    assert by_row == {(5, "first_name_th"): "a value is required",
+                      (6, "religion_th"): 'differs from row 2 of the same student ("พุทธ")'}
+
+
+def test_a_blank_first_row_is_reported_there_only() -> None:
+    rows = school_rows()
+    rows[0]["last_name_en"] = ""
+    assert errors_at(parse_batch(table(rows), SCHOOL, today=TODAY)) == {(2, "last_name_en")}
+
+
+def test_too_many_rows_stops_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    import issuer.core.batch as core
+
+    monkeypatch.setattr(core, "MAX_ROWS", 5)
+    pulled = []
+
+    def rows() -> Iterator[list[str]]:
+        for row in table(school_rows()):
+            pulled.append(row)
+            yield row
+
+    (err,) = parse_batch(rows(), SCHOOL, today=TODAY).errors
+    assert err.row == 0 and "more than 5 rows" in err.reason_en
+    assert len(pulled) == 7  # the header, 5 rows and the one too many

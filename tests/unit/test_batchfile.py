@@ -25,8 +25,9 @@ from issuer.adapters.batchfile import (
     read_csv,
     read_rows,
 )
+from issuer.adapters.xlsx import MAX_SHARED_STRINGS
 from issuer.core import grading
-from issuer.core.batch import ALL_COLUMNS
+from issuer.core.batch import ALL_COLUMNS, MAX_CELL, MAX_COLUMNS, column_letter
 from issuer.core.records import Institution, InstitutionKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,15 +130,15 @@ def test_utf8_without_bom() -> None:
     data = THAI_CSV.encode("utf-8")
     assert data[:3] != b"\xef\xbb\xbf"
     assert decode_text(data)[1] == "utf-8"
-    assert read_rows(data) == THAI_ROWS
+    assert list(read_rows(data)) == THAI_ROWS
 
 
 def test_utf8_with_bom_drops_the_bom() -> None:
     data = THAI_CSV.encode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf")
     assert decode_text(data)[1] == "utf-8-sig"
-    assert read_rows(data)[0][0] == "record_type"  # not "\ufeffrecord_type"
-    assert read_rows(data) == THAI_ROWS
+    assert next(read_rows(data))[0] == "record_type"  # not "\ufeffrecord_type"
+    assert list(read_rows(data)) == THAI_ROWS
 
 
 @pytest.mark.parametrize("codec", ["cp874", "tis_620"])
@@ -147,7 +148,7 @@ def test_windows_874_and_tis_620(codec: str) -> None:
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     assert decode_text(data) == (THAI_CSV, "cp874")
-    assert read_rows(data) == THAI_ROWS
+    assert list(read_rows(data)) == THAI_ROWS
 
 
 def test_cp874_sample_batch_round_trip() -> None:
@@ -167,7 +168,7 @@ def test_cp874_sample_batch_round_trip() -> None:
 ])
 def test_undecodable_files_are_refused(data: bytes) -> None:
     with pytest.raises(BatchFileError) as info:
-        read_rows(data)
+        list(read_rows(data))
     err = info.value.error
     assert err.row == 0 and err.reason_th and err.reason_en
     result = load_batch(data, SCHOOL)
@@ -193,29 +194,36 @@ def _zip(names: dict[str, bytes]) -> bytes:
 ])
 def test_files_that_are_not_batches(data: bytes, needle: str) -> None:
     with pytest.raises(BatchFileError) as info:
-        read_rows(data)
+        list(read_rows(data))
     assert needle in info.value.error.reason_en
 
 
-def test_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batchfile, "MAX_BYTES", 100)
-    with pytest.raises(BatchFileError, match="larger than"):
-        read_rows(b"a," * 60)
-    assert read_rows(b"a," * 40)
+def test_size_limits_per_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CSV and XLSX have limits of their own (intentional change: one 20 MB limit before)."""
+    monkeypatch.setattr(batchfile, "MAX_CSV_BYTES", 100)
+    with pytest.raises(BatchFileError, match="CSV file is larger than"):
+        list(read_rows(b"a," * 60))
+    assert list(read_rows(b"a," * 40))
+    xlsx = example("vocational-batch.xlsx")
+    assert list(read_rows(xlsx))
+    monkeypatch.setattr(batchfile, "MAX_XLSX_BYTES", len(xlsx) - 1)
+    with pytest.raises(BatchFileError, match="XLSX file is larger than") as info:
+        list(read_rows(xlsx))
+    assert "split it into several files" in info.value.error.reason_en
 
 
 def test_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batchfile, "MAX_ROWS", 3)
-    assert len(read_rows(b"h\r\n1\r\n2\r\n3\r\n")) == 4
+    assert len(list(read_rows(b"h\r\n1\r\n2\r\n3\r\n"))) == 4
     with pytest.raises(BatchFileError, match="more than 3 rows"):
-        read_rows(b"h\r\n1\r\n2\r\n3\r\n4\r\n")
+        list(read_rows(b"h\r\n1\r\n2\r\n3\r\n4\r\n"))
     wb = Workbook()
     for i in range(6):
         wb.active.append([f"r{i}"])
     raw = io.BytesIO()
     wb.save(raw)
     with pytest.raises(BatchFileError, match="more than 3 rows"):
-        read_rows(raw.getvalue())
+        list(read_rows(raw.getvalue()))
 
 
 # --- XLSX cells -----------------------------------------------------------------------
@@ -231,7 +239,7 @@ def test_cell_text(value: object, text: str) -> None:
 
 
 def test_xlsx_blank_rows_keep_spreadsheet_row_numbers() -> None:
-    csv_rows = read_rows(example("school-batch.csv"))
+    csv_rows = list(read_rows(example("school-batch.csv")))
     wb = Workbook()
     ws = wb.active
     ws.append(csv_rows[0])
@@ -243,20 +251,20 @@ def test_xlsx_blank_rows_keep_spreadsheet_row_numbers() -> None:
         ws.cell(row=4, column=col, value=value)
     raw = io.BytesIO()
     wb.save(raw)
-    rows = read_rows(raw.getvalue())
+    rows = list(read_rows(raw.getvalue()))
     assert rows[2] == [] and rows[3] == bad
     errors = [e for e in load_batch(raw.getvalue(), SCHOOL).errors if e.column == "grade"]
     assert [(e.row, e.value) for e in errors] == [(4, "4.0")]
 
 
-def test_xlsx_reads_the_first_sheet_with_cached_formula_values() -> None:
+def test_xlsx_reads_the_first_sheet() -> None:
     wb = Workbook()
     wb.active.append(["a", "b"])
-    wb.active.append([1.5, "=1+1"])  # openpyxl writes no cached value for the formula
-    wb.create_sheet("other").append(["x"])
+    wb.active.append([1.5, "x"])
+    wb.create_sheet("other").append(["y"])
     raw = io.BytesIO()
     wb.save(raw)
-    assert read_rows(raw.getvalue()) == [["a", "b"], ["1.5"]]  # no cached value: empty
+    assert list(read_rows(raw.getvalue())) == [["a", "b"], ["1.5", "x"]]
 
 
 # --- CSV round trip -------------------------------------------------------------------
@@ -276,20 +284,20 @@ def _write(rows: list[list[str]], encoding: str) -> bytes:
 @given(st.lists(st.lists(cell, min_size=2, max_size=5), min_size=1, max_size=6))
 def test_utf8_csv_round_trip(rows: list[list[str]]) -> None:
     rows[0][0] = "h" + rows[0][0]  # never an empty header line
-    assert read_csv(_write(rows, "utf-8")) == rows
-    assert read_csv(_write(rows, "utf-8-sig")) == rows
+    assert list(read_csv(_write(rows, "utf-8"))) == rows
+    assert list(read_csv(_write(rows, "utf-8-sig"))) == rows
 
 
 @settings(max_examples=80)
 @given(st.lists(st.lists(thai_cell, min_size=2, max_size=5), min_size=1, max_size=6))
 def test_cp874_csv_round_trip(rows: list[list[str]]) -> None:
     rows[0][0] = "ชื่อ" + rows[0][0]  # Thai somewhere, as any Thai batch has
-    assert read_csv(_write(rows, "cp874")) == rows
+    assert list(read_csv(_write(rows, "cp874"))) == rows
 
 
 def test_all_columns_header_reads_back() -> None:
     data = (",".join(ALL_COLUMNS) + "\r\n").encode()
-    assert read_rows(data) == [list(ALL_COLUMNS)]
+    assert list(read_rows(data)) == [list(ALL_COLUMNS)]
 
 
 def test_the_documented_example_is_valid() -> None:
@@ -300,3 +308,271 @@ def test_the_documented_example_is_valid() -> None:
     (rec,) = result.records
     assert [c.code for c in rec.courses] == ["ท21101", "I20201"]
     assert rec.courses[1].learning_area == "is"
+
+
+# --- cohort-size files (issue 8): streaming sources, progress ---------------------------
+
+TODAY = date(2026, 4, 1)
+
+
+def test_rows_are_streamed_not_read_whole() -> None:
+    data = example("school-batch.csv")
+    stream = io.BytesIO(data)
+    rows = read_rows(stream)
+    assert not isinstance(rows, list)
+    assert next(rows)[0] == "record_type"
+    assert stream.tell() < len(data) // 4  # the first 64 KB decide the encoding
+    assert sum(1 for _ in rows) == 516
+
+
+def test_load_batch_takes_bytes_a_path_or_a_file(tmp_path: Path) -> None:
+    expected = load_batch(example("school-batch.xlsx"), SCHOOL, today=TODAY).records
+    assert len(expected) == 6
+    for name in ("school-batch.csv", "school-batch.xlsx"):
+        assert load_batch(EXAMPLES / name, SCHOOL, today=TODAY).records == expected
+        assert load_batch(str(EXAMPLES / name), SCHOOL, today=TODAY).records == expected
+        with (EXAMPLES / name).open("rb") as f:
+            f.read(10)  # a file is read from its start, and left open
+            assert load_batch(f, SCHOOL, today=TODAY).records == expected
+            assert not f.closed
+
+
+def test_progress_reports_data_rows_as_they_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batchfile, "PROGRESS_EVERY", 100)
+    calls: list[int] = []
+    assert load_batch(example("school-batch.csv"), SCHOOL, today=TODAY,
+                      progress=calls.append).ok
+    assert calls == [100] * 5 + [16]  # 516 data rows
+
+
+def test_today_defaults_to_bangkok() -> None:
+    assert batchfile.bangkok_today() == datetime.now(batchfile.BANGKOK).date()
+    future = example("school-batch.csv").replace(b"14/08/2554", b"14/08/2600")
+    errors = load_batch(future, SCHOOL).errors
+    assert [(e.row, e.column) for e in errors if "future" in e.reason_en] == [(2, "birth_date")]
+
+
+def test_an_undecodable_byte_after_the_probe_refuses_the_file() -> None:
+    data = example("school-batch.csv")
+    assert len(data) > batchfile.ENCODING_PROBE
+    bad = data[:-200] + "ก".encode("cp874") + data[-199:]  # cp874 in a UTF-8 file
+    (err,) = load_batch(bad, SCHOOL, today=TODAY).errors
+    assert err.row == 0 and "cannot read the file" in err.reason_en
+
+
+def test_limits_are_stated_in_the_format_document() -> None:
+    doc = (ROOT / "docs" / "batch-format.md").read_text(encoding="utf-8")
+    for figure in (f"{batchfile.MAX_CSV_BYTES // batchfile.MB} MB",
+                   f"{batchfile.MAX_XLSX_BYTES // batchfile.MB} MB",
+                   f"{batchfile.MAX_XLSX_UNPACKED // batchfile.MB} MB",
+                   f"{batchfile.MAX_ROWS:,}", f"{MAX_COLUMNS} columns",
+                   f"{MAX_CELL} characters", f"{MAX_SHARED_STRINGS:,}"):
+        assert figure in doc
+
+
+# --- XLSX: cells read as openpyxl reads them ------------------------------------------
+
+def _parts(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """The workbook `data` with parts replaced or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename not in replace:
+                dst.writestr(info, src.read(info.filename))
+        for name, body in replace.items():
+            dst.writestr(name, body)
+    return out.getvalue()
+
+
+def _workbook(*rows: list[object], merge: str = "") -> bytes:
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    if merge:
+        wb.active.merge_cells(merge)
+    raw = io.BytesIO()
+    wb.save(raw)
+    return raw.getvalue()
+
+
+MAIN_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+SHARED = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst {MAIN_NS} count="3" uniqueCount="3"><si><t>course</t></si>
+<si><r><rPr><b/></rPr><t>กัญญ์</t></r><r><t xml:space="preserve">ณัฏฐ์ </t></r>
+<rPh sb="0" eb="1"><t>ignored</t></rPh></si><si><t>z</t></si></sst>""".encode()
+SHEET = f"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- a comment before the root is fine -->
+<worksheet {MAIN_NS}><sheetData>
+<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>
+<c r="C1" t="inlineStr"><is><r><t>in</t></r><r><t>line</t></r></is></c></row>
+<row r="2"><c r="A2"><v>1.5</v></c><c r="B2" s="1"><v>40</v></c><c r="C2" s="2"><v>45000.5</v></c>
+<c r="D2" s="3"><v>2.5</v></c><c r="E2" t="b"><v>1</v></c><c r="F2" t="str"><f>"x"</f><v>x</v></c>
+<c r="G2" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="H2"><f>1+1</f><v>2</v></c>
+<c r="I2" t="str"><f>""</f><v></v></c><c r="K2" t="n"><v>2566</v></c><c r="L2" s="9"/></row>
+<row r="4"><c r="A4" t="s"><v>2</v></c><c r="B4" s="1"><v>45382</v></c></row>
+<row r="6"/></sheetData></worksheet>""".encode()
+XFS = ('<numFmts count="1"><numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm"/></numFmts>',
+       '<cellXfs count="4"><xf numFmtId="0" xfId="0"/><xf numFmtId="14" xfId="0"/>'
+       '<xf numFmtId="164" xfId="0"/><xf numFmtId="2" xfId="0"/></cellXfs>')
+
+
+def _rich_workbook(date1904: bool) -> bytes:
+    base = _workbook(["x"])
+    with zipfile.ZipFile(io.BytesIO(base)) as z:
+        styles = z.read("xl/styles.xml").decode()
+        workbook = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        types = z.read("[Content_Types].xml").decode()
+    styles = styles.replace('<numFmts count="0"/>', XFS[0])
+    start, end = styles.index("<cellXfs"), styles.index("</cellXfs>") + len("</cellXfs>")
+    styles = styles[:start] + XFS[1] + styles[end:]
+    if date1904:
+        workbook = workbook.replace("<workbookPr/>", '<workbookPr date1904="1"/>')
+    rels = rels.replace("</Relationships>", '<Relationship Id="rIdS" Type="http://schemas.'
+                        'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                        'Target="sharedStrings.xml"/></Relationships>')
+    types = types.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType='
+                          '"application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                          'sharedStrings+xml"/></Types>')
+    return _parts(base, {"xl/styles.xml": styles.encode(), "xl/workbook.xml": workbook.encode(),
+                         "xl/_rels/workbook.xml.rels": rels.encode(),
+                         "[Content_Types].xml": types.encode(), "xl/sharedStrings.xml": SHARED,
+                         "xl/worksheets/sheet1.xml": SHEET})
+
+
+def _as_openpyxl_reads(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    rows = []
+    for values in wb.worksheets[0].iter_rows(values_only=True):
+        row = [cell_text(v) for v in values]
+        while row and not row[-1]:
+            row.pop()
+        rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_xlsx_cells_read_as_openpyxl_reads_them(date1904: bool) -> None:
+    """Shared and rich-text strings (phonetic runs left out), inline strings, numbers, built-in
+    and custom date formats, the 1904 date system, booleans, formula results and errors."""
+    data = _rich_workbook(date1904)
+    rows = list(read_rows(data))
+    assert rows == _as_openpyxl_reads(data)
+    assert rows[0] == ["course", "กัญญ์ณัฏฐ์ ", "inline"]
+    assert rows[1][:9] == ["1.5", "1904-02-10" if date1904 else "1900-02-09",
+                           "2027-03-16T12:00:00" if date1904 else "2023-03-15T12:00:00",
+                           "2.5", "TRUE", "x", "#DIV/0!", "2", ""]
+    assert rows[2] == [] and rows[3][0] == "z" and len(rows) == 4
+
+
+# --- XLSX: formulas without a saved value, merged cells (issue 8) ---------------------
+
+def _sample_rows() -> list[list[str]]:
+    return list(read_rows(example("school-batch.csv")))
+
+
+def test_a_formula_without_a_saved_value_is_named() -> None:
+    """Before: the empty cell read as 0 hours, silently."""
+    rows = _sample_rows()
+    hours = rows[0].index("hours")
+    rows[1][hours] = "=C2*40"  # openpyxl saves formulas without values, as some tools do
+    data = _workbook(*rows)
+    (err,) = load_batch(data, SCHOOL, today=TODAY).errors
+    ref = f"{column_letter(hours)}2"
+    assert (err.row, err.column, err.value) == (2, "hours", "")
+    assert err.reason_en == (f"{ref}: a formula without a saved value: open the file in "
+                             "Excel and save it, or paste values")
+    assert f"เซลล์ {ref} เป็นสูตรที่ไม่มีค่าที่บันทึกไว้" in err.reason_th
+
+
+def test_a_required_formula_cell_replaces_the_required_error() -> None:
+    rows = _sample_rows()
+    grade = rows[0].index("grade")
+    rows[1][grade] = '=IF(TRUE,"4","0")'
+    errors = load_batch(_workbook(*rows), SCHOOL, today=TODAY).errors
+    assert [(e.row, e.column, "formula" in e.reason_en) for e in errors] == [(2, "grade", True)]
+
+
+def test_many_formula_cells_in_a_column_are_summed_up() -> None:
+    rows = _sample_rows()
+    hours = rows[0].index("hours")
+    for number in range(2, 27):  # 25 formula cells
+        rows[number - 1][hours] = "=1"
+    errors = load_batch(_workbook(*rows), SCHOOL, today=TODAY).errors
+    assert len(errors) == 21 and {e.column for e in errors} == {"hours"}
+    letter = column_letter(hours)
+    assert errors[-1].row == 22
+    assert errors[-1].reason_en.startswith(f"{letter}22 and 4 more cells below it in this "
+                                           "column: formulas without a saved value")
+
+
+def test_a_formula_with_a_saved_value_counts_by_it() -> None:
+    sheet = SHEET.replace(b'<c r="A2"><v>1.5</v></c>', b'<c r="A2"><f>3/2</f><v>1.5</v></c>')
+    problems: list = []
+    assert list(read_rows(_parts(_rich_workbook(False), {"xl/worksheets/sheet1.xml": sheet}),
+                          problems))[1][0] == "1.5"
+    assert problems == []
+
+
+def test_merged_cells_are_named_instead_of_puzzling_errors() -> None:
+    """Before: "a value is required" on every covered row; now the merged range."""
+    rows = _sample_rows()
+    column = rows[0].index("first_name_th")
+    letter = column_letter(column)
+    data = _workbook(*rows, merge=f"{letter}2:{letter}5")
+    errors = load_batch(data, SCHOOL, today=TODAY).errors
+    assert [(e.row, e.column, e.value) for e in errors] == [(2, "first_name_th", "")]
+    assert errors[0].reason_en.startswith(f"cells {letter}2:{letter}5 are merged: unmerge them")
+    assert "ยกเลิกการผสานเซลล์" in errors[0].reason_th
+
+
+def test_merged_cells_outside_the_data_are_ignored() -> None:
+    rows = _sample_rows()
+    data = _workbook(*rows, merge=f"A{len(rows) + 3}:C{len(rows) + 5}")
+    assert load_batch(data, SCHOOL, today=TODAY).ok
+
+
+# --- XLSX: hostile files --------------------------------------------------------------
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>"""
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml",
+                                  "xl/styles.xml"])
+@pytest.mark.parametrize("body", [
+    LAUGHS,
+    LAUGHS.replace(b"<?xml version=\"1.0\"?>", b"<?xml version=\"1.0\"?><!-- <a> -->"),
+    b"\xef\xbb\xbf  " + LAUGHS,
+    b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><worksheet/>',
+])
+def test_a_dtd_in_any_part_is_refused(part: str, body: bytes) -> None:
+    data = _parts(_workbook(["a"]), {part: body})
+    with pytest.raises(BatchFileError, match="declares a DTD"):
+        list(read_rows(data))
+    (err,) = load_batch(data, SCHOOL, today=TODAY).errors
+    assert err.row == 0
+
+
+@pytest.mark.parametrize("body", [b"", b"not xml", b"<worksheet><sheetData><row r='x'/>",
+                                  b"<worksheet>&undefined;</worksheet>"])
+def test_a_broken_sheet_is_damaged(body: bytes) -> None:
+    data = _parts(_workbook(["a"]), {"xl/worksheets/sheet1.xml": body})
+    with pytest.raises(BatchFileError, match="damaged"):
+        list(read_rows(data))
+
+
+def test_the_unpacked_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = example("vocational-batch.xlsx")
+    monkeypatch.setattr(batchfile, "MAX_XLSX_UNPACKED", 10_000)
+    with pytest.raises(BatchFileError, match="unpacks to more than"):
+        list(read_rows(data))
