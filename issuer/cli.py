@@ -168,8 +168,19 @@ def import_(ctx: click.Context, path: Path, institution: str) -> None:
     Students issued before whose data changed become corrections; unchanged ones are
     left as they are. As a registrar (--as).
     """
-    imported = import_batch(_issuer(ctx), institution, path.name, path.read_bytes(),
-                            actor=_actor(ctx))
+    rows = 0
+
+    def progress(n: int) -> None:
+        nonlocal rows
+        rows += n
+        click.echo(f"\rread {rows:,} rows", err=True, nl=False)
+
+    try:
+        imported = import_batch(_issuer(ctx), institution, path.name, path, actor=_actor(ctx),
+                                progress=progress)
+    finally:
+        if rows:
+            click.echo(err=True)
     click.echo(f"imported batch {imported.batch_id}: {imported.new} new, "
                f"{imported.corrections} correction(s), {imported.unchanged} unchanged")
 

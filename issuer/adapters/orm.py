@@ -268,6 +268,63 @@ class BatchRecordRow(Base):
     enrolment: Mapped[EnrolmentRow] = relationship()
 
 
+class UploadState(StrEnum):
+    QUEUED = "queued"  # received, waiting for a runner
+    READING = "reading"  # being read and validated
+    IMPORTED = "imported"  # became `batch_id`
+    REJECTED = "rejected"  # has errors (`UploadErrorRow`); nothing stored
+    DUPLICATE = "duplicate"  # the same content is `batch_id` already
+    FAILED = "failed"  # could not be imported for another reason (`message`)
+
+
+class UploadRow(Base):
+    """A batch file a registrar uploaded through the web, read by a background job.
+
+    `data` holds the file until the job has read it (then NULL): runners on other
+    machines find it here. The outcome is `state` with `batch_id`, the errors, or
+    `message`.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (
+        Index("ix_uploads_institution_id_id", "institution_id", "id"),
+        CheckConstraint("size >= 0", name="size_nonnegative"),
+        CheckConstraint("rows_read >= 0", name="rows_read_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[UploadState] = mapped_column(_enum(UploadState, "state"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    message: Mapped[str] = mapped_column(Text, default="")
+
+    institution: Mapped[InstitutionRow] = relationship()
+
+
+class UploadErrorRow(Base):
+    """One error of a rejected upload, in the order the registrar should read them."""
+
+    __tablename__ = "upload_errors"
+    __table_args__ = (UniqueConstraint("upload_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    row: Mapped[int]
+    column: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(Text)
+    reason_th: Mapped[str] = mapped_column(Text)
+    reason_en: Mapped[str] = mapped_column(Text)
+
+
 class TranscriptRow(Base):
     """One issued transcript version and everything needed to serve and verify it;
     `batch_record_id` names the approved snapshot it was built from.

@@ -1,9 +1,10 @@
 """Repositories over the ORM rows, and the unit of work the services use.
 
 A `UnitOfWork` is one transaction; its repositories (`institutions`, `enrolments`,
-`batches`, `transcripts`, `audit`, `jobs`) never commit: the service decides. Mutating methods
-take `now` (an aware UTC datetime) explicitly. `issuer.testing.FakeUnitOfWork` has the
-same attributes in memory, so the lifecycle rules run in tests without a database.
+`batches`, `transcripts`, `audit`, `jobs`, `uploads`) never commit: the service
+decides. Mutating methods take `now` (an aware UTC datetime) explicitly.
+`issuer.testing.FakeUnitOfWork` has the lifecycle's repositories in memory, so those
+rules run in tests without a database.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,6 +32,9 @@ from issuer.adapters.orm import (
     StatusListCounterRow,
     StudentRow,
     TranscriptRow,
+    UploadErrorRow,
+    UploadRow,
+    UploadState,
 )
 from issuer.core import records
 from issuer.core.lifecycle import OPEN, BatchKind, BatchStatus, ItemKind, TranscriptStatus
@@ -55,6 +59,7 @@ class UnitOfWork:
         self.transcripts = Transcripts(self.session)
         self.audit = AuditLog(self.session)
         self.jobs = Jobs(self.session)
+        self.uploads = Uploads(self.session)
         return self
 
     def __exit__(
@@ -344,6 +349,68 @@ def move_values(to: BatchStatus, *, now: datetime, by: str, reason: str) -> dict
     if to in (BatchStatus.REJECTED, BatchStatus.WITHDRAWN):
         values["status_reason"] = reason
     return values
+
+
+# --- uploads read in the background ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Errors of one kind in a rejected upload: where, why, how many, the first row."""
+
+    column: str
+    reason_th: str
+    reason_en: str
+    count: int
+    first_row: int
+
+
+class Uploads:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, institution: InstitutionRow, *, filename: str, data: bytes,
+            created_by: str, now: datetime) -> UploadRow:
+        row = UploadRow(institution_id=institution.id, filename=filename, size=len(data),
+                        data=data, state=UploadState.QUEUED, created_by=created_by,
+                        created_at=now, rows_read=0, error_count=0, message="")
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, upload_id: int, institution_code: str | None = None) -> UploadRow | None:
+        row = self.session.get(UploadRow, upload_id)
+        if row is None or (institution_code and row.institution.code != institution_code):
+            return None
+        return row
+
+    def add_errors(self, upload: UploadRow, errors: Sequence[Any]) -> None:
+        """Store a rejected upload's errors (`issuer.core.batch.BatchError`s) in order."""
+        for start in range(0, len(errors), 1000):
+            self.session.execute(insert(UploadErrorRow), [
+                {"upload_id": upload.id, "position": start + i, "row": e.row,
+                 "column": e.column[:100], "value": e.value, "reason_th": e.reason_th,
+                 "reason_en": e.reason_en}
+                for i, e in enumerate(errors[start:start + 1000])])
+        upload.error_count = len(errors)
+
+    def errors(self, upload: UploadRow, *, offset: int = 0, limit: int | None = None
+               ) -> list[UploadErrorRow]:
+        stmt = (select(UploadErrorRow).where(UploadErrorRow.upload_id == upload.id)
+                .order_by(UploadErrorRow.position).offset(offset))
+        return list(self.session.scalars(stmt if limit is None else stmt.limit(limit)))
+
+    def error_groups(self, upload: UploadRow, limit: int = 20) -> list[ErrorGroup]:
+        """The commonest kinds of error, most frequent first."""
+        count = func.count().label("n")
+        rows = self.session.execute(
+            select(UploadErrorRow.column, UploadErrorRow.reason_th, UploadErrorRow.reason_en,
+                   count, func.min(UploadErrorRow.row))
+            .where(UploadErrorRow.upload_id == upload.id)
+            .group_by(UploadErrorRow.column, UploadErrorRow.reason_th,
+                      UploadErrorRow.reason_en)
+            .order_by(count.desc(), func.min(UploadErrorRow.position)).limit(limit)).all()
+        return [ErrorGroup(*row) for row in rows]
 
 
 # --- status list indexes ------------------------------------------------------------

@@ -134,11 +134,16 @@ def job_status(issuer: Issuer, job_id: int) -> JobStatus:
         return _status(row)
 
 
+def job_status_by_key(issuer: Issuer, key: str) -> JobStatus | None:
+    """The newest job for `key` (None if there was never one)."""
+    with issuer.uow() as uow:
+        row = store.latest_job(uow.session, key)
+        return _status(row) if row is not None else None
+
+
 def batch_job(issuer: Issuer, batch_id: int) -> JobStatus | None:
     """The batch's newest issuance job (None if it was never queued)."""
-    with issuer.uow() as uow:
-        row = store.latest_job(uow.session, issue_key(batch_id))
-        return _status(row) if row is not None else None
+    return job_status_by_key(issuer, issue_key(batch_id))
 
 
 class BatchJobs:
@@ -159,3 +164,9 @@ class BatchJobs:
 
     def state(self, batch_id: int) -> JobStatus | None:
         return batch_job(self.issuer, batch_id)
+
+    def queued(self, job_id: int) -> None:
+        """Wake the embedded worker for a job just queued (Celery was sent it already)."""
+        wake = getattr(self.worker, "wake", None)
+        if wake is not None:
+            wake()

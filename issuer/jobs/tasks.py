@@ -26,6 +26,7 @@ from issuer.services.context import Actor, Issuer, ServiceError
 log = logging.getLogger(__name__)
 
 ISSUE_BATCH = "issue_batch"
+IMPORT_FILE = "import_file"
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,17 @@ def _issue_batch(issuer: Issuer, args: dict[str, Any], progress: Callable[[int],
                 progress=progress)
 
 
-TASKS: dict[str, Task] = {ISSUE_BATCH: _issue_batch}
+def _import_file(issuer: Issuer, args: dict[str, Any], progress: Callable[[int], None],
+                 config: RunnerConfig) -> None:
+    from issuer.core.lifecycle import AccountRole
+    from issuer.services.uploads import read_upload
+
+    actor = Actor(args["actor"], args["source"], AccountRole(args["role"]),
+                  args["institution_code"])
+    read_upload(issuer, int(args["upload_id"]), actor=actor, progress=progress)
+
+
+TASKS: dict[str, Task] = {ISSUE_BATCH: _issue_batch, IMPORT_FILE: _import_file}
 
 
 def runner_name(prefix: str = "local") -> str:

@@ -19,7 +19,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from issuer.config import Settings
 from issuer.services.context import Issuer
-from issuer.web import admin, auth, batches, errors, graduates, published, transcripts
+from issuer.web import (
+    admin,
+    auth,
+    batches,
+    errors,
+    graduates,
+    published,
+    transcripts,
+    uploads,
+)
 from issuer.web.config import WebConfig
 from issuer.web.extensions import babel, csrf, limiter, login_manager
 from issuer.web.i18n import DEFAULT_LOCALE, TRANSLATIONS, compile_catalogs, select_locale
@@ -90,7 +99,7 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    for module in (auth, batches, transcripts, admin, published, graduates):
+    for module in (auth, batches, uploads, transcripts, admin, published, graduates):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     register_filters(app)

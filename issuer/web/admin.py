@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -11,7 +10,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -27,6 +25,7 @@ from issuer.services import accounts, admin
 from issuer.services import audit as audit_service
 from issuer.services.context import ServiceError
 from issuer.web.auth import actor, roles, user
+from issuer.web.csvexport import csv_response
 from issuer.web.extensions import issuer
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -127,12 +126,6 @@ def keys() -> Any:
     return render_template("issuer/admin/keys.html", keys=admin.signing_keys(issuer()))
 
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _audit_filters() -> dict[str, Any]:
     return {
         "institution_code": request.args.get("institution", "")[:32] or None,
@@ -177,25 +170,18 @@ def audit_csv() -> Any:
     filters = _audit_filters()
     the_issuer = issuer()
 
-    def rows() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["id", "at", "actor", "action", "institution", "subject", "source",
-                         "detail"])
+    def rows() -> Iterator[list[object]]:
         after = filters["after_id"]
         while True:
             page = admin.audit_log(the_issuer, institution_code=filters["institution_code"],
                                    subject=filters["subject"], after_id=after, limit=1000)
             for e in page:
-                writer.writerow([e.id, e.at.isoformat(), *map(_cell, (
-                    e.actor, e.action, e.institution or "", e.subject or "", e.source,
-                    json.dumps(e.detail, ensure_ascii=False, sort_keys=True)))])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+                yield [e.id, e.at.isoformat(), e.actor, e.action, e.institution or "",
+                       e.subject or "", e.source,
+                       json.dumps(e.detail, ensure_ascii=False, sort_keys=True)]
             if len(page) < 1000:
                 return
             after = page[-1].id
 
-    return Response(rows(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+    return csv_response("audit.csv", ["id", "at", "actor", "action", "institution",
+                                      "subject", "source", "detail"], rows(), bom=False)

@@ -4,8 +4,6 @@ other batch is "not found"."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,6 @@ from issuer.services.approval import approve as approve_batch
 from issuer.services.approval import facts
 from issuer.services.context import ServiceError
 from issuer.services.graduates import create_claim_links
-from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
 from issuer.services.review import (
     compare,
     preview_pdf,
@@ -46,7 +43,9 @@ from issuer.services.review import (
     submit_batch,
     withdraw_batch,
 )
+from issuer.services.uploads import receive
 from issuer.web.auth import actor, institution_code, roles, user
+from issuer.web.csvexport import csv_response
 from issuer.web.extensions import issuer, reading
 from issuer.web.jobs import IssueJobs
 from issuer.web.labels import label
@@ -98,21 +97,14 @@ def upload() -> Any:
     if not filename.lower().endswith(ALLOWED_SUFFIXES):
         flash(_("Only CSV and XLSX files can be uploaded."), "error")
         return render_template("issuer/upload.html"), 400
-    data = file.read()
     try:
-        imported = import_batch(issuer(), institution_code(), filename, data, actor=actor())
-    except BatchRejected as e:
-        return render_template("issuer/batch_errors.html", filename=filename,
-                               errors=e.errors), 422
-    except AlreadyImported as e:
-        flash(_("This file was already uploaded as batch %(id)s.", id=e.batch_id), "info")
-        return redirect(url_for("batches.detail", batch_id=e.batch_id))
+        upload_id, job_id = receive(issuer(), institution_code(), filename, file.read(),
+                                    actor=actor())
     except ServiceError as e:
         flash(_("Not done: %(reason)s", reason=str(e)), "error")
         return render_template("issuer/upload.html"), 400
-    flash(_("%(n)s students imported. Preview them, then submit the batch for approval.",
-            n=imported.students), "ok")
-    return redirect(url_for("batches.detail", batch_id=imported.batch_id))
+    jobs().queued(job_id)
+    return redirect(url_for("uploads.detail", upload_id=upload_id))
 
 
 def _progress(batch_id: int) -> dict[str, Any]:
@@ -317,15 +309,13 @@ def claim_links(batch_id: int) -> Any:
     with reading() as session:
         names = {line.transcript_id: line for line in
                  queries.students_of_batch(session, batch, limit=1_000_000)}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["transcript_id", "student_id", "name_th", "name_en", "claim_url",
-                     "expires_at"])
+    rows = []
     for transcript_id, link in made:
         line = names.get(transcript_id)
-        writer.writerow([transcript_id, line.student_id if line else "",
-                         line.name_th if line else "", line.name_en if line else "",
-                         url_for("graduates.claim", token=link.token, _external=True),
-                         link.expires_at.isoformat()])
-    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="batch-{batch_id}-claim-links.csv"'})
+        rows.append([transcript_id, line.student_id if line else "",
+                     line.name_th if line else "", line.name_en if line else "",
+                     url_for("graduates.claim", token=link.token, _external=True),
+                     link.expires_at.isoformat()])
+    return csv_response(f"batch-{batch_id}-claim-links.csv",
+                        ["transcript_id", "student_id", "name_th", "name_en", "claim_url",
+                         "expires_at"], rows)

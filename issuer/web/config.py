@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from issuer.config import ROOT
+from issuer.services.uploads import MAX_UPLOAD
 
 MiB = 1024 * 1024
 
@@ -47,7 +48,7 @@ class WebConfig:
     accounts are also locked after 5 failures in a row (per account)."""
     proxies: int = 0
     """``BKT_WEB_PROXIES``: reverse proxies setting X-Forwarded-For/-Proto in front of us."""
-    max_upload: int = 20 * MiB
+    max_upload: int = MAX_UPLOAD + MiB
     """``BKT_WEB_MAX_UPLOAD``: largest request body (batch file) in bytes."""
     issue_workers: int = 2
     """``BKT_WEB_ISSUE_WORKERS``: signing processes per issuance job (0: in the thread)."""

@@ -45,6 +45,9 @@ class IssueJobs(Protocol):
     def state(self, batch_id: int) -> Any:
         """The batch's job (``running``, ``done``, ``error``), or None if it has none."""
 
+    def queued(self, job_id: int) -> None:
+        """A job was queued in the job table (e.g. reading an upload): see that it runs."""
+
 
 def job_engine(issuer: Issuer, config: WebConfig) -> IssueJobs:
     """The job table with its runner: an embedded worker thread, unless Celery (or
@@ -66,6 +69,7 @@ class ThreadJobs:
         self.workers = workers
         self._jobs: dict[int, JobState] = {}
         self._threads: dict[int, threading.Thread] = {}
+        self._others: list[threading.Thread] = []  # jobs of the job table (uploads)
         self._lock = threading.Lock()
 
     def start(self, batch_id: int, *, actor: Actor, institution_code: str) -> None:
@@ -97,9 +101,22 @@ class ThreadJobs:
     def state(self, batch_id: int) -> JobState | None:
         return self._jobs.get(batch_id)
 
+    def queued(self, job_id: int) -> None:
+        thread = threading.Thread(target=self._run_queued, args=(job_id,),
+                                  name=f"job-{job_id}", daemon=True)
+        with self._lock:
+            self._others.append(thread)
+        thread.start()
+
+    def _run_queued(self, job_id: int) -> None:
+        from issuer.jobs import RunnerConfig, run_job
+
+        run_job(self.issuer, job_id, owner=f"thread:{job_id}",
+                config=RunnerConfig(workers=self.workers))
+
     def join(self, timeout: float | None = None) -> None:
         """Wait for every job started so far (tests, shutdown)."""
-        for thread in list(self._threads.values()):
+        for thread in [*self._threads.values(), *self._others]:
             thread.join(timeout)
 
 
@@ -109,3 +126,6 @@ class InlineJobs(ThreadJobs):
     def start(self, batch_id: int, *, actor: Actor, institution_code: str) -> None:
         state = self._jobs[batch_id] = JobState(batch_id)
         self._run(state, actor, institution_code)
+
+    def queued(self, job_id: int) -> None:
+        self._run_queued(job_id)

@@ -25,6 +25,11 @@ LABELS: dict[str, Any] = {
     "correction": _l("Correction"),
     "reissue": _l("Reissue"),
     "new": _l("New"),
+    # uploads being read
+    "queued": _l("Waiting to be read"),
+    "reading": _l("Being read"),
+    "duplicate": _l("Already uploaded"),
+    "failed": _l("Could not be read"),
     # transcript statuses
     "revoked": _l("Revoked"),
     "superseded": _l("Superseded"),

@@ -120,9 +120,10 @@ def test_a_bad_file_is_rejected_whole(run, tmp_path: Path) -> None:  # type: ign
     bad.write_bytes(edit_csv("school-batch.csv", spoil))
     rejected = run("--as", "reg", "import", bad, "--institution", "1001", password=PASSWORD)
     assert rejected.exit_code == 1
-    lines = rejected.stderr.rstrip().splitlines()
+    lines = rejected.stderr.replace("\r", "").rstrip().splitlines()
+    assert lines[0] == "read 516 rows"  # progress, on stderr
     assert lines[-1] == "Error: batch rejected: 1 error(s), nothing was imported"
-    assert lines[0].startswith('  แถว/row 2, grade = "A+": ')
+    assert lines[1].startswith('  แถว/row 2, grade = "A+": ')
 
 
 @pytest.mark.parametrize(("args", "message"), [

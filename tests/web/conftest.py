@@ -44,10 +44,13 @@ def add_accounts(issuer: Issuer) -> None:
                        institution_code=code, actor=SETUP)
 
 
-def web_app(issuer: Issuer, **config: Any) -> Flask:
+def web_app(issuer: Issuer, jobs: Any = None, **config: Any) -> Flask:
+    """The app with jobs run within the request that queues them (unless `jobs` says
+    otherwise)."""
     options: dict[str, Any] = {"secret_key": "test secret", "secure_cookies": False}
     options.update(config)
-    app = create_app(issuer=issuer, config=WebConfig(**options), jobs=InlineJobs(issuer, 0))
+    app = create_app(issuer=issuer, config=WebConfig(**options),
+                     jobs=jobs or InlineJobs(issuer, 0))
     app.testing = True
     return app
 

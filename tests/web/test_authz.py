@@ -15,12 +15,14 @@ from sqlalchemy import select
 
 from issuer.adapters.orm import BatchRecordRow, TranscriptRow
 from issuer.core.lifecycle import AccountRole
+from issuer.jobs import run_job
 from issuer.services import accounts
 from issuer.services.approval import approve
 from issuer.services.context import Actor, Issuer
 from issuer.services.importing import import_batch
 from issuer.services.issuing import issue_batch
 from issuer.services.review import submit_batch
+from issuer.services.uploads import receive
 from tests.e2e.conftest import EXAMPLES, SYSTEM, make_issuer
 from tests.web.conftest import ACCOUNTS, Browser, add_accounts, as_user, web_app
 
@@ -54,6 +56,9 @@ ROUTES = [
     Route("/batches/<int:batch_id>/issue", "POST", STAFF, True),
     Route("/batches/<int:batch_id>/transcripts.zip", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/claim-links.csv", "POST", (REGISTRAR,), True),
+    Route("/uploads/<int:upload_id>", "GET", STAFF, True),
+    Route("/uploads/<int:upload_id>/progress.json", "GET", STAFF, True),
+    Route("/uploads/<int:upload_id>/errors.csv", "GET", STAFF, True),
     Route("/transcripts", "GET", STAFF),
     Route("/transcripts/<transcript_id>", "GET", STAFF, True),
     Route("/transcripts/<transcript_id>/v<int:version>.pdf", "GET", STAFF, True),
@@ -112,9 +117,11 @@ def world(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
         transcript = s.scalars(select(TranscriptRow.transcript_id).where(
             TranscriptRow.batch_id == batches["1001"])).first()
     account = next(a.id for a in accounts.list_accounts(issuer) if a.username == "reg1001")
+    upload = _rejected_upload(issuer)
     app = web_app(issuer)
     values = {"batch_id": str(batches["1001"]), "record_id": str(record),
               "transcript_id": str(transcript), "version": "1", "account_id": str(account),
+              "upload_id": str(upload),
               "fmt": "jsonl"}
     clients = {name: as_user(app, name) for name in ACCOUNTS}
     return World(app, values, clients)
@@ -129,6 +136,15 @@ def _issued_batch(issuer: Issuer, code: str, name: str) -> int:
     approve(issuer, batch_id, actor=director)
     issue_batch(issuer, batch_id, actor=SYSTEM, institution_code=code, workers=0)
     return batch_id
+
+
+def _rejected_upload(issuer: Issuer) -> int:
+    """An upload of institution 1001 read by its job: a file with an error."""
+    registrar = Actor("reg1001", "test", AccountRole.REGISTRAR, "1001")
+    bad = (EXAMPLES / "school-batch.csv").read_bytes().replace(b",66001,", b",,", 1)
+    upload_id, job_id = receive(issuer, "1001", "bad.csv", bad, actor=registrar)
+    run_job(issuer, job_id, owner="test")
+    return upload_id
 
 
 def path_of(route: Route, values: dict[str, str]) -> str:
@@ -177,7 +193,8 @@ def test_another_institutions_records_are_not_found(world: World, route: Route) 
         response = call(world.clients[OTHER_OF[role]], route, path_of(route, world.values))
         assert response.status_code == 404, role
     # and a record that does not exist at all answers the same
-    missing = dict(world.values, batch_id="999999", transcript_id="1001-2569-999999")
+    missing = dict(world.values, batch_id="999999", transcript_id="1001-2569-999999",
+                   upload_id="999999")
     response = call(world.clients[USER_OF[route.allowed[0]]], route, path_of(route, missing))
     assert response.status_code == 404
 

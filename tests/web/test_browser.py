@@ -11,6 +11,7 @@ case that is a failure. ``BKT_SCREENSHOTS=dir`` saves a picture of each step.
 from __future__ import annotations
 
 import io
+import json
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -20,10 +21,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from issuer.services.context import Issuer
+from issuer.services.graduates import create_claim_link
 from issuer.web import create_app
 from issuer.web.config import WebConfig
 from tests.browser import TIMEOUT_MS, expect, new_page, shot
-from tests.e2e.conftest import EXAMPLES, edit_csv
+from tests.e2e.conftest import EXAMPLES, REGISTRAR, edit_csv, issue_file
 from tests.web.conftest import PASSWORD
 
 
@@ -71,9 +73,10 @@ def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) 
     page.goto("/batches/upload")
     page.set_input_files("input[name=file]", str(bad))
     page.click("main button[type=submit]")
-    expect(page.locator("table.errors tbody tr").first).to_be_visible()
-    assert page.locator("table.errors tbody tr").count() > 1
-    expect(page.locator("table.errors")).to_contain_text("grade")
+    expect(page.locator("#errors tbody tr").first).to_be_visible()  # read in the background
+    assert page.locator("#errors tbody tr").count() > 1
+    expect(page.locator("#errors")).to_contain_text("grade")
+    expect(page.locator("#error-summary")).to_contain_text("grade")
     shot(page, "02-errors")
 
     page.click("text=อัปโหลดไฟล์ที่แก้ไขแล้ว")
@@ -147,3 +150,55 @@ def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) 
     page.click("#shares summary")
     expect(page.locator("#shares .log li")).to_have_count(2)  # viewed, downloaded
     shot(page, "07-access-log")
+
+
+def test_a_correction_from_upload_to_the_graduates_page(  # type: ignore[no-untyped-def]
+        page, web_issuer: Issuer, tmp_path: Path) -> None:
+    """A registrar uploads a file that changes an issued student's grades: it becomes a
+    correction batch showing the differences side by side; the director approves it; the
+    graduate's page shows the new version and the old one superseded."""
+    issued: list = []  # pyHanko runs its own event loop: not in Playwright's thread
+    worker = threading.Thread(target=lambda: issued.append(
+        issue_file(web_issuer, "1001", "school-batch.csv")[1]))
+    worker.start()
+    worker.join(120)
+    transcript_id = Path(issued[0].issued[1]).name.split("-v")[0]
+    claim = create_claim_link(web_issuer, transcript_id, actor=REGISTRAR)
+    with web_issuer.uow() as uow:
+        row = uow.transcripts.latest(transcript_id)
+        student_id = json.loads(row.record_json)["student"]["student_id"]
+
+    def correct(r: dict[str, str]) -> None:
+        if r["student_id"] == student_id and r["record_type"] == "course":
+            r["grade"] = "4"
+
+    fixed = tmp_path / "corrected.csv"
+    fixed.write_bytes(edit_csv("school-batch.csv", correct))
+    sign_in(page, "reg1001")
+    page.goto("/lang/en?next=/batches/upload")
+    page.set_input_files("input[name=file]", str(fixed))
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/batches/*")
+    expect(page.locator("#batch-kind")).to_have_text("Correction")
+    expect(page.locator("main table tbody tr[data-record]")).to_have_count(1)
+    expect(page.locator("table.diff td.new").first).to_have_text("4")
+    shot(page, "11-correction")
+    page.click("text=Submit for approval")
+    batch_url = page.url
+    sign_out(page)
+
+    sign_in(page, "dir1001")
+    page.goto(batch_url)
+    expect(page.locator("table.diff")).to_contain_text("grade")
+    page.click("text=Approve and issue")
+    expect(page.locator("#status-label")).to_have_text("Issued", timeout=120_000)
+    shot(page, "12-correction-issued")
+    sign_out(page)
+
+    page.goto(f"/c/{claim.token}")  # the graduate's link
+    expect(page.locator("#claim-status")).to_have_text("Issued")
+    rows = page.locator("main table").first.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("2")
+    expect(rows.nth(1).locator(".status")).to_have_text("Superseded")
+    shot(page, "13-graduate-two-versions")

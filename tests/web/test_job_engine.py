@@ -10,7 +10,10 @@ import time
 
 from flask import Flask
 
-from issuer.services.context import Issuer
+from issuer.core.lifecycle import AccountRole
+from issuer.services.context import Actor, Issuer
+from issuer.services.importing import import_batch
+from issuer.services.review import submit_batch
 from issuer.web import create_app
 from issuer.web.config import WebConfig
 from tests.e2e.conftest import EXAMPLES
@@ -31,6 +34,12 @@ def submitted_batch(app: Flask) -> tuple[int, Browser]:
     data = (EXAMPLES / "school-batch.csv").read_bytes()
     response = registrar.post("/batches/upload", {"file": (io.BytesIO(data), "s.csv")},
                               content_type="multipart/form-data")
+    upload = response.headers["Location"]  # read by the job engine too
+    deadline = time.monotonic() + 120
+    while not registrar.client.get(f"{upload}/progress.json").get_json()["finished"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    response = registrar.client.get(upload)
     batch_id = int(re.search(r"/batches/(\d+)$", response.headers["Location"]).group(1))  # type: ignore[union-attr]
     registrar.post(f"/batches/{batch_id}/submit")
     return batch_id, registrar
@@ -72,7 +81,11 @@ def test_approval_queues_a_job_the_embedded_worker_runs(web_issuer: Issuer) -> N
 
 def test_a_job_queued_before_a_restart_runs_after_it(web_issuer: Issuer) -> None:
     down = engine_app(web_issuer, embedded_worker=False)  # no worker: the job waits
-    batch_id, _ = submitted_batch(down)
+    registrar_1001 = Actor("reg1001", "test", AccountRole.REGISTRAR, "1001")
+    batch_id = import_batch(web_issuer, "1001", "s.csv",
+                            (EXAMPLES / "school-batch.csv").read_bytes(),
+                            actor=registrar_1001).batch_id
+    submit_batch(web_issuer, batch_id, actor=registrar_1001)
     as_user(down, "dir1001").post(f"/batches/{batch_id}/approve")
     registrar = as_user(down, "reg1001")
     progress = registrar.client.get(f"/batches/{batch_id}/progress.json").get_json()

@@ -1,4 +1,4 @@
-// Bangkok Transcripts, issuer pages: the issuance progress bar and confirmations.
+// Bangkok Transcripts, issuer pages: the issuance and upload progress, confirmations.
 "use strict";
 
 function pollProgress(box) {
@@ -47,9 +47,33 @@ function pollProgress(box) {
   tick();
 }
 
+function pollUpload(box) {
+  const rows = document.getElementById("rows");
+  const tick = async () => {
+    try {
+      const response = await fetch(box.dataset.url, {
+        headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) throw new Error(String(response.status));
+      const data = await response.json();
+      rows.textContent = data.rows_read.toLocaleString();
+      if (data.finished) {
+        window.location.reload();  // the batch, the errors, or what went wrong
+        return;
+      }
+    } catch (e) {
+      setTimeout(tick, 5000);
+      return;
+    }
+    setTimeout(tick, 1000);
+  };
+  tick();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("progress");
   if (box && box.dataset.running === "1") pollProgress(box);
+  const upload = document.getElementById("upload-progress");
+  if (upload) pollUpload(upload);
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
