@@ -12,8 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from issuer.adapters import integrity
 from issuer.adapters.orm import AccountRow, InstitutionRow
 from issuer.core.lifecycle import AccountRole
+from verifier.core.canonical import canonical_json
 
 # RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes) is the library default;
 # we state it so a library upgrade never weakens stored hashes silently.
@@ -39,6 +41,28 @@ def needs_rehash(password_hash: str) -> bool:
     return _HASHER.check_needs_rehash(password_hash)
 
 
+SEAL_PURPOSE = "account-seal"
+
+
+def _seal_message(row: AccountRow) -> bytes:
+    return canonical_json({
+        "id": row.id, "username": row.username, "role": row.role.value,
+        "institution_id": row.institution_id, "password_hash": row.password_hash,
+        "totp_secret": row.totp_secret, "active": bool(row.active),
+    })
+
+
+def seal(row: AccountRow, key: bytes) -> None:
+    """Seal what makes `row` an account (name, role, institution, password hash, second
+    factor, active) with a MAC under `key` (the integrity key's ``account-seal`` subkey):
+    a database writer without the key cannot make or change an account that signs in."""
+    row.seal = integrity.mac(key, _seal_message(row))
+
+
+def sealed(row: AccountRow, key: bytes) -> bool:
+    return integrity.mac_ok(key, _seal_message(row), row.seal)
+
+
 def get_account(session: Session, account_id: int) -> AccountRow | None:
     return session.scalar(
         select(AccountRow).where(AccountRow.id == account_id)
@@ -62,6 +86,7 @@ def add_account(
     role: AccountRole,
     institution: InstitutionRow | None,
     now: datetime,
+    seal_key: bytes,
     email: str = "",
     display_name: str = "",
 ) -> AccountRow:
@@ -72,6 +97,8 @@ def add_account(
         active=True, failed_logins=0, created_at=now, password_changed_at=now,
     )
     session.add(row)
+    session.flush()
+    seal(row, seal_key)
     session.flush()
     return row
 

@@ -457,6 +457,7 @@ class AccountRow(Base):
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     password_changed_at: Mapped[datetime]
+    seal: Mapped[str | None] = mapped_column(String(64))  # `issuer.adapters.accounts.seal`
 
     institution: Mapped[InstitutionRow | None] = relationship()
 

@@ -8,6 +8,7 @@ account is locked for `LOCKOUT`; the web layer also limits attempts per address.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ from sqlalchemy.orm import Session
 from issuer.adapters import accounts as repo_accounts
 from issuer.adapters import repositories as repo
 from issuer.adapters.orm import AccountRow
+from issuer.adapters.repositories import UnitOfWork
 from issuer.core.lifecycle import AccountRole
 from issuer.services.context import Actor, Issuer, ServiceError
 
+log = logging.getLogger(__name__)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 12
@@ -126,7 +129,7 @@ def create_account(
         row = repo_accounts.add_account(
             s, username=username, password_hash=repo_accounts.hash_password(password),
             role=role, institution=institution, now=now, email=email,
-            display_name=display_name,
+            display_name=display_name, seal_key=_seal_key(uow),
         )
         repo.append_audit(
             s, actor=actor.name, action="account.create", source=actor.source, now=now,
@@ -136,10 +139,47 @@ def create_account(
         return AccountInfo.of(row)
 
 
+def _seal_key(uow: UnitOfWork) -> bytes:
+    return uow.integrity_key(repo_accounts.SEAL_PURPOSE)
+
+
+def _intact(uow: UnitOfWork, row: AccountRow | None, source: str, now: datetime) -> bool:
+    """Whether `row` carries the service's seal; a broken seal (the row was made or
+    changed in the database, not by this service) is audited and treated as no account."""
+    if row is None:
+        return False
+    if repo_accounts.sealed(row, _seal_key(uow)):
+        return True
+    log.warning("account %s (id %s) has a broken seal: refused", row.username, row.id)
+    repo.append_audit(uow.session, actor="system", action="account.seal_broken",
+                      source=source, now=now, institution=row.institution,
+                      subject=f"account:{row.username}", detail={"id": row.id})
+    uow.commit()
+    return False
+
+
 def load_account(issuer: Issuer, account_id: int) -> AccountInfo | None:
     with issuer.uow() as uow:
         row = repo_accounts.get_account(uow.session, account_id)
-        return AccountInfo.of(row) if row is not None else None
+        if not _intact(uow, row, "session", issuer.clock()):
+            return None
+        assert row is not None
+        return AccountInfo.of(row)
+
+
+def seal_unsealed(issuer: Issuer) -> int:
+    """Seal the accounts that have no seal at all (those that existed before seals, right
+    after the migration that added them); how many."""
+    with issuer.uow() as uow:
+        rows = [r for r in repo_accounts.list_accounts(uow.session) if r.seal is None]
+        for row in rows:
+            repo_accounts.seal(row, _seal_key(uow))
+        if rows:
+            repo.append_audit(uow.session, actor="system", action="account.seal_existing",
+                              source="upgrade", now=issuer.clock(),
+                              detail={"accounts": [r.username for r in rows]})
+        uow.commit()
+        return len(rows)
 
 
 def list_accounts(issuer: Issuer) -> list[AccountInfo]:
@@ -187,8 +227,9 @@ def sign_in(issuer: Issuer, username: str, password: str, *, source: str) -> Sig
     with issuer.uow() as uow:
         row = repo_accounts.find_account(uow.session, username)
         ok = repo_accounts.check_password(row.password_hash if row else None, password)
-        if row is None:
+        if not _intact(uow, row, source, issuer.clock()):
             raise LoginFailed()
+        assert row is not None
         now = issuer.clock()
         if not row.active:
             raise LoginFailed()
@@ -202,6 +243,7 @@ def sign_in(issuer: Issuer, username: str, password: str, *, source: str) -> Sig
             raise _fail(issuer, account_id, source, "password")
         if repo_accounts.needs_rehash(row.password_hash):
             row.password_hash = repo_accounts.hash_password(password)
+            repo_accounts.seal(row, _seal_key(uow))
         if row.totp_secret is None:
             _succeed(uow.session, row, source, now)
         uow.commit()
@@ -225,7 +267,10 @@ def verify_code(issuer: Issuer, account_id: int, code: str, *, source: str) -> A
     """The second step of a sign-in: a TOTP code never used before on this account."""
     with issuer.uow() as uow:
         row = repo_accounts.get_account(uow.session, account_id)
-        if row is None or not row.active or row.totp_secret is None:
+        if not _intact(uow, row, source, issuer.clock()):
+            raise LoginFailed()
+        assert row is not None
+        if not row.active or row.totp_secret is None:
             raise LoginFailed()
         now = issuer.clock()
         step = _matching_step(row.totp_secret, code, now)
@@ -259,8 +304,12 @@ def _update(issuer: Issuer, account_id: int, actor: Actor, action: str,
         row = repo_accounts.get_account(uow.session, account_id)
         if row is None:
             raise ServiceError(f"no account {account_id}")
+        if not repo_accounts.sealed(row, _seal_key(uow)):
+            raise ServiceError(f"account {row.username} was changed outside the service: "
+                               "it cannot be used or changed (see the audit log)")
         now = issuer.clock()
         detail = change(row, now) or {}
+        repo_accounts.seal(row, _seal_key(uow))
         repo.append_audit(
             uow.session, actor=actor.name, action=action, source=actor.source, now=now,
             institution=row.institution, subject=f"account:{row.username}", detail=detail,

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.adapters import integrity
-from issuer.adapters.db import make_engine, migrate, session_factory
+from issuer.adapters.db import current_revision, make_engine, migrate, session_factory
 from issuer.adapters.pki import (
     AuditSigner,
     InstitutionKeys,
@@ -88,9 +88,15 @@ class Issuer:
                 parents=True, exist_ok=True
             )
         engine = make_engine(settings.database_url)
+        before = current_revision(engine) if upgrade else None
         if upgrade:
             migrate(engine)
-        return cls(settings, session_factory(engine))
+        issuer = cls(settings, session_factory(engine))
+        if before is not None and int(before[:4]) < 6:  # accounts from before their seals
+            from issuer.services.accounts import seal_unsealed
+
+            seal_unsealed(issuer)
+        return issuer
 
     def uow(self) -> UnitOfWork:
         """A unit of work whose session knows the integrity keys

@@ -85,6 +85,13 @@ def issue_file(issuer: Issuer, code: str, name: str, data: bytes | None = None,
     return batch_id, issue_batch(issuer, batch_id, actor=SYSTEM, workers=workers)
 
 
+def only_students(name: str, *student_ids: str) -> bytes:
+    """The sample CSV with the rows of these students only (issuing fewer is faster)."""
+    lines = (EXAMPLES / name).read_bytes().splitlines(keepends=True)
+    return lines[0] + b"".join(line for line in lines[1:]
+                               if any(f",{sid},".encode() in line for sid in student_ids))
+
+
 def edit_csv(name: str, change: Callable[[dict[str, str]], None]) -> bytes:
     """The sample CSV with `change` applied to every row (a dict it may modify)."""
     text = (EXAMPLES / name).read_text(encoding="utf-8-sig")

@@ -15,7 +15,7 @@ from issuer.adapters.orm import AuditEventRow, ClaimLinkRow, ShareLinkRow
 from issuer.services import graduates as g
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.lifecycle import revoke
-from tests.e2e.conftest import REGISTRAR, issue_file, reissue
+from tests.e2e.conftest import REGISTRAR, issue_file, only_students, reissue
 
 START = datetime(2026, 4, 2, 3, 0, tzinfo=UTC)
 FEW = g.LinkPolicy(pin_max_attempts=3, pin_lockout=timedelta(minutes=10), pin_max_failures=5)
@@ -42,8 +42,9 @@ def clock(issuer: Issuer) -> Clock:
 
 @pytest.fixture
 def issued(issuer: Issuer, clock: Clock) -> tuple[int, list[str]]:
-    """A school batch issued: (batch id, transcript IDs)."""
-    batch_id, report = issue_file(issuer, "1001", "school-batch.csv")
+    """A school batch of two students issued: (batch id, transcript IDs)."""
+    batch_id, report = issue_file(issuer, "1001", "school-batch.csv",
+                                  only_students("school-batch.csv", "66001", "66002"))
     return batch_id, sorted(Path(p).name.split("-v")[0] for p in report.issued)
 
 

@@ -6,16 +6,19 @@ token from the page (``<meta name="csrf-token">``) and sends it with every form.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from issuer.adapters import accounts as accounts_repo
 from issuer.core.lifecycle import AccountRole
 from issuer.services.accounts import create_account
 from issuer.services.context import Actor, Issuer
@@ -38,10 +41,21 @@ ACCOUNTS = {
 _TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
+_HASH = accounts_repo.hash_password
+
+
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD's argon2id hash, made once: each hash costs 0.1 s, and every test of the
+    web service starts with five accounts (sign-ins still check the hash for real)."""
+    return _HASH(PASSWORD)
+
+
 def add_accounts(issuer: Issuer) -> None:
-    for username, (role, code) in ACCOUNTS.items():
-        create_account(issuer, username=username, password=PASSWORD, role=role,
-                       institution_code=code, actor=SETUP)
+    with mock.patch.object(accounts_repo, "hash_password", lambda _: _password_hash()):
+        for username, (role, code) in ACCOUNTS.items():
+            create_account(issuer, username=username, password=PASSWORD, role=role,
+                           institution_code=code, actor=SETUP)
 
 
 def web_app(issuer: Issuer, jobs: Any = None, **config: Any) -> Flask:

@@ -129,6 +129,7 @@ def test_a_failed_job_reports_its_error(web_issuer: Issuer) -> None:
 def test_accounts_create_command(web_issuer: Issuer, monkeypatch: pytest.MonkeyPatch,
                                  tmp_path: Path) -> None:
     monkeypatch.setenv("BKT_DATABASE_URL", web_issuer.settings.database_url)
+    monkeypatch.setenv("BKT_KEYS_DIR", str(web_issuer.settings.keys_dir))  # its seals
     monkeypatch.setenv("BKT_PASSWORD", "correct horse battery staple")
     runner = CliRunner()
     result = runner.invoke(main, ["accounts", "create", "newreg", "--role", "registrar",

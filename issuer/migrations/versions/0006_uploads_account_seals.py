@@ -1,6 +1,12 @@
-"""Uploads read in the background: the file until it is read, its outcome, its errors.
+"""Uploads read in the background (the file until it is read, its outcome, its errors);
+account seals.
 
-Revision ID: 0006_uploads
+An account's `seal` is a MAC under the integrity key over what makes it an account (name,
+role, institution, password hash, second factor, active), so a database writer cannot
+create an approver of their own or change one. Accounts that exist when this migration
+runs are sealed by the service right after it (`Issuer.open`), which holds the key.
+
+Revision ID: 0006_uploads_account_seals
 Revises: 0005_frozen_batches
 Create Date: 2026-12-02
 """
@@ -12,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_uploads"
+revision: str = "0006_uploads_account_seals"
 down_revision: str | None = "0005_frozen_batches"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -22,6 +28,8 @@ _STATES = ("queued", "reading", "imported", "rejected", "duplicate", "failed")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(sa.Column("seal", sa.String(length=64), nullable=True))
     op.create_table(
         "uploads",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -71,3 +79,5 @@ def downgrade() -> None:
     op.drop_table("upload_errors")
     op.drop_index("ix_uploads_institution_id_id", "uploads")
     op.drop_table("uploads")
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("seal")
