@@ -1,0 +1,92 @@
+"""Repositories over the ORM rows, and the unit of work the services use.
+
+A `UnitOfWork` is one transaction; its repositories (`institutions`, `enrolments`,
+`batches`, `transcripts`, `audit`, `jobs`, `uploads`) never commit: the service
+decides. Mutating methods take `now` (an aware UTC datetime) explicitly.
+`issuer.testing.FakeUnitOfWork` has the lifecycle's repositories in memory, so those
+rules run in tests without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session
+
+from issuer.adapters.job_store import Jobs
+from issuer.adapters.repositories.audit import (
+    AuditLog,
+    append_audit,
+    audit_events,
+    verify_audit_chain,
+)
+from issuer.adapters.repositories.batches import Batches, Changed, NewRecord, move_values
+from issuer.adapters.repositories.identity import (
+    Enrolments,
+    Institutions,
+    get_institution,
+    get_or_create_institution,
+    take_names,
+    to_institution,
+)
+from issuer.adapters.repositories.transcripts import (
+    IssuedFiles,
+    Transcripts,
+    allocate_status_indexes,
+    new_transcript_row,
+    revoke_row,
+    status_entries,
+)
+from issuer.adapters.repositories.uploads import ErrorGroup, Uploads
+
+__all__ = [
+    "AuditLog", "Batches", "Changed", "Enrolments", "ErrorGroup", "Institutions",
+    "IssuedFiles", "NewRecord", "Transcripts", "UnitOfWork", "Uploads",
+    "allocate_status_indexes", "append_audit", "audit_events", "get_institution",
+    "get_or_create_institution", "move_values", "new_transcript_row", "revoke_row",
+    "status_entries", "take_names", "to_institution", "verify_audit_chain",
+]
+
+
+class UnitOfWork:
+    """One transaction: ``with UnitOfWork(factory) as uow: ...; uow.commit()``.
+
+    Leaving the block without `commit` rolls back, so a failed use case writes nothing.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.institutions = Institutions(self.session)
+        self.enrolments = Enrolments(self.session)
+        self.batches = Batches(self.session)
+        self.transcripts = Transcripts(self.session)
+        self.audit = AuditLog(self.session)
+        self.jobs = Jobs(self.session)
+        self.uploads = Uploads(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def integrity_key(self, purpose: str) -> bytes:
+        """The integrity subkey for `purpose` (`issuer.adapters.integrity`)."""
+        return self.session.info["integrity_key"](purpose)
