@@ -35,6 +35,7 @@ from issuer.adapters.repositories import (
     IssuedFiles,
     NewRecord,
     move_values,
+    new_batch_row,
     new_transcript_row,
     revoke_row,
     take_names,
@@ -142,15 +143,10 @@ class FakeBatches:
     def add(self, institution: InstitutionRow, *, kind: BatchKind, filename: str,
             content_digest: str, row_count: int, created_by: str, now: datetime,
             status: BatchStatus = BatchStatus.IMPORTED, reason: str = "") -> BatchRow:
-        batch = BatchRow(
-            id=self.store.new_id(), institution_id=institution.id, institution=institution,
-            kind=kind, filename=filename, content_digest=content_digest, status=status,
-            row_count=row_count, reason=reason, status_reason="", created_at=now,
-            created_by=created_by, status_changed_at=now, submitted_by=None,
-            submitted_at=None, approved_by=None, approved_at=None, manifest_digest=None,
-            approval_mac=None)
-        if status is BatchStatus.SUBMITTED:
-            batch.submitted_by, batch.submitted_at = created_by, now
+        batch = new_batch_row(institution, kind=kind, filename=filename,
+                              content_digest=content_digest, row_count=row_count,
+                              created_by=created_by, now=now, status=status, reason=reason)
+        batch.id = self.store.new_id()
         self.store.batches[batch.id] = batch
         return batch
 

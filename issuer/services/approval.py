@@ -19,7 +19,7 @@ from issuer.adapters import integrity
 from issuer.adapters.audit_chain import timestamp
 from issuer.adapters.orm import BatchRecordRow, BatchRow
 from issuer.adapters.repositories import Changed, UnitOfWork
-from issuer.core.lifecycle import BatchAction, BatchFacts, next_status
+from issuer.core.lifecycle import BatchAction, BatchFacts, BatchStatus, Principal, next_status
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from verifier.core.canonical import canonical_json, digest
 
@@ -56,6 +56,17 @@ def _intact(records: Sequence[BatchRecordRow]) -> None:
                                "its digest (changed in the database); nothing done")
 
 
+def decide(uow: UnitOfWork, batch_id: int, action: BatchAction, who: Principal
+           ) -> tuple[BatchRow, BatchStatus]:
+    """The batch `who` acts on and the status `action` moves it to by the lifecycle's rules;
+    ServiceError if it is not theirs to see or the rules say no."""
+    batch = uow.batches.get(batch_id, who.institution_code)
+    if batch is None:
+        raise ServiceError(f"no batch {batch_id}")
+    with rules():
+        return batch, next_status(facts(batch), action, who)
+
+
 def approve(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
     """The approver approves a submitted batch they did not request; the issuance job is
     queued in the same transaction. Returns the job's id."""
@@ -63,11 +74,7 @@ def approve(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
 
     who = signed_in(actor)
     with issuer.uow() as uow:
-        batch = uow.batches.get(batch_id, who.institution_code)
-        if batch is None:
-            raise ServiceError(f"no batch {batch_id}")
-        with rules():
-            next_status(facts(batch), BatchAction.APPROVE, who)
+        batch, _ = decide(uow, batch_id, BatchAction.APPROVE, who)
         records = uow.batches.records(batch)
         _intact(records)
         now = issuer.clock()

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from issuer.adapters.render import render_transcript
 from issuer.adapters.render.preview import PREVIEW_CODE, PREVIEW_QR, mark_preview
 from issuer.adapters.repositories import Changed
-from issuer.core.lifecycle import BatchAction, ItemKind, next_status
+from issuer.core.lifecycle import BatchAction, ItemKind
 from issuer.core.snapshot import Change, diff
-from issuer.services.approval import facts
-from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
+from issuer.services.approval import decide
+from issuer.services.context import Actor, Issuer, ServiceError, signed_in
 from issuer.services.issuing import transcript_record
 from issuer.services.snapshots import stored
 
@@ -23,11 +23,7 @@ def _decide(issuer: Issuer, batch_id: int, action: BatchAction, *, actor: Actor,
             reason: str = "") -> None:
     who = signed_in(actor)
     with issuer.uow() as uow:
-        batch = uow.batches.get(batch_id, who.institution_code)
-        if batch is None:
-            raise ServiceError(f"no batch {batch_id}")
-        with rules():
-            to = next_status(facts(batch), action, who)
+        batch, to = decide(uow, batch_id, action, who)
         now = issuer.clock()
         try:
             uow.batches.move(batch, to, now=now, by=who.username, reason=reason)

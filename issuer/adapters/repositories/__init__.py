@@ -22,7 +22,13 @@ from issuer.adapters.repositories.audit import (
     audit_events,
     verify_audit_chain,
 )
-from issuer.adapters.repositories.batches import Batches, Changed, NewRecord, move_values
+from issuer.adapters.repositories.batches import (
+    Batches,
+    Changed,
+    NewRecord,
+    move_values,
+    new_batch_row,
+)
 from issuer.adapters.repositories.identity import (
     Enrolments,
     Institutions,
@@ -45,7 +51,7 @@ __all__ = [
     "AuditLog", "Batches", "Changed", "Enrolments", "ErrorGroup", "Institutions",
     "IssuedFiles", "NewRecord", "Transcripts", "UnitOfWork", "Uploads",
     "allocate_status_indexes", "append_audit", "audit_events", "get_institution",
-    "get_or_create_institution", "move_values", "new_transcript_row", "revoke_row",
+    "get_or_create_institution", "move_values", "new_batch_row", "new_transcript_row", "revoke_row",
     "status_entries", "take_names", "to_institution", "verify_audit_chain",
 ]
 

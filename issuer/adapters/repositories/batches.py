@@ -41,6 +41,22 @@ class NewRecord:
     record_digest: str
 
 
+def new_batch_row(institution: InstitutionRow, *, kind: BatchKind, filename: str,
+                  content_digest: str, row_count: int, created_by: str, now: datetime,
+                  status: BatchStatus, reason: str) -> BatchRow:
+    """A new batch (not yet added to a session): imported, or submitted at once (a
+    registrar's request for a new version)."""
+    batch = BatchRow(
+        institution_id=institution.id, institution=institution, kind=kind,
+        filename=filename, content_digest=content_digest, status=status,
+        row_count=row_count, reason=reason, status_reason="", created_at=now,
+        created_by=created_by, status_changed_at=now, submitted_by=None, submitted_at=None,
+        approved_by=None, approved_at=None, manifest_digest=None, approval_mac=None)
+    if status is BatchStatus.SUBMITTED:
+        batch.submitted_by, batch.submitted_at = created_by, now
+    return batch
+
+
 class Batches:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -55,14 +71,9 @@ class Batches:
     def add(self, institution: InstitutionRow, *, kind: BatchKind, filename: str,
             content_digest: str, row_count: int, created_by: str, now: datetime,
             status: BatchStatus = BatchStatus.IMPORTED, reason: str = "") -> BatchRow:
-        batch = BatchRow(
-            institution_id=institution.id, kind=kind, filename=filename,
-            content_digest=content_digest, status=status, row_count=row_count,
-            reason=reason, status_reason="", created_at=now, created_by=created_by,
-            status_changed_at=now,
-        )
-        if status is BatchStatus.SUBMITTED:
-            batch.submitted_by, batch.submitted_at = created_by, now
+        batch = new_batch_row(institution, kind=kind, filename=filename,
+                              content_digest=content_digest, row_count=row_count,
+                              created_by=created_by, now=now, status=status, reason=reason)
         self.session.add(batch)
         self.session.flush()
         return batch
