@@ -1,6 +1,6 @@
-"""Web accounts: queries over `AccountRow` and argon2id password hashing.
-
-Functions take an open `Session` and never commit (the caller's unit of work does).
+"""Web accounts: argon2id password hashing, the accounts' seals, and the `Accounts`
+repository over `AccountRow` (bound to a session; it never commits, the caller's unit
+of work does).
 """
 
 from __future__ import annotations
@@ -63,58 +63,58 @@ def sealed(row: AccountRow, key: bytes) -> bool:
     return integrity.mac_ok(key, _seal_message(row), row.seal)
 
 
-def get_account(session: Session, account_id: int) -> AccountRow | None:
-    return session.scalar(
-        select(AccountRow).where(AccountRow.id == account_id)
-        .options(joinedload(AccountRow.institution))
-    )
+class Accounts:
+    """Web accounts (`AccountRow`), with their institution loaded."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def find_account(session: Session, username: str) -> AccountRow | None:
-    """The account named `username` (case-insensitive, surrounding spaces ignored)."""
-    return session.scalar(
-        select(AccountRow).where(func.lower(AccountRow.username) == username.strip().lower())
-        .options(joinedload(AccountRow.institution))
-    )
+    def get(self, account_id: int) -> AccountRow | None:
+        return self.session.scalar(
+            select(AccountRow).where(AccountRow.id == account_id)
+            .options(joinedload(AccountRow.institution))
+        )
 
+    def find(self, username: str) -> AccountRow | None:
+        """The account named `username` (case-insensitive, surrounding spaces ignored)."""
+        return self.session.scalar(
+            select(AccountRow)
+            .where(func.lower(AccountRow.username) == username.strip().lower())
+            .options(joinedload(AccountRow.institution))
+        )
 
-def add_account(
-    session: Session,
-    *,
-    username: str,
-    password_hash: str,
-    role: AccountRole,
-    institution: InstitutionRow | None,
-    now: datetime,
-    seal_key: bytes,
-    email: str = "",
-    display_name: str = "",
-) -> AccountRow:
-    row = AccountRow(
-        username=username.strip(), email=email.strip(), display_name=display_name.strip(),
-        password_hash=password_hash, role=role,
-        institution_id=institution.id if institution is not None else None,
-        active=True, failed_logins=0, created_at=now, password_changed_at=now,
-    )
-    session.add(row)
-    session.flush()
-    seal(row, seal_key)
-    session.flush()
-    return row
+    def add(
+        self,
+        *,
+        username: str,
+        password_hash: str,
+        role: AccountRole,
+        institution: InstitutionRow | None,
+        now: datetime,
+        seal_key: bytes,
+        email: str = "",
+        display_name: str = "",
+    ) -> AccountRow:
+        row = AccountRow(
+            username=username.strip(), email=email.strip(), display_name=display_name.strip(),
+            password_hash=password_hash, role=role,
+            institution_id=institution.id if institution is not None else None,
+            active=True, failed_logins=0, created_at=now, password_changed_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        seal(row, seal_key)
+        self.session.flush()
+        return row
 
+    def every(self, institution: InstitutionRow | None = None) -> list[AccountRow]:
+        """Every account (or one institution's), administrators first, then by username."""
+        stmt = select(AccountRow).options(joinedload(AccountRow.institution))
+        if institution is not None:
+            stmt = stmt.where(AccountRow.institution_id == institution.id)
+        return list(self.session.scalars(stmt.order_by(AccountRow.institution_id.nulls_first(),
+                                                       AccountRow.username)))
 
-def list_accounts(session: Session, institution: InstitutionRow | None = None) -> list[AccountRow]:
-    """Every account (or one institution's), administrators first, then by username."""
-    stmt = select(AccountRow).options(joinedload(AccountRow.institution))
-    if institution is not None:
-        stmt = stmt.where(AccountRow.institution_id == institution.id)
-    return list(session.scalars(stmt.order_by(AccountRow.institution_id.nulls_first(),
-                                              AccountRow.username)))
-
-
-def any_account(session: Session) -> bool:
-    return session.scalar(select(AccountRow.id).limit(1)) is not None
-
-
-def list_institutions(session: Session) -> list[InstitutionRow]:
-    return list(session.scalars(select(InstitutionRow).order_by(InstitutionRow.code)))
+    def exist(self) -> bool:
+        """Whether there is any account at all."""
+        return self.session.scalar(select(AccountRow.id).limit(1)) is not None

@@ -1,4 +1,6 @@
-"""The audit log as a keyed hash chain: appending under a lock, checking, exporting.
+"""The audit log as a keyed hash chain: what an event's hash covers, and checking a chain
+(of database rows or of an export). Appending under the lock and reading the rows are
+the `AuditLog` repository's (`issuer.adapters.repositories.audit`).
 
 Each event's ``hash`` is HMAC-SHA256, under the integrity subkey for ``"audit-chain"``
 (`issuer.adapters.integrity`, a secret kept outside the database), of its ``prev_hash``
@@ -33,16 +35,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
-
 from issuer.adapters import integrity
-from issuer.adapters.orm import AuditEventRow
 from verifier.core.canonical import canonical_json
 
 GENESIS = "0" * 64
@@ -62,7 +60,7 @@ def timestamp(at: datetime) -> str:
 
 def event_fields(event: Any) -> dict[str, Any]:
     """What the hash covers (and what an export holds besides the two hashes); `event` is
-    an `AuditEventRow` or a row read by `events`."""
+    an `AuditEventRow` or a row read by `AuditLog.chain`."""
     return {
         "id": event.id,
         "at": timestamp(event.at),
@@ -89,75 +87,6 @@ def as_json(value: dict[str, Any]) -> dict[str, Any]:
     """`value` as the JSON column gives it back (tuples become lists, keys strings), so
     the hash computed now is the hash recomputed later."""
     return json.loads(json.dumps(value, ensure_ascii=False))
-
-
-def chain_key(session: Session) -> bytes:
-    """The audit-chain key of `session` (``session.info["integrity_key"]``, a function of
-    the purpose, which `Issuer.uow()` sets)."""
-    key_of: Callable[[str], bytes] | None = session.info.get("integrity_key")
-    if key_of is None:
-        raise MissingKeyError(
-            "this session has no integrity key (session.info['integrity_key']): open it "
-            "with Issuer.uow() to append to or check the audit chain")
-    return key_of(PURPOSE)
-
-
-def lock_chain(session: Session) -> None:
-    """Serialise appends until the current transaction ends. PostgreSQL: an advisory
-    lock. SQLite: an INSERT of no rows, which takes the single write lock (the driver
-    begins the transaction before it), so no other writer can append until we commit."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-    elif dialect == "sqlite":
-        session.execute(text("INSERT INTO audit_events SELECT * FROM audit_events WHERE 0"))
-
-
-def head(session: Session) -> tuple[int, str] | None:
-    """(id, hash) of the newest event, or None for an empty log."""
-    row = session.execute(
-        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
-def append(session: Session, event: AuditEventRow) -> AuditEventRow:
-    """Insert `event` as the new head of the chain (flushes; the caller commits)."""
-    key = chain_key(session)
-    event.detail = as_json(event.detail or {})
-    session.flush()  # the caller's pending writes first, so only the event follows the lock
-    lock_chain(session)
-    newest = head(session)
-    event.id = newest[0] + 1 if newest else 1
-    event.prev_hash = newest[1] if newest else GENESIS
-    event.hash = event_hash(key, event.prev_hash, event_fields(event))
-    session.add(event)
-    session.flush()
-    return event
-
-
-def events(session: Session, batch: int = 1000) -> Iterator[Any]:
-    """Every event in chain order as plain rows (attribute access like `AuditEventRow`),
-    read `batch` at a time without filling the session: memory stays flat."""
-    table = AuditEventRow.__table__
-    after = 0
-    while True:
-        rows = session.execute(
-            select(*table.c).where(table.c.id > after).order_by(table.c.id).limit(batch)
-        ).all()
-        yield from rows
-        if len(rows) < batch:
-            return
-        after = rows[-1].id
-
-
-def event_hash_at(session: Session, event_id: int) -> str | None:
-    return session.scalar(select(AuditEventRow.hash).where(AuditEventRow.id == event_id))
-
-
-def count_upto(session: Session, event_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEventRow)
-                          .where(AuditEventRow.id <= event_id)) or 0
 
 
 # --- checking ----------------------------------------------------------------------------
@@ -241,23 +170,3 @@ def _parts(row: Any) -> tuple[int, dict[str, Any], str | None, str | None]:
         fields = {name: row.get(name) for name in FIELDS}
         return row.get("id"), fields, row.get("prev_hash"), row.get("hash")
     return row.id, event_fields(row), row.prev_hash, row.hash
-
-
-def legacy_prefix(session: Session) -> int:
-    """The id of the last event of the legacy (SHA-256) prefix, 0 if none: where the
-    first checkpoint pins the boundary (reads only that prefix and one event more)."""
-    expected_prev, last = GENESIS, 0
-    for row in events(session, batch=200):
-        if row.prev_hash != expected_prev or row.hash != legacy_hash(expected_prev,
-                                                                     event_fields(row)):
-            break
-        expected_prev, last = row.hash, row.id
-    return last
-
-
-def verify(session: Session) -> int | None:
-    """The id of the first broken (or, failing that, missing) event, or None if the
-    chain holds (MACs under the session's key; legacy prefix inferred)."""
-    report = check(events(session), chain_key(session))
-    return report.first_broken_id if report.first_broken_id is not None \
-        else report.first_missing_id

@@ -16,10 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy.orm import Session
 
-from issuer.adapters import accounts as repo_accounts
-from issuer.adapters import repositories as repo
+from issuer.adapters import accounts as accounts_adapter
 from issuer.adapters.orm import AccountRow
 from issuer.adapters.repositories import UnitOfWork
 from issuer.core.lifecycle import AccountRole
@@ -88,10 +86,10 @@ def check_new_password(password: str, username: str = "") -> None:
         raise ServiceError("a password must not contain the username")
 
 
-def require_admin(session: Session, actor: Actor, doing: str) -> None:
+def require_admin(uow: UnitOfWork, actor: Actor, doing: str) -> None:
     """An administrator; or, while the installation has no account at all, whoever sets it
     up (the first `transcripts accounts create`, `institutions load`)."""
-    if actor.role is AccountRole.ADMIN or not repo_accounts.any_account(session):
+    if actor.role is AccountRole.ADMIN or not uow.accounts.exist():
         return
     raise ServiceError(f"only an administrator may {doing} (on the command line: "
                        "transcripts --as ADMIN ...)")
@@ -116,23 +114,22 @@ def create_account(
     if (role is AccountRole.ADMIN) != (institution_code is None):
         raise ServiceError("administrators have no institution; everyone else has one")
     with issuer.uow() as uow:
-        s = uow.session
-        require_admin(s, actor, "create accounts")
-        if repo_accounts.find_account(s, username) is not None:
+        require_admin(uow, actor, "create accounts")
+        if uow.accounts.find(username) is not None:
             raise ServiceError(f"the username {username!r} is taken")
         institution = None
         if institution_code is not None:
-            institution = repo.get_institution(s, institution_code)
+            institution = uow.institutions.get(institution_code)
             if institution is None:
                 raise ServiceError(f"no institution with code {institution_code!r}")
         now = issuer.clock()
-        row = repo_accounts.add_account(
-            s, username=username, password_hash=repo_accounts.hash_password(password),
+        row = uow.accounts.add(
+            username=username, password_hash=accounts_adapter.hash_password(password),
             role=role, institution=institution, now=now, email=email,
             display_name=display_name, seal_key=_seal_key(uow),
         )
-        repo.append_audit(
-            s, actor=actor.name, action="account.create", source=actor.source, now=now,
+        uow.audit.append(
+            actor=actor.name, action="account.create", source=actor.source, now=now,
             institution=institution, subject=f"account:{username}", detail={"role": role.value},
         )
         uow.commit()
@@ -140,7 +137,7 @@ def create_account(
 
 
 def _seal_key(uow: UnitOfWork) -> bytes:
-    return uow.integrity_key(repo_accounts.SEAL_PURPOSE)
+    return uow.integrity_key(accounts_adapter.SEAL_PURPOSE)
 
 
 def _intact(uow: UnitOfWork, row: AccountRow | None, source: str, now: datetime) -> bool:
@@ -148,19 +145,19 @@ def _intact(uow: UnitOfWork, row: AccountRow | None, source: str, now: datetime)
     changed in the database, not by this service) is audited and treated as no account."""
     if row is None:
         return False
-    if repo_accounts.sealed(row, _seal_key(uow)):
+    if accounts_adapter.sealed(row, _seal_key(uow)):
         return True
     log.warning("account %s (id %s) has a broken seal: refused", row.username, row.id)
-    repo.append_audit(uow.session, actor="system", action="account.seal_broken",
-                      source=source, now=now, institution=row.institution,
-                      subject=f"account:{row.username}", detail={"id": row.id})
+    uow.audit.append(actor="system", action="account.seal_broken", source=source, now=now,
+                     institution=row.institution, subject=f"account:{row.username}",
+                     detail={"id": row.id})
     uow.commit()
     return False
 
 
 def load_account(issuer: Issuer, account_id: int) -> AccountInfo | None:
     with issuer.uow() as uow:
-        row = repo_accounts.get_account(uow.session, account_id)
+        row = uow.accounts.get(account_id)
         if not _intact(uow, row, "session", issuer.clock()):
             return None
         assert row is not None
@@ -171,20 +168,20 @@ def seal_unsealed(issuer: Issuer) -> int:
     """Seal the accounts that have no seal at all (those that existed before seals, right
     after the migration that added them); how many."""
     with issuer.uow() as uow:
-        rows = [r for r in repo_accounts.list_accounts(uow.session) if r.seal is None]
+        rows = [r for r in uow.accounts.every() if r.seal is None]
         for row in rows:
-            repo_accounts.seal(row, _seal_key(uow))
+            accounts_adapter.seal(row, _seal_key(uow))
         if rows:
-            repo.append_audit(uow.session, actor="system", action="account.seal_existing",
-                              source="upgrade", now=issuer.clock(),
-                              detail={"accounts": [r.username for r in rows]})
+            uow.audit.append(actor="system", action="account.seal_existing",
+                             source="upgrade", now=issuer.clock(),
+                             detail={"accounts": [r.username for r in rows]})
         uow.commit()
         return len(rows)
 
 
 def list_accounts(issuer: Issuer) -> list[AccountInfo]:
     with issuer.uow() as uow:
-        return [AccountInfo.of(row) for row in repo_accounts.list_accounts(uow.session)]
+        return [AccountInfo.of(row) for row in uow.accounts.every()]
 
 
 def _locked(row: AccountRow, now: datetime) -> bool:
@@ -194,7 +191,7 @@ def _locked(row: AccountRow, now: datetime) -> bool:
 def _fail(issuer: Issuer, account_id: int, source: str, why: str) -> LoginFailed:
     """Count one failure (locking the account at the limit), audit it, return the error."""
     with issuer.uow() as uow:
-        row = repo_accounts.get_account(uow.session, account_id)
+        row = uow.accounts.get(account_id)
         assert row is not None
         now = issuer.clock()
         row.failed_logins += 1
@@ -203,20 +200,20 @@ def _fail(issuer: Issuer, account_id: int, source: str, why: str) -> LoginFailed
             row.locked_until = now + LOCKOUT
             row.failed_logins = 0
             detail["locked_until"] = row.locked_until.isoformat()
-        repo.append_audit(
-            uow.session, actor=row.username, action="login.failed", source=source, now=now,
+        uow.audit.append(
+            actor=row.username, action="login.failed", source=source, now=now,
             institution=row.institution, subject=f"account:{row.username}", detail=detail,
         )
         uow.commit()
     return LoginFailed()
 
 
-def _succeed(session: Session, row: AccountRow, source: str, now: datetime) -> None:
+def _succeed(uow: UnitOfWork, row: AccountRow, source: str, now: datetime) -> None:
     row.failed_logins = 0
     row.locked_until = None
     row.last_login_at = now
-    repo.append_audit(
-        session, actor=row.username, action="login", source=source, now=now,
+    uow.audit.append(
+        actor=row.username, action="login", source=source, now=now,
         institution=row.institution, subject=f"account:{row.username}",
     )
 
@@ -225,8 +222,8 @@ def sign_in(issuer: Issuer, username: str, password: str, *, source: str) -> Sig
     """Check a password. Without TOTP this completes the sign-in; with TOTP the caller
     must follow with `verify_code`. Raises `LoginFailed` on any failure."""
     with issuer.uow() as uow:
-        row = repo_accounts.find_account(uow.session, username)
-        ok = repo_accounts.check_password(row.password_hash if row else None, password)
+        row = uow.accounts.find(username)
+        ok = accounts_adapter.check_password(row.password_hash if row else None, password)
         if not _intact(uow, row, source, issuer.clock()):
             raise LoginFailed()
         assert row is not None
@@ -241,11 +238,11 @@ def sign_in(issuer: Issuer, username: str, password: str, *, source: str) -> Sig
             account_id = row.id
             uow.rollback()
             raise _fail(issuer, account_id, source, "password")
-        if repo_accounts.needs_rehash(row.password_hash):
-            row.password_hash = repo_accounts.hash_password(password)
-            repo_accounts.seal(row, _seal_key(uow))
+        if accounts_adapter.needs_rehash(row.password_hash):
+            row.password_hash = accounts_adapter.hash_password(password)
+            accounts_adapter.seal(row, _seal_key(uow))
         if row.totp_secret is None:
-            _succeed(uow.session, row, source, now)
+            _succeed(uow, row, source, now)
         uow.commit()
         return SignIn(AccountInfo.of(row), needs_code=row.totp_secret is not None)
 
@@ -266,7 +263,7 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
 def verify_code(issuer: Issuer, account_id: int, code: str, *, source: str) -> AccountInfo:
     """The second step of a sign-in: a TOTP code never used before on this account."""
     with issuer.uow() as uow:
-        row = repo_accounts.get_account(uow.session, account_id)
+        row = uow.accounts.get(account_id)
         if not _intact(uow, row, source, issuer.clock()):
             raise LoginFailed()
         assert row is not None
@@ -281,7 +278,7 @@ def verify_code(issuer: Issuer, account_id: int, code: str, *, source: str) -> A
             uow.rollback()
             raise _fail(issuer, account_id, source, "locked" if locked else "code")
         row.totp_last_step = step
-        _succeed(uow.session, row, source, now)
+        _succeed(uow, row, source, now)
         uow.commit()
         return AccountInfo.of(row)
 
@@ -301,17 +298,17 @@ Change = Callable[[AccountRow, datetime], dict[str, Any] | None]
 def _update(issuer: Issuer, account_id: int, actor: Actor, action: str,
             change: Change) -> AccountInfo:
     with issuer.uow() as uow:
-        row = repo_accounts.get_account(uow.session, account_id)
+        row = uow.accounts.get(account_id)
         if row is None:
             raise ServiceError(f"no account {account_id}")
-        if not repo_accounts.sealed(row, _seal_key(uow)):
+        if not accounts_adapter.sealed(row, _seal_key(uow)):
             raise ServiceError(f"account {row.username} was changed outside the service: "
                                "it cannot be used or changed (see the audit log)")
         now = issuer.clock()
         detail = change(row, now) or {}
-        repo_accounts.seal(row, _seal_key(uow))
-        repo.append_audit(
-            uow.session, actor=actor.name, action=action, source=actor.source, now=now,
+        accounts_adapter.seal(row, _seal_key(uow))
+        uow.audit.append(
+            actor=actor.name, action=action, source=actor.source, now=now,
             institution=row.institution, subject=f"account:{row.username}", detail=detail,
         )
         uow.commit()
@@ -338,8 +335,8 @@ def disable_totp(issuer: Issuer, account_id: int, *, actor: Actor,
     administrator (after a lost phone)."""
     if password is not None:
         with issuer.uow() as uow:
-            row = repo_accounts.get_account(uow.session, account_id)
-            if row is None or not repo_accounts.check_password(row.password_hash, password):
+            row = uow.accounts.get(account_id)
+            if row is None or not accounts_adapter.check_password(row.password_hash, password):
                 raise ServiceError("the current password is not correct")
 
     def change(row: AccountRow, now: datetime) -> None:
@@ -353,13 +350,13 @@ def change_password(issuer: Issuer, account_id: int, current: str, new: str, *,
                     actor: Actor) -> AccountInfo:
     """The holder changes their own password; every other session of theirs ends."""
     with issuer.uow() as uow:
-        row = repo_accounts.get_account(uow.session, account_id)
-        if row is None or not repo_accounts.check_password(row.password_hash, current):
+        row = uow.accounts.get(account_id)
+        if row is None or not accounts_adapter.check_password(row.password_hash, current):
             raise ServiceError("the current password is not correct")
         check_new_password(new, row.username)
 
     def change(row: AccountRow, now: datetime) -> None:
-        row.password_hash = repo_accounts.hash_password(new)
+        row.password_hash = accounts_adapter.hash_password(new)
         row.password_changed_at = now
 
     return _update(issuer, account_id, actor, "account.password_change", change)
@@ -370,7 +367,7 @@ def reset_password(issuer: Issuer, account_id: int, *, actor: Actor) -> tuple[Ac
     password = generate_password()
 
     def change(row: AccountRow, now: datetime) -> None:
-        row.password_hash = repo_accounts.hash_password(password)
+        row.password_hash = accounts_adapter.hash_password(password)
         row.password_changed_at = now
         row.failed_logins = 0
         row.locked_until = None

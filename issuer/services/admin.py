@@ -14,8 +14,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from issuer.adapters import accounts as repo_accounts
-from issuer.adapters import repositories as repo
 from issuer.core.records import Institution, InstitutionKind
 from issuer.services.accounts import require_admin
 from issuer.services.context import Actor, Issuer, ServiceError
@@ -40,7 +38,7 @@ def institutions(issuer: Issuer) -> list[InstitutionInfo]:
         return [
             InstitutionInfo(r.code, r.kind.value, r.name_th, r.name_en, r.district_en,
                             r.registrar_name_th, r.director_name_th)
-            for r in repo_accounts.list_institutions(uow.session)
+            for r in uow.institutions.every()
         ]
 
 
@@ -62,15 +60,15 @@ def create_institution(
     except ValueError:
         raise ServiceError(f"unknown kind {kind!r}") from None
     with issuer.uow() as uow:
-        require_admin(uow.session, actor, "create institutions")
-        if repo.get_institution(uow.session, code) is not None:
+        require_admin(uow, actor, "create institutions")
+        if uow.institutions.get(code) is not None:
             raise ServiceError(f"institution {code} exists")
         now = issuer.clock()
-        row = repo.get_or_create_institution(uow.session, institution, now=now,
-                                             registrar=registrar, director=director)
-        repo.append_audit(uow.session, actor=actor.name, action="institution.create",
-                          source=actor.source, now=now, institution=row, subject=code,
-                          detail={"name_en": row.name_en})
+        row = uow.institutions.get_or_create(institution, now=now, registrar=registrar,
+                                             director=director)
+        uow.audit.append(actor=actor.name, action="institution.create", source=actor.source,
+                         now=now, institution=row, subject=code,
+                         detail={"name_en": row.name_en})
         uow.commit()
     return code
 
@@ -127,18 +125,17 @@ def audit_log(issuer: Issuer, *, institution_code: str | None = None, subject: s
               after_id: int = 0, limit: int = 100) -> list[AuditLine]:
     """Audit events in order, optionally for one institution or subject; page with `after_id`."""
     with issuer.uow() as uow:
-        s = uow.session
         institution = None
         if institution_code:
-            institution = repo.get_institution(s, institution_code)
+            institution = uow.institutions.get(institution_code)
             if institution is None:
                 return []
-        codes = {r.id: r.code for r in repo_accounts.list_institutions(s)}
+        codes = {r.id: r.code for r in uow.institutions.every()}
         return [
             AuditLine(e.id, e.at, e.actor, e.action, codes.get(e.institution_id or -1),
                       e.subject, dict(e.detail or {}), e.source)
-            for e in repo.audit_events(s, institution=institution, subject=subject or None,
-                                       after_id=after_id, limit=limit)
+            for e in uow.audit.events(institution=institution, subject=subject or None,
+                                      after_id=after_id, limit=limit)
         ]
 
 
@@ -168,17 +165,17 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
         raise ServiceError(f"{path} must hold a JSON list of institutions")
     created = []
     with issuer.uow() as uow:
-        require_admin(uow.session, actor, "load institutions")
+        require_admin(uow, actor, "load institutions")
         now = issuer.clock()
         for entry in entries:
             institution, registrar, director = _institution(entry)
-            if repo.get_institution(uow.session, institution.code) is not None:
+            if uow.institutions.get(institution.code) is not None:
                 continue
-            row = repo.get_or_create_institution(
-                uow.session, institution, now=now, registrar=registrar, director=director
+            row = uow.institutions.get_or_create(
+                institution, now=now, registrar=registrar, director=director
             )
-            repo.append_audit(
-                uow.session, actor=actor.name, action="institution.create", source=actor.source,
+            uow.audit.append(
+                actor=actor.name, action="institution.create", source=actor.source,
                 now=now, institution=row, subject=row.code, detail={"name_en": row.name_en},
             )
             created.append(row.code)

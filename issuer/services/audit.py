@@ -25,13 +25,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cryptography import x509
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from issuer.adapters import audit_chain, audit_checkpoint, integrity
 from issuer.adapters.audit_checkpoint import Checkpoint, CheckpointError
-from issuer.adapters.orm import AuditCheckpointRow
 from issuer.adapters.pki import AuditSigner, PkiError, load_root
+from issuer.adapters.repositories import AuditLog, Conflict, DatabaseFailure
 from issuer.config import Settings
 from issuer.services.context import Issuer, ServiceError
 from verifier.core.canonical import canonical_json
@@ -181,7 +179,7 @@ def check_audit_chain(issuer: Issuer, checkpoint: str | None = None,
     key = issuer.integrity_key(audit_chain.PURPOSE)
     with issuer.uow() as uow:
         report = audit_chain.check(
-            audit_chain.events(uow.session), key,
+            uow.audit.chain(), key,
             legacy_head_id=found.legacy_head_id if found else None,
             watch=found.head_id if found else None)
     return _checked(report, found, problem)
@@ -209,7 +207,7 @@ def checkpoint_quietly(issuer: Issuer) -> Checkpoint | None:
         return write_checkpoint(issuer)[0]
     except ServiceError as e:
         log.error("audit log: %s", e)
-    except (OSError, SQLAlchemyError) as e:
+    except (OSError, DatabaseFailure) as e:
         log.error("audit log: checkpoint not published: %s: %s", type(e).__name__, e)
     return None
 
@@ -221,28 +219,27 @@ def _write_checkpoint(issuer: Issuer, signer: AuditSigner) -> tuple[Checkpoint, 
         raise ServiceError(f"no audit checkpoint written: the published {problem}")
     for _attempt in range(3):
         with issuer.uow() as uow:
-            s = uow.session
-            newest = audit_chain.head(s)
+            newest = uow.audit.head()
             head_id, head_hash = newest if newest else (0, audit_chain.GENESIS)
             if previous is not None:
-                _refuse_if_rewritten(s, previous, head_id)
+                _refuse_if_rewritten(uow.audit, previous, head_id)
                 if (head_id, head_hash) == (previous.head_id, previous.head_hash):
                     return previous, False
                 legacy = previous.legacy_head_id
             else:
-                legacy = audit_chain.legacy_prefix(s)
-            last_seq = s.scalar(select(func.max(AuditCheckpointRow.seq))) or 0
+                legacy = uow.audit.legacy_prefix()
+            last_seq = uow.audit.last_checkpoint_seq()
             checkpoint = Checkpoint(
                 seq=max(last_seq, previous.seq if previous else 0) + 1,
-                head_id=head_id, head_hash=head_hash, events=audit_chain.count_upto(s, head_id),
+                head_id=head_id, head_hash=head_hash, events=uow.audit.count_upto(head_id),
                 legacy_head_id=legacy, at=issuer.clock().replace(microsecond=0))
             token = audit_checkpoint.sign(checkpoint, signer)
-            s.add(AuditCheckpointRow(seq=checkpoint.seq, at=checkpoint.at, head_id=head_id,
+            uow.audit.add_checkpoint(seq=checkpoint.seq, at=checkpoint.at, head_id=head_id,
                                      head_hash=head_hash, events=checkpoint.events,
-                                     legacy_head_id=legacy, token=token))
+                                     legacy_head_id=legacy, token=token)
             try:
                 uow.commit()
-            except IntegrityError:  # another host took this seq: read again
+            except Conflict:  # another host took this seq: read again
                 continue
         try:
             audit_checkpoint.write(settings.published_dir, checkpoint, token)
@@ -253,10 +250,10 @@ def _write_checkpoint(issuer: Issuer, signer: AuditSigner) -> tuple[Checkpoint, 
     raise ServiceError("no audit checkpoint written: other hosts kept taking its number")
 
 
-def _refuse_if_rewritten(session: Any, previous: Checkpoint, head_id: int) -> None:
+def _refuse_if_rewritten(audit: AuditLog, previous: Checkpoint, head_id: int) -> None:
     if previous.head_id == 0:
         return
-    held = audit_chain.event_hash_at(session, previous.head_id)
+    held = audit.hash_at(previous.head_id)
     if head_id < previous.head_id or held is None:
         raise ServiceError(
             f"no audit checkpoint written: event {previous.head_id}, the head of "
@@ -265,7 +262,7 @@ def _refuse_if_rewritten(session: Any, previous: Checkpoint, head_id: int) -> No
         raise ServiceError(
             f"no audit checkpoint written: event {previous.head_id} differs from "
             f"checkpoint {previous.seq} (the log was rewritten)")
-    if audit_chain.count_upto(session, previous.head_id) != previous.events:
+    if audit.count_upto(previous.head_id) != previous.events:
         raise ServiceError(
             f"no audit checkpoint written: events up to {previous.head_id} were deleted "
             f"or inserted since checkpoint {previous.seq}")
@@ -289,7 +286,7 @@ def export_audit(issuer: Issuer, out: TextIO, fmt: str = "jsonl") -> int:
         writer.writeheader()
     count = 0
     with issuer.uow() as uow:
-        for event in audit_chain.events(uow.session):
+        for event in uow.audit.chain():
             line = _line(event)
             if writer is not None:
                 writer.writerow(line | {"detail": canonical_json(line["detail"]).decode()})

@@ -29,11 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from issuer.adapters import graduate_links as links
-from issuer.adapters import repositories as repo
 from issuer.adapters.orm import ClaimLinkRow, ShareLinkRow, TranscriptRow
+from issuer.adapters.repositories import UnitOfWork
 from issuer.services.context import Actor, Issuer, ServiceError
 
 
@@ -187,16 +185,12 @@ def _view(issuer: Issuer, rows: list[TranscriptRow], *, history: bool) -> Transc
 # --- the school: claim links ----------------------------------------------------------
 
 
-def _new_claim_link(s: Session, transcript: TranscriptRow, actor: Actor, now: datetime,
+def _new_claim_link(uow: UnitOfWork, transcript: TranscriptRow, actor: Actor, now: datetime,
                     policy: LinkPolicy) -> NewLink:
-    links.revoke_claim_links(s, transcript.transcript_id, now)
+    uow.links.revoke_claim_links(transcript.transcript_id, now)
     token, digest = links.new_token()
-    row = ClaimLinkRow(transcript_id=transcript.transcript_id,
-                       institution_id=transcript.institution_id, token_hash=digest,
-                       created_at=now, created_by=actor.name, expires_at=now + policy.claim_ttl,
-                       claim_count=0)
-    s.add(row)
-    s.flush()
+    row = uow.links.add_claim_link(transcript, token_hash=digest, created_by=actor.name,
+                                   now=now, expires_at=now + policy.claim_ttl)
     return NewLink(row.id, token, row.expires_at)
 
 
@@ -205,16 +199,15 @@ def create_claim_link(issuer: Issuer, transcript_id: str, *, actor: Actor,
                       policy: LinkPolicy = DEFAULT_POLICY) -> NewLink:
     """A new claim link for the transcript (the previous one stops working)."""
     with issuer.uow() as uow:
-        s = uow.session
         latest = uow.transcripts.latest(transcript_id, institution_code)
         if latest is None:
             raise ServiceError(f"no transcript {transcript_id}" + (
                 f" at institution {institution_code}" if institution_code else ""))
         now = issuer.clock()
-        link = _new_claim_link(s, latest, actor, now, policy)
-        repo.append_audit(s, actor=actor.name, action="claim_link.create", source=actor.source,
-                          now=now, institution=latest.institution, subject=transcript_id,
-                          detail={"expires_at": link.expires_at.isoformat()})
+        link = _new_claim_link(uow, latest, actor, now, policy)
+        uow.audit.append(actor=actor.name, action="claim_link.create", source=actor.source,
+                         now=now, institution=latest.institution, subject=transcript_id,
+                         detail={"expires_at": link.expires_at.isoformat()})
         uow.commit()
         return link
 
@@ -225,7 +218,6 @@ def create_claim_links(issuer: Issuer, batch_id: int, *, actor: Actor,
     """A new claim link for every transcript of a batch: ``[(transcript ID, link)]`` for
     the school to send (earlier links of these transcripts stop working)."""
     with issuer.uow() as uow:
-        s = uow.session
         batch = uow.batches.get(batch_id, institution_code)
         if batch is None:
             raise ServiceError(f"no batch {batch_id}" + (
@@ -235,12 +227,12 @@ def create_claim_links(issuer: Issuer, batch_id: int, *, actor: Actor,
         issued = uow.transcripts.latest_of(
             [r.transcript_id for r in uow.batches.records(batch)])
         for transcript_id, latest in issued.items():
-            made.append((transcript_id, _new_claim_link(s, latest, actor, now, policy)))
+            made.append((transcript_id, _new_claim_link(uow, latest, actor, now, policy)))
         if not made:
             raise ServiceError(f"batch {batch_id} has no issued transcripts yet")
-        repo.append_audit(s, actor=actor.name, action="claim_link.create_batch",
-                          source=actor.source, now=now, institution=batch.institution,
-                          subject=f"batch:{batch_id}", detail={"links": len(made)})
+        uow.audit.append(actor=actor.name, action="claim_link.create_batch",
+                         source=actor.source, now=now, institution=batch.institution,
+                         subject=f"batch:{batch_id}", detail={"links": len(made)})
         uow.commit()
         return made
 
@@ -248,8 +240,8 @@ def create_claim_links(issuer: Issuer, batch_id: int, *, actor: Actor,
 # --- the graduate ---------------------------------------------------------------------------
 
 
-def _live_claim(s: Session, token: str, now: datetime) -> ClaimLinkRow:
-    row = links.find_claim_link(s, token)
+def _live_claim(uow: UnitOfWork, token: str, now: datetime) -> ClaimLinkRow:
+    row = uow.links.find_claim_link(token)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise InvalidLink
     return row
@@ -258,20 +250,19 @@ def _live_claim(s: Session, token: str, now: datetime) -> ClaimLinkRow:
 def claim(issuer: Issuer, token: str, *, ip: str) -> TranscriptView:
     """The graduate's transcript, every version with its status and PDF."""
     with issuer.uow() as uow:
-        s = uow.session
         now = issuer.clock()
-        link = _live_claim(s, token, now)
+        link = _live_claim(uow, token, now)
         first = link.first_claimed_at is None
         link.claim_count += 1
         link.last_claimed_at = now
         if first:
             link.first_claimed_at = now
-        rows = links.versions(s, link.transcript_id)
+        rows = uow.links.versions(link.transcript_id)
         view = _view(issuer, rows, history=True)
         if first:
-            repo.append_audit(s, actor=f"graduate:{link.transcript_id}",
-                              action="claim_link.claim", source=f"web {ip}", now=now,
-                              institution=rows[0].institution, subject=link.transcript_id)
+            uow.audit.append(actor=f"graduate:{link.transcript_id}",
+                             action="claim_link.claim", source=f"web {ip}", now=now,
+                             institution=rows[0].institution, subject=link.transcript_id)
         uow.commit()
         return view
 
@@ -288,26 +279,21 @@ def create_share(issuer: Issuer, claim_token: str, *, ip: str, label: str = "",
         raise ServiceError("a PIN is 4 to 12 digits")
     pin_hash = links.hash_pin(pin) if pin is not None else None
     with issuer.uow() as uow:
-        s = uow.session
         now = issuer.clock()
-        claim_link = _live_claim(s, claim_token, now)
-        live = [r for r in links.shares_of(s, claim_link.transcript_id)
+        claim_link = _live_claim(uow, claim_token, now)
+        live = [r for r in uow.links.shares_of(claim_link.transcript_id)
                 if r.revoked_at is None and r.expires_at > now]
         if len(live) >= policy.max_live_shares:
             raise ServiceError(f"at most {policy.max_live_shares} live share links: "
                                f"revoke one first")
         token, digest = links.new_token()
-        row = ShareLinkRow(transcript_id=claim_link.transcript_id, claim_link_id=claim_link.id,
-                           token_hash=digest, label=label.strip()[:200], created_at=now,
-                           expires_at=now + ttl, revoked_reason="", pin_hash=pin_hash,
-                           pin_attempts=0, pin_failures=0, view_count=0)
-        s.add(row)
-        s.flush()
-        repo.append_audit(s, actor=f"graduate:{claim_link.transcript_id}",
-                          action="share_link.create", source=f"web {ip}", now=now,
-                          subject=claim_link.transcript_id,
-                          detail={"share": row.id, "pin": pin is not None,
-                                  "expires_at": row.expires_at.isoformat()})
+        row = uow.links.add_share_link(claim_link, token_hash=digest, label=label.strip()[:200],
+                                       now=now, expires_at=now + ttl, pin_hash=pin_hash)
+        uow.audit.append(actor=f"graduate:{claim_link.transcript_id}",
+                         action="share_link.create", source=f"web {ip}", now=now,
+                         subject=claim_link.transcript_id,
+                         detail={"share": row.id, "pin": pin is not None,
+                                 "expires_at": row.expires_at.isoformat()})
         uow.commit()
         return NewLink(row.id, token, row.expires_at)
 
@@ -325,11 +311,10 @@ def _state(row: ShareLinkRow, now: datetime) -> str:
 def list_shares(issuer: Issuer, claim_token: str) -> list[ShareInfo]:
     """The graduate's share links, newest first, each with its access log."""
     with issuer.uow() as uow:
-        s = uow.session
         now = issuer.clock()
-        claim_link = _live_claim(s, claim_token, now)
-        rows = links.shares_of(s, claim_link.transcript_id)
-        logs = links.accesses(s, [r.id for r in rows])
+        claim_link = _live_claim(uow, claim_token, now)
+        rows = uow.links.shares_of(claim_link.transcript_id)
+        logs = uow.links.accesses([r.id for r in rows])
         return [
             ShareInfo(r.id, r.label, r.created_at, r.expires_at, r.revoked_at, r.revoked_reason,
                       r.pin_hash is not None, r.locked_until, r.view_count, r.last_viewed_at,
@@ -342,17 +327,16 @@ def list_shares(issuer: Issuer, claim_token: str) -> list[ShareInfo]:
 
 def revoke_share(issuer: Issuer, claim_token: str, share_id: int, *, ip: str) -> None:
     with issuer.uow() as uow:
-        s = uow.session
         now = issuer.clock()
-        claim_link = _live_claim(s, claim_token, now)
-        row = s.get(ShareLinkRow, share_id)
+        claim_link = _live_claim(uow, claim_token, now)
+        row = uow.links.get_share_link(share_id)
         if row is None or row.transcript_id != claim_link.transcript_id:
             raise ServiceError(f"no share link {share_id}")
         if row.revoked_at is None:
             row.revoked_at, row.revoked_reason = now, "revoked by the graduate"
-            repo.append_audit(s, actor=f"graduate:{row.transcript_id}",
-                              action="share_link.revoke", source=f"web {ip}", now=now,
-                              subject=row.transcript_id, detail={"share": row.id})
+            uow.audit.append(actor=f"graduate:{row.transcript_id}",
+                             action="share_link.revoke", source=f"web {ip}", now=now,
+                             subject=row.transcript_id, detail={"share": row.id})
         uow.commit()
 
 
@@ -365,24 +349,24 @@ def open_share(issuer: Issuer, token: str, *, ip: str, pin: str | None = None,
     token or a missing PIN is written to the link's access log."""
     now = issuer.clock()
     with issuer.uow() as uow:
-        s = uow.session
-        row = links.find_share_link(s, token)
+        row = uow.links.find_share_link(token)
         if row is None:
             raise InvalidLink
         share_id, pin_hash = row.id, row.pin_hash
         state = _state(row, now)
         if state in ("revoked", "expired") or (state == "locked" and pin_hash is None):
-            links.log_access(s, row, now=now, ip=ip, user_agent=user_agent, outcome=state)
+            uow.links.log_access(row, now=now, ip=ip, user_agent=user_agent, outcome=state)
             uow.commit()
             raise InvalidLink
         if pin_hash is not None:
             if pin is None:
                 raise PinRequired
-            attempt = links.reserve_pin_attempt(s, share_id, now=now,
-                                                max_attempts=policy.pin_max_attempts)
+            attempt = uow.links.reserve_pin_attempt(share_id, now=now,
+                                                    max_attempts=policy.pin_max_attempts)
             if attempt is None:
-                s.refresh(row)
-                links.log_access(s, row, now=now, ip=ip, user_agent=user_agent, outcome="locked")
+                uow.links.reload(row)
+                uow.links.log_access(row, now=now, ip=ip, user_agent=user_agent,
+                                     outcome="locked")
                 uow.commit()
                 if row.revoked_at is not None:
                     raise InvalidLink
@@ -392,13 +376,12 @@ def open_share(issuer: Issuer, token: str, *, ip: str, pin: str | None = None,
         _wrong_pin(issuer, share_id, attempt, now=now, ip=ip, user_agent=user_agent,
                    policy=policy)
     with issuer.uow() as uow:
-        s = uow.session
-        row = s.get_one(ShareLinkRow, share_id)
+        row = uow.links.share_link(share_id)
         if pin_hash is not None:
-            links.record_right_pin(s, share_id)
-        links.record_view(s, share_id, now)
-        links.log_access(s, row, now=now, ip=ip, user_agent=user_agent, outcome="viewed")
-        view = _view(issuer, links.versions(s, row.transcript_id), history=False)
+            uow.links.record_right_pin(share_id)
+        uow.links.record_view(share_id, now)
+        uow.links.log_access(row, now=now, ip=ip, user_agent=user_agent, outcome="viewed")
+        view = _view(issuer, uow.links.versions(row.transcript_id), history=False)
         uow.commit()
         return view
 
@@ -406,17 +389,17 @@ def open_share(issuer: Issuer, token: str, *, ip: str, pin: str | None = None,
 def _wrong_pin(issuer: Issuer, share_id: int, attempt: int, *, now: datetime, ip: str,
                user_agent: str, policy: LinkPolicy) -> None:
     with issuer.uow() as uow:
-        s = uow.session
-        links.record_wrong_pin(s, share_id, attempt, now=now,
-                               max_attempts=policy.pin_max_attempts,
-                               lockout=policy.pin_lockout, max_failures=policy.pin_max_failures)
-        row = s.get_one(ShareLinkRow, share_id)
-        s.refresh(row)
-        links.log_access(s, row, now=now, ip=ip, user_agent=user_agent, outcome="wrong_pin")
+        uow.links.record_wrong_pin(share_id, attempt, now=now,
+                                   max_attempts=policy.pin_max_attempts,
+                                   lockout=policy.pin_lockout,
+                                   max_failures=policy.pin_max_failures)
+        row = uow.links.share_link(share_id)
+        uow.links.reload(row)
+        uow.links.log_access(row, now=now, ip=ip, user_agent=user_agent, outcome="wrong_pin")
         if row.revoked_at is not None and row.revoked_reason == "too many wrong PINs":
-            repo.append_audit(s, actor="system", action="share_link.disable", source=f"web {ip}",
-                              now=now, subject=row.transcript_id,
-                              detail={"share": share_id, "reason": row.revoked_reason})
+            uow.audit.append(actor="system", action="share_link.disable", source=f"web {ip}",
+                             now=now, subject=row.transcript_id,
+                             detail={"share": share_id, "reason": row.revoked_reason})
         uow.commit()
     if row.revoked_at is not None:
         raise InvalidLink

@@ -20,10 +20,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
-
-from issuer.adapters import repositories as repo
-from issuer.adapters.orm import InstitutionRow
 from issuer.adapters.pki import PkiError, load_credential_certificate
 from issuer.adapters.publish import (
     jwks_document,
@@ -62,12 +58,11 @@ def publish(issuer: Issuer, institutions: Iterable[str] | None = None) -> Path:
 def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
     only = set(institutions) if institutions is not None else None
     with issuer.uow() as uow:
-        s = uow.session
-        rows = list(s.scalars(select(InstitutionRow).order_by(InstitutionRow.code)))
+        rows = uow.institutions.every()
         codes = [r.code for r in rows]
         statuses = {
-            r.code: (repo.status_entries(s, r.id, [TranscriptStatus.REVOKED]),
-                     repo.status_entries(s, r.id, [TranscriptStatus.SUPERSEDED]))
+            r.code: (uow.transcripts.status_entries(r, [TranscriptStatus.REVOKED]),
+                     uow.transcripts.status_entries(r, [TranscriptStatus.SUPERSEDED]))
             for r in rows if only is None or r.code in only
         }
     entries, signers = [], []

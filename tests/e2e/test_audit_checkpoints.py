@@ -30,14 +30,14 @@ NOW = datetime(2026, 4, 2, 3, 0, tzinfo=UTC)
 def append(issuer: Issuer, n: int, actor: str = "registrar@1001") -> None:
     with issuer.uow() as uow:
         for i in range(n):
-            repo.append_audit(uow.session, actor=actor, action="batch.approve", source="web",
-                              now=NOW + timedelta(seconds=i), subject=f"batch:{i}")
+            uow.audit.append(actor=actor, action="batch.approve", source="web",
+                             now=NOW + timedelta(seconds=i), subject=f"batch:{i}")
         uow.commit()
 
 
 def head(issuer: Issuer) -> tuple[int, str]:
     with issuer.uow() as uow:
-        found = audit_chain.head(uow.session)
+        found = uow.audit.head()
     assert found is not None
     return found
 
@@ -132,7 +132,7 @@ def test_an_old_copy_catches_a_rewrite_by_someone_holding_the_keys(
         s = uow.session
         as_owner(s, "UPDATE audit_events SET actor = 'director@1001' WHERE id = 2")
         prev = None
-        for row in list(audit_chain.events(s)):
+        for row in list(repo.AuditLog(s).chain()):
             if row.id < 2:
                 prev = row.hash
                 continue

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from issuer.adapters import queries
-from issuer.adapters import repositories as repo
 from issuer.adapters.orm import BatchRecordRow, BatchRow, TranscriptRow
 from issuer.core.lifecycle import BatchStatus, ItemKind, TranscriptStatus
 from issuer.services.approval import approve, approved_digests, manifest_digest
@@ -89,7 +88,7 @@ def test_a_registrar_alone_signs_no_changed_grades(issuer: Issuer) -> None:
     assert set(grades(new)) == {"4"} and old.status is TranscriptStatus.SUPERSEDED
     assert verify_pdf(issuer, pdf(issuer, new)).result is Result.VALID
     with issuer.uow() as uow:
-        events = [(e.actor, e.action) for e in repo.audit_events(uow.session, limit=1000)]
+        events = [(e.actor, e.action) for e in uow.audit.events(limit=1000)]
     assert (REGISTRAR.name, "transcript.correction_request") in events
     assert (DIRECTOR.name, "batch.approve") in events
 
@@ -204,7 +203,7 @@ def _refused(issuer: Issuer, batch_id: int, match: str) -> None:
         issue_batch(issuer, batch_id, actor=SYSTEM, workers=0)
     with issuer.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(TranscriptRow)) == 0
-        events = repo.audit_events(uow.session, subject=f"batch:{batch_id}")
+        events = uow.audit.events(subject=f"batch:{batch_id}")
         assert events[-1].action == "batch.integrity_failure"
 
 

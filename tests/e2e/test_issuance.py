@@ -17,7 +17,6 @@ import pikepdf
 import pytest
 from sqlalchemy import func, select
 
-from issuer.adapters import repositories as repo
 from issuer.adapters.orm import (
     AuditEventRow,
     BatchRecordRow,
@@ -244,7 +243,7 @@ def test_revoke_and_reissue(issuer: Issuer) -> None:
     assert verify_pdf(issuer, pdf_of(issuer, old_row)).result is Result.SUPERSEDED
     assert verify_pdf(issuer, pdf_of(issuer, new_row)).result is Result.VALID
     with issuer.uow() as uow:
-        actions = [e.action for e in repo.audit_events(uow.session, limit=1000)]
+        actions = [e.action for e in uow.audit.events(limit=1000)]
     assert actions[-5:] == ["transcript.revoke", "transcript.reissue_request", "batch.approve",
                             "batch.issue_queued", "batch.issue"]
 

@@ -35,8 +35,8 @@ def append(sessions: sessionmaker[Session], n: int, actor: str = "registrar@1001
     ids = []
     for i in range(start, start + n):
         with sessions() as s:
-            event = repo.append_audit(
-                s, actor=actor, action="batch.approve", source="web 203.0.113.7",
+            event = repo.AuditLog(s).append(
+                actor=actor, action="batch.approve", source="web 203.0.113.7",
                 now=NOW + timedelta(seconds=i), subject=f"batch:{i}",
                 detail={"n": i, "reason": "ผลการเรียนผิด", "list": (1, 2)},
             )
@@ -46,14 +46,14 @@ def append(sessions: sessionmaker[Session], n: int, actor: str = "registrar@1001
 
 
 def report(session: Session) -> audit_chain.ChainReport:
-    return audit_chain.check(audit_chain.events(session), KEY)
+    return audit_chain.check(repo.AuditLog(session).chain(), KEY)
 
 
 def sha256_rehash_from(session: Session, first_id: int, last_id: int | None = None) -> str:
     """A database writer re-hashes the events from `first_id` (to `last_id`) with the
     chain's old public function (plain SHA-256), the only one they can compute without
     the key; returns the last hash."""
-    rows = list(audit_chain.events(session))
+    rows = list(repo.AuditLog(session).chain())
     prev = next((r.hash for r in reversed(rows) if r.id < first_id), audit_chain.GENESIS)
     for row in rows:
         if row.id < first_id or (last_id is not None and row.id > last_id):
@@ -79,22 +79,22 @@ def test_events_are_chained_under_the_key_with_contiguous_ids(
             message = row.prev_hash.encode() + canonical_json(audit_chain.event_fields(row))
             assert integrity.mac_ok(KEY, message, row.hash)
             assert row.hash != audit_chain.legacy_hash(row.prev_hash, audit_chain.event_fields(row))
-        assert repo.verify_audit_chain(s) is None
-        assert audit_chain.head(s) == (rows[-1].id, rows[-1].hash)
+        assert repo.AuditLog(s).verify() is None
+        assert repo.AuditLog(s).head() == (rows[-1].id, rows[-1].hash)
         checked = report(s)
         assert checked.ok and checked.events == 4 and checked.legacy_events == 0
 
 
 def test_an_empty_log_verifies(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        assert repo.verify_audit_chain(s) is None
-        assert audit_chain.head(s) is None
+        assert repo.AuditLog(s).verify() is None
+        assert repo.AuditLog(s).head() is None
 
 
 def test_appending_without_the_key_is_refused(sessions: sessionmaker[Session]) -> None:
     keyless = session_factory(sessions.kw["bind"])
     with keyless() as s, pytest.raises(audit_chain.MissingKeyError, match="integrity key"):
-        repo.append_audit(s, actor="x", action="test", source="test", now=NOW)
+        repo.AuditLog(s).append(actor="x", action="test", source="test", now=NOW)
 
 
 @pytest.mark.parametrize("tamper", [
@@ -111,7 +111,7 @@ def test_editing_an_event_is_detected(sessions: sessionmaker[Session], tamper: s
             tamper = "UPDATE audit_events SET at = datetime(at, '+1 second') WHERE id = :id"
         as_owner(s, tamper, {"id": ids[2], "fake": "f" * 64})
         s.commit()
-        assert repo.verify_audit_chain(s) == ids[2]
+        assert repo.AuditLog(s).verify() == ids[2]
 
 
 def test_deleting_an_event_breaks_the_next_one_and_leaves_its_id_missing(
@@ -147,7 +147,7 @@ def test_rehashing_an_edited_event_with_sha256_is_detected(
                  {"id": ids[2]})
         sha256_rehash_from(s, ids[2])
         s.commit()
-        assert repo.verify_audit_chain(s) == ids[2]
+        assert repo.AuditLog(s).verify() == ids[2]
     with sessions() as s:  # and re-hashing the whole log makes it legacy-only: see below
         sha256_rehash_from(s, ids[0])
         s.commit()
@@ -163,7 +163,7 @@ def test_rehashing_with_another_key_is_detected(sessions: sessionmaker[Session])
         as_owner(s, "UPDATE audit_events SET hash = :h WHERE id = :id",
                  {"h": forged, "id": ids[1]})
         s.commit()
-        assert repo.verify_audit_chain(s) == ids[1]
+        assert repo.AuditLog(s).verify() == ids[1]
 
 
 def test_existing_events_stay_verifiable_as_legacy(db_url: str) -> None:
@@ -189,12 +189,12 @@ def test_existing_events_stay_verifiable_as_legacy(db_url: str) -> None:
             checked = report(s)
             assert checked.ok and checked.events == 5
             assert (checked.legacy_events, checked.legacy_head_id) == (3, 5)
-            assert audit_chain.legacy_prefix(s) == 5
-            pinned = audit_chain.check(audit_chain.events(s), KEY, legacy_head_id=5)
+            assert repo.AuditLog(s).legacy_prefix() == 5
+            pinned = audit_chain.check(repo.AuditLog(s).chain(), KEY, legacy_head_id=5)
             assert pinned.ok
             # the keyed events cannot pass as legacy ones, nor the legacy ones as keyed
-            assert not audit_chain.check(audit_chain.events(s), KEY, legacy_head_id=6).ok
-            assert audit_chain.check(audit_chain.events(s), KEY,
+            assert not audit_chain.check(repo.AuditLog(s).chain(), KEY, legacy_head_id=6).ok
+            assert audit_chain.check(repo.AuditLog(s).chain(), KEY,
                                      legacy_head_id=0).first_broken_id == 1
             # a legacy event edited and the legacy events after it re-hashed: the first
             # keyed event's MAC covers the last legacy hash
@@ -208,7 +208,7 @@ def test_existing_events_stay_verifiable_as_legacy(db_url: str) -> None:
             sha256_rehash_from(s, 6)
             s.commit()
             assert report(s).ok and report(s).legacy_events == 5
-            assert audit_chain.check(audit_chain.events(s), KEY,
+            assert audit_chain.check(repo.AuditLog(s).chain(), KEY,
                                      legacy_head_id=5).first_broken_id == 6
     finally:
         engine.dispose()
@@ -229,9 +229,9 @@ def test_concurrent_appends_keep_one_chain_without_gaps(sessions: sessionmaker[S
                 with sessions() as s:
                     if w % 2:
                         s.execute(select(AuditEventRow.id).limit(1))  # a read first
-                    repo.append_audit(s, actor=f"writer{w}", action="test.append",
-                                      source="test", now=datetime.now(UTC),
-                                      detail={"w": w, "i": i})
+                    repo.AuditLog(s).append(actor=f"writer{w}", action="test.append",
+                                            source="test", now=datetime.now(UTC),
+                                            detail={"w": w, "i": i})
                     # some other work in the same transaction, after the append
                     s.execute(select(AuditEventRow.id).limit(1))
                     s.commit()
@@ -255,7 +255,7 @@ def test_concurrent_appends_keep_one_chain_without_gaps(sessions: sessionmaker[S
 def test_a_rolled_back_append_leaves_no_gap(sessions: sessionmaker[Session]) -> None:
     append(sessions, 2)
     with sessions() as s:
-        repo.append_audit(s, actor="x", action="test", source="test", now=NOW)
+        repo.AuditLog(s).append(actor="x", action="test", source="test", now=NOW)
         s.rollback()
     assert append(sessions, 2, start=2) == [3, 4]
     with sessions() as s:
@@ -282,7 +282,7 @@ def test_audit_rows_cannot_be_changed(sessions: sessionmaker[Session]) -> None:
             s.execute(text(statement))
         assert statement.split()[0].upper() in str(caught.value), statement
     with sessions() as s:
-        assert len(list(audit_chain.events(s))) == 2
+        assert len(list(repo.AuditLog(s).chain())) == 2
 
 
 @pytest.mark.postgres
@@ -304,8 +304,8 @@ def test_the_application_role_cannot_change_or_unprotect_audit_rows(db_url: str)
         with sessions() as s:
             s.execute(text(f"SET LOCAL ROLE {role}"))
             for actor in ("registrar@1001", "director@1001"):
-                repo.append_audit(s, actor=actor, action="batch.approve", source="web",
-                                  now=NOW)
+                repo.AuditLog(s).append(actor=actor, action="batch.approve", source="web",
+                                        now=NOW)
             s.commit()
         for statement, refusal in [
             ("UPDATE audit_events SET actor = 'director@1001' WHERE id = 1", "append-only"),
@@ -338,8 +338,8 @@ def test_downgrade_keeps_the_events_and_lifts_the_protection(db_url: str) -> Non
             c.execute(text("UPDATE audit_events SET actor = 'allowed again' WHERE id = 1"))
         migrate(engine)
         with sessions() as s:
-            assert len(list(audit_chain.events(s))) == 2
-            assert repo.verify_audit_chain(s) == 1  # the edit made while unprotected
+            assert len(list(repo.AuditLog(s).chain())) == 2
+            assert repo.AuditLog(s).verify() == 1  # the edit made while unprotected
             with pytest.raises(Exception, match="append-only"):
                 s.execute(text("DELETE FROM audit_events"))
     finally:
@@ -354,9 +354,9 @@ def test_export_and_check_the_file(db_url: str, tmp_path, fmt: str) -> None:  # 
     issuer = Issuer.open(settings)
     with issuer.uow() as uow:
         for i in range(3):
-            repo.append_audit(uow.session, actor="registrar@1001", action="batch.approve",
-                              source="web", now=NOW, subject=f"batch:{i}",
-                              detail={"reason": "ผลการเรียนผิด"})
+            uow.audit.append(actor="registrar@1001", action="batch.approve",
+                             source="web", now=NOW, subject=f"batch:{i}",
+                             detail={"reason": "ผลการเรียนผิด"})
         uow.commit()
     out = io.StringIO()
     assert export_audit(issuer, out, fmt) == 3

@@ -121,8 +121,8 @@ def transcript_record(
 @pytest.fixture
 def school_id(sessions: sessionmaker[Session]) -> int:
     with repo.UnitOfWork(sessions) as uow:
-        row = repo.get_or_create_institution(
-            uow.session, SCHOOL, now=NOW,
+        row = uow.institutions.get_or_create(
+            SCHOOL, now=NOW,
             registrar=("นางสาวทะเบียน ถูกต้อง", "Ms Tabian"), director=("นายผู้อำนวย", "Mr D"),
         )
         uow.commit()
@@ -130,7 +130,7 @@ def school_id(sessions: sessionmaker[Session]) -> int:
 
 
 def _school(session: Session) -> InstitutionRow:
-    row = repo.get_institution(session, SCHOOL.code)
+    row = repo.Institutions(session).get(SCHOOL.code)
     assert row is not None
     return row
 
@@ -268,8 +268,7 @@ def test_timestamps_come_back_aware_utc(sessions: sessionmaker[Session], school_
         assert row.created_at == bangkok and row.created_at.tzinfo == UTC
         assert _school(uow.session).created_at == NOW
     with repo.UnitOfWork(sessions) as uow, pytest.raises(Exception, match="naive"):
-        repo.append_audit(uow.session, actor="x", action="y", source="cli",
-                          now=datetime(2026, 1, 1))
+        uow.audit.append(actor="x", action="y", source="cli", now=datetime(2026, 1, 1))
 
 
 # --- transcripts -------------------------------------------------------------------
@@ -321,7 +320,8 @@ def test_transcripts_issue_supersede_and_revoke(
         assert v2.status is TranscriptStatus.REVOKED
         assert v2.status_reason == "ผลการเรียนผิดพลาด"
         assert v2.status_changed_at == NOW + timedelta(days=1)
-        assert repo.status_entries(uow.session, school_id, [TranscriptStatus.REVOKED]) == [1]
+        assert uow.transcripts.status_entries(_school(uow.session),
+                                              [TranscriptStatus.REVOKED]) == [1]
 
 
 def test_same_transcript_id_and_version_twice_fails(
@@ -423,24 +423,23 @@ def test_audit_events_are_appended_in_order(
     with repo.UnitOfWork(sessions) as uow:
         school = _school(uow.session)
         for i, action in enumerate(actions):
-            repo.append_audit(
-                uow.session, actor="registrar@1001", action=action, source="web 203.0.113.7",
+            uow.audit.append(
+                actor="registrar@1001", action=action, source="web 203.0.113.7",
                 now=NOW + timedelta(seconds=i), institution=school, subject="batch:1",
                 detail={"หมายเหตุ": "ทดสอบ", "n": i},
             )
-        repo.append_audit(uow.session, actor="admin", action="key.rotated", source="cli",
-                          now=NOW)
+        uow.audit.append(actor="admin", action="key.rotated", source="cli", now=NOW)
         uow.commit()
     with repo.UnitOfWork(sessions) as uow:
         school = _school(uow.session)
-        events = repo.audit_events(uow.session, institution=school)
+        events = uow.audit.events(institution=school)
         assert [e.action for e in events] == actions
         assert [e.detail["n"] for e in events] == [0, 1, 2, 3]
         assert events[0].detail["หมายเหตุ"] == "ทดสอบ"
         assert [e.at for e in events] == sorted(e.at for e in events)
-        everything = repo.audit_events(uow.session)
+        everything = uow.audit.events()
         assert [e.action for e in everything] == [*actions, "key.rotated"]
-        page = repo.audit_events(uow.session, after_id=events[1].id, limit=2)
+        page = uow.audit.events(after_id=events[1].id, limit=2)
         assert [e.action for e in page] == actions[2:4]
 
 

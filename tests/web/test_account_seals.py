@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert, select, update
 
-from issuer.adapters import repositories as repo
 from issuer.adapters.db import downgrade
 from issuer.adapters.orm import AccountRow
 from issuer.core.lifecycle import AccountRole
@@ -31,7 +30,7 @@ def _write(issuer: Issuer, statement) -> None:  # type: ignore[no-untyped-def]
 
 def _events(issuer: Issuer) -> list[str]:
     with issuer.uow() as uow:
-        return [e.action for e in repo.audit_events(uow.session, limit=1000)]
+        return [e.action for e in uow.audit.events(limit=1000)]
 
 
 def test_an_approver_inserted_in_the_database_cannot_sign_in(web_issuer: Issuer) -> None:

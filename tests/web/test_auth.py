@@ -147,10 +147,8 @@ def test_administrators_create_and_disable_accounts(web_issuer: Issuer, app: Fla
 
 
 def test_passwords_are_argon2id_and_checked_for_length(web_issuer: Issuer) -> None:
-    from issuer.adapters import accounts as repo_accounts
-
     with web_issuer.uow() as uow:
-        row = repo_accounts.find_account(uow.session, "REG1001 ")  # case, spaces ignored
+        row = uow.accounts.find("REG1001 ")  # case, spaces ignored
         assert row is not None and row.password_hash.startswith("$argon2id$")
     with pytest.raises(ServiceError, match="12 characters"):
         accounts.create_account(web_issuer, username="short", password="short", role="admin",

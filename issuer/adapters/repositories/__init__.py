@@ -1,8 +1,9 @@
 """Repositories over the ORM rows, and the unit of work the services use.
 
 A `UnitOfWork` is one transaction; its repositories (`institutions`, `enrolments`,
-`batches`, `transcripts`, `audit`, `jobs`, `uploads`) never commit: the service
-decides. Mutating methods take `now` (an aware UTC datetime) explicitly.
+`batches`, `transcripts`, `audit`, `jobs`, `uploads`, `accounts`, `links`) never commit:
+the service decides; a broken constraint is `Conflict`, any database failure a
+`DatabaseFailure`. Mutating methods take `now` (an aware UTC datetime) explicitly.
 `issuer.testing.FakeUnitOfWork` has the lifecycle's repositories in memory, so those
 rules run in tests without a database.
 """
@@ -13,15 +14,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from issuer.adapters.accounts import Accounts
+from issuer.adapters.graduate_links import Links
 from issuer.adapters.job_store import Jobs
-from issuer.adapters.repositories.audit import (
-    AuditLog,
-    append_audit,
-    audit_events,
-    verify_audit_chain,
-)
+from issuer.adapters.repositories.audit import AuditLog
 from issuer.adapters.repositories.batches import (
     Batches,
     Changed,
@@ -32,8 +31,6 @@ from issuer.adapters.repositories.batches import (
 from issuer.adapters.repositories.identity import (
     Enrolments,
     Institutions,
-    get_institution,
-    get_or_create_institution,
     take_names,
     to_institution,
 )
@@ -43,17 +40,21 @@ from issuer.adapters.repositories.transcripts import (
     allocate_status_indexes,
     new_transcript_row,
     revoke_row,
-    status_entries,
 )
 from issuer.adapters.repositories.uploads import ErrorGroup, Uploads
 
 __all__ = [
-    "AuditLog", "Batches", "Changed", "Enrolments", "ErrorGroup", "Institutions",
-    "IssuedFiles", "NewRecord", "Transcripts", "UnitOfWork", "Uploads",
-    "allocate_status_indexes", "append_audit", "audit_events", "get_institution",
-    "get_or_create_institution", "move_values", "new_batch_row", "new_transcript_row", "revoke_row",
-    "status_entries", "take_names", "to_institution", "verify_audit_chain",
+    "Accounts", "AuditLog", "Batches", "Changed", "Conflict", "DatabaseFailure", "Enrolments",
+    "ErrorGroup", "Institutions", "IssuedFiles", "Links", "NewRecord", "Transcripts",
+    "UnitOfWork", "Uploads", "allocate_status_indexes", "move_values", "new_batch_row",
+    "new_transcript_row", "revoke_row", "take_names", "to_institution",
 ]
+
+Conflict = IntegrityError
+"""A write broke a constraint, typically a unique key another transaction took first
+(raised by `UnitOfWork.commit` or a flush)."""
+DatabaseFailure = SQLAlchemyError
+"""Any failure of the database or of talking to it (SQLAlchemy's base error)."""
 
 
 class UnitOfWork:
@@ -74,6 +75,8 @@ class UnitOfWork:
         self.audit = AuditLog(self.session)
         self.jobs = Jobs(self.session)
         self.uploads = Uploads(self.session)
+        self.accounts = Accounts(self.session)
+        self.links = Links(self.session)
         return self
 
     def __exit__(

@@ -19,50 +19,6 @@ from issuer.core import records
 # --- institutions -----------------------------------------------------------------
 
 
-def get_institution(session: Session, code: str) -> InstitutionRow | None:
-    return session.scalar(select(InstitutionRow).where(InstitutionRow.code == code))
-
-
-def get_or_create_institution(
-    session: Session,
-    institution: records.Institution,
-    *,
-    now: datetime,
-    registrar: tuple[str, str] = ("", ""),
-    director: tuple[str, str] = ("", ""),
-) -> InstitutionRow:
-    """The institution with `institution.code`, created (with its status counter) if new.
-
-    `registrar` and `director` are (Thai, English) names; an existing row is returned
-    unchanged.
-    """
-    row = get_institution(session, institution.code)
-    if row is not None:
-        return row
-    row = InstitutionRow(
-        code=institution.code,
-        kind=institution.kind,
-        name_th=institution.name_th,
-        name_en=institution.name_en,
-        district_th=institution.district_th,
-        district_en=institution.district_en,
-        province_th=institution.province_th,
-        province_en=institution.province_en,
-        affiliation_th=institution.affiliation_th,
-        affiliation_en=institution.affiliation_en,
-        registrar_name_th=registrar[0],
-        registrar_name_en=registrar[1],
-        director_name_th=director[0],
-        director_name_en=director[1],
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    session.add(StatusListCounterRow(institution_id=row.id, next_index=0))
-    session.flush()
-    return row
-
-
 def to_institution(row: InstitutionRow) -> records.Institution:
     return records.Institution(
         code=row.code,
@@ -83,7 +39,51 @@ class Institutions:
         self.session = session
 
     def get(self, code: str) -> InstitutionRow | None:
-        return get_institution(self.session, code)
+        return self.session.scalar(select(InstitutionRow).where(InstitutionRow.code == code))
+
+    def every(self) -> list[InstitutionRow]:
+        """Every institution, by code."""
+        return list(self.session.scalars(select(InstitutionRow).order_by(InstitutionRow.code)))
+
+    def get_or_create(
+        self,
+        institution: records.Institution,
+        *,
+        now: datetime,
+        registrar: tuple[str, str] = ("", ""),
+        director: tuple[str, str] = ("", ""),
+    ) -> InstitutionRow:
+        """The institution with `institution.code`, created (with its status counter) if
+        new.
+
+        `registrar` and `director` are (Thai, English) names; an existing row is returned
+        unchanged.
+        """
+        row = self.get(institution.code)
+        if row is not None:
+            return row
+        row = InstitutionRow(
+            code=institution.code,
+            kind=institution.kind,
+            name_th=institution.name_th,
+            name_en=institution.name_en,
+            district_th=institution.district_th,
+            district_en=institution.district_en,
+            province_th=institution.province_th,
+            province_en=institution.province_en,
+            affiliation_th=institution.affiliation_th,
+            affiliation_en=institution.affiliation_en,
+            registrar_name_th=registrar[0],
+            registrar_name_en=registrar[1],
+            director_name_th=director[0],
+            director_name_en=director[1],
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self.session.add(StatusListCounterRow(institution_id=row.id, next_index=0))
+        self.session.flush()
+        return row
 
     def lock(self, institution: InstitutionRow) -> None:
         """Serialise imports and requests of one institution until the transaction ends:

@@ -133,22 +133,6 @@ def revoke_row(row: TranscriptRow, *, reason: str, now: datetime) -> None:
     _set_status(row, TranscriptStatus.REVOKED, reason, now)
 
 
-def status_entries(
-    session: Session, institution_id: int, statuses: Sequence[TranscriptStatus]
-) -> list[int]:
-    """Status-list indexes of the institution's transcripts in any of `statuses`, sorted."""
-    return list(
-        session.scalars(
-            select(TranscriptRow.status_index)
-            .where(
-                TranscriptRow.institution_id == institution_id,
-                TranscriptRow.status.in_(list(statuses)),
-            )
-            .order_by(TranscriptRow.status_index)
-        )
-    )
-
-
 class Transcripts:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -205,3 +189,18 @@ class Transcripts:
 
     def allocate_status_indexes(self, institution: InstitutionRow, count: int) -> range:
         return allocate_status_indexes(self.session, institution.id, count)
+
+    def status_entries(self, institution: InstitutionRow,
+                       statuses: Sequence[TranscriptStatus]) -> list[int]:
+        """Status-list indexes of the institution's transcripts in any of `statuses`,
+        sorted."""
+        return list(
+            self.session.scalars(
+                select(TranscriptRow.status_index)
+                .where(
+                    TranscriptRow.institution_id == institution.id,
+                    TranscriptRow.status.in_(list(statuses)),
+                )
+                .order_by(TranscriptRow.status_index)
+            )
+        )
