@@ -24,11 +24,10 @@ copies they fetch: a log cut short or rewritten below a checkpoint no longer mat
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,7 @@ from joserfc.jwk import ECKey
 from joserfc.jws import JWSRegistry
 
 from issuer.adapters.pki import AUDIT_SIGNING, AuditSigner
-from issuer.adapters.publish import x5c
+from issuer.adapters.publish import file_lock, x5c
 from verifier.core import jws_header
 from verifier.core.canonical import canonical_json
 from verifier.trust import TrustError, validate_chain
@@ -174,18 +173,10 @@ def read_latest(published_dir: Path) -> str | None:
         return None
 
 
-@contextmanager
-def lock(published_dir: Path) -> Iterator[None]:
+def lock(published_dir: Path) -> AbstractContextManager[None]:
     """One checkpoint writer at a time on this machine (held from reading the latest to
     writing the next)."""
-    folder = Path(published_dir) / LATEST.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return file_lock(Path(published_dir) / LATEST.parent / ".lock")
 
 
 def write(published_dir: Path, checkpoint: Checkpoint, token: str) -> Path:

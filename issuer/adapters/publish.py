@@ -21,8 +21,10 @@ re-sign them on every revocation or reissue and at least once a day.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,3 +171,16 @@ def _write_text(path: Path, text: str) -> Path:
     tmp.write_text(text + "\n", encoding="ascii")
     tmp.replace(path)
     return path
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created if need be) among the processes of this
+    machine: web threads, worker processes, the command line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)

@@ -15,13 +15,13 @@ re-sign them at least daily (`transcripts publish` from cron, or the worker).
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from issuer.adapters.pki import PkiError, load_credential_certificate
 from issuer.adapters.publish import (
+    file_lock,
     jwks_document,
     write_json,
     write_status_lists,
@@ -34,18 +34,11 @@ from issuer.services.context import Issuer, ServiceError
 JWKS_PATH = ".well-known/jwks.json"
 
 
-@contextmanager
-def publishing_lock(published_dir: Path) -> Iterator[None]:
+def publishing_lock(published_dir: Path) -> AbstractContextManager[None]:
     """One publisher at a time on this machine (web threads, worker processes): each reads
     the database only once it holds the lock, so a publisher that read the statuses
     before a revocation cannot overwrite the lists of one that read after it."""
-    published_dir.mkdir(parents=True, exist_ok=True)
-    with open(published_dir / ".publish.lock", "a+b") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    return file_lock(published_dir / ".publish.lock")
 
 
 def publish(issuer: Issuer, institutions: Iterable[str] | None = None) -> Path:
