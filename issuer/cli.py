@@ -16,9 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from issuer.adapters import queries
 from issuer.adapters.orm import InstitutionRow, JobState
 from issuer.adapters.pki import PkiError, write_dev_pki
-from issuer.config import ROOT, Settings
+from issuer.config import BANGKOK, ROOT, Settings
+from issuer.core.key_lifecycle import Generation, KeyHistory
 from issuer.core.lifecycle import AccountRole, BatchStatus
 from issuer.services import accounts as account_service
+from issuer.services import keys as key_service
 from issuer.services.admin import load_institutions
 from issuer.services.approval import approve
 from issuer.services.checking import verify_pdf
@@ -135,7 +137,8 @@ def institutions_load(ctx: click.Context, path: Path) -> None:
 
 @main.group()
 def keys() -> None:
-    """The development signing PKI."""
+    """Signing keys: the development PKI, and each institution's key generations
+    (rotate, retire, report a compromise)."""
 
 
 @keys.command("create")
@@ -156,6 +159,80 @@ def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
     write_dev_pki(issuer.settings.keys_dir, known, issuer.passphrase(), datetime.now(UTC))
     publish(issuer)
     click.echo(f"keys ready in {issuer.settings.keys_dir} for {' '.join(c for c, _ in known)}")
+
+
+def _since(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("an ISO 8601 time, e.g. 2027-03-01T09:00+07:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
+
+
+def _generation_line(g: Generation) -> str:
+    def at(moment: datetime | None) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+    line = f"  {g.number:>3}  {g.kid}  {g.state.value:<11} from {at(g.activated)}"
+    if g.retired:
+        line += f" to {at(g.retired)}"
+    if g.compromised:
+        line += f", compromised since {at(g.compromised)}"
+    return line
+
+
+def _show_history(history: KeyHistory) -> None:
+    click.echo(f"{history.institution}: {len(history.generations)} generation(s)")
+    for generation in history.generations:
+        click.echo(_generation_line(generation))
+
+
+@keys.command("list")
+@click.option("--institution", "code", required=True)
+@click.pass_context
+def keys_list(ctx: click.Context, code: str) -> None:
+    """An institution's key generations: kid, state, period of use."""
+    _show_history(key_service.key_history(_issuer(ctx), code))
+
+
+@keys.command("rotate")
+@click.option("--institution", "code", required=True)
+@click.pass_context
+def keys_rotate(ctx: click.Context, code: str) -> None:
+    """New PDF-signing and credential keys for one institution; its current keys retire
+    and stay published, so what they signed stays valid. As an administrator (--as)."""
+    change = key_service.rotate_keys(_issuer(ctx), code, actor=_actor(ctx))
+    _show_history(change.history)
+
+
+@keys.command("retire")
+@click.option("--institution", "code", required=True)
+@click.option("--kid", required=True, help="The key's id (transcripts keys list).")
+@click.option("--final", is_flag=True,
+              help="Retire the only active key: the institution then signs nothing, not "
+                   "even its status lists, until `keys rotate`.")
+@click.pass_context
+def keys_retire(ctx: click.Context, code: str, kid: str, final: bool) -> None:
+    """Stop signing with a key without a new one; it stays published. As an
+    administrator (--as)."""
+    change = key_service.retire_key(_issuer(ctx), code, kid, actor=_actor(ctx), final=final)
+    _show_history(change.history)
+
+
+@keys.command("compromise")
+@click.option("--institution", "code", required=True)
+@click.option("--kid", required=True, help="The key's id (transcripts keys list).")
+@click.option("--since", required=True, metavar="DATETIME",
+              help="From when the keys may be in other hands (ISO 8601; without a zone, "
+                   "Bangkok time).")
+@click.pass_context
+def keys_compromise(ctx: click.Context, code: str, kid: str, since: str) -> None:
+    """Report a key generation (credential and PDF keys) compromised: what it signed from
+    --since on is INVALID, and before then no longer plainly VALID. An active one is
+    replaced at once. As an administrator (--as)."""
+    change = key_service.compromise_key(_issuer(ctx), code, kid, _since(since),
+                                        actor=_actor(ctx))
+    _show_history(change.history)
 
 
 @main.command("import")

@@ -55,7 +55,14 @@ from pyhanko_certvalidator import ValidationContext
 from verifier.core.canonical import b64url
 from verifier.core.credential import Claims, CredentialError, verify
 from verifier.core.verdict import Check, Status
-from verifier.trust import TrustStore, as_asn1, institution_of
+from verifier.trust import (
+    TrustStore,
+    as_asn1,
+    compromise_check,
+    institution_of,
+    key_in_use_check,
+    pdf_key_checks,
+)
 
 RECORD_NAME = "transcript.json"
 CREDENTIAL_NAME = "credential.jws"
@@ -242,6 +249,10 @@ def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings
         coverage_problem or signature_problem,
     ))
     checks.append(_signer_check(status if cryptographic else None))
+    proven = _timestamp(status) if cryptographic else None
+    if cryptographic and status.trusted:  # its generation's life (verifier.trust)
+        checks.extend(pdf_key_checks(trust, _crypto(status.signing_cert),
+                                     status.signer_reported_dt, proven))
     revision = span.revision if span.revision is not None else first.signed_revision
     files = embedded_files(reader, revision)
     record, token = files.get(RECORD_NAME), files.get(CREDENTIAL_NAME)
@@ -255,7 +266,8 @@ def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings
     ))
     claims = None
     if token is not None:
-        claims, credential_checks = check_credential(token.decode("ascii", "replace"), trust)
+        claims, credential_checks = check_credential(token.decode("ascii", "replace"), trust,
+                                                     signed_by=proven)
         checks.extend(credential_checks)
     if claims is not None and record is not None:
         same = b64url(hashlib.sha256(record).digest()) == claims.record_digest
@@ -302,13 +314,17 @@ def _signer_check(status: Any) -> Check:
     )
 
 
-def check_credential(token: str, trust: TrustStore) -> tuple[Claims | None, list[Check]]:
+def check_credential(token: str, trust: TrustStore, *, signed_by: datetime | None = None
+                     ) -> tuple[Claims | None, list[Check]]:
     """Verify the QR credential against the trusted keys.
 
     Checks: ``credential_signature`` (ES256 by a key the trust store holds),
-    ``credential_issuer_trusted`` (that key was valid when the credential was issued) and
-    ``credential_institution`` (the key belongs to the institution the claims name: a
-    trusted key of one institution cannot vouch for another's transcripts).
+    ``credential_issuer_trusted`` (that key was valid and in its period of use when the
+    credential was issued), ``credential_institution`` (the key belongs to the
+    institution the claims name: a trusted key of one institution cannot vouch for
+    another's transcripts) and, for a key reported compromised only,
+    ``credential_key_not_compromised`` (`verifier.trust.compromise_check`; `signed_by`:
+    a trusted timestamp's time by which the credential existed, from the PDF around it).
     """
     try:
         kid, claims = verify(token, lambda k: (key.public_key if (key := trust.key(k)) else None))
@@ -319,17 +335,10 @@ def check_credential(token: str, trust: TrustStore) -> tuple[Claims | None, list
     checks = [Check("credential_signature", Status.PASS,
                     "ลายมือชื่อของคิวอาร์โค้ดถูกต้อง", "The QR credential's signature is valid")]
     try:
-        issued = datetime.fromtimestamp(claims.issued_at, UTC)
-        in_time = key.valid_at(issued)
+        issued: datetime | None = datetime.fromtimestamp(claims.issued_at, UTC)
     except (OverflowError, OSError, ValueError):  # an issue time no calendar holds
-        in_time = False
-    checks.append(_check(
-        "credential_issuer_trusted", in_time,
-        "กุญแจของสถาบันได้รับการรับรองและใช้ได้ในวันที่ออกเอกสาร" if in_time
-        else "กุญแจไม่ได้รับการรับรองในวันที่ออกเอกสาร",
-        "The institution's key was trusted and valid at issuance" if in_time
-        else "The key was not valid at the credential's issue time",
-    ))
+        issued = None
+    checks.append(key_in_use_check(key, issued))
     own = key.institution == claims.institution
     checks.append(_check(
         "credential_institution", own,
@@ -339,7 +348,8 @@ def check_credential(token: str, trust: TrustStore) -> tuple[Claims | None, list
         else f"The credential names institution {claims.institution} but is signed by "
         f"the key of institution {key.institution}",
     ))
-    return claims, checks
+    compromised = compromise_check("credential_key_not_compromised", key, issued, signed_by)
+    return claims, checks + ([compromised] if compromised else [])
 
 
 # --- the signature's structure, checked from the bytes ------------------------------------
@@ -483,6 +493,12 @@ def _validate(sig: Any, trust: TrustStore) -> Any:
         return asyncio.run(async_validate_pdf_signature(sig, context, diff_policy=DIFF_POLICY))
     except Exception:  # malformed CMS, byte range outside the file...: not validated
         return None
+
+
+def _timestamp(status: Any) -> datetime | None:
+    """The time of the signature's timestamp token, if one is there and trusted."""
+    token = getattr(status, "timestamp_validity", None)
+    return token.timestamp if token is not None and token.trusted else None
 
 
 def _signer_institution(sig: Any) -> str | None:

@@ -61,7 +61,7 @@ class _Recording(Mapping[str, TrustedKey]):
 
 def _recording(view: KeysView) -> tuple[TrustStore, _Recording]:
     keys = _Recording(view.store.keys)
-    return TrustStore(view.store.roots, keys), keys
+    return TrustStore(view.store.roots, keys, view.store.pdf_keys), keys
 
 
 @dataclass(frozen=True)

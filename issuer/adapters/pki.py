@@ -367,8 +367,9 @@ def write_dev_pki(
     (`issuer.adapters.integrity`) and the audit signing key if there are none yet.
 
     `institutions` are ``(code, English name)`` pairs. An existing CA is reused; an
-    institution whose four files already exist is left alone (its key may have signed
-    transcripts already), and so is an existing audit key.
+    institution with keys already is left alone (they may have signed transcripts), and
+    so is an existing audit key. A new institution gets generation 1
+    (`issuer.adapters.keystore`); `transcripts keys rotate` makes the next ones.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -388,44 +389,38 @@ def write_dev_pki(
         audit = issue_audit_key(authority, now)
         _write_key(directory / "audit.key", audit.key, passphrase)
         _write_cert(directory / "audit.crt", audit.cert)
-    for code, name_en in institutions:
-        folder = directory / code
-        if all((folder / name).exists() for name in INSTITUTION_FILES):
-            continue
-        keys = issue_institution_keys(authority, code, name_en, now)
-        folder.mkdir(mode=0o700, exist_ok=True)
-        _write_key(folder / "pdf.key", keys.pdf_key, passphrase)
-        _write_cert(folder / "pdf.crt", keys.pdf_cert)
-        _write_key(folder / "credential.key", keys.credential_key, passphrase)
-        _write_cert(folder / "credential.crt", keys.credential_cert)
+    from issuer.adapters import keystore  # it builds on this module
+
+    with keystore.lock(directory):
+        for code, name_en in institutions:
+            if keystore.read_history(directory, code).generations:
+                continue
+            keys = issue_institution_keys(authority, code, name_en, now)
+            keystore.add_first_generation(directory, code, keys, passphrase, now)
 
 
 def load_credential_certificate(
     directory: Path, code: str
 ) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
-    """The institution's credential certificate and its chain (issuing CA, root): public
-    material only, for publishing."""
-    directory = Path(directory)
-    chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
-    return _read_cert(directory / code / "credential.crt"), chain
+    """The credential certificate `code` signs with now and its chain (issuing CA, root):
+    public material only. Every generation's: `issuer.adapters.keystore.public_generations`."""
+    from issuer.adapters import keystore  # it builds on this module
+
+    history = keystore.read_history(directory, code)
+    active = history.active()
+    if active is None:
+        raise PkiError(f"{code} has no active credential key in {directory}")
+    folder = keystore.generation_dir(directory, code, active.number)
+    chain = (_read_cert(Path(directory) / "issuing.crt"), _read_cert(Path(directory) / "root.crt"))
+    return _read_cert(folder / "credential.crt"), chain
 
 
 def load_institution_keys(directory: Path, code: str, passphrase: bytes) -> InstitutionKeys:
-    """Read one institution's keys; raise PkiError if a file is missing or locked."""
-    directory = Path(directory)
-    folder = directory / code
-    pdf_cert = _read_cert(folder / "pdf.crt")
-    pdf_key = _read_key(folder / "pdf.key", passphrase)
-    credential_cert = _read_cert(folder / "credential.crt")
-    credential_key = _read_key(folder / "credential.key", passphrase)
-    if not isinstance(pdf_key, rsa.RSAPrivateKey):
-        raise PkiError(f"{folder / 'pdf.key'} is not an RSA key")
-    if not isinstance(credential_key, ec.EllipticCurvePrivateKey):
-        raise PkiError(f"{folder / 'credential.key'} is not an EC key")
-    _matching(folder / "pdf.key", pdf_key, pdf_cert)
-    _matching(folder / "credential.key", credential_key, credential_cert)
-    chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
-    return InstitutionKeys(code, pdf_key, pdf_cert, credential_key, credential_cert, chain)
+    """The keys `code` signs with now (its active generation, `issuer.adapters.keystore`);
+    PkiError if a file is missing or locked, or the institution has no active key."""
+    from issuer.adapters import keystore  # it builds on this module
+
+    return keystore.load_active_keys(directory, code, passphrase)
 
 
 def load_audit_signer(directory: Path, passphrase: bytes) -> AuditSigner:

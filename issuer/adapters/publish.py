@@ -5,7 +5,8 @@ directory (``var/published/``); a web server serves the same tree at the same pa
 and verifiers read them from the path or the URL::
 
     .well-known/jwks.json           credential keys with x5c chains (`jwks_document`);
-                                    retired keys stay published forever
+                                    every generation, retired and compromised ones
+                                    too, forever, with its period of use
     status/<code>/revocation.jws    signed W3C status list, bit set = revoked
     status/<code>/refresh.jws       signed W3C status list, bit set = superseded
                                     (`write_status_lists`; format in
@@ -13,6 +14,19 @@ and verifiers read them from the path or the URL::
     trust.json                      offline bundle: the JWKS and every status list
                                     (`write_trust_bundle`); never the roots, which
                                     verifiers pin separately
+
+Each JWK carries, besides RFC 7517's members, its generation's life (read by
+``verifier.trust``; times are RFC 3339 UTC)::
+
+    "bkt_generation": 2                  the institution's key generation
+    "bkt_not_before": "2027-01-05T03:00:00Z"   start of its period of use
+    "bkt_retired_at": "2028-01-05T03:00:00Z"   end of it; absent while the key signs
+    "bkt_compromised_at": "..."          absent unless reported: what it signed from
+                                         then on is void, and before then is proven
+                                         only by a trusted timestamp
+    "bkt_pdf_x5t#S256": "..."            base64url SHA-256 of the same generation's
+                                         PDF-signing certificate (DER), so the PDF path
+                                         applies the same rules to that key
 
 Status lists are valid for 30 days and verifiers re-fetch them after their ttl (1 hour):
 re-sign them on every revocation or reissue and at least once a day.
@@ -25,7 +39,7 @@ import fcntl
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +52,7 @@ from verifier.core.credential import ALG, kid_for
 
 if TYPE_CHECKING:
     from issuer.adapters.pki import InstitutionKeys
+    from issuer.core.key_lifecycle import Generation
 
 JWKS_PATH = Path(".well-known/jwks.json")
 STATUS_DIR = Path("status")
@@ -45,16 +60,37 @@ TRUST_BUNDLE = Path("trust.json")
 TRUST_BUNDLE_TYPE = "bkt-trust-bundle"
 
 
-def jwk_for(credential_cert: x509.Certificate, chain: Iterable[x509.Certificate]) -> dict[str, Any]:
-    """A public JWK with its x5c chain (leaf first, root excluded: verifiers pin it)."""
+def jwk_for(credential_cert: x509.Certificate, chain: Iterable[x509.Certificate],
+            generation: Generation | None = None) -> dict[str, Any]:
+    """A public JWK with its x5c chain (leaf first, root excluded: verifiers pin it) and,
+    given its `generation`, that generation's life (the ``bkt_`` members above)."""
     public_key = credential_cert.public_key()
     jwk = ECKey.import_key(public_key).as_dict(private=False)  # type: ignore[arg-type]
-    return jwk | {
+    jwk |= {
         "kid": kid_for(public_key),  # type: ignore[arg-type]
         "use": "sig",
         "alg": ALG,
         "x5c": x5c([credential_cert, *chain]),
     }
+    if generation is not None:
+        jwk |= lifecycle_members(generation)
+    return jwk
+
+
+def lifecycle_members(generation: Generation) -> dict[str, Any]:
+    """The ``bkt_`` members of a generation's JWK."""
+    members: dict[str, Any] = {"bkt_generation": generation.number,
+                               "bkt_not_before": _utc(generation.activated)}
+    if generation.retired is not None:
+        members["bkt_retired_at"] = _utc(generation.retired)
+    if generation.compromised is not None:
+        members["bkt_compromised_at"] = _utc(generation.compromised)
+    members["bkt_pdf_x5t#S256"] = generation.pdf_sha256
+    return members
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def x5c(certs: Iterable[x509.Certificate]) -> list[str]:
@@ -65,9 +101,12 @@ def x5c(certs: Iterable[x509.Certificate]) -> list[str]:
             for i, c in enumerate(certs) if i == 0 or c.subject != c.issuer]
 
 
-def jwks_document(entries: Iterable[tuple[x509.Certificate, Iterable[x509.Certificate]]]) -> dict:
-    """``{"keys": [...]}`` for every (credential certificate, chain) given."""
-    return {"keys": [jwk_for(cert, chain) for cert, chain in entries]}
+def jwks_document(
+    entries: Iterable[tuple[x509.Certificate, Iterable[x509.Certificate]]
+                      | tuple[x509.Certificate, Iterable[x509.Certificate], Generation]],
+) -> dict:
+    """``{"keys": [...]}`` for every (credential certificate, chain[, generation]) given."""
+    return {"keys": [jwk_for(*entry) for entry in entries]}
 
 
 def write_json(path: Path, document: dict[str, Any]) -> Path:

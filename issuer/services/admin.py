@@ -14,6 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from issuer.adapters import keystore
+from issuer.adapters.pki import PkiError
+from issuer.core.key_lifecycle import Generation
 from issuer.core.records import Institution, InstitutionKind
 from issuer.services.accounts import require_admin
 from issuer.services.context import Actor, Issuer, ServiceError
@@ -82,31 +85,46 @@ class KeyInfo:
     not_after: datetime | None
     key_id: str  # the JWKS kid for credential keys, a SHA-256 prefix of the certificate else
     problem: str = ""
+    generation: Generation | None = None
+    """Its generation (`issuer.core.key_lifecycle`): state, period of use, compromise."""
 
 
-def _key_info(code: str, purpose: str, path: Path) -> KeyInfo:
+def _key_info(code: str, purpose: str, path: Path, generation: Generation | None = None
+              ) -> KeyInfo:
     try:
         cert = x509.load_pem_x509_certificate(path.read_bytes())
     except FileNotFoundError:
-        return KeyInfo(code, purpose, "", None, None, "", "missing")
+        return KeyInfo(code, purpose, "", None, None, "", "missing", generation)
     except ValueError as e:
-        return KeyInfo(code, purpose, "", None, None, "", f"unreadable: {e}")
+        return KeyInfo(code, purpose, "", None, None, "", f"unreadable: {e}", generation)
     public_key = cert.public_key()
     if purpose == "credential" and isinstance(public_key, ec.EllipticCurvePublicKey):
         key_id = kid_for(public_key)
     else:
         key_id = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()[:16]
     return KeyInfo(code, purpose, cert.subject.rfc4514_string(), cert.not_valid_before_utc,
-                   cert.not_valid_after_utc, key_id)
+                   cert.not_valid_after_utc, key_id, generation=generation)
 
 
 def signing_keys(issuer: Issuer) -> list[KeyInfo]:
-    """Every institution's two certificates as found in the key store (public parts only)."""
+    """Every institution's certificates, newest generation first, as found in the key
+    store (public parts only)."""
     keys_dir = Path(issuer.settings.keys_dir)
-    return [
-        _key_info(info.code, purpose, keys_dir / info.code / f"{purpose}.crt")
-        for info in institutions(issuer) for purpose in ("credential", "pdf")
-    ]
+    found = []
+    for info in institutions(issuer):
+        try:
+            generations = keystore.read_history(keys_dir, info.code).generations
+        except PkiError as e:
+            found.append(KeyInfo(info.code, "credential", "", None, None, "", str(e)))
+            continue
+        if not generations:
+            found += [KeyInfo(info.code, p, "", None, None, "", "missing")
+                      for p in ("credential", "pdf")]
+        for g in reversed(generations):
+            folder = keystore.generation_dir(keys_dir, info.code, g.number)
+            found += [_key_info(info.code, p, folder / f"{p}.crt", g)
+                      for p in ("credential", "pdf")]
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer.adapters import integrity
+from issuer.adapters import integrity, keystore
 from issuer.adapters.db import current_revision, make_engine, migrate, session_factory
 from issuer.adapters.pki import (
     AuditSigner,
@@ -76,7 +76,8 @@ class Issuer:
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = utc_now
-    _keys: dict[str, InstitutionKeys] = field(default_factory=dict, repr=False)
+    _keys: dict[str, tuple[keystore.Stamp, InstitutionKeys]] = field(default_factory=dict,
+                                                                     repr=False)
     _integrity: dict[str, bytes] = field(default_factory=dict, repr=False)
     _audit_signer: AuditSigner | None = field(default=None, repr=False)
 
@@ -141,9 +142,12 @@ class Issuer:
         return self.settings.key_passphrase or dev_passphrase(self.settings.keys_dir)
 
     def keys(self, code: str) -> InstitutionKeys:
-        """The institution's signing keys, read (and decrypted) once."""
-        if code not in self._keys:
-            self._keys[code] = load_institution_keys(
-                self.settings.keys_dir, code, self.passphrase()
-            )
-        return self._keys[code]
+        """The institution's active signing keys, read (and decrypted) once per change of
+        its key store: a rotation made by another process (`transcripts keys rotate`) is
+        seen at the next call, without a restart."""
+        stamp = keystore.stamp(self.settings.keys_dir, code)
+        cached = self._keys.get(code)
+        if cached is None or cached[0] != stamp:
+            keys = load_institution_keys(self.settings.keys_dir, code, self.passphrase())
+            self._keys[code] = cached = (stamp, keys)
+        return cached[1]

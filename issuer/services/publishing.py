@@ -2,7 +2,8 @@
 
 Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
 
-    .well-known/jwks.json           every institution's credential key (retired ones too)
+    .well-known/jwks.json           every institution's credential keys, every generation
+                                    (retired and compromised ones too), forever
     status/<code>/revocation.jws    bit set = that status index is revoked
     status/<code>/refresh.jws       bit set = superseded by a newer version
     trust.json                      the offline bundle of all of the above
@@ -19,7 +20,8 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from issuer.adapters.pki import PkiError, load_credential_certificate
+from issuer.adapters.keystore import public_generations
+from issuer.adapters.pki import PkiError
 from issuer.adapters.publish import (
     file_lock,
     jwks_document,
@@ -61,10 +63,15 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
     entries, signers = [], []
     for code in codes:
         try:
-            entries.append(load_credential_certificate(issuer.settings.keys_dir, code))
-        except PkiError:
-            continue  # no keys yet: nothing of it can have been issued
-        signers.append(code)
+            generations = public_generations(issuer.settings.keys_dir, code)
+        except PkiError as e:  # a key dropped from the JWKS would void what it signed
+            raise ServiceError(f"keys of {code} not published: {e}") from None
+        entries += [(g.credential_cert, g.chain, g.generation) for g in generations]
+        # Lists are signed with the active key; one retired without a successor
+        # (`keys retire --final`) leaves none, an error only when its lists are asked for.
+        if any(g.generation.retired is None for g in generations) or (
+                generations and only is not None and code in only):
+            signers.append(code)
     published = issuer.settings.published_dir
     jwks = write_json(published / JWKS_PATH, jwks_document(entries))
     now = issuer.clock()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from issuer.adapters import keystore
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import warm_up
 from issuer.core.records import TranscriptRecord
@@ -54,10 +55,22 @@ class Worker:
     def __init__(self, job: Job, keys: InstitutionKeys | None = None) -> None:
         """`keys`: the institution's keys if the caller has them loaded already."""
         self.job = job
+        self.stamp = keystore.stamp(job.keys_dir, job.institution)
         self.keys = keys or load_institution_keys(job.keys_dir, job.institution, job.passphrase)
         self.producer = Producer(self.keys, job.verifier_url)
 
+    def _current(self) -> None:
+        """Sign with the active generation: after a rotation (or a compromise) in the
+        middle of a job, the next record is signed with the new keys."""
+        stamp = keystore.stamp(self.job.keys_dir, self.job.institution)
+        if stamp != self.stamp:
+            self.keys = load_institution_keys(self.job.keys_dir, self.job.institution,
+                                               self.job.passphrase)
+            self.producer = Producer(self.keys, self.job.verifier_url)
+            self.stamp = stamp
+
     def produce(self, record: TranscriptRecord) -> Produced:
+        self._current()
         doc = self.producer.produce(record)
         t0 = time.perf_counter()
         relative = pdf_path_for(record)

@@ -219,10 +219,12 @@ def test_files_written_private(pki_dir: Path) -> None:
         "root.key",
         "issuing.crt",
         "issuing.key",
-        "1001/pdf.crt",
-        "1001/pdf.key",
-        "1001/credential.crt",
-        "1001/credential.key",
+        "1001/generations.json",
+        ".keys.lock",
+        "1001/1/pdf.crt",
+        "1001/1/pdf.key",
+        "1001/1/credential.crt",
+        "1001/1/credential.key",
         "integrity.key",
         "audit.crt",
         "audit.key",
@@ -245,7 +247,8 @@ def test_round_trip(pki_dir: Path) -> None:
     validate(keys.pdf_cert, keys.chain, load_root(pki_dir), {"non_repudiation"})
 
 
-@pytest.mark.parametrize("name", ["root.key", "issuing.key", "1001/pdf.key", "1001/credential.key"])
+@pytest.mark.parametrize("name", ["root.key", "issuing.key", "1001/1/pdf.key",
+                                  "1001/1/credential.key"])
 def test_key_files_are_encrypted(pki_dir: Path, name: str) -> None:
     pem = (pki_dir / name).read_bytes()
     assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
@@ -267,10 +270,10 @@ def test_missing_institution_is_a_clear_error(pki_dir: Path) -> None:
 def test_adding_an_institution_reuses_the_ca(tmp_path: Path) -> None:
     write_dev_pki(tmp_path, INSTITUTIONS, PASS, PKI_NOW)
     root_before = (tmp_path / "root.crt").read_bytes()
-    pdf_before = (tmp_path / "1001" / "pdf.crt").read_bytes()
+    pdf_before = (tmp_path / "1001" / "1" / "pdf.crt").read_bytes()
     write_dev_pki(tmp_path, [*INSTITUTIONS, ("2001", "BMA Vocational Centre")], PASS, PKI_NOW)
     assert (tmp_path / "root.crt").read_bytes() == root_before
-    assert (tmp_path / "1001" / "pdf.crt").read_bytes() == pdf_before  # existing key kept
+    assert (tmp_path / "1001" / "1" / "pdf.crt").read_bytes() == pdf_before  # key kept
     new = load_institution_keys(tmp_path, "2001", PASS)
     validate(new.pdf_cert, new.chain, load_root(tmp_path), {"digital_signature"})
 
@@ -291,7 +294,7 @@ def test_the_audit_key_signs_checkpoints_and_nothing_else(pki_dir: Path) -> None
 def test_a_key_store_without_the_audit_key_gets_it(tmp_path: Path) -> None:
     write_dev_pki(tmp_path, INSTITUTIONS, PASS, PKI_NOW)
     before = {name: (tmp_path / name).read_bytes()
-              for name in ("root.crt", "1001/credential.crt", "integrity.key")}
+              for name in ("root.crt", "1001/1/credential.crt", "integrity.key")}
     for name in ("audit.crt", "audit.key"):
         (tmp_path / name).unlink()
     with pytest.raises(PkiError, match="missing"):

@@ -1,0 +1,249 @@
+"""The institutions' signing keys on disk, one directory per generation.
+
+Layout under the keys directory (the rules are `issuer.core.key_lifecycle`)::
+
+    <code>/generations.json          the manifest: every generation, its kid, the SHA-256
+                                     of its PDF certificate, activated / retired /
+                                     compromised times (UTC)
+    <code>/<n>/pdf.crt, pdf.key      generation n's RSA-3072 PDF-signing key
+    <code>/<n>/credential.crt, .key  generation n's P-256 credential key
+
+A key store made before generations holds the four files directly in ``<code>/``: they
+are read in place as generation 1 (never moved), with or without a manifest, and
+activated when their credential certificate starts. Signing always uses the active
+generation. A change writes the new generation's files first and then replaces the
+manifest atomically, so readers see the old state or the new one, each complete;
+`stamp` changes with every change, which is how long-running processes notice it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from issuer.adapters.pki import (
+    INSTITUTION_FILES,
+    InstitutionKeys,
+    PkiError,
+    _matching,
+    _read_cert,
+    _read_key,
+    _write_cert,
+    _write_key,
+    _write_private,
+    issue_institution_keys,
+    load_authority,
+)
+from issuer.adapters.publish import file_lock
+from issuer.core.key_lifecycle import Generation, KeyHistory, KeyLifecycleError
+from verifier.core.credential import kid_for
+
+MANIFEST = "generations.json"
+LOCK = ".keys.lock"
+
+Stamp = tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class PublicGeneration:
+    """What verifiers may know of one generation: its public certificates."""
+
+    generation: Generation
+    credential_cert: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    """Issuing CA, then root."""
+
+
+def certificate_sha256(cert: x509.Certificate) -> str:
+    """base64url (unpadded) SHA-256 of a certificate's DER: JWK ``x5t#S256`` style."""
+    digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def generation_of(number: int, pdf_cert: x509.Certificate, credential_cert: x509.Certificate,
+                  activated: datetime) -> Generation:
+    """The manifest entry of a generation with these certificates."""
+    public_key = credential_cert.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    return Generation(number, kid_for(public_key), certificate_sha256(pdf_cert), activated)
+
+
+# --- where things are ---------------------------------------------------------------------
+
+
+def generation_dir(directory: Path, code: str, number: int) -> Path:
+    """Generation `number`'s folder; generation 1 of a store made before generations is
+    the institution's folder itself."""
+    folder = Path(directory) / code
+    numbered = folder / str(number)
+    if number == 1 and not numbered.exists() and (folder / "credential.crt").exists():
+        return folder
+    return numbered
+
+
+def stamp(directory: Path, code: str) -> Stamp:
+    """Changes whenever the institution's keys change (two `stat` calls: cheap enough to
+    ask before every signature)."""
+    folder = Path(directory) / code
+    parts: list[int] = []
+    for path in (folder, folder / MANIFEST):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            parts += [0, 0, 0]
+            continue
+        parts += [st.st_ino, st.st_mtime_ns, st.st_size]
+    return tuple(parts) if any(parts) else None
+
+
+@contextmanager
+def lock(directory: Path) -> Iterator[None]:
+    """One key-store change at a time on this machine."""
+    path = Path(directory) / LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # private, like the rest
+    with file_lock(path):
+        yield
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_history(directory: Path, code: str) -> KeyHistory:
+    """Every generation of `code` (none if it has no keys yet)."""
+    folder = Path(directory) / code
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return _flat_history(folder, code)
+    except (OSError, ValueError) as e:
+        raise PkiError(f"unreadable {path}: {e}") from None
+    try:
+        history = KeyHistory.from_json(data)
+    except KeyLifecycleError as e:
+        raise PkiError(f"{path}: {e}") from None
+    if history.institution != code:
+        raise PkiError(f"{path} is the manifest of {history.institution}, not {code}")
+    return history
+
+
+def _flat_history(folder: Path, code: str) -> KeyHistory:
+    """A store made before generations: its four files are generation 1, active."""
+    if not all((folder / name).exists() for name in INSTITUTION_FILES):
+        return KeyHistory(code)
+    credential_cert = _read_cert(folder / "credential.crt")
+    first = generation_of(1, _read_cert(folder / "pdf.crt"), credential_cert,
+                          credential_cert.not_valid_before_utc)
+    return KeyHistory(code, (first,))
+
+
+def _chain(directory: Path) -> tuple[x509.Certificate, ...]:
+    return (_read_cert(Path(directory) / "issuing.crt"), _read_cert(Path(directory) / "root.crt"))
+
+
+def load_generation(directory: Path, code: str, generation: Generation,
+                    passphrase: bytes) -> InstitutionKeys:
+    """One generation's keys, checked against its certificates and the manifest."""
+    folder = generation_dir(directory, code, generation.number)
+    pdf_cert = _read_cert(folder / "pdf.crt")
+    pdf_key = _read_key(folder / "pdf.key", passphrase)
+    credential_cert = _read_cert(folder / "credential.crt")
+    credential_key = _read_key(folder / "credential.key", passphrase)
+    if not isinstance(pdf_key, rsa.RSAPrivateKey):
+        raise PkiError(f"{folder / 'pdf.key'} is not an RSA key")
+    if not isinstance(credential_key, ec.EllipticCurvePrivateKey):
+        raise PkiError(f"{folder / 'credential.key'} is not an EC key")
+    _matching(folder / "pdf.key", pdf_key, pdf_cert)
+    _matching(folder / "credential.key", credential_key, credential_cert)
+    keys = InstitutionKeys(code, pdf_key, pdf_cert, credential_key, credential_cert,
+                           _chain(directory))
+    if keys.kid != generation.kid or certificate_sha256(pdf_cert) != generation.pdf_sha256:
+        raise PkiError(f"{folder} does not hold the keys its manifest names "
+                       f"(generation {generation.number}, kid {generation.kid})")
+    return keys
+
+
+def load_active_keys(directory: Path, code: str, passphrase: bytes) -> InstitutionKeys:
+    """The keys `code` signs with now: its active generation."""
+    history = read_history(directory, code)
+    active = history.active()
+    if active is None:
+        if history.generations:
+            raise PkiError(f"{code} has no active signing key (its last one was retired): "
+                           f"transcripts keys rotate --institution {code} makes one")
+        raise PkiError(f"missing keys of {code} in {directory} "
+                       "(transcripts keys create makes them)")
+    return load_generation(directory, code, active, passphrase)
+
+
+def public_generations(directory: Path, code: str) -> list[PublicGeneration]:
+    """Every generation of `code` with its credential certificate, oldest first."""
+    history = read_history(directory, code)
+    if not history.generations:
+        return []
+    chain = _chain(directory)
+    found = []
+    for generation in history.generations:
+        cert = _read_cert(generation_dir(directory, code, generation.number) / "credential.crt")
+        public_key = cert.public_key()
+        if not isinstance(public_key, ec.EllipticCurvePublicKey) or (
+                kid_for(public_key) != generation.kid):
+            raise PkiError(f"the credential certificate of {code} generation "
+                           f"{generation.number} is not the key its manifest names")
+        found.append(PublicGeneration(generation, cert, chain))
+    return found
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def write_history(directory: Path, code: str, history: KeyHistory) -> None:
+    """Replace the manifest atomically (mode 0600, like everything in the store)."""
+    folder = Path(directory) / code
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = folder / f".{MANIFEST}.{os.getpid()}.tmp"
+    _write_private(tmp, json.dumps(history.to_json(), indent=1).encode("utf-8") + b"\n")
+    os.replace(tmp, folder / MANIFEST)
+
+
+def write_generation(directory: Path, code: str, number: int, keys: InstitutionKeys,
+                     passphrase: bytes) -> None:
+    """Write one generation's four files (not yet named by the manifest)."""
+    folder = Path(directory) / code / str(number)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _write_key(folder / "pdf.key", keys.pdf_key, passphrase)
+    _write_cert(folder / "pdf.crt", keys.pdf_cert)
+    _write_key(folder / "credential.key", keys.credential_key, passphrase)
+    _write_cert(folder / "credential.crt", keys.credential_cert)
+
+
+def new_generation(directory: Path, code: str, name_en: str, passphrase: bytes,
+                   now: datetime) -> Generation:
+    """Make the next generation's keys and certificates (the issuing CA signs them) and
+    write them, without naming them in the manifest: the caller does that, under
+    `lock`, once the change is recorded. A folder left by an unfinished attempt is
+    overwritten: no manifest named it, so nothing was signed with it."""
+    number = read_history(directory, code).next_number
+    keys = issue_institution_keys(load_authority(directory, passphrase), code, name_en, now)
+    write_generation(directory, code, number, keys, passphrase)
+    return generation_of(number, keys.pdf_cert, keys.credential_cert, now)
+
+
+def add_first_generation(directory: Path, code: str, keys: InstitutionKeys,
+                         passphrase: bytes, now: datetime) -> None:
+    """A new institution's generation 1, active from `now`."""
+    write_generation(directory, code, 1, keys, passphrase)
+    write_history(directory, code, KeyHistory(
+        code, (generation_of(1, keys.pdf_cert, keys.credential_cert, now),)))

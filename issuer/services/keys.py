@@ -1,0 +1,132 @@
+"""Signing-key lifecycle: rotate, retire, report a compromise (administrators only).
+
+Each step changes the key store (`issuer.adapters.keystore`, under its lock), records
+an audit event in the same go, and republishes the JWKS and the institution's status
+lists: verifiers learn every generation with its period of use, and retired and
+compromised keys stay published forever (`issuer.adapters.publish`). The rules are
+`issuer.core.key_lifecycle`.
+
+The key store changes only once the audit event is appended; should the commit fail,
+the previous manifest is put back, so no change goes unrecorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from issuer.adapters import keystore
+from issuer.adapters.pki import PkiError
+from issuer.core.key_lifecycle import Generation, KeyHistory, KeyLifecycleError
+from issuer.services.accounts import require_admin
+from issuer.services.context import Actor, Issuer, ServiceError
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """What a step did: the institution's generations after it, and the new one, if any."""
+
+    history: KeyHistory
+    created: Generation | None = None
+
+
+def rotate_keys(issuer: Issuer, code: str, *, actor: Actor) -> KeyChange:
+    """New PDF-signing and credential keys and certificates for `code` only; its active
+    generation retires now, and everything it signed stays valid."""
+
+    def step(history: KeyHistory, make: Callable[[], Generation], now: datetime
+             ) -> tuple[KeyHistory, Generation | None]:
+        if not history.generations:
+            raise ServiceError(f"{code} has no keys yet: transcripts keys create")
+        new = make()
+        return history.rotated(new), new
+
+    return _change(issuer, code, actor, "key.rotate", "rotate signing keys", step)
+
+
+def retire_key(issuer: Issuer, code: str, kid: str, *, actor: Actor,
+               final: bool = False) -> KeyChange:
+    """`kid` stops signing now, without a successor. Refused for the institution's only
+    active key unless `final` (it then issues nothing, and its status lists cannot be
+    re-signed, until `rotate_keys`)."""
+
+    def step(history: KeyHistory, make: Callable[[], Generation], now: datetime
+             ) -> tuple[KeyHistory, Generation | None]:
+        return history.retired(kid, now, final=final), None
+
+    return _change(issuer, code, actor, "key.retire", "retire signing keys", step,
+                   detail={"kid": kid, "final": final})
+
+
+def compromise_key(issuer: Issuer, code: str, kid: str, since: datetime, *,
+                   actor: Actor) -> KeyChange:
+    """Record that `kid`'s generation (its credential and PDF-signing keys) may be in
+    other hands since `since`: what it signed from then on is INVALID, and before then
+    not plainly VALID (only a trusted timestamp proves the time). An active generation
+    is replaced by a new one at once."""
+
+    def step(history: KeyHistory, make: Callable[[], Generation], now: datetime
+             ) -> tuple[KeyHistory, Generation | None]:
+        generation = history.check_compromise(kid, since, now)
+        new = make() if generation.retired is None else None
+        return history.compromised(kid, since, now, new), new
+
+    return _change(issuer, code, actor, "key.compromise", "report compromised keys", step,
+                   detail={"kid": kid, "since": since.isoformat()})
+
+
+def key_history(issuer: Issuer, code: str) -> KeyHistory:
+    """`code`'s generations as the key store records them."""
+    try:
+        return keystore.read_history(issuer.settings.keys_dir, code)
+    except PkiError as e:
+        raise ServiceError(str(e)) from None
+
+
+Step = Callable[[KeyHistory, Callable[[], Generation], datetime],
+                tuple[KeyHistory, Generation | None]]
+
+
+def _change(issuer: Issuer, code: str, actor: Actor, action: str, doing: str, step: Step,
+            detail: dict[str, Any] | None = None) -> KeyChange:
+    keys_dir = issuer.settings.keys_dir
+    with issuer.uow() as uow:
+        require_admin(uow, actor, doing)
+        institution = uow.institutions.get(code)
+        if institution is None:
+            raise ServiceError(f"no institution with code {code!r}")
+        with keystore.lock(keys_dir):
+            now = issuer.clock()
+            try:
+                before = keystore.read_history(keys_dir, code)
+
+                def make() -> Generation:
+                    return keystore.new_generation(keys_dir, code, institution.name_en,
+                                                   issuer.passphrase(), now)
+
+                after, created = step(before, make, now)
+            except (KeyLifecycleError, PkiError) as e:
+                raise ServiceError(str(e)) from None
+            uow.audit.append(
+                actor=actor.name, action=action, source=actor.source, now=now,
+                institution=institution, subject=f"keys:{code}",
+                detail={**(detail or {}), **_summary(before, after, created)})
+            keystore.write_history(keys_dir, code, after)
+            try:
+                uow.commit()
+            except BaseException:
+                keystore.write_history(keys_dir, code, before)
+                raise
+    issuer.publish([code])
+    return KeyChange(after, created)
+
+
+def _summary(before: KeyHistory, after: KeyHistory, created: Generation | None
+             ) -> dict[str, Any]:
+    """The generations a step changed, as the audit event records them."""
+    old = {g.number: g for g in before.generations}
+    changed = [g.to_json() for g in after.generations if old.get(g.number) != g]
+    return {"generations": changed, "active": (a.kid if (a := after.active()) else None),
+            "created": created.kid if created else None}
