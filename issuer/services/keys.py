@@ -119,7 +119,9 @@ def _change(issuer: Issuer, code: str, actor: Actor, action: str, doing: str, st
             except BaseException:
                 keystore.write_history(keys_dir, code, before)
                 raise
-    issuer.publish([code])
+    # the JWKS always; the lists too, re-signed with the active key (none after a final
+    # retirement: the last lists stay until they expire)
+    issuer.publish([code] if after.active() is not None else [])
     return KeyChange(after, created)
 
 
