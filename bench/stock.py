@@ -16,12 +16,19 @@ from pathlib import Path
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
+from issuer.adapters import keystore
+
 
 def load_stock_signer(keys_dir: Path, code: str, passphrase: bytes) -> signers.SimpleSigner:
-    """The institution's PDF-signing key and chain, loaded from the key store's files."""
+    """The institution's PDF-signing key and chain, loaded from the key store's files
+    (its active generation's)."""
+    active = keystore.read_history(keys_dir, code).active()
+    if active is None:
+        raise RuntimeError(f"{code} has no active keys in {keys_dir}")
+    folder = keystore.generation_dir(keys_dir, code, active.number)
     signer = signers.SimpleSigner.load(
-        str(keys_dir / code / "pdf.key"),
-        str(keys_dir / code / "pdf.crt"),
+        str(folder / "pdf.key"),
+        str(folder / "pdf.crt"),
         ca_chain_files=(str(keys_dir / "issuing.crt"), str(keys_dir / "root.crt")),
         key_passphrase=passphrase,
     )
