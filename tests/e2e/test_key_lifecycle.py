@@ -38,6 +38,7 @@ from tests.e2e.conftest import (
     setup_school,
 )
 from tests.e2e.test_status_publishing import verifier_of
+from verifier.core import status_credential
 from verifier.core.credential import unverified_header
 from verifier.core.verdict import Result, Status, Verdict
 
@@ -110,6 +111,9 @@ def test_rotation_keeps_earlier_transcripts_valid_on_every_path(issuer: Issuer) 
     retired = every_path(issuer, before_1001[0])["qr"]
     assert "retired since" in check(retired, "credential_issuer_trusted")[1]
 
+    lists = issuer.settings.published_dir / "status" / "1001"
+    for name in ("revocation.jws", "refresh.jws"):  # re-signed with the new key
+        assert status_credential.header_kid((lists / name).read_text().strip()) == new_kid
     (after,) = issue(issuer, "1001", "66003")  # the same running issuer: new keys
     assert kid(after) == new_kid
     assert set(results(every_path(issuer, after)).values()) == {Result.VALID}

@@ -17,6 +17,8 @@ from issuer.core.key_lifecycle import KeyState
 from issuer.services.context import Issuer
 from issuer.services.workers import Job, Worker
 from tests.conftest import PKI_NOW
+from tests.factories import school_record
+from verifier.core.credential import unverified_header
 
 PASS = b"correct horse battery staple"
 LATER = PKI_NOW + timedelta(days=100)
@@ -135,5 +137,6 @@ def test_a_running_issuer_and_worker_sign_with_the_new_keys(store: Path, tmp_pat
     rotate(store, "1001")
     new = issuer.keys("1001")
     assert new.kid != old.kid and issuer.keys("1001") is new
-    worker._current()  # what `produce` does before every record
-    assert worker.keys.kid == new.kid and worker.producer.keys is worker.keys
+    produced = worker.produce(school_record(issued_at=LATER))  # the job's next record
+    assert produced.signing_kid == new.kid
+    assert unverified_header(produced.credential)["kid"] == new.kid
