@@ -7,7 +7,8 @@ poppler/NSS requires, plus documentSigning) and an ECDSA P-256 **credential** ce
 for the QR's JWS. Beside them, one ECDSA P-256 **audit** certificate (extendedKeyUsage
 `AUDIT_SIGNING` only) signs the audit log's checkpoints (`issuer.adapters.audit_checkpoint`).
 The pure part takes `now` and returns objects; the file part writes
-PEM certificates and PKCS#8 keys encrypted with a passphrase, mode 0600.
+PEM certificates and PKCS#8 keys encrypted with a passphrase, mode 0600. Institutions'
+keys are kept by generation (rotation, retirement, compromise): `issuer.adapters.keystore`.
 Production keys live in an HSM; this module is for development and tests.
 """
 

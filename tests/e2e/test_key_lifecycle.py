@@ -135,6 +135,12 @@ def test_rotation_keeps_earlier_transcripts_valid_on_every_path(issuer: Issuer) 
     assert set(results(every_path(issuer, before_1001[0])).values()) == {Result.VALID}
     assert set(results(every_path(issuer, after)).values()) == {Result.VALID}
 
+    listing = [(k.generation.number, k.generation.state.value, k.purpose, k.problem)
+               for k in admin_service.signing_keys(issuer)
+               if k.institution == "1001" and k.generation is not None]
+    assert listing == [(3, "active", "credential", ""), (3, "active", "pdf", ""),
+                       (2, "retired", "credential", ""), (2, "retired", "pdf", ""),
+                       (1, "retired", "credential", ""), (1, "retired", "pdf", "")]
     events = [e for e in admin_service.audit_log(issuer, institution_code="1001")
               if e.action == "key.rotate"]
     assert len(events) == 2 and events[0].actor == "bma-admin"
