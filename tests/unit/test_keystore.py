@@ -3,10 +3,12 @@ generations, and long-running processes noticing a rotation."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,10 +16,13 @@ from issuer.adapters import keystore
 from issuer.adapters.pki import PkiError, load_institution_keys, write_dev_pki
 from issuer.config import Settings
 from issuer.core.key_lifecycle import KeyState
-from issuer.services.context import Issuer
+from issuer.core.lifecycle import AccountRole
+from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.services.keys import compromise_key, retire_key, rotate_keys
 from issuer.services.workers import Job, Worker
+from issuer.testing import FakeIssuer, FakeUnitOfWork
 from tests.conftest import PKI_NOW
-from tests.factories import school_record
+from tests.factories import SCHOOL, school_record
 from verifier.core.credential import unverified_header
 
 PASS = b"correct horse battery staple"
@@ -140,3 +145,65 @@ def test_a_running_issuer_and_worker_sign_with_the_new_keys(store: Path, tmp_pat
     produced = worker.produce(school_record(issued_at=LATER))  # the job's next record
     assert produced.signing_kid == new.kid
     assert unverified_header(produced.credential)["kid"] == new.kid
+
+
+# --- the services on the in-memory unit of work -------------------------------------------
+
+
+@dataclasses.dataclass
+class KeyIssuer(FakeIssuer):
+    def passphrase(self) -> bytes:
+        return PASS
+
+
+@pytest.fixture
+def fake(store: Path) -> KeyIssuer:
+    issuer = KeyIssuer(settings=SimpleNamespace(keys_dir=store, celery_broker=None))
+    issuer.store.add_institution(SCHOOL)
+    return issuer
+
+
+ADMIN = Actor("admin", "test", AccountRole.ADMIN)
+
+
+def test_a_rotation_is_audited_and_published(fake: KeyIssuer, store: Path) -> None:
+    before = keystore.read_history(store, "1001")
+    change = rotate_keys(fake, "1001", actor=ADMIN)
+    assert change.history.generations[0].retired == fake.now
+    assert fake.published == [["1001"]]
+    (event,) = fake.store.audit
+    assert (event.action, event.actor, event.subject) == ("key.rotate", "admin", "keys:1001")
+    assert change.created is not None and event.detail["created"] == change.created.kid
+    assert [g["generation"] for g in event.detail["generations"]] == [1, 2]
+    assert before.generations[0].kid == event.detail["generations"][0]["kid"]
+
+
+def test_a_change_that_cannot_be_recorded_is_undone(
+    fake: KeyIssuer, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = keystore.read_history(store, "1001")
+
+    def fail(self: object) -> None:
+        raise OSError("database gone")
+
+    monkeypatch.setattr(FakeUnitOfWork, "commit", fail)
+    with pytest.raises(OSError, match="database gone"):
+        rotate_keys(fake, "1001", actor=ADMIN)
+    assert keystore.read_history(store, "1001") == before
+    assert load_institution_keys(store, "1001", PASS).kid == before.generations[0].kid
+    assert fake.published == []
+
+
+def test_refusals_change_nothing(fake: KeyIssuer, store: Path) -> None:
+    before = keystore.read_history(store, "1001")
+    kid = before.generations[0].kid
+    for call, message in [
+        (lambda: compromise_key(fake, "1001", kid, fake.now + timedelta(days=1), actor=ADMIN),
+         "in the future"),
+        (lambda: retire_key(fake, "1001", kid, actor=ADMIN), "only active key"),
+        (lambda: retire_key(fake, "1001", "nope", actor=ADMIN), "no key 'nope'"),
+    ]:
+        with pytest.raises(ServiceError, match=message):
+            call()
+    assert keystore.read_history(store, "1001") == before
+    assert fake.store.audit == [] and fake.published == []
