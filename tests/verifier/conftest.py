@@ -158,7 +158,8 @@ class Server:
     def __init__(self, directory: Path, cache_control: str | None = "max-age=60") -> None:
         cache = cache_control
         self.requests: list[str] = []
-        requests = self.requests
+        self.codes: list[int] = []
+        requests, codes = self.requests, self.codes
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def end_headers(self) -> None:
@@ -168,6 +169,10 @@ class Server:
 
             def log_message(self, format: str, *args: object) -> None:
                 requests.append(self.path)
+
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                codes.append(int(getattr(code, "value", code)))
+                super().log_request(code, size)
 
         handler = functools.partial(Handler, directory=str(directory))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
