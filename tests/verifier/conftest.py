@@ -33,12 +33,15 @@ from tests.conftest import PKI_NOW
 from tests.factories import TRAINING, school_record, vocational_record
 from verifier.app import create_app
 from verifier.app.config import VerifierConfig
+from verifier.core.status_details import StatusDetail
 from verifier.sources import SourceSettings, TrustSource
 
 BASE_URL = "https://verify.bkt.example"
 ISSUED_AT = PKI_NOW + timedelta(days=30)  # the keys were valid then
 REVOKED_INDEX = 10
 SUPERSEDED_INDEX = 11
+REVOKED_ON = (ISSUED_AT + timedelta(days=2)).date()  # in the signed status details
+SUCCESSOR_ON = (ISSUED_AT + timedelta(days=3)).date()  # `successor` was issued then
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,12 @@ def publish(
     for k in keys:
         revoked = [REVOKED_INDEX] if k.code == "1001" else []
         superseded = [SUPERSEDED_INDEX] if k.code == "1001" else []
-        write_status_lists(directory, k, revoked, superseded, now, **status_options)
+        details = [
+            StatusDetail(REVOKED_INDEX, "revoked", REVOKED_ON, "issued_in_error"),
+            StatusDetail(SUPERSEDED_INDEX, "superseded", SUCCESSOR_ON, None, 2, SUCCESSOR_ON),
+        ] if k.code == "1001" else []
+        write_status_lists(directory, k, revoked, superseded, now, details=details,
+                           **status_options)
     write_trust_bundle(directory, now)
     return directory
 
