@@ -76,10 +76,12 @@ class MemoryShared:
         return {p: s.sequence for (i, p), s in list(self._docs.items()) if i == institution}
 
     def get(self, institution: str, purpose: str) -> Stored | None:
+        _safe(institution, purpose)
         return self._docs.get((institution, purpose))
 
     def offer(self, institution: str, purpose: str, stored: Stored, *,
               replace: bool = False) -> Stored:
+        _safe(institution, purpose)
         with self._lock:
             old = self._docs.get((institution, purpose))
             if _wins(stored, old, replace):
@@ -184,9 +186,10 @@ class RedisShared:
 
     PREFIX = "bkt:verifier:status"
 
-    def __init__(self, url: str, *, timeout: float = 0.5) -> None:
+    def __init__(self, url: str, *, timeout: float = 0.5, prefix: str = PREFIX) -> None:
         import redis
 
+        self.prefix = prefix
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout,
                                            socket_connect_timeout=timeout)
         self._error = redis.RedisError
@@ -196,7 +199,7 @@ class RedisShared:
 
     def _keys(self, institution: str, purpose: str) -> list[str]:
         _safe(institution, purpose)
-        return [f"{self.PREFIX}:{institution}", f"{self.PREFIX}:{institution}:{purpose}"]
+        return [f"{self.prefix}:{institution}", f"{self.prefix}:{institution}:{purpose}"]
 
     def _down(self, exc: Exception) -> None:
         if time.monotonic() - self._warned > 60:

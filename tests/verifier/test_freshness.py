@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from issuer.adapters.credential_signing import sign_credential
 from issuer.adapters.pki import Authority, InstitutionKeys
 from issuer.adapters.publish import write_status_lists
@@ -25,6 +27,7 @@ from tests.verifier.conftest import (
     publish,
     source_for,
 )
+from tests.verifier.test_shared import REDIS, redis_up
 from verifier.core.verdict import Result
 from verifier.verification import Verifier
 
@@ -77,13 +80,24 @@ def test_a_replayed_list_does_not_un_revoke(
     assert "older" in message(verdict, "not_revoked")
 
 
+@pytest.mark.parametrize("kind", ["file", pytest.param("redis", marks=pytest.mark.skipif(
+    not redis_up(), reason="no Redis on 127.0.0.1:6379"))])
 def test_every_worker_knows_the_newest_list(
     tmp_path: Path, authority: Authority, school_keys: InstitutionKeys,
-    training_keys: InstitutionKeys, documents: Documents, clock: FakeClock,
+    training_keys: InstitutionKeys, documents: Documents, clock: FakeClock, kind: str,
 ) -> None:
     """Workers share the high-water mark: a worker that never saw the newer list refuses
-    the replayed one all the same."""
-    from verifier.shared import FileShared
+    the replayed one all the same (workers of one machine: files; of several: Redis)."""
+    import uuid
+
+    from verifier.shared import FileShared, RedisShared
+
+    prefix = f"bkt:test:{uuid.uuid4().hex[:12]}"
+
+    def store() -> Any:
+        if kind == "file":
+            return FileShared(tmp_path / "shared")
+        return RedisShared(REDIS, prefix=prefix)
 
     now = datetime.fromtimestamp(clock.now, UTC)
     directory = publish(tmp_path / "pub", authority, [school_keys, training_keys],
@@ -91,15 +105,15 @@ def test_every_worker_knows_the_newest_list(
     write_status_lists(directory, school_keys, [], [], now - timedelta(minutes=10))
     before = snapshot(directory, "1001")
     write_status_lists(directory, school_keys, [REVOKED_INDEX], [], now - timedelta(minutes=5))
-    shared = tmp_path / "shared"
-    first = Verifier(source_for(directory, (authority.root_cert,), clock,
-                                shared=FileShared(shared)))
+    first = Verifier(source_for(directory, (authority.root_cert,), clock, shared=store()))
     assert first.credential(documents.revoked.credential).result is Result.REVOKED
 
     replay(before)
-    second = Verifier(source_for(directory, (authority.root_cert,), clock,
-                                 shared=FileShared(shared)))
+    second = Verifier(source_for(directory, (authority.root_cert,), clock, shared=store()))
     assert second.credential(documents.revoked.credential).result is Result.REVOKED
+    if kind == "redis":
+        redis = second.source.shared._redis  # type: ignore[attr-defined]
+        redis.delete(*redis.keys(f"{prefix}:*"))
 
 
 def test_a_list_dated_in_the_future_is_refused(
@@ -223,3 +237,36 @@ def test_a_fresh_verifier_accepts_a_replay_within_the_residual_window(
     clock.advance(3601)
     assert verifier.credential(documents.revoked.credential).result is Result.INDETERMINATE
 
+
+
+def test_workers_agree_as_soon_as_one_has_the_newer_list(
+    tmp_path: Path, authority: Authority, school_keys: InstitutionKeys,
+    training_keys: InstitutionKeys, documents: Documents, clock: FakeClock,
+) -> None:
+    """A worker still within its refresh period takes the newer list another worker
+    fetched, at its next verification, without fetching it: the two never answer VALID,
+    REVOKED, VALID."""
+    from verifier.shared import FileShared
+
+    now = datetime.fromtimestamp(clock.now, UTC)
+    directory = publish(tmp_path / "pub", authority, [school_keys, training_keys],
+                        now - timedelta(minutes=10))
+    write_status_lists(directory, school_keys, [], [], now - timedelta(minutes=10))
+    shared = tmp_path / "shared"
+    later = FakeClock()  # the first worker's clock: it reaches its refresh first
+    first = Verifier(source_for(directory, (authority.root_cert,), later,
+                                shared=FileShared(shared)))
+    second = Verifier(source_for(directory, (authority.root_cert,), clock,
+                                 shared=FileShared(shared)))
+    assert first.credential(documents.revoked.credential).result is Result.VALID
+    assert second.credential(documents.revoked.credential).result is Result.VALID
+
+    write_status_lists(directory, school_keys, [REVOKED_INDEX], [], now - timedelta(minutes=1))
+    later.advance(31)
+    assert first.credential(documents.revoked.credential).result is Result.REVOKED
+    fetched: list[str] = []
+    fetch = second.source._fetch
+    second.source._fetch = lambda location, entry: (  # type: ignore[method-assign]
+        fetched.append(location) or fetch(location, entry))
+    assert second.credential(documents.revoked.credential).result is Result.REVOKED
+    assert fetched == []  # within its refresh period: taken from the shared store
