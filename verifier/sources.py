@@ -275,6 +275,7 @@ class TrustSource:
         self._errors: dict[Any, str] = {}
         self._bundle_jwks: _Entry | None = None
         self._bundle_status: dict[tuple[str, str], str] = {}
+        self._bundle_checked: dict[tuple[str, str], StatusDocument] = {}
         if settings.trust_file is not None:
             self._load_bundle(Path(settings.trust_file))
 
@@ -461,8 +462,11 @@ class TrustSource:
         if freshness.in_future(document.valid_from, self.now(), policy):
             raise ValueError(freshness.dated_in_future(document.valid_from)[1])
         entry = self._cache.get(key)
-        if entry is not None and entry.freshness is not Freshness.OFFLINE:
+        if entry is not None:
             _not_older(document, entry.value)
+        bundled = self._bundled(institution, purpose)
+        if bundled is not None:  # a trust file is a high-water mark from the start
+            _not_older(document, bundled)
         stored = self.shared.get(institution, purpose)
         unusable = False
         if stored is not None and (stored.sequence > document.sequence or (
@@ -539,6 +543,19 @@ class TrustSource:
         self._bundle_jwks = _Entry(value, created.timestamp(), float("-inf"),
                                    Freshness.OFFLINE)
 
+    def _bundled(self, institution: str, purpose: str) -> StatusDocument | None:
+        """The trust file's document for `institution` and `purpose`, verified once."""
+        key = (institution, purpose)
+        if key not in self._bundle_status:
+            return None
+        if key not in self._bundle_checked:
+            try:
+                document = self._verify_status(self._bundle_status[key], institution, purpose)
+            except ValueError:
+                return None  # perhaps the keys are not known yet: try again next time
+            self._bundle_checked[key] = document
+        return self._bundle_checked[key]
+
     def _fallback(self, key: Any) -> _Entry | None:
         """Nothing cached: the newest usable copy among the bundle's and the shared
         store's, kept in the cache once checked. A bundle's copy is OFFLINE when the
@@ -550,18 +567,13 @@ class TrustSource:
             return None
         _, institution, purpose = key
         candidates: list[_Entry] = []
-        token = self._bundle_status.get((institution, purpose))
-        if token is not None:
-            try:
-                document = self._verify_status(token, institution, purpose)
-            except ValueError:
-                document = None
-            if document is not None and not freshness.in_future(
-                document.valid_from, self.now(), self.settings.freshness
-            ):
-                kind = Freshness.OFFLINE if self.offline else Freshness.CACHED
-                candidates.append(_Entry(document, document.valid_from.timestamp(),
-                                         float("-inf"), kind))
+        document = self._bundled(institution, purpose)
+        if document is not None and not freshness.in_future(
+            document.valid_from, self.now(), self.settings.freshness
+        ):
+            kind = Freshness.OFFLINE if self.offline else Freshness.CACHED
+            candidates.append(_Entry(document, document.valid_from.timestamp(),
+                                     float("-inf"), kind))
         stored = self.shared.get(institution, purpose)
         shared = self._checked(stored, institution, purpose)
         if stored is not None and shared is not None:

@@ -270,3 +270,27 @@ def test_workers_agree_as_soon_as_one_has_the_newer_list(
         fetched.append(location) or fetch(location, entry))
     assert second.credential(documents.revoked.credential).result is Result.REVOKED
     assert fetched == []  # within its refresh period: taken from the shared store
+
+
+def test_a_trust_file_gives_a_new_verifier_its_high_water_mark(
+    tmp_path: Path, authority: Authority, school_keys: InstitutionKeys,
+    training_keys: InstitutionKeys, documents: Documents, clock: FakeClock,
+) -> None:
+    """The residual window closes with a recent trust file: a verifier started with it
+    refuses a list older than the one the file holds."""
+    from issuer.adapters.publish import write_trust_bundle
+
+    now = datetime.fromtimestamp(clock.now, UTC)
+    directory = publish(tmp_path / "pub", authority, [school_keys, training_keys],
+                        now - timedelta(minutes=10))
+    write_status_lists(directory, school_keys, [], [], now - timedelta(minutes=10))
+    before = snapshot(directory, "1001")
+    write_status_lists(directory, school_keys, [REVOKED_INDEX], [], now - timedelta(minutes=5))
+    bundle = write_trust_bundle(directory, now, tmp_path / "trust.json")
+    replay(before)
+    verifier = Verifier(source_for(directory, (authority.root_cert,), clock,
+                                   trust_file=bundle))
+    assert verifier.credential(documents.revoked.credential).result is Result.REVOKED
+    verdict = verifier.credential(documents.school.credential)
+    assert verdict.result is Result.INDETERMINATE
+    assert "older status list" in message(verdict, "not_revoked")
