@@ -102,6 +102,8 @@ class FileShared:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._local = MemoryShared()  # while the directory cannot be written
+        self._warned = 0.0
 
     def _folder(self, institution: str) -> Path:
         return self.directory / institution
@@ -120,6 +122,17 @@ class FileShared:
     def offer(self, institution: str, purpose: str, stored: Stored, *,
               replace: bool = False) -> Stored:
         _safe(institution, purpose)
+        local = self._local.offer(institution, purpose, stored, replace=replace)
+        try:
+            return self._offer(institution, purpose, stored, replace)
+        except OSError as exc:
+            if time.monotonic() - self._warned > 60:
+                self._warned = time.monotonic()
+                log.warning("shared status store %s not writable, each worker on its own: "
+                            "%s", self.directory, exc)
+            return local
+
+    def _offer(self, institution: str, purpose: str, stored: Stored, replace: bool) -> Stored:
         folder = self._folder(institution)
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / ".lock", "a+b") as lock:

@@ -63,6 +63,15 @@ class FetchError(OSError):
     """A document could not be fetched (unreachable, HTTP error, too large)."""
 
 
+class Refused(ValueError):
+    """A genuine status document that must not be used: older than one already seen,
+    reusing a number, or dated in the future."""
+
+
+UNREACHABLE, REFUSED, UNUSABLE = "unreachable", "refused", "unusable"
+"""What went wrong with the last attempt (`StatusView.error_kind`)."""
+
+
 class Freshness(StrEnum):
     FRESH = "fresh"
     """Fetched from (or confirmed by) the issuer within its TTL."""
@@ -141,7 +150,9 @@ class StatusView:
     """When the issuer last served or confirmed this copy (an offline bundle's list:
     when it was signed)."""
     error: str | None = None
-    """Why the last attempt to get or confirm it failed, if it did."""
+    """Why the last attempt to get or confirm it failed, if it did (English)."""
+    error_kind: str | None = None
+    """`UNREACHABLE`, `REFUSED` or `UNUSABLE`, with `error`."""
 
 
 @dataclass
@@ -272,7 +283,7 @@ class TrustSource:
         self._busy: dict[Any, threading.Lock] = {}
         self._cache: dict[Any, _Entry] = {}
         self._failed: dict[Any, float] = {}
-        self._errors: dict[Any, str] = {}
+        self._errors: dict[Any, tuple[str, str]] = {}  # key -> (kind, message)
         self._bundle_jwks: _Entry | None = None
         self._bundle_status: dict[tuple[str, str], str] = {}
         self._bundle_checked: dict[tuple[str, str], StatusDocument] = {}
@@ -319,13 +330,13 @@ class TrustSource:
                                      self.settings.freshness.refresh)
 
             entry = self._get(key, self._status_location(institution, purpose), parse)
-        error = self._errors.get(key)
+        kind, error = self._errors.get(key, (None, None))
         if entry is None:
             return StatusView(None, Freshness.UNAVAILABLE, None,
-                              error or "status list unavailable")
+                              error or "status list unavailable", kind)
         if now > entry.expires:
             return StatusView(None, Freshness.UNAVAILABLE, entry.as_of, "status list expired")
-        return StatusView(entry.value, self._freshness(entry), entry.as_of, error)
+        return StatusView(entry.value, self._freshness(entry), entry.as_of, error, kind)
 
     def details(self, institution: str) -> StatusView:
         """The institution's signed status details (`verifier.core.status_details`)."""
@@ -415,11 +426,13 @@ class TrustSource:
                                    etag=fetched.etag, last_modified=fetched.last_modified)
             except Exception as exc:  # whatever the issuer (or a meddler) sent: not usable
                 if isinstance(exc, FetchError):
-                    reason = "the issuer is unreachable"
+                    reason = (UNREACHABLE, "the issuer is unreachable")
+                elif isinstance(exc, Refused):
+                    reason = (REFUSED, str(exc))
                 elif isinstance(exc, ValueError):
-                    reason = str(exc)
+                    reason = (UNUSABLE, str(exc))
                 else:
-                    reason = "the issuer sent an unusable document"
+                    reason = (UNUSABLE, "the issuer sent an unusable document")
                     log.warning("unusable document from %s: %s", location, type(exc).__name__)
                 with self._lock:
                     self._failed[key] = now
@@ -460,7 +473,7 @@ class TrustSource:
         _, institution, purpose = key
         policy = self.settings.freshness
         if freshness.in_future(document.valid_from, self.now(), policy):
-            raise ValueError(freshness.dated_in_future(document.valid_from)[1])
+            raise Refused(freshness.dated_in_future(document.valid_from)[1])
         entry = self._cache.get(key)
         if entry is not None:
             _not_older(document, entry.value)
@@ -589,11 +602,11 @@ class TrustSource:
 def _not_older(document: StatusDocument, seen: StatusDocument) -> None:
     """ValueError if `document` is older than `seen`, or reuses its number."""
     if document.sequence < seen.sequence:
-        raise ValueError(
+        raise Refused(
             f"refused an older status list (number {document.sequence}; number "
             f"{seen.sequence} was already seen): a replayed or outdated copy")
     if document.sequence == seen.sequence and document != seen:
-        raise ValueError(f"refused a status list reusing number {document.sequence}")
+        raise Refused(f"refused a status list reusing number {document.sequence}")
 
 
 def _ascii(body: bytes | str) -> str:

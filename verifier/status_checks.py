@@ -26,7 +26,7 @@ from verifier.core.verdict import REVOCATION as REVOKED_CHECK
 from verifier.core.verdict import SUPERSESSION as LATEST_CHECK
 from verifier.core.verdict import Check, Status
 from verifier.display import date_en, date_th
-from verifier.sources import Freshness, StatusView, TrustSource
+from verifier.sources import REFUSED, UNREACHABLE, UNUSABLE, Freshness, StatusView, TrustSource
 
 
 def status_checks(source: TrustSource, claims: Claims) -> tuple[list[Check], dict[str, Any]]:
@@ -121,6 +121,20 @@ UNCONFIRMED = {
 
 # --- from the lists -----------------------------------------------------------------------
 
+CAUSES_TH = {
+    UNREACHABLE: "ติดต่อผู้ออกเอกสารไม่ได้",
+    REFUSED: "ปฏิเสธข้อมูลสถานะที่ได้รับ เพราะเก่ากว่าฉบับที่เคยได้รับหรือลงวันที่ในอนาคต",
+    UNUSABLE: "ข้อมูลสถานะที่ได้รับใช้ไม่ได้",
+}
+
+
+def _cause(view: StatusView) -> tuple[str, str]:
+    """Why the last attempt to get or confirm the list failed, in Thai and English."""
+    if view.error is None:
+        return freshness.UNREACHABLE
+    return CAUSES_TH.get(view.error_kind or UNUSABLE, CAUSES_TH[UNUSABLE]), view.error
+
+
 
 def _bit(view: StatusView, index: int) -> bool | None:
     if view.status is None:
@@ -145,7 +159,7 @@ def _clear(cid: str, view: StatusView, bit: bool | None, now: datetime,
     """A clear bit: pass only when the list is current."""
     if bit is None:
         reason = view.error or "status list unavailable"
-        return Check(cid, Status.INDETERMINATE, f"ไม่สามารถตรวจสอบสถานะของเอกสารได้ ({reason})",
+        return Check(cid, Status.INDETERMINATE, "ไม่สามารถตรวจสอบสถานะของเอกสารได้",
                      f"The status cannot be checked: {reason}")
     passed = passed or (Check(cid, Status.PASS, *NOT_REVOKED) if cid == REVOKED_CHECK
                         else latest(False))
@@ -153,7 +167,7 @@ def _clear(cid: str, view: StatusView, bit: bool | None, now: datetime,
     offline = view.freshness is Freshness.OFFLINE
     problem = freshness.status_problem(status.valid_from, status.valid_until,
                                        confirmed_at=view.as_of, offline=offline, now=now,
-                                       policy=policy, error=view.error)
+                                       policy=policy, cause=_cause(view))
     if problem is not None:
         what = UNCONFIRMED[cid]
         return Check(cid, Status.INDETERMINATE, f"{what[0]}: {problem[0]}",

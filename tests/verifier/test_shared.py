@@ -120,3 +120,12 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
     assert (config.shared, config.status_ttl, config.status_max_age, config.clock_skew) == (
         REDIS, 10.0, 86400.0, 60.0)
     assert VerifierConfig.from_env({"BKT_VERIFIER_SHARED": "none"}).shared is None
+
+
+def test_an_unwritable_directory_leaves_each_process_on_its_own(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    shared = FileShared(blocked / "shared")
+    five = Stored(5, "token-5", 1.0)
+    assert shared.offer("1001", "revocation", five) == five
+    assert shared.offer("1001", "revocation", Stored(4, "token-4", 2.0)) == five

@@ -28,6 +28,7 @@ Reason = tuple[str, str]
 """Thai and English, appended to a check's message."""
 
 ISSUED_AT = "credential_issued_at"
+UNREACHABLE: Reason = ("ติดต่อผู้ออกเอกสารไม่ได้", "the issuer is unreachable")
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,14 @@ def status_problem(
     offline: bool,
     now: datetime,
     policy: FreshnessPolicy,
-    error: str | None = None,
+    cause: Reason | None = None,
 ) -> Reason | None:
     """Why status from this document is not current, or None.
 
     `confirmed_at`: when the issuer last served (or confirmed unchanged) this document;
     `offline`: the verifier runs from a trust file alone, so only the document's own
-    age counts; `error`: why the last check with the issuer failed, if it did.
+    age counts; `cause`: why the last check with the issuer failed (default: the issuer
+    is unreachable).
     """
     problem = document_problem(valid_from, valid_until, now, policy)
     if problem is not None or offline:
@@ -111,9 +113,9 @@ def status_problem(
     ):
         return None
     since = when(confirmed_at) if confirmed_at is not None else when(valid_from)
-    cause = error or "the issuer is unreachable"
-    return (f"ยืนยันสถานะกับผู้ออกเอกสารไม่ได้ตั้งแต่ {since} ({cause})",
-            f"{cause}; status last confirmed at {since}")
+    th, en = cause or UNREACHABLE
+    return (f"{th} สถานะได้รับการยืนยันครั้งล่าสุดเมื่อ {since}",
+            f"{en}; status last confirmed at {since}")
 
 
 def issue_time_check(issued_at: int, now: datetime, policy: FreshnessPolicy) -> Check:
