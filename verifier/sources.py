@@ -310,13 +310,16 @@ class TrustSource:
         store, names, untrusted = entry.value
         return KeysView(store, self._freshness(entry), entry.as_of, names, untrusted)
 
-    def status(self, institution: str, purpose: str) -> StatusView:
+    def status(self, institution: str, purpose: str, *, at_least: int = 0) -> StatusView:
         """One institution's verified list for `purpose` (or its status details, purpose
-        ``"details"``), with when the issuer last confirmed it."""
+        ``"details"``), with when the issuer last confirmed it. A copy numbered below
+        `at_least` is checked again at once (at most once a second)."""
         key = ("status", institution, purpose)
         entry = self._cache.get(key)  # fast path: a fresh copy, no lock
         now = self.clock()
-        if entry is None or now >= entry.fresh_until:
+        behind = entry is not None and entry.value.sequence < at_least and (
+            now - entry.fetched_at >= 1.0)
+        if entry is None or now >= entry.fresh_until or behind:
             if not status_credential.INSTITUTION_CODE.fullmatch(institution) or (
                 purpose not in STATUS_PURPOSES
             ):
@@ -329,7 +332,8 @@ class TrustSource:
                 return document, min(float(document.ttl_seconds),
                                      self.settings.freshness.refresh)
 
-            entry = self._get(key, self._status_location(institution, purpose), parse)
+            entry = self._get(key, self._status_location(institution, purpose), parse,
+                              stale=behind)
         kind, error = self._errors.get(key, (None, None))
         if entry is None:
             return StatusView(None, Freshness.UNAVAILABLE, None,
@@ -338,9 +342,10 @@ class TrustSource:
             return StatusView(None, Freshness.UNAVAILABLE, entry.as_of, "status list expired")
         return StatusView(entry.value, self._freshness(entry), entry.as_of, error, kind)
 
-    def details(self, institution: str) -> StatusView:
-        """The institution's signed status details (`verifier.core.status_details`)."""
-        return self.status(institution, status_details.PURPOSE)
+    def details(self, institution: str, *, at_least: int = 0) -> StatusView:
+        """The institution's signed status details (`verifier.core.status_details`), of
+        the publication `at_least` if it can be had."""
+        return self.status(institution, status_details.PURPOSE, at_least=at_least)
 
     def sync(self, institution: str) -> None:
         """Take from the shared store any status document of `institution` newer than
@@ -393,14 +398,16 @@ class TrustSource:
         parse: Callable[[Fetched], tuple[Any, float | None]],
         *,
         force: bool = False,
+        stale: bool = False,
     ) -> _Entry | None:
-        """The cache entry for `key`, fetched again if stale (or `force`) and allowed."""
+        """The cache entry for `key`, fetched again if stale (or `force`, at most every
+        `retry_after`; or `stale`: the caller knows a newer one exists) and allowed."""
         now = self.clock()
         with self._lock:
             entry = self._cache.get(key)
             failed_at = self._failed.get(key)
             busy = self._busy.setdefault(key, threading.Lock())
-        if entry is not None and now < entry.fresh_until and not force:
+        if entry is not None and now < entry.fresh_until and not (force or stale):
             return entry
         last_try = max(entry.fetched_at if entry else float("-inf"), failed_at or float("-inf"))
         if location is None or (

@@ -41,7 +41,8 @@ def status_checks(source: TrustSource, claims: Claims) -> tuple[list[Check], dic
     revoked, superseded = _bit(revocation, index), _bit(supersession, index)
     detail = None
     if revoked or superseded:
-        details = source.details(institution).status
+        numbers = [v.status.sequence for v in (revocation, supersession) if v.status]
+        details = source.details(institution, at_least=max(numbers)).status
         detail = details.get(index) if details is not None else None
     checks = [
         revoked_check(detail) if revoked else _clear(REVOKED_CHECK, revocation, revoked, now,

@@ -294,3 +294,31 @@ def test_a_trust_file_gives_a_new_verifier_its_high_water_mark(
     verdict = verifier.credential(documents.school.credential)
     assert verdict.result is Result.INDETERMINATE
     assert "older status list" in message(verdict, "not_revoked")
+
+
+def test_details_of_a_newer_publication_are_fetched_with_the_list(
+    tmp_path: Path, authority: Authority, school_keys: InstitutionKeys,
+    training_keys: InstitutionKeys, documents: Documents, clock: FakeClock,
+) -> None:
+    """Details cached from an earlier publication do not hide the date and reason of a
+    revocation the lists already show."""
+    from datetime import date
+
+    from verifier.core.status_details import StatusDetail
+
+    now = datetime.fromtimestamp(clock.now, UTC)
+    directory = publish(tmp_path / "pub", authority, [school_keys, training_keys],
+                        now - timedelta(minutes=10))
+    verifier = Verifier(source_for(directory, (authority.root_cert,), clock))
+    assert verifier.credential(documents.school.credential).result is Result.VALID
+    clock.advance(25)
+    assert verifier.credential(documents.superseded.credential).result is Result.SUPERSEDED
+    write_status_lists(directory, school_keys, [REVOKED_INDEX], [], now - timedelta(minutes=1),
+                       details=[StatusDetail(REVOKED_INDEX, "revoked", date(2026, 12, 1),
+                                             "award_withdrawn")])
+    clock.advance(6)  # the lists are due, the details (fetched 6 s ago) are not
+    verdict = verifier.credential(documents.revoked.credential)
+    assert verdict.result is Result.REVOKED
+    assert message(verdict, "not_revoked") == ("This transcript has been revoked on "
+                                                "1 December 2026: the institution withdrew "
+                                                "the qualification")
