@@ -29,6 +29,7 @@ from issuer.services.importing import AlreadyImported, BatchRejected, import_bat
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.services.publishing import publish
 from issuer.services.review import reject_batch, submit_batch, withdraw_batch
+from verifier.core.status_details import REASONS, UNSPECIFIED
 from verifier.core.verdict import Result, Verdict
 
 EXAMPLES = ROOT / "examples"
@@ -387,11 +388,14 @@ def verify(ctx: click.Context, path: Path) -> None:
 
 @main.command("revoke")
 @click.argument("transcript_id")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why, in your words (kept, never published).")
+@click.option("--reason-code", type=click.Choice(list(REASONS)), default=UNSPECIFIED,
+              show_default=True, help="What verifiers are told, with the date.")
 @click.pass_context
-def revoke_(ctx: click.Context, transcript_id: str, reason: str) -> None:
+def revoke_(ctx: click.Context, transcript_id: str, reason: str, reason_code: str) -> None:
     """Revoke the current version of a transcript (as a registrar, --as); final."""
-    version = revoke(_issuer(ctx), transcript_id, reason=reason, actor=_actor(ctx))
+    version = revoke(_issuer(ctx), transcript_id, reason=reason, actor=_actor(ctx),
+                     reason_code=reason_code)
     click.echo(f"revoked {transcript_id} v{version}")
 
 

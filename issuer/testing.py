@@ -227,8 +227,9 @@ class FakeTranscripts:
         self.store.transcripts[row.id] = row
         return row
 
-    def revoke(self, row: TranscriptRow, *, reason: str, now: datetime) -> None:
-        revoke_row(row, reason=reason, now=now)
+    def revoke(self, row: TranscriptRow, *, reason: str, now: datetime,
+               reason_code: str | None = None) -> None:
+        revoke_row(row, reason=reason, now=now, reason_code=reason_code)
 
     def allocate_status_indexes(self, institution: InstitutionRow, count: int) -> range:
         start = self.store.next_index.get(institution.id, 0)

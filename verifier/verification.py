@@ -3,11 +3,15 @@
 The `Verifier` asks its `TrustSource` for keys and status lists and adds checks that
 say how current they are:
 
+- ``credential_issued_at``: fail when the credential claims an issue time further in the
+  future than the clock skew allows (`verifier.core.freshness`);
 - ``issuer_keys``: pass when the JWKS is fresh, warn when served from cache (issuer
   unreachable) or from the offline trust bundle, indeterminate when there is none;
-- ``not_revoked`` / ``latest_version``: the credential's index in the institution's
-  "revocation" / "refresh" list -- fail when set; pass from a fresh list; warn from a
-  cached or bundled one; indeterminate when no valid list can be had (so the verdict is
+- ``not_revoked`` / ``latest_version`` (`verifier.status_checks`): the credential's index
+  in the institution's "revocation" / "refresh" list -- fail when set, with the date,
+  reason and newer version from the signed status details; pass only from a list the
+  issuer confirmed recently (warn from an offline trust file within its allowed age);
+  indeterminate, with the reason, when no current list can be had (so the verdict is
   INDETERMINATE, never VALID).
 
 A credential whose key is unknown while the JWKS itself is unavailable cannot be judged:
@@ -22,14 +26,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier.core.credential import Claims
-from verifier.core.status_credential import REVOCATION, SUPERSESSION, StatusListError
+from verifier.core.freshness import ISSUED_AT, issue_time_check
 from verifier.core.verdict import Check, Status, Verdict, decide
 from verifier.display import signed_data
 from verifier.pdf import check_credential, check_pdf
-from verifier.sources import Freshness, KeysView, StatusView, TrustSource
+from verifier.sources import Freshness, KeysView, TrustSource
+from verifier.status_checks import status_checks
 from verifier.trust import TrustedKey, TrustStore
 
-CREDENTIAL_CHECKS = ("credential_signature", "credential_issuer_trusted", "credential_institution")
+CREDENTIAL_CHECKS = ("credential_signature", "credential_issuer_trusted", "credential_institution",
+                     ISSUED_AT)
 
 
 class _Recording(Mapping[str, TrustedKey]):
@@ -137,20 +143,22 @@ class Verifier:
         self, view: KeysView, claims: Claims | None, checks: list[Check],
         *, record: dict[str, Any] | None,
     ) -> Verdict:
+        if claims is not None:
+            checks = [*checks, issue_time_check(claims.issued_at, self.source.now(),
+                                                self.source.settings.freshness)]
         checks = [*checks, _keys_check(view)]
         credential_ok = claims is not None and all(
             c.status is Status.PASS for c in checks if c.id in CREDENTIAL_CHECKS)
         if claims is None or not credential_ok:
             checks += [_skipped("not_revoked"), _skipped("latest_version")]
             return decide(checks)
-        checks.append(_revocation(self.source.status(claims.institution, REVOCATION),
-                                  claims.status_index))
-        checks.append(_supersession(self.source.status(claims.institution, SUPERSESSION),
-                                    claims.status_index))
+        status, status_data = status_checks(self.source, claims)
+        checks += status
         name = next((n for kid, n in view.names.items()
                      if (k := view.store.key(kid)) and k.institution == claims.institution),
                     None)
-        return decide(checks, signed_data(claims, institution_name_en=name, record=record))
+        return decide(checks, signed_data(claims, institution_name_en=name, record=record)
+                      | status_data)
 
 
 def _untrusted_store(view: KeysView) -> TrustStore:
@@ -200,57 +208,3 @@ def _skipped(cid: str) -> Check:
                      "Revocation not checked: the credential did not verify")
     return Check(cid, Status.SKIPPED, "ไม่ได้ตรวจว่าเป็นฉบับล่าสุด เพราะข้อมูลรับรองไม่ผ่านการตรวจสอบ",
                  "Latest version not checked: the credential did not verify")
-
-
-def _status_bit(view: StatusView, index: int) -> bool | None:
-    if view.status is None:
-        return None
-    try:
-        return view.status.is_set(index)
-    except StatusListError:
-        return None
-
-
-def _stale(view: StatusView) -> tuple[str, str] | None:
-    if view.freshness is Freshness.FRESH:
-        return None
-    when = view.as_of.strftime("%Y-%m-%d %H:%M UTC") if view.as_of else ""
-    if view.freshness is Freshness.CACHED:
-        return (f"ติดต่อผู้ออกเอกสารไม่ได้ ใช้ข้อมูลสถานะที่บันทึกไว้เมื่อ {when}",
-                f"the issuer is unreachable; status as cached at {when}")
-    if view.freshness is Freshness.OFFLINE:
-        return (f"ใช้ข้อมูลสถานะจากไฟล์ออฟไลน์ ลงวันที่ {when}",
-                f"status from the offline trust file, as published at {when}")
-    return None
-
-
-def _status_check(
-    cid: str, view: StatusView, index: int, set_: tuple[str, str], clear: tuple[str, str]
-) -> Check:
-    bit = _status_bit(view, index)
-    if bit is None:
-        reason = view.error or "status list unavailable"
-        return Check(cid, Status.INDETERMINATE, "ไม่สามารถตรวจสอบสถานะของเอกสารได้",
-                     f"The status cannot be checked: {reason}")
-    if bit:
-        return Check(cid, Status.FAIL, *set_)
-    stale = _stale(view)
-    if stale is None:
-        return Check(cid, Status.PASS, *clear)
-    return Check(cid, Status.WARN, f"{clear[0]} ({stale[0]})", f"{clear[1]} ({stale[1]})")
-
-
-def _revocation(view: StatusView, index: int) -> Check:
-    return _status_check(
-        "not_revoked", view, index,
-        ("เอกสารฉบับนี้ถูกเพิกถอนแล้ว", "This transcript has been revoked"),
-        ("เอกสารไม่ถูกเพิกถอน", "The transcript is not revoked"),
-    )
-
-
-def _supersession(view: StatusView, index: int) -> Check:
-    return _status_check(
-        "latest_version", view, index,
-        ("มีเอกสารฉบับแก้ไขที่ใหม่กว่าฉบับนี้", "A newer, corrected version of this transcript exists"),
-        ("เป็นฉบับล่าสุด", "This is the latest version"),
-    )

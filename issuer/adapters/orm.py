@@ -139,6 +139,20 @@ class StatusListCounterRow(Base):
     next_index: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class StatusSequenceRow(Base):
+    """The number of an institution's latest status publication (one row each): every
+    publication takes the next one, so verifiers can refuse an older list
+    (`issuer.services.publishing`). Never decreases, never reused."""
+
+    __tablename__ = "status_sequences"
+    __table_args__ = (CheckConstraint("sequence >= 0", name="sequence_nonnegative"),)
+
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class StudentRow(Base):
     """A learner as the institution knows them: identity, and the name their latest
     issued transcript states (for search). Everything else lives in the frozen
@@ -355,6 +369,10 @@ class TranscriptRow(Base):
     batch_record_id: Mapped[int] = mapped_column(ForeignKey("batch_records.id"))
     status: Mapped[TranscriptStatus] = mapped_column(_enum(TranscriptStatus, "status"))
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_reason_code: Mapped[str | None] = mapped_column(String(32))
+    """What verifiers are told of a revocation: a code of
+    `verifier.core.status_details.REASONS` (`status_reason`, the registrar's words, is
+    never published)."""
     status_changed_at: Mapped[datetime]
     status_index: Mapped[int]
     record_json: Mapped[bytes] = mapped_column(LargeBinary)

@@ -11,7 +11,10 @@ and verifiers read them from the path or the URL::
     status/<code>/refresh.jws       signed W3C status list, bit set = superseded
                                     (`write_status_lists`; format in
                                     verifier/core/status_credential.py)
-    trust.json                      offline bundle: the JWKS and every status list
+    status/<code>/details.jws       signed status details: date, reason code and newer
+                                    version per set index, no personal data
+                                    (verifier/core/status_details.py)
+    trust.json                      offline bundle: the JWKS and every status document
                                     (`write_trust_bundle`); never the roots, which
                                     verifiers pin separately
 
@@ -28,8 +31,10 @@ Each JWK carries, besides RFC 7517's members, its generation's life (read by
                                          PDF-signing certificate (DER), so the PDF path
                                          applies the same rules to that key
 
-Status lists are valid for 30 days and verifiers re-fetch them after their ttl (1 hour):
-re-sign them on every revocation or reissue and at least once a day.
+The three status documents of one publication carry the same sequence number, higher
+than any published before (never reused: a verifier refuses a lower one). Lists are
+valid for 30 days, but verifiers treat them as stale 12 hours after signing and check
+them again every 30 s: re-sign them on every revocation or reissue and every 6 hours.
 """
 
 from __future__ import annotations
@@ -47,8 +52,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc.jwk import ECKey
 
-from verifier.core import status_credential
+from verifier.core import status_credential, status_details
 from verifier.core.credential import ALG, kid_for
+from verifier.core.status_details import StatusDetail
 
 if TYPE_CHECKING:
     from issuer.adapters.pki import InstitutionKeys
@@ -120,8 +126,12 @@ def write_json(path: Path, document: dict[str, Any]) -> Path:
 # --- status lists -------------------------------------------------------------------------
 
 
+STATUS_DOCUMENTS = (*status_credential.PURPOSES, status_details.PURPOSE)
+
+
 def status_list_path(published_dir: Path, code: str, purpose: str) -> Path:
-    """Where one institution's list for `purpose` ("revocation" or "refresh") lives."""
+    """Where one institution's list for `purpose` ("revocation" or "refresh") lives, or
+    its status details (purpose "details")."""
     return Path(published_dir) / STATUS_DIR / code / f"{purpose}.jws"
 
 
@@ -131,23 +141,48 @@ def status_list_documents(
     superseded: Iterable[int],
     now: datetime,
     *,
+    sequence: int = 1,
+    details: Iterable[StatusDetail] | None = None,
     ttl: timedelta = status_credential.DEFAULT_TTL,
     validity: timedelta = status_credential.DEFAULT_VALIDITY,
 ) -> dict[str, str]:
-    """``{"revocation": jws, "refresh": jws}`` for the institution `keys` belong to.
+    """``{"revocation": jws, "refresh": jws, "details": jws}`` for the institution `keys`
+    belong to, all numbered `sequence`.
 
     `revoked` and `superseded` are status indexes (the credential's ``s``); an index may
-    be in both (a superseded version revoked later).
+    be in both (a superseded version revoked later). `details` explain them (dates,
+    reason codes, newer versions); without them the details name only the states.
     """
+    revoked, superseded = sorted(set(revoked)), sorted(set(superseded))
+
     def signed(purpose: str, indexes: Iterable[int]) -> str:
-        status = status_credential.build(keys.code, purpose, indexes, now, ttl=ttl,
-                                         validity=validity)
+        status = status_credential.build(keys.code, purpose, indexes, now, sequence=sequence,
+                                         ttl=ttl, validity=validity)
         return status_credential.sign(status, keys.credential_key, keys.kid)
 
+    if details is None:
+        details = [*(StatusDetail(i, status_details.SUPERSEDED) for i in superseded),
+                   *(StatusDetail(i, status_details.REVOKED) for i in revoked)]
+    explained = status_details.build(keys.code, details, now, sequence=sequence, ttl=ttl,
+                                     validity=validity)
     return {
         status_credential.REVOCATION: signed(status_credential.REVOCATION, revoked),
         status_credential.SUPERSESSION: signed(status_credential.SUPERSESSION, superseded),
+        status_details.PURPOSE: status_details.sign(explained, keys.credential_key, keys.kid),
     }
+
+
+def published_sequence(published_dir: Path, code: str) -> int:
+    """The highest sequence number among the institution's published status documents
+    (0 if none): the next publication must be numbered above it."""
+    highest = 0
+    for purpose in STATUS_DOCUMENTS:
+        try:
+            token = status_list_path(published_dir, code, purpose).read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            continue
+        highest = max(highest, status_credential.sequence_of(token))
+    return highest
 
 
 def write_status_lists(
@@ -156,10 +191,25 @@ def write_status_lists(
     revoked: Iterable[int],
     superseded: Iterable[int],
     now: datetime,
+    *,
+    sequence: int | None = None,
+    details: Iterable[StatusDetail] | None = None,
     **options: timedelta,
 ) -> list[Path]:
-    """Sign and write both lists of one institution; return the paths written."""
-    documents = status_list_documents(keys, revoked, superseded, now, **options)
+    """Sign and write the status documents of one institution; return the paths written.
+
+    `sequence` (the issuer's, from its database) must be above what is published: a
+    lower one raises ValueError rather than put an older list in place of a newer.
+    Without it the documents are numbered one above the published ones.
+    """
+    published = published_sequence(published_dir, keys.code)
+    if sequence is None:
+        sequence = published + 1
+    elif sequence <= published:
+        raise ValueError(f"status documents of {keys.code} number {published} are published: "
+                         f"refusing to replace them with number {sequence}")
+    documents = status_list_documents(keys, revoked, superseded, now, sequence=sequence,
+                                      details=details, **options)
     return [
         _write_text(status_list_path(published_dir, keys.code, purpose), token)
         for purpose, token in documents.items()
@@ -167,12 +217,13 @@ def write_status_lists(
 
 
 def read_status_lists(published_dir: Path) -> dict[str, dict[str, str]]:
-    """Every published list, ``{code: {purpose: jws}}`` (for the trust bundle)."""
+    """Every published list and status details, ``{code: {purpose: jws}}`` (for the
+    trust bundle)."""
     lists: dict[str, dict[str, str]] = {}
     root = Path(published_dir) / STATUS_DIR
     for path in sorted(root.glob("*/*.jws")):
         purpose = path.stem
-        if purpose in status_credential.PURPOSES:
+        if purpose in STATUS_DOCUMENTS:
             lists.setdefault(path.parent.name, {})[purpose] = path.read_text("ascii").strip()
     return lists
 

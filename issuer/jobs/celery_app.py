@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 TASK_NAME = "bkt.run_job"
 REPUBLISH_TASK = "bkt.republish"
-REPUBLISH_EVERY = 6 * 3600.0  # status lists are valid 30 days: re-sign well within a day
+REPUBLISH_EVERY = 6 * 3600.0  # verifiers take a list older than 12 h as stale
 CHECKPOINT_TASK = "bkt.audit_checkpoint"
 CHECKPOINT_EVERY = 300.0  # the audit log's head, when it moved (`issuer.services.audit`)
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"

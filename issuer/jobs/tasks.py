@@ -222,13 +222,17 @@ def run_job(issuer: Issuer, job_id: int, *, owner: str, config: RunnerConfig = D
 
 def republish_if_stale(issuer: Issuer, max_age: float) -> bool:
     """Re-sign every institution's status lists (and the JWKS and trust bundle) if the
-    last publication is older than `max_age` seconds; True if it did."""
+    oldest of them is older than `max_age` seconds; True if it did. (A revocation at one
+    school rewrites the bundle but not the other schools' lists, which verifiers take
+    as stale 12 hours after signing.)"""
     from issuer.services.publishing import publish
 
-    marker = issuer.settings.published_dir / "trust.json"
+    published = issuer.settings.published_dir
     try:
-        age = time.time() - marker.stat().st_mtime
-    except FileNotFoundError:
+        oldest = min(p.stat().st_mtime for p in (published / "trust.json",
+                                                  *published.glob("status/*/*.jws")))
+        age = time.time() - oldest
+    except (FileNotFoundError, ValueError):
         age = float("inf")
     if age < max_age:
         return False

@@ -1,16 +1,26 @@
-"""The issuer's own offline check of a PDF: the verifier's checks plus its database status."""
+"""The issuer's own offline check of a PDF: the verifier's checks plus its database status.
+
+The status comes from the database, so it is always current; its checks say what a
+verifier is told (date, public reason, newer version: `verifier.status_checks`) and,
+for the operator, the reason the registrar recorded. A credential dated in the future
+beyond the clock skew is INVALID, as on the verifier.
+"""
 
 from __future__ import annotations
 
 import json
 
 from issuer.adapters.pki import PkiError, load_root
+from issuer.config import BANGKOK
 from issuer.core.lifecycle import TranscriptStatus
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.publishing import JWKS_PATH, publish
 from verifier.core.credential import Claims
-from verifier.core.verdict import REVOCATION, SUPERSESSION, Check, Status, Verdict, decide
+from verifier.core.freshness import FreshnessPolicy, issue_time_check
+from verifier.core.status_details import REVOKED, SUPERSEDED, StatusDetail
+from verifier.core.verdict import REVOCATION, Check, Status, Verdict, decide
 from verifier.pdf import NotATranscript, check_pdf
+from verifier.status_checks import latest, revoked_check, superseded
 from verifier.trust import TrustStore
 
 
@@ -34,16 +44,20 @@ def status_checks(issuer: Issuer, claims: Claims) -> list[Check]:
         if row is None or row.institution.code != claims.institution:
             return [Check(REVOCATION, Status.INDETERMINATE, "ไม่พบระเบียนนี้ในฐานข้อมูลของผู้ออก",
                           "This transcript is not in the issuer's database")]
+        newest = uow.transcripts.latest(claims.transcript_id)
         revoked = row.status is TranscriptStatus.REVOKED
-        superseded = row.status is TranscriptStatus.SUPERSEDED
+        newer = newest is not None and newest.version > row.version
+        detail = StatusDetail(
+            row.status_index, REVOKED if revoked else SUPERSEDED,
+            row.status_changed_at.astimezone(BANGKOK).date(),
+            (row.status_reason_code or "unspecified") if revoked else None,
+            newest.version if newer and newest else None,
+            newest.issued_at.astimezone(BANGKOK).date() if newer and newest else None)
         return [
-            Check(REVOCATION, Status.FAIL if revoked else Status.PASS,
-                  f"ถูกเพิกถอนแล้ว: {row.status_reason}" if revoked else "ยังไม่ถูกเพิกถอน",
-                  f"Revoked: {row.status_reason}" if revoked else "Not revoked"),
-            Check(SUPERSESSION, Status.FAIL if superseded else Status.PASS,
-                  "มีฉบับแก้ไขที่ใหม่กว่า" if superseded else "เป็นฉบับล่าสุด",
-                  "A newer, corrected version exists" if superseded
-                  else "This is the latest version"),
+            revoked_check(detail, row.status_reason) if revoked
+            else Check(REVOCATION, Status.PASS, "ยังไม่ถูกเพิกถอน", "Not revoked"),
+            superseded(detail, row.version) if newer or row.status is (
+                TranscriptStatus.SUPERSEDED) else latest(revoked),
         ]
 
 
@@ -54,5 +68,7 @@ def verify_pdf(issuer: Issuer, data: bytes) -> Verdict:
         raise ServiceError(str(e)) from None
     checks = list(findings.checks)
     if findings.claims is not None:
+        checks.append(issue_time_check(findings.claims.issued_at, issuer.clock(),
+                                       FreshnessPolicy()))
         checks += status_checks(issuer, findings.claims)
     return decide(checks)

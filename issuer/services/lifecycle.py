@@ -27,6 +27,7 @@ from issuer.core.snapshot import Snapshot, content_digest, student_data
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from issuer.services.importing import BatchRejected
 from issuer.services.snapshots import Frozen, Issuing, stored
+from verifier.core.status_details import REASONS, UNSPECIFIED
 
 
 def _reason(reason: str) -> str:
@@ -44,9 +45,16 @@ def _latest(uow: repo.UnitOfWork, transcript_id: str, institution_code: str | No
     return row
 
 
-def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor) -> int:
-    """Revoke the current version of a transcript; returns that version."""
+def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor,
+           reason_code: str = UNSPECIFIED) -> int:
+    """Revoke the current version of a transcript; returns that version.
+
+    `reason` (the registrar's words) is kept and audited; verifiers are told only
+    `reason_code`, one of `REASONS`, with the date (`issuer.services.publishing`)."""
     reason = _reason(reason)
+    if reason_code not in REASONS:
+        raise ServiceError(f"unknown public reason {reason_code!r}: one of "
+                           + ", ".join(REASONS))
     who = signed_in(actor)
     with issuer.uow() as uow:
         row = _latest(uow, transcript_id, who.institution_code)
@@ -54,11 +62,11 @@ def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor) -> 
             check_revoke(row.status, who, row.institution.code, f"{transcript_id} "
                          f"v{row.version}")
         now = issuer.clock()
-        uow.transcripts.revoke(row, reason=reason, now=now)
+        uow.transcripts.revoke(row, reason=reason, now=now, reason_code=reason_code)
         uow.audit.append(
             actor=actor.name, action="transcript.revoke", source=actor.source,
             now=now, institution=row.institution, subject=f"{transcript_id} v{row.version}",
-            detail={"reason": reason},
+            detail={"reason": reason, "reason_code": reason_code},
         )
         uow.commit()
         version, code = row.version, row.institution.code

@@ -6,12 +6,20 @@ Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
                                     (retired and compromised ones too), forever
     status/<code>/revocation.jws    bit set = that status index is revoked
     status/<code>/refresh.jws       bit set = superseded by a newer version
+    status/<code>/details.jws       date, reason code and newer version of each set bit
     trust.json                      the offline bundle of all of the above
     audit/checkpoint.jws            the audit log's signed head (`issuer.services.audit`)
 
 `publish` runs after every issuance, revocation and reissue (for the institution
-concerned) and from `transcripts publish` (for all): lists are valid for 30 days, so
-re-sign them at least daily (`transcripts publish` from cron, or the worker).
+concerned) and from `transcripts publish` (for all). Verifiers take a list older than
+12 hours as stale, so re-sign them every 6 hours (the embedded worker and Celery beat
+do; without them, `transcripts publish` from cron).
+
+Each publication of an institution's status takes the next number from the database
+(`status_sequences`), above whatever is already published too, in the transaction that
+then reads the statuses: a publisher with a higher number has seen every change one
+with a lower number saw, and verifiers refuse any list numbered below one they have
+seen (a replayed copy cannot un-revoke a transcript).
 """
 
 from __future__ import annotations
@@ -25,10 +33,12 @@ from issuer.adapters.pki import PkiError
 from issuer.adapters.publish import (
     file_lock,
     jwks_document,
+    published_sequence,
     write_json,
     write_status_lists,
     write_trust_bundle,
 )
+from issuer.config import BANGKOK
 from issuer.core.lifecycle import TranscriptStatus
 from issuer.services.audit import checkpoint_quietly
 from issuer.services.context import Issuer, ServiceError
@@ -52,14 +62,24 @@ def publish(issuer: Issuer, institutions: Iterable[str] | None = None) -> Path:
 
 def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
     only = set(institutions) if institutions is not None else None
+    published = issuer.settings.published_dir
     with issuer.uow() as uow:
         rows = uow.institutions.every()
         codes = [r.code for r in rows]
-        statuses = {
-            r.code: (uow.transcripts.status_entries(r, [TranscriptStatus.REVOKED]),
-                     uow.transcripts.status_entries(r, [TranscriptStatus.SUPERSEDED]))
-            for r in rows if only is None or r.code in only
-        }
+        statuses = {}
+        for r in rows:
+            if only is not None and r.code not in only:
+                continue
+            # the number first: it locks the row, so the statuses read next are current
+            sequence = uow.transcripts.next_status_sequence(
+                r, published_sequence(published, r.code))
+            statuses[r.code] = (
+                uow.transcripts.status_entries(r, [TranscriptStatus.REVOKED]),
+                uow.transcripts.status_entries(r, [TranscriptStatus.SUPERSEDED]),
+                uow.transcripts.status_details(r, BANGKOK),
+                sequence,
+            )
+        uow.commit()  # a number taken is never given again, even if writing fails
     entries, signers = [], []
     for code in codes:
         try:
@@ -72,7 +92,6 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         if any(g.generation.retired is None for g in generations) or (
                 generations and only is not None and code in only):
             signers.append(code)
-    published = issuer.settings.published_dir
     jwks = write_json(published / JWKS_PATH, jwks_document(entries))
     now = issuer.clock()
     for code in signers:
@@ -82,8 +101,9 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
             keys = issuer.keys(code)
         except PkiError as e:  # a revocation must not go unpublished silently
             raise ServiceError(f"status lists of {code} not published: {e}") from None
-        revoked, superseded = statuses[code]
-        write_status_lists(published, keys, revoked, superseded, now)
+        revoked, superseded, details, sequence = statuses[code]
+        write_status_lists(published, keys, revoked, superseded, now, sequence=sequence,
+                           details=details)
     write_trust_bundle(published, now)
     checkpoint_quietly(issuer)
     return jwks

@@ -1,38 +1,58 @@
 """What verifiers read, served from `Settings.published_dir` with cache headers:
-``/.well-known/jwks.json``, ``/status/<code>/<purpose>.jws`` and ``/trust.json``; and
+``/.well-known/jwks.json``, ``/status/<code>/<purpose>.jws`` (purpose ``revocation``,
+``refresh`` or ``details``) and ``/trust.json``; and
 what auditors fetch and keep: the audit log's signed checkpoints,
 ``/audit/checkpoint.jws`` (the latest) and ``/audit/checkpoints/<seq>.jws``.
 
 The files are rewritten by `issuer.services.publishing.publish` (after keys change,
 and on every issuance, revocation and reissue); a reverse proxy may serve the same
 tree directly. No sign-in: these documents are public.
+
+Every answer carries an ETag and Last-Modified and answers a matching If-None-Match or
+If-Modified-Since with 304. Status documents are ``no-cache``: a cache on the way must
+ask again each time (cheaply, by those validators), so a revocation reaches verifiers
+as soon as they re-check (every 30 s), never held back by a proxy.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, send_from_directory
+from werkzeug.security import safe_join
 
 from issuer.web.extensions import issuer, limiter
 
 bp = Blueprint("published", __name__)
 
 JWKS_MAX_AGE = 3600  # keys change rarely; a new key is published before it signs anything
-STATUS_MAX_AGE = 300  # a revocation reaches verifiers within five minutes of caching
+STATUS_CACHE = "public, no-cache"  # revalidate every time: a revocation is not held back
+BUNDLE_MAX_AGE = 300  # the offline bundle, for download
 CHECKPOINT_MAX_AGE = 60  # the latest checkpoint moves with the log
 HISTORY_MAX_AGE = 365 * 24 * 3600  # a numbered checkpoint never changes
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_PURPOSES = ("revocation", "refresh")
+_PURPOSES = ("revocation", "refresh", "details")
 
 
-def _send(path: str, mimetype: str, max_age: int, *, immutable: bool = False) -> Any:
+def _send(path: str, mimetype: str, max_age: int | None, *, immutable: bool = False) -> Any:
+    """The file, conditionally (ETag, Last-Modified, 304); `max_age` None: no-cache, and
+    the ETag is the content's hash (two publications in the same clock tick, of the same
+    size, must not look alike)."""
     directory = issuer().settings.published_dir
+    etag: bool | str = True
+    if max_age is None:
+        full = safe_join(str(directory), path)
+        try:
+            etag = hashlib.sha256(Path(full).read_bytes()).hexdigest()[:32] if full else True
+        except OSError:
+            abort(404)
     response = send_from_directory(directory, path, mimetype=mimetype, max_age=max_age,
-                                   conditional=True, etag=True)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}" + (
-        ", immutable" if immutable else "")
+                                   conditional=True, etag=etag)
+    response.headers["Cache-Control"] = STATUS_CACHE if max_age is None else (
+        f"public, max-age={max_age}" + (", immutable" if immutable else ""))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -48,13 +68,14 @@ def jwks() -> Any:
 def status_list(code: str, purpose: str) -> Any:
     if not _CODE.fullmatch(code) or purpose not in _PURPOSES:
         abort(404)
-    return _send(f"status/{code}/{purpose}.jws", "application/vc+jwt", STATUS_MAX_AGE)
+    mimetype = "application/vc+jwt" if purpose != "details" else "application/jose"
+    return _send(f"status/{code}/{purpose}.jws", mimetype, None)
 
 
 @bp.get("/trust.json")
 @limiter.exempt
 def trust_bundle() -> Any:
-    return _send("trust.json", "application/json", STATUS_MAX_AGE)
+    return _send("trust.json", "application/json", BUNDLE_MAX_AGE)
 
 
 @bp.get("/audit/checkpoint.jws")

@@ -28,6 +28,7 @@ from issuer.services.importing import BatchRejected
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.web.auth import actor, institution_code, roles
 from issuer.web.extensions import issuer, reading
+from verifier.core.status_details import REASONS, UNSPECIFIED
 
 bp = Blueprint("transcripts", __name__)
 PAGE = 50
@@ -65,7 +66,7 @@ def detail(transcript_id: str) -> Any:
     with reading() as session:
         pending = queries.pending_requests(session, transcript_id)
     return render_template("issuer/transcript.html", versions=versions, current=versions[0],
-                           pending=pending)
+                           pending=pending, reasons=REASONS, unspecified=UNSPECIFIED)
 
 
 @bp.get("/transcripts/<transcript_id>/v<int:version>.pdf")
@@ -87,7 +88,8 @@ def revoke_(transcript_id: str) -> Any:
     _versions(transcript_id)
     try:
         version = revoke(issuer(), transcript_id, reason=request.form.get("reason", ""),
-                         actor=actor())
+                         actor=actor(),
+                         reason_code=request.form.get("reason_code", UNSPECIFIED))
     except ServiceError as e:
         flash(_("Not done: %(reason)s", reason=str(e)), "error")
     else:

@@ -84,12 +84,16 @@ def test_revocation_is_final_and_a_reissue_waits_for_approval(run) -> None:  # t
     for name, role in (("reg", "registrar"), ("dir", "approver")):
         accounts.create_account(issuer, username=name, password=PASSWORD, role=role,
                                 institution_code="1001", actor=admin)
-    revoked = run("--as", "reg", "revoke", transcript_id, "--reason", "issued in error",
-                  password=PASSWORD)
+    revoked = run("--as", "reg", "revoke", transcript_id, "--reason", "wrong student's grades",
+                  "--reason-code", "issued_in_error", password=PASSWORD)
     assert revoked.exit_code == 0 and f"revoked {transcript_id} v1" in revoked.stdout
     verified = run("verify", files[0])
     assert verified.exit_code == 1
-    assert "FAIL not_revoked: Revoked: issued in error" in verified.stdout
+    today = issuer.today()
+    on = f"{today.day} {today.strftime('%B')} {today.year}"
+    assert (f"FAIL not_revoked: This transcript has been revoked on {on}: issued in error "
+            "(recorded reason: wrong student's grades)") in verified.stdout
+    assert "latest version" not in verified.stdout  # a revoked version is nobody's latest
     assert verified.stdout.rstrip().endswith("REVOKED")
     undo = run("--as", "reg", "reissue", transcript_id, "--reason", "undo", password=PASSWORD)
     assert undo.exit_code == 1 and "cannot be undone" in undo.stderr
@@ -105,7 +109,10 @@ def test_revocation_is_final_and_a_reissue_waits_for_approval(run) -> None:  # t
     (new_pdf,) = pdfs(issued.stdout)
     assert issued.exit_code == 0 and new_pdf.name.startswith(f"{other}-v2-")
     assert run("verify", new_pdf).exit_code == 0
-    assert run("verify", files[1]).stdout.rstrip().endswith("SUPERSEDED")
+    old = run("verify", files[1]).stdout
+    assert old.rstrip().endswith("SUPERSEDED")
+    assert (f"FAIL latest_version: Version 2, issued on {on}, replaces this one: ask the "
+            "school or the graduate for version 2") in old
 
 
 def test_a_bad_file_is_rejected_whole(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

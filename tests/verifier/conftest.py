@@ -33,12 +33,15 @@ from tests.conftest import PKI_NOW
 from tests.factories import TRAINING, school_record, vocational_record
 from verifier.app import create_app
 from verifier.app.config import VerifierConfig
+from verifier.core.status_details import StatusDetail
 from verifier.sources import SourceSettings, TrustSource
 
 BASE_URL = "https://verify.bkt.example"
 ISSUED_AT = PKI_NOW + timedelta(days=30)  # the keys were valid then
 REVOKED_INDEX = 10
 SUPERSEDED_INDEX = 11
+REVOKED_ON = (ISSUED_AT + timedelta(days=2)).date()  # in the signed status details
+SUCCESSOR_ON = (ISSUED_AT + timedelta(days=3)).date()  # `successor` was issued then
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,12 @@ def publish(
     for k in keys:
         revoked = [REVOKED_INDEX] if k.code == "1001" else []
         superseded = [SUPERSEDED_INDEX] if k.code == "1001" else []
-        write_status_lists(directory, k, revoked, superseded, now, **status_options)
+        details = [
+            StatusDetail(REVOKED_INDEX, "revoked", REVOKED_ON, "issued_in_error"),
+            StatusDetail(SUPERSEDED_INDEX, "superseded", SUCCESSOR_ON, None, 2, SUCCESSOR_ON),
+        ] if k.code == "1001" else []
+        write_status_lists(directory, k, revoked, superseded, now, details=details,
+                           **status_options)
     write_trust_bundle(directory, now)
     return directory
 
@@ -158,7 +166,8 @@ class Server:
     def __init__(self, directory: Path, cache_control: str | None = "max-age=60") -> None:
         cache = cache_control
         self.requests: list[str] = []
-        requests = self.requests
+        self.codes: list[int] = []
+        requests, codes = self.requests, self.codes
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def end_headers(self) -> None:
@@ -168,6 +177,10 @@ class Server:
 
             def log_message(self, format: str, *args: object) -> None:
                 requests.append(self.path)
+
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                codes.append(int(getattr(code, "value", code)))
+                super().log_request(code, size)
 
         handler = functools.partial(Handler, directory=str(directory))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -153,7 +153,8 @@ def test_status_lists_of_a_compromised_key_are_refused(
     since = ISSUED + timedelta(days=10)
     lists = {}
     for keys, when in ((school_keys, ISSUED), (successor, ROTATED + timedelta(days=1))):
-        status = status_credential.build("1001", status_credential.REVOCATION, [], when)
+        status = status_credential.build("1001", status_credential.REVOCATION, [], when,
+                                         sequence=1)
         lists[keys.kid] = status_credential.sign(status, keys.credential_key, keys.kid)
     retired = rotated_store(authority, school_keys, successor)
     for token in lists.values():  # a retired key's list from its period of use is fine

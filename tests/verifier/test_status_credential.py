@@ -44,7 +44,8 @@ def test_round_trip(school_keys: InstitutionKeys, store: TrustStore) -> None:
     assert refresh.is_set(7) and not refresh.is_set(3)
     assert revocation.valid_from == NOW
     assert revocation.valid_until == NOW + sc.DEFAULT_VALIDITY
-    assert revocation.ttl_seconds == 3600
+    assert revocation.ttl_seconds == 30
+    assert revocation.sequence == refresh.sequence == 1
 
 
 def test_payload_is_a_w3c_bitstring_status_list_credential(school_keys: InstitutionKeys):
@@ -56,7 +57,8 @@ def test_payload_is_a_w3c_bitstring_status_list_credential(school_keys: Institut
     subject = payload["credentialSubject"]
     assert subject["type"] == "BitstringStatusList"
     assert subject["statusPurpose"] == "revocation"
-    assert subject["ttl"] == 3_600_000  # milliseconds, as W3C defines it
+    assert subject["ttl"] == 30_000  # milliseconds, as W3C defines it
+    assert payload["sequence"] == 1
     assert len(sl.decode(subject["encodedList"])) * 8 == sl.MIN_ENTRIES
     assert payload["validFrom"] == "2026-07-01T12:00:00Z"
 
@@ -71,7 +73,7 @@ def test_wrong_purpose_or_institution(school_keys: InstitutionKeys, store: Trust
 
 def test_signed_by_another_institution(vocational_keys: InstitutionKeys,
                                        store: TrustStore) -> None:
-    status = sc.build("1001", "revocation", [], NOW)  # claims to be 1001's list
+    status = sc.build("1001", "revocation", [], NOW, sequence=1)  # claims to be 1001's list
     token = sc.sign(status, vocational_keys.credential_key, vocational_keys.kid)
     with pytest.raises(sc.StatusListError, match="another institution's key"):
         sc.verify(token, store.key, "1001", "revocation")
@@ -79,7 +81,7 @@ def test_signed_by_another_institution(vocational_keys: InstitutionKeys,
 
 def test_key_not_valid_when_the_list_was_issued(school_keys: InstitutionKeys,
                                                 store: TrustStore) -> None:
-    status = sc.build("1001", "revocation", [], datetime(2020, 1, 1, tzinfo=UTC))
+    status = sc.build("1001", "revocation", [], datetime(2020, 1, 1, tzinfo=UTC), sequence=1)
     token = sc.sign(status, school_keys.credential_key, school_keys.kid)
     with pytest.raises(sc.StatusListError, match="not valid when"):
         sc.verify(token, store.key, "1001", "revocation")
@@ -117,13 +119,71 @@ def test_malformed_tokens(token: str, store: TrustStore) -> None:
 
 def test_build_refuses_bad_input() -> None:
     with pytest.raises(ValueError):
-        sc.build("1001", "suspension", [], NOW)
+        sc.build("1001", "suspension", [], NOW, sequence=1)
     with pytest.raises(ValueError):
-        sc.build("../x", "revocation", [], NOW)
+        sc.build("../x", "revocation", [], NOW, sequence=1)
     with pytest.raises(ValueError):
-        sc.build("1001", "revocation", [-1], NOW)
+        sc.build("1001", "revocation", [-1], NOW, sequence=1)
     with pytest.raises(ValueError):
-        sc.build("1001", "revocation", [], datetime(2026, 1, 1))
+        sc.build("1001", "revocation", [], datetime(2026, 1, 1), sequence=1)
+    with pytest.raises(ValueError):
+        sc.build("1001", "revocation", [], NOW, sequence=0)
+
+
+def test_a_list_without_a_sequence_number_is_refused(school_keys: InstitutionKeys,
+                                                     store: TrustStore) -> None:
+    """Lists from before they were numbered cannot be ordered, so cannot be trusted not
+    to be replayed: the issuer re-signs them (numbered) at its next publication."""
+    payload = sc.build("1001", "revocation", [], NOW, sequence=1).to_payload()
+    del payload["sequence"]
+    token = sc.sign_payload(payload, school_keys.credential_key, school_keys.kid, typ=sc.TYP)
+    with pytest.raises(sc.StatusListError, match="sequence"):
+        sc.verify(token, store.key, "1001", "revocation")
+
+
+def test_published_documents_are_numbered_upwards(tmp_path: Path,
+                                                  school_keys: InstitutionKeys) -> None:
+    from issuer.adapters.publish import published_sequence
+
+    assert published_sequence(tmp_path, "1001") == 0
+    write_status_lists(tmp_path, school_keys, [], [], NOW)
+    write_status_lists(tmp_path, school_keys, [1], [], NOW)
+    assert published_sequence(tmp_path, "1001") == 2
+    write_status_lists(tmp_path, school_keys, [1], [], NOW, sequence=7)
+    assert published_sequence(tmp_path, "1001") == 7
+    for older in (7, 3):  # never an older (or the same) number in place of a newer one
+        with pytest.raises(ValueError, match="refusing"):
+            write_status_lists(tmp_path, school_keys, [], [], NOW, sequence=older)
+    assert published_sequence(tmp_path, "1001") == 7
+
+
+def test_status_details_round_trip(school_keys: InstitutionKeys, store: TrustStore) -> None:
+    from datetime import date
+
+    from verifier.core import status_details as sd
+
+    details = [sd.StatusDetail(3, sd.REVOKED, date(2026, 6, 30), "incorrect_data"),
+               sd.StatusDetail(7, sd.SUPERSEDED, date(2026, 6, 29), None, 2, date(2026, 6, 29))]
+    token = status_list_documents(school_keys, [3], [7], NOW, sequence=5,
+                                  details=details)["details"]
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    assert header["typ"] == "bkt-status-details"
+    payload = json.loads(b64url_decode(token.split(".")[1]))
+    assert payload["entries"] == {
+        "3": {"state": "revoked", "date": "2026-06-30", "reason": "incorrect_data"},
+        "7": {"state": "superseded", "date": "2026-06-29",
+              "newer": {"version": 2, "date": "2026-06-29"}}}
+    got = sd.verify(token, store.key, "1001")
+    assert got.sequence == 5 and got.get(3) == details[0] and got.get(7) == details[1]
+    assert got.get(4) is None
+    with pytest.raises(sc.StatusListError, match="another institution"):
+        sd.verify(token, store.key, "2001")
+    # a status list is not details, nor the other way round
+    lists = status_list_documents(school_keys, [3], [7], NOW, sequence=5)
+    with pytest.raises(sc.StatusListError):
+        sd.verify(lists["revocation"], store.key, "1001")
+    with pytest.raises(sc.StatusListError):
+        sc.verify(token, store.key, "1001", "revocation")
 
 
 def test_published_files_and_bundle(tmp_path: Path, school_keys: InstitutionKeys,
@@ -135,10 +195,12 @@ def test_published_files_and_bundle(tmp_path: Path, school_keys: InstitutionKeys
     paths = write_status_lists(tmp_path, school_keys, [1], [2], NOW)
     write_status_lists(tmp_path, vocational_keys, [], [], NOW)
     assert paths == [tmp_path / "status/1001/revocation.jws",
-                     tmp_path / "status/1001/refresh.jws"]
+                     tmp_path / "status/1001/refresh.jws",
+                     tmp_path / "status/1001/details.jws"]
     assert status_list_path(tmp_path, "2001", "refresh").exists()
     lists = read_status_lists(tmp_path)
-    assert set(lists) == {"1001", "2001"} and set(lists["1001"]) == {"revocation", "refresh"}
+    assert set(lists) == {"1001", "2001"}
+    assert set(lists["1001"]) == {"revocation", "refresh", "details"}
     bundle = json.loads(write_trust_bundle(tmp_path, NOW).read_text())
     assert bundle["type"] == "bkt-trust-bundle" and bundle["created"] == "2026-07-01T12:00:00Z"
     assert bundle["jwks"]["keys"][0]["kid"] == school_keys.kid

@@ -44,7 +44,23 @@ def test_status_lists_are_served_from_the_published_folder(web_issuer: Issuer,
     (folder / "revocation.jws").write_text("a.b.c\n", encoding="ascii")
     response = browser.client.get("/status/1001/revocation.jws")
     assert response.status_code == 200 and response.data == b"a.b.c\n"
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    # caches must ask again every time, and may do so cheaply
+    assert response.headers["Cache-Control"] == "public, no-cache"
+    assert response.headers["ETag"] and response.headers["Last-Modified"]
+    again = browser.client.get("/status/1001/revocation.jws",
+                               headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    since = browser.client.get("/status/1001/revocation.jws",
+                               headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    assert since.status_code == 304
+    (folder / "revocation.jws").write_text("a.b.d\n", encoding="ascii")  # republished
+    changed = browser.client.get("/status/1001/revocation.jws",
+                                 headers={"If-None-Match": response.headers["ETag"]})
+    assert changed.status_code == 200 and changed.data == b"a.b.d\n"
+    (folder / "details.jws").write_text("d.e.f\n", encoding="ascii")
+    details = browser.client.get("/status/1001/details.jws")
+    assert details.status_code == 200 and details.data == b"d.e.f\n"
+    assert details.headers["Cache-Control"] == "public, no-cache"
     for path in ("/status/1001/refresh.jws", "/status/1001/other.jws",
                  "/status/..%2F..%2Fkeys/revocation.jws", "/status/1001/..%2F..%2Fx.jws"):
         assert browser.client.get(path).status_code == 404, path

@@ -20,6 +20,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from verifier.app import api, errors, pages, ratelimit
 from verifier.app.config import VerifierConfig
+from verifier.core.freshness import FreshnessPolicy
+from verifier.shared import open_shared
 from verifier.sources import SourceSettings, TrustSource
 from verifier.verification import Verifier
 
@@ -79,6 +81,9 @@ def create_app(
             source = TrustSource(SourceSettings(
                 roots=roots, jwks=config.jwks, status=config.status,
                 trust_file=config.trust_file, timeout=config.timeout,
+                freshness=FreshnessPolicy(config.status_ttl, config.status_max_age,
+                                          config.clock_skew),
+                shared=open_shared(config.shared),
             ))
     if source is not None and not source.settings.roots:
         source = None

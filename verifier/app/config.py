@@ -47,6 +47,20 @@ class VerifierConfig:
     address the limits count by is taken from there."""
     timeout: float = 3.0
     """``BKT_VERIFIER_TIMEOUT``: seconds to wait for the issuer."""
+    shared: str | None = None
+    """``BKT_VERIFIER_SHARED``: where the workers share the newest status list each has
+    seen (`verifier.shared`): a directory (default ``var/verifier``), a Redis URL
+    (``redis://127.0.0.1:6379/0``: every worker of every machine), or ``none`` (each
+    process alone)."""
+    status_ttl: float = 30.0
+    """``BKT_VERIFIER_STATUS_TTL``: seconds a worker uses a status list before checking
+    it with the issuer again (conditionally); a revocation reaches every worker within
+    twice this (60 s)."""
+    status_max_age: float = 12 * 3600.0
+    """``BKT_VERIFIER_STATUS_MAX_AGE``: seconds after its signing that a status list is
+    stale (the issuer re-signs every 6 h; 6 h of grace)."""
+    clock_skew: float = 300.0
+    """``BKT_VERIFIER_CLOCK_SKEW``: seconds a signed date may lie ahead of this clock."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VerifierConfig:
@@ -71,4 +85,8 @@ class VerifierConfig:
             ratelimit_enabled=env.get("BKT_VERIFIER_RATELIMIT_ENABLED", "1") not in ("0", "false"),
             proxies=int(env.get("BKT_VERIFIER_PROXIES", 0)),
             timeout=float(env.get("BKT_VERIFIER_TIMEOUT", 3.0)),
+            shared=location("BKT_VERIFIER_SHARED", var / "verifier"),
+            status_ttl=float(env.get("BKT_VERIFIER_STATUS_TTL", cls.status_ttl)),
+            status_max_age=float(env.get("BKT_VERIFIER_STATUS_MAX_AGE", cls.status_max_age)),
+            clock_skew=float(env.get("BKT_VERIFIER_CLOCK_SKEW", cls.clock_skew)),
         )

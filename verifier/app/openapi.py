@@ -112,6 +112,24 @@ def document() -> dict[str, Any]:
                             "graduation_date_en": {"type": ["string", "null"]},
                             "issued_at": {"type": "string", "format": "date-time"},
                             "source": {"type": "string", "enum": ["pdf", "credential"]},
+                            "status": {
+                                "type": "object",
+                                "description": "When the version was revoked or superseded: "
+                                "the issuer's signed status details (absent otherwise)",
+                                "properties": {
+                                    "state": {"type": "string",
+                                              "enum": ["revoked", "superseded"]},
+                                    "date": {"type": ["string", "null"], "format": "date"},
+                                    "reason": {"type": ["string", "null"], "examples": [
+                                        "issued_in_error", "incorrect_data",
+                                        "award_withdrawn", "unspecified"]},
+                                    "reason_th": {"type": ["string", "null"]},
+                                    "reason_en": {"type": ["string", "null"]},
+                                    "newer_version": {"type": ["integer", "null"]},
+                                    "newer_date": {"type": ["string", "null"],
+                                                   "format": "date"},
+                                },
+                            },
                         },
                     },
                 },

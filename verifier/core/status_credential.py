@@ -15,14 +15,21 @@ W3C ``BitstringStatusListCredential`` data model::
      "type": ["VerifiableCredential", "BitstringStatusListCredential"],
      "id": "urn:bkt:status:1001:revocation",
      "issuer": "urn:bkt:institution:1001",
+     "sequence": 42,
      "validFrom": "2026-04-02T03:00:00Z", "validUntil": "2026-05-02T03:00:00Z",
      "credentialSubject": {"id": "urn:bkt:status:1001:revocation#list",
                            "type": "BitstringStatusList", "statusPurpose": "revocation",
-                           "encodedList": "uH4sI...", "ttl": 3600000}}
+                           "encodedList": "uH4sI...", "ttl": 30000}}
 
 ``ttl`` is in milliseconds, as W3C defines it (the Python side speaks seconds). A
 verifier re-fetches a list after its ttl and must not use it after ``validUntil``: the
-issuer re-signs its lists at least daily and on every revocation or reissue.
+issuer re-signs its lists every few hours and on every revocation or reissue.
+
+``sequence`` (an addition to the W3C model) numbers the institution's publications: it
+grows with every one and is never reused (`issuer.services.publishing`), so a verifier
+that has seen number N refuses any list numbered below N -- a copy replayed by a cache,
+a mirror or an attacker (`verifier.sources`). How old a list may be, and how far in the
+future its ``validFrom`` may lie, is the verifier's policy (`verifier.core.freshness`).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from joserfc.jwk import ECKey
 
 from verifier.core import jws_header
 from verifier.core import status_list as sl
+from verifier.core.canonical import b64url_decode
 from verifier.core.status_list import StatusListError
 
 ALG = "ES256"
@@ -49,7 +57,7 @@ SUPERSESSION = "refresh"
 PURPOSES = (REVOCATION, SUPERSESSION)
 CONTEXT = "https://www.w3.org/ns/credentials/v2"
 TYPES = ["VerifiableCredential", "BitstringStatusListCredential"]
-DEFAULT_TTL = timedelta(hours=1)
+DEFAULT_TTL = timedelta(seconds=30)
 DEFAULT_VALIDITY = timedelta(days=30)
 MAX_TOKEN = 6 * 1024 * 1024
 INSTITUTION_CODE = re.compile(r"[A-Za-z0-9]{1,32}")
@@ -76,6 +84,8 @@ class StatusList:
     valid_from: datetime
     valid_until: datetime
     ttl_seconds: int
+    sequence: int = 0
+    """The publication's number: grows with every list of this institution, never reused."""
 
     def is_set(self, index: int) -> bool:
         """The bit at `index`; StatusListError if the index lies outside the list."""
@@ -91,8 +101,9 @@ class StatusList:
             "type": list(TYPES),
             "id": list_id,
             "issuer": f"urn:bkt:institution:{self.institution}",
-            "validFrom": _iso(self.valid_from),
-            "validUntil": _iso(self.valid_until),
+            "sequence": self.sequence,
+            "validFrom": iso_time(self.valid_from),
+            "validUntil": iso_time(self.valid_until),
             "credentialSubject": {
                 "id": list_id + "#list",
                 "type": "BitstringStatusList",
@@ -108,19 +119,23 @@ class StatusList:
             subject = payload["credentialSubject"]
             if payload["type"] != TYPES or subject["type"] != "BitstringStatusList":
                 raise ValueError("not a BitstringStatusListCredential")
-            issuer = _str(payload["issuer"])
+            issuer = as_text(payload["issuer"])
             if not issuer.startswith("urn:bkt:institution:"):
                 raise ValueError("issuer is not an institution")
             ttl = subject["ttl"]
             if type(ttl) is not int or ttl < 0:
                 raise ValueError("ttl is not a number of milliseconds")
+            sequence = payload.get("sequence")
+            if type(sequence) is not int or not 0 < sequence < 2**63:
+                raise ValueError("no sequence number (a list from before they were numbered)")
             result = cls(
                 institution=issuer.removeprefix("urn:bkt:institution:"),
-                purpose=_str(subject["statusPurpose"]),
+                purpose=as_text(subject["statusPurpose"]),
                 bits=sl.decode(subject["encodedList"]),
-                valid_from=_parse_iso(payload["validFrom"]),
-                valid_until=_parse_iso(payload["validUntil"]),
+                valid_from=parse_time(payload["validFrom"]),
+                valid_until=parse_time(payload["validUntil"]),
                 ttl_seconds=ttl // 1000,
+                sequence=sequence,
             )
         except StatusListError:
             raise
@@ -133,18 +148,18 @@ class StatusList:
         return result
 
 
-def _str(value: Any) -> str:
+def as_text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError("expected a string")
     return value
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _parse_iso(text: Any) -> datetime:
-    moment = datetime.fromisoformat(_str(text).replace("Z", "+00:00"))
+def parse_time(text: Any) -> datetime:
+    moment = datetime.fromisoformat(as_text(text).replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("date-time without a time zone")
     return moment.astimezone(UTC)
@@ -156,16 +171,20 @@ def build(
     indexes: Iterable[int],
     now: datetime,
     *,
+    sequence: int,
     ttl: timedelta = DEFAULT_TTL,
     validity: timedelta = DEFAULT_VALIDITY,
 ) -> StatusList:
-    """A list with the bits at `indexes` set, valid from `now` for `validity`."""
+    """A list with the bits at `indexes` set, valid from `now` for `validity`, numbered
+    `sequence` (see the module's docstring)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown status purpose {purpose!r}")
     if not INSTITUTION_CODE.fullmatch(institution):
         raise ValueError(f"institution code must be alphanumeric: {institution!r}")
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if not 0 < sequence < 2**63:
+        raise ValueError("a sequence number is positive")
     indexes = sorted(set(indexes))
     if indexes and indexes[0] < 0:
         raise ValueError("status indexes are not negative")
@@ -174,15 +193,20 @@ def build(
         sl.set_bit(bits, index)
     now = now.replace(microsecond=0)
     return StatusList(institution, purpose, bytes(bits), now, now + validity,
-                      int(ttl.total_seconds()))
+                      int(ttl.total_seconds()), sequence)
 
 
 def sign(status: StatusList, private_key: ec.EllipticCurvePrivateKey, kid: str) -> str:
     """The compact JWS of `status`, signed by the institution's credential key."""
-    payload = json.dumps(status.to_payload(), separators=(",", ":")).encode()
-    header = {"alg": ALG, "kid": kid, "typ": TYP}
-    return jws.serialize_compact(header, payload, ECKey.import_key(private_key),
-                                 algorithms=[ALG])
+    return sign_payload(status.to_payload(), private_key, kid, typ=TYP)
+
+
+def sign_payload(payload: dict[str, Any], private_key: ec.EllipticCurvePrivateKey, kid: str,
+                 *, typ: str) -> str:
+    """A compact ES256 JWS of the JSON `payload` with header ``{alg, kid, typ}``."""
+    data = json.dumps(payload, separators=(",", ":")).encode()
+    header = {"alg": ALG, "kid": kid, "typ": typ}
+    return jws.serialize_compact(header, data, ECKey.import_key(private_key), algorithms=[ALG])
 
 
 def header_kid(token: str) -> str | None:
@@ -203,29 +227,55 @@ def verify(
     """Check a signed list; return it or raise StatusListError.
 
     It must be ES256 by a trusted key of `institution` itself, valid when the list was
-    issued, and be that institution's `purpose` list. Expiry (``validUntil``) is left
-    to the caller, which tells an expired list from a forged one.
+    issued, and be that institution's `purpose` list. Expiry (``validUntil``) and age are
+    left to the caller, which tells an expired or stale list from a forged one.
     """
-    token = token.strip() if isinstance(token, str) else ""
-    if len(token) > MAX_TOKEN or token.count(".") != 2:
-        raise StatusListError("status list is not a compact JWS")
-    kid = jws_header.key_id(token, alg=ALG, typ=TYP, error=StatusListError, what="status list")
-    key = resolve_key(kid)
-    if key is None or not isinstance(key.public_key, ec.EllipticCurvePublicKey) or not (
-        isinstance(key.public_key.curve, ec.SECP256R1)
-    ):
-        raise StatusListError("status list key is unknown or not trusted")
-    if key.institution != institution:
-        raise StatusListError("status list signed by another institution's key")
-    try:
-        compact = jws.deserialize_compact(token, ECKey.import_key(key.public_key),
-                                          algorithms=[ALG])
-        payload = json.loads(compact.payload)
-    except Exception:  # joserfc raises more than JoseError on odd input; one answer for all
-        raise StatusListError("status list signature is not valid") from None
+    key, payload = verify_signed(token, resolve_key, institution, typ=TYP, what="status list")
     status = StatusList.from_payload(payload)
     if status.institution != institution or status.purpose != purpose:
         raise StatusListError("status list is for another institution or purpose")
     if not key.valid_at(status.valid_from):
         raise StatusListError("status list key was not valid when the list was issued")
     return status
+
+
+def verify_signed(
+    token: str,
+    resolve_key: Callable[[str], StatusKey | None],
+    institution: str,
+    *,
+    typ: str,
+    what: str,
+) -> tuple[StatusKey, Any]:
+    """The key and JSON payload of a compact ES256 JWS of type `typ` signed by a trusted
+    key of `institution`; StatusListError otherwise (status lists and status details)."""
+    token = token.strip() if isinstance(token, str) else ""
+    if len(token) > MAX_TOKEN or token.count(".") != 2:
+        raise StatusListError(f"{what} is not a compact JWS")
+    kid = jws_header.key_id(token, alg=ALG, typ=typ, error=StatusListError, what=what)
+    key = resolve_key(kid)
+    if key is None or not isinstance(key.public_key, ec.EllipticCurvePublicKey) or not (
+        isinstance(key.public_key.curve, ec.SECP256R1)
+    ):
+        raise StatusListError(f"{what} key is unknown or not trusted")
+    if key.institution != institution:
+        raise StatusListError(f"{what} signed by another institution's key")
+    try:
+        compact = jws.deserialize_compact(token, ECKey.import_key(key.public_key),
+                                          algorithms=[ALG])
+        payload = json.loads(compact.payload)
+    except Exception:  # joserfc raises more than JoseError on odd input; one answer for all
+        raise StatusListError(f"{what} signature is not valid") from None
+    return key, payload
+
+
+def sequence_of(token: str) -> int:
+    """The ``sequence`` of a signed status document, read WITHOUT checking the signature
+    (0 if there is none): only for the issuer, to number its next publication above
+    whatever is already published."""
+    try:
+        payload = json.loads(b64url_decode(token.strip().split(".")[1]))
+        sequence = payload.get("sequence") if isinstance(payload, dict) else None
+    except (ValueError, IndexError, UnicodeDecodeError, RecursionError, AttributeError):
+        return 0
+    return sequence if type(sequence) is int and sequence > 0 else 0

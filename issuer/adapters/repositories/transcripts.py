@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,12 +15,14 @@ from issuer.adapters.orm import (
     BatchRecordRow,
     InstitutionRow,
     StatusListCounterRow,
+    StatusSequenceRow,
     TranscriptRow,
 )
 from issuer.core import records
 from issuer.core.lifecycle import TranscriptStatus
 from issuer.core.record_json import to_canonical
 from verifier.core.canonical import digest
+from verifier.core.status_details import REVOKED, SUPERSEDED, StatusDetail
 
 # --- status list indexes ------------------------------------------------------------
 
@@ -127,10 +129,36 @@ def _set_status(row: TranscriptRow, status: TranscriptStatus, reason: str,
     row.status_changed_at = now
 
 
-def revoke_row(row: TranscriptRow, *, reason: str, now: datetime) -> None:
+def revoke_row(row: TranscriptRow, *, reason: str, now: datetime,
+               reason_code: str | None = None) -> None:
     if not reason.strip():
         raise ValueError("a revocation needs a reason")
     _set_status(row, TranscriptStatus.REVOKED, reason, now)
+    row.status_reason_code = reason_code
+
+
+def next_status_sequence(session: Session, institution_id: int, above: int = 0) -> int:
+    """Take the number of the institution's next status publication: one more than the
+    last one, and more than `above` (what is already published, should the database
+    have been restored from an older backup). One atomic ``UPDATE ... RETURNING`` on
+    the institution's row, which PostgreSQL locks until the transaction ends: a
+    publisher that reads the statuses after taking its number sees every change
+    committed by one with a lower number."""
+    row = StatusSequenceRow
+    stmt = (
+        update(row)
+        .where(row.institution_id == institution_id)
+        .values(sequence=case((row.sequence > above, row.sequence + 1), else_=above + 1))
+        .returning(row.sequence)
+    )
+    value = session.execute(stmt).scalar_one_or_none()
+    if value is None:  # the institution's first publication
+        dialect = session.get_bind().dialect.name
+        insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+        session.execute(insert(row).values(institution_id=institution_id, sequence=0)
+                        .on_conflict_do_nothing(index_elements=["institution_id"]))
+        value = session.execute(stmt).scalar_one()
+    return value
 
 
 class Transcripts:
@@ -182,10 +210,49 @@ class Transcripts:
         self.session.flush()
         return row
 
-    def revoke(self, row: TranscriptRow, *, reason: str, now: datetime) -> None:
-        """Revoke one version (its status-list bit is then set by the status list builder)."""
-        revoke_row(row, reason=reason, now=now)
+    def revoke(self, row: TranscriptRow, *, reason: str, now: datetime,
+               reason_code: str | None = None) -> None:
+        """Revoke one version (its status-list bit is then set by the status list builder);
+        `reason_code` is what verifiers are told, `reason` stays here."""
+        revoke_row(row, reason=reason, now=now, reason_code=reason_code)
         self.session.flush()
+
+    def next_status_sequence(self, institution: InstitutionRow, above: int = 0) -> int:
+        return next_status_sequence(self.session, institution.id, above)
+
+    def status_details(self, institution: InstitutionRow, tz: tzinfo) -> list[StatusDetail]:
+        """What verifiers are told of the institution's revoked and superseded versions:
+        the date (in `tz`), the reason code, and the transcript's latest version when it
+        is newer. Nothing personal."""
+        rows = self.session.execute(
+            select(TranscriptRow.status_index, TranscriptRow.status,
+                   TranscriptRow.status_changed_at, TranscriptRow.status_reason_code,
+                   TranscriptRow.transcript_id, TranscriptRow.version)
+            .where(TranscriptRow.institution_id == institution.id,
+                   TranscriptRow.status.in_([TranscriptStatus.REVOKED,
+                                             TranscriptStatus.SUPERSEDED]))
+            .order_by(TranscriptRow.status_index)).all()
+        ids = sorted({r.transcript_id for r in rows})
+        latest: dict[str, tuple[int, datetime]] = {}
+        for start in range(0, len(ids), 500):
+            for tid, version, issued_at in self.session.execute(
+                    select(TranscriptRow.transcript_id, TranscriptRow.version,
+                           TranscriptRow.issued_at)
+                    .where(TranscriptRow.transcript_id.in_(ids[start:start + 500]))):
+                if tid not in latest or version > latest[tid][0]:
+                    latest[tid] = (version, issued_at)
+        details = []
+        for r in rows:
+            newest, issued_at = latest.get(r.transcript_id, (r.version, None))
+            newer = newest > r.version and issued_at is not None
+            revoked = r.status is TranscriptStatus.REVOKED
+            details.append(StatusDetail(
+                r.status_index, REVOKED if revoked else SUPERSEDED,
+                r.status_changed_at.astimezone(tz).date(),
+                (r.status_reason_code or "unspecified") if revoked else None,
+                newest if newer else None,
+                issued_at.astimezone(tz).date() if newer and issued_at else None))
+        return details
 
     def allocate_status_indexes(self, institution: InstitutionRow, count: int) -> range:
         return allocate_status_indexes(self.session, institution.id, count)
