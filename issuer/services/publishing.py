@@ -5,6 +5,7 @@ Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
     .well-known/jwks.json           every institution's credential key (retired ones too)
     status/<code>/revocation.jws    bit set = that status index is revoked
     status/<code>/refresh.jws       bit set = superseded by a newer version
+    status/<code>/directory.jws     the institution's and its programmes' names, signed
     trust.json                      the offline bundle of all of the above
     audit/checkpoint.jws            the audit log's signed head (`issuer.services.audit`)
 
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from issuer.adapters.directory import write_directory
 from issuer.adapters.pki import PkiError, load_credential_certificate
 from issuer.adapters.publish import (
     file_lock,
@@ -58,6 +60,8 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
                      uow.transcripts.status_entries(r, [TranscriptStatus.SUPERSEDED]))
             for r in rows if only is None or r.code in only
         }
+        names = {r.code: (r.name_th, r.name_en, uow.institutions.programmes(r))
+                 for r in rows if r.code in statuses}
     entries, signers = [], []
     for code in codes:
         try:
@@ -77,6 +81,7 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
             raise ServiceError(f"status lists of {code} not published: {e}") from None
         revoked, superseded = statuses[code]
         write_status_lists(published, keys, revoked, superseded, now)
+        write_directory(published, keys, *names[code], now)
     write_trust_bundle(published, now)
     checkpoint_quietly(issuer)
     return jwks

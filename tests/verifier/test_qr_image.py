@@ -34,7 +34,7 @@ def test_screenshot_of_the_qr(client: FlaskClient, documents: Documents) -> None
     url = f"{BASE_URL}/v#{documents.school.credential}"
     assert decode_qr(qr_png(url)) == url
     body = post_image(client, qr_png(url)).get_json()
-    assert body["result"] == "VALID", body
+    assert body.get("result") == "VALID", body
     assert body["data"]["source"] == "credential"
 
 
@@ -52,7 +52,7 @@ def test_photo_of_the_printed_page(client: FlaskClient, documents: Documents,
     out = io.BytesIO()
     page.save(out, format="JPEG", quality=85)
     body = post_image(client, out.getvalue(), "photo.jpg").get_json()
-    assert body["result"] == "VALID", body
+    assert body.get("result") == "VALID", body
 
 
 def test_picture_without_a_qr(client: FlaskClient) -> None:

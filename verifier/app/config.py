@@ -47,6 +47,12 @@ class VerifierConfig:
     address the limits count by is taken from there."""
     timeout: float = 3.0
     """``BKT_VERIFIER_TIMEOUT``: seconds to wait for the issuer."""
+    photo_slots: int = 1
+    """``BKT_VERIFIER_PHOTO_SLOTS``: photos of a QR decoded at once on this machine, all
+    workers together; more at the same time are answered 503 (Retry-After)."""
+    photo_seconds: int = 3
+    """``BKT_VERIFIER_PHOTO_SECONDS``: CPU seconds one photo's decoding may use (its child
+    process is stopped after that, or after three times as long in wall time)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VerifierConfig:
@@ -71,4 +77,6 @@ class VerifierConfig:
             ratelimit_enabled=env.get("BKT_VERIFIER_RATELIMIT_ENABLED", "1") not in ("0", "false"),
             proxies=int(env.get("BKT_VERIFIER_PROXIES", 0)),
             timeout=float(env.get("BKT_VERIFIER_TIMEOUT", 3.0)),
+            photo_slots=int(env.get("BKT_VERIFIER_PHOTO_SLOTS", 1)),
+            photo_seconds=int(env.get("BKT_VERIFIER_PHOTO_SECONDS", 3)),
         )
