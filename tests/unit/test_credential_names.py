@@ -9,6 +9,7 @@ whatever the name (DESIGN.md: "bound the payload whatever the name's length").
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import replace
 from datetime import date
 
@@ -91,8 +92,13 @@ def test_shorten_bounds_a_name_without_splitting_a_letter() -> None:
     thai = LONG.first_name_th * 3
     short = shorten(thai, MAX_NAME_TH)
     assert len(short) <= MAX_NAME_TH and short.endswith("...")
-    assert short.removesuffix("...")[-1] not in "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47\u0e48" \
-        "\u0e49\u0e4a\u0e4b\u0e4c"  # never ends on a dangling vowel or tone mark
+    kept = short.removesuffix("...")
+    assert thai.startswith(kept)
+    assert unicodedata.category(thai[len(kept)]) != "Mn"  # no letter left without its marks
+    cut_at_a_mark = "ก" + "กัญญ์ณัฏฐ์" * 5  # a mark where the cut falls: cut before its letter
+    assert unicodedata.category(cut_at_a_mark[MAX_NAME_TH - 3]) == "Mn"
+    kept = shorten(cut_at_a_mark, MAX_NAME_TH).removesuffix("...")
+    assert unicodedata.category(cut_at_a_mark[len(kept)]) != "Mn"
     assert shorten("  สมศรี\n ใจดี ", 40) == "สมศรี ใจดี"
     assert shorten("Kanyanat Srisuwan", MAX_NAME_EN) == "Kanyanat Srisuwan"
 
