@@ -40,6 +40,7 @@ from tests.verifier.conftest import (
     publish,
     source_for,
 )
+from verifier import zbar
 from verifier.app import create_app
 from verifier.core import directory as core_directory
 from verifier.core.canonical import b64url, digest
@@ -49,8 +50,8 @@ from verifier.directory import Directories
 from verifier.verification import Verifier
 
 needs_tools = pytest.mark.skipif(
-    shutil.which("pdftoppm") is None or shutil.which("zbarimg") is None,
-    reason="poppler-utils and zbar-tools not installed")
+    shutil.which("pdftoppm") is None or not zbar.available(),
+    reason="poppler-utils and zbar-tools (libzbar0) not installed")
 GENUINE = "This credential is genuine: compare its data with the paper"
 
 

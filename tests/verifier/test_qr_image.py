@@ -1,4 +1,4 @@
-"""A photo or screenshot of the QR, decoded server-side with zbar."""
+"""A photo or screenshot of the QR, decoded server-side with zbar (libzbar0)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from tests.verifier.conftest import BASE_URL, Documents
+from verifier import zbar
 from verifier.qr_image import QrImageError, decode_qr
 
-pytestmark = pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg not installed")
+pytestmark = pytest.mark.skipif(not zbar.available(), reason="libzbar0 not installed")
 
 
 def qr_png(text: str, box: int = 4) -> bytes:
