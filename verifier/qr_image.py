@@ -67,8 +67,9 @@ class PhotoLimits:
     """Seconds a request waits for a free slot before it is answered "busy" (a sync
     worker waiting serves nobody else meanwhile)."""
     process: sandbox.Limits = field(default_factory=lambda: sandbox.Limits(
-        cpu_seconds=3, wall_seconds=10.0, memory=1024 * 1024 * 1024))
-    """CPU seconds, wall time and memory of one decoding."""
+        cpu_seconds=3, wall_seconds=20.0, memory=1024 * 1024 * 1024))
+    """CPU seconds, wall time and memory of one decoding. The wall time is generous: the
+    child runs at low priority and waits while ordinary verifications take the CPU."""
     lock_dir: Path | None = None
     """Where the slots' lock files live (default a private folder in the temp dir)."""
 

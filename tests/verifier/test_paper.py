@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
@@ -47,6 +48,7 @@ from verifier.core.canonical import b64url, digest
 from verifier.core.credential import qr_url, verification_code
 from verifier.core.directory import DirectoryError
 from verifier.directory import Directories
+from verifier.qr_image import PhotoLimits
 from verifier.verification import Verifier
 
 needs_tools = pytest.mark.skipif(
@@ -54,6 +56,14 @@ needs_tools = pytest.mark.skipif(
     reason="poppler-utils and zbar-tools (libzbar0) not installed")
 GENUINE = "This credential is genuine: compare its data with the paper"
 
+
+
+@pytest.fixture
+def client(app: Flask, tmp_path: Path) -> FlaskClient:
+    """The app with its own photo-decoding slot (no other test run on the machine
+    can make it busy)."""
+    app.extensions["bkt_photo_limits"] = PhotoLimits(lock_dir=tmp_path)
+    return app.test_client()
 
 def post_credential(client: FlaskClient, text: str) -> dict[str, Any]:
     response = client.post("/api/v1/verify", json={"credential": text})

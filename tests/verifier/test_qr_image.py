@@ -9,15 +9,24 @@ from pathlib import Path
 
 import pytest
 import qrcode
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
 from tests.verifier.conftest import BASE_URL, Documents
 from verifier import zbar
-from verifier.qr_image import QrImageError, decode_qr
+from verifier.qr_image import PhotoLimits, QrImageError, decode_qr
 
 pytestmark = pytest.mark.skipif(not zbar.available(), reason="libzbar0 not installed")
 
+
+
+@pytest.fixture
+def client(app: Flask, tmp_path: Path) -> FlaskClient:
+    """The app with its own photo-decoding slot (no other test run on the machine
+    can make it busy)."""
+    app.extensions["bkt_photo_limits"] = PhotoLimits(lock_dir=tmp_path)
+    return app.test_client()
 
 def qr_png(text: str, box: int = 4) -> bytes:
     image = qrcode.make(text, box_size=box, border=4)

@@ -89,7 +89,7 @@ def create_app(
                                       if source is not None else None)
     app.extensions["bkt_photo_limits"] = PhotoLimits(
         slots=config.photo_slots, process=sandbox.Limits(
-            cpu_seconds=config.photo_seconds, wall_seconds=3.0 * config.photo_seconds + 1))
+            cpu_seconds=config.photo_seconds, wall_seconds=5.0 * config.photo_seconds + 5))
     if source is None:
         log.error("no pinned root certificate: every verification answers 503")
 

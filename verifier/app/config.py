@@ -52,7 +52,8 @@ class VerifierConfig:
     workers together; more at the same time are answered 503 (Retry-After)."""
     photo_seconds: int = 3
     """``BKT_VERIFIER_PHOTO_SECONDS``: CPU seconds one photo's decoding may use (its child
-    process is stopped after that, or after three times as long in wall time)."""
+    process, at low priority, is stopped after that, or after 5x that plus 5 s of wall
+    time, under gunicorn's 30 s worker timeout)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VerifierConfig:
