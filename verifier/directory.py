@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from verifier.core import directory as core
 from verifier.core.directory import Directory, DirectoryError
@@ -60,15 +61,15 @@ class Directories:
         if not INSTITUTION_CODE.fullmatch(institution):
             return None
         location = self._location(institution)
-        found = None
+        found: tuple[Directory, float] | None = None
         if location is not None:
             try:
                 fetched = self._fetch(location)
-                found = self._verify(fetched.body, institution)
+                found = self._verify(fetched.body, institution), _ttl(fetched, self.ttl)
             except (OSError, ValueError) as exc:
                 log.info("directory of %s unusable: %s", institution, exc)
         if found is not None:
-            fresh = _Entry(found, now + _ttl(fetched, self.ttl), now)
+            fresh = _Entry(found[0], now + found[1], now)
         else:  # keep the last good copy (else the bundle's) and try again later
             previous = entry.directory if entry is not None else None
             if previous is None and institution in self._bundle:
@@ -103,12 +104,12 @@ def _ttl(fetched: Fetched, default: float) -> float:
     return default if fetched.max_age is None else max(fetched.max_age, MIN_TTL)
 
 
-def _bundled(path: object) -> dict[str, str]:
+def _bundled(path: Path | None) -> dict[str, str]:
     """The bundle's directories by code (the bundle itself is checked by TrustSource)."""
     if path is None:
         return {}
     try:
-        with open(str(path), "rb") as handle:
+        with open(path, "rb") as handle:
             section = json.load(handle).get("directory") or {}
         return {str(code): str(token) for code, token in section.items()}
     except (OSError, ValueError, AttributeError) as exc:

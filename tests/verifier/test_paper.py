@@ -338,3 +338,29 @@ def test_untrusted_pdf_is_never_rendered(client: FlaskClient, documents: Documen
     assert body["result"] == "INVALID"
     assert statuses(body)["printed_qr"] == "skipped"
     assert rendered == []
+
+
+def test_directory_is_cached_and_kept_while_the_issuer_is_down(
+    published: Path, authority: Authority, documents: Documents
+) -> None:
+    from tests.verifier.conftest import FakeClock
+    from verifier.sources import FetchError, fetch_location
+
+    clock, calls, down = FakeClock(), [], []
+
+    def fetch(location: str):  # type: ignore[no-untyped-def]
+        calls.append(location)
+        if down:
+            raise FetchError("unreachable")
+        return fetch_location(location)
+
+    source = source_for(published, (authority.root_cert,))
+    directories = Directories(source, clock=clock, fetch=fetch, ttl=3600, retry_after=60)
+    assert directories.get("1001").name_en == SCHOOL.name_en  # type: ignore[union-attr]
+    assert directories.get("1001") and len(calls) == 1  # from the cache
+    clock.advance(3601)
+    down.append(True)
+    assert directories.get("1001").name_en == SCHOOL.name_en  # type: ignore[union-attr]
+    assert len(calls) == 2  # tried, failed: the last good copy
+    assert directories.get("1001") and len(calls) == 2  # not retried within a minute
+    assert directories.get("../1001") is None and len(calls) == 2  # never a path outside
