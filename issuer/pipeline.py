@@ -17,7 +17,7 @@ from issuer.core import grading
 from issuer.core.record_json import to_canonical
 from issuer.core.records import Institution, StudentRecord, TranscriptRecord
 from verifier.core.canonical import digest
-from verifier.core.credential import Claims, qr_url
+from verifier.core.credential import MAX_NAME_EN, MAX_NAME_TH, Claims, qr_url, shorten
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ def claims_for(record: TranscriptRecord, record_digest: str) -> Claims:
         transcript_id=record.transcript_id,
         version=record.version,
         institution=record.institution.code,
-        name=rec.student.name.name_th,  # no title: keeps the QR small
+        name=shorten(rec.student.name.name_th, MAX_NAME_TH),  # no title: keeps the QR small
+        name_en=shorten(rec.student.name.name_en, MAX_NAME_EN) or None,
         programme=rec.programme.code,
         gpa=None if record.summary.gpa is None else format(record.summary.gpa, "f"),
         graduation_date=rec.graduation_date,

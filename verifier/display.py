@@ -1,7 +1,8 @@
 """The signed data as people read it: Thai (Buddhist Era) and English dates, names.
 
-Pure functions over the credential's claims and the embedded record (a dict parsed
-from ``transcript.json``); the web page and the JSON API show the same dict.
+Pure functions over the credential's claims, the embedded record (a dict parsed from
+``transcript.json``) and the institution's signed directory; the web page and the JSON
+API show the same dict, and the same `summary` of what the verdict proves.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from verifier.core.credential import Claims
+from verifier.core.credential import Claims, verification_code
+from verifier.core.directory import Directory
+from verifier.core.verdict import Result, Verdict
 
 BUDDHIST_ERA = 543
 MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
@@ -42,17 +45,24 @@ def signed_data(
     *,
     institution_name_en: str | None = None,
     record: dict[str, Any] | None = None,
+    directory: Directory | None = None,
 ) -> dict[str, Any]:
     """What a person compares with the paper: from the credential, enriched by the record.
 
     `record` must only be given when its digest matched the credential's (then it is as
-    signed as the credential itself). Without it (the QR path) the institution's name
-    comes from its certificate (subject O, English) and the programme is its code.
+    signed as the credential itself). Without it (the QR path) the names of institution
+    and programme come from the institution's signed `directory`, else the institution's
+    English name from its certificate (subject O) and the programme by code only.
     """
     inst: dict[str, Any] = {"code": claims.institution, "name_th": None,
                             "name_en": institution_name_en}
-    student: dict[str, Any] = {"name_th": claims.name, "name_en": None}
+    student: dict[str, Any] = {"name_th": claims.name, "name_en": claims.name_en}
     programme: dict[str, Any] = {"code": claims.programme, "name_th": None, "name_en": None}
+    if directory is not None and directory.institution == claims.institution:
+        inst["name_th"], inst["name_en"] = directory.name_th, directory.name_en
+        names = directory.programmes.get(claims.programme)
+        if names is not None:
+            programme["name_th"], programme["name_en"] = names.name_th, names.name_en
     if record is not None:
         r_inst = record.get("institution") if isinstance(record.get("institution"), dict) else {}
         inst["name_th"] = _text(r_inst.get("name_th"))
@@ -61,12 +71,16 @@ def signed_data(
         student["name_th"] = _join(s.get("prefix_th"), s.get("first_name_th"),
                                    s.get("last_name_th")) or claims.name
         student["name_en"] = _join(s.get("prefix_en"), s.get("first_name_en"),
-                                   s.get("last_name_en"))
+                                   s.get("last_name_en")) or claims.name_en
         p = record.get("programme") if isinstance(record.get("programme"), dict) else {}
         programme["name_th"] = _text(p.get("name_th"))
         programme["name_en"] = _text(p.get("name_en"))
     graduation = claims.graduation_date
     issued = datetime.fromtimestamp(claims.issued_at, UTC)
+    try:
+        code = verification_code(claims.record_digest)
+    except ValueError:  # not base64url: signed, but by a key that made a mistake
+        code = None
     return {
         "transcript_id": claims.transcript_id,
         "version": claims.version,
@@ -80,5 +94,47 @@ def signed_data(
         "issued_at": issued.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "issued_date_th": date_th(issued.date()),
         "issued_date_en": date_en(issued.date()),
+        "verification_code": code,
         "source": "pdf" if record is not None else "credential",
     }
+
+
+# --- what a verdict proves ------------------------------------------------------------------
+
+CREDENTIAL, PDF = "credential", "pdf"  # what was checked: the QR's credential, or the file
+
+SUMMARIES: dict[Result, tuple[str, str]] = {
+    Result.INVALID: ("ไม่ถูกต้อง อาจถูกแก้ไขหรือปลอมแปลง", "Invalid: altered or forged"),
+    Result.REVOKED: ("เอกสารถูกเพิกถอนแล้ว", "Revoked by the issuing institution"),
+    Result.SUPERSEDED: ("มีเอกสารฉบับแก้ไขที่ใหม่กว่า", "Superseded: a newer version exists"),
+    Result.UNTRUSTED: ("ผู้ออกเอกสารไม่ได้รับการรับรอง",
+                       "Untrusted: not from a BMA-certified issuer"),
+    Result.INDETERMINATE: ("ยังยืนยันผลไม่ได้ในขณะนี้", "Cannot be confirmed right now"),
+}
+VALID_SUMMARIES = {
+    # A QR or a photo proves the credential, not the paper it is printed on.
+    CREDENTIAL: ("ข้อมูลรับรองนี้ออกโดยกรุงเทพมหานครจริง โปรดเทียบข้อมูลกับเอกสารที่ได้รับ",
+                 "This credential is genuine: compare its data with the paper"),
+    PDF: ("ไฟล์ PDF นี้ออกโดยกรุงเทพมหานครและไม่ถูกแก้ไข",
+          "Valid: this PDF was issued by the BMA and is unchanged"),
+}
+COMPARE = {
+    CREDENTIAL: ("คิวอาร์โค้ดยืนยันข้อมูลรับรอง ไม่ได้ยืนยันกระดาษ: โปรดตรวจว่าชื่อ สถานศึกษา "
+                 "หลักสูตร วันที่สำเร็จการศึกษา และรหัสตรวจสอบด้านล่างตรงกับเอกสารที่ได้รับ",
+                 "The QR proves this credential, not the paper: check that the name, school, "
+                 "programme, graduation date and verification code below match the paper."),
+    PDF: ("โปรดเทียบข้อมูลด้านล่างกับเอกสารที่ได้รับ",
+          "Compare the signed data below with the document you were given."),
+}
+
+
+def summary(verdict: Verdict, scope: str) -> dict[str, str]:
+    """The verdict in one bilingual sentence that claims no more than was proven:
+    `scope` is `CREDENTIAL` (a QR, a photo of it, a pasted link) or `PDF` (the file)."""
+    if verdict.result is Result.VALID:
+        th, en = VALID_SUMMARIES[scope]
+    else:
+        th, en = SUMMARIES.get(verdict.result, (verdict.result.value, verdict.result.value))
+    compare_th, compare_en = COMPARE[scope]
+    return {"scope": scope, "th": th, "en": en, "compare_th": compare_th,
+            "compare_en": compare_en}

@@ -52,6 +52,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from verifier import printed_qr
 from verifier.core.canonical import b64url
 from verifier.core.credential import Claims, CredentialError, verify
 from verifier.core.verdict import Check, Status
@@ -286,6 +287,10 @@ def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings
             "The PDF and the QR credential come from the same institution" if same_inst
             else "The PDF and the QR credential come from different institutions",
         ))
+    if token is not None:  # the page a reader prints carries the same credential
+        proven = cryptographic and unmodified and bool(status.trusted)
+        checks.append(printed_qr.check(data, token.decode("ascii", "replace")) if proven
+                      else printed_qr.skipped())
     return PdfFindings(tuple(checks), claims, record)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from verifier.core.credential import Claims
 from verifier.core.freshness import ISSUED_AT, issue_time_check
 from verifier.core.verdict import Check, Status, Verdict, decide
+from verifier.directory import Directories
 from verifier.display import signed_data
 from verifier.pdf import check_credential, check_pdf
 from verifier.sources import Freshness, KeysView, TrustSource
@@ -78,10 +79,12 @@ class _Outcome:
 
 
 class Verifier:
-    """Verifies credentials and PDFs against one trust source (thread-safe)."""
+    """Verifies credentials and PDFs against one trust source (thread-safe); with
+    `directories`, a QR credential's institution and programme are shown by name."""
 
-    def __init__(self, source: TrustSource) -> None:
+    def __init__(self, source: TrustSource, directories: Directories | None = None) -> None:
         self.source = source
+        self.directories = directories
 
     # --- the two paths ------------------------------------------------------------------
 
@@ -157,8 +160,10 @@ class Verifier:
         name = next((n for kid, n in view.names.items()
                      if (k := view.store.key(kid)) and k.institution == claims.institution),
                     None)
-        return decide(checks, signed_data(claims, institution_name_en=name, record=record)
-                      | status_data)
+        directory = (self.directories.get(claims.institution)
+                     if self.directories is not None and record is None else None)
+        return decide(checks, signed_data(claims, institution_name_en=name, record=record,
+                                          directory=directory) | status_data)
 
 
 def _untrusted_store(view: KeysView) -> TrustStore:

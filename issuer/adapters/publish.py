@@ -14,9 +14,11 @@ and verifiers read them from the path or the URL::
     status/<code>/details.jws       signed status details: date, reason code and newer
                                     version per set index, no personal data
                                     (verifier/core/status_details.py)
-    trust.json                      offline bundle: the JWKS and every status document
-                                    (`write_trust_bundle`); never the roots, which
-                                    verifiers pin separately
+    status/<code>/directory.jws     the institution's and its programmes' names, signed
+                                    (`issuer.adapters.directory`)
+    trust.json                      offline bundle: the JWKS, every status document and
+                                    directory (`write_trust_bundle`); never the roots,
+                                    which verifiers pin separately
 
 Each JWK carries, besides RFC 7517's members, its generation's life (read by
 ``verifier.trust``; times are RFC 3339 UTC)::
@@ -52,7 +54,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc.jwk import ECKey
 
-from verifier.core import status_credential, status_details
+from verifier.core import directory, status_credential, status_details
 from verifier.core.credential import ALG, kid_for
 from verifier.core.status_details import StatusDetail
 
@@ -232,7 +234,8 @@ def read_status_lists(published_dir: Path) -> dict[str, dict[str, str]]:
 
 
 def trust_bundle(
-    jwks: Mapping[str, Any], status_lists: Mapping[str, Mapping[str, str]], now: datetime
+    jwks: Mapping[str, Any], status_lists: Mapping[str, Mapping[str, str]], now: datetime,
+    directories: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One JSON document a verifier can run from offline (``BKT_VERIFIER_TRUST_FILE``).
 
@@ -244,14 +247,18 @@ def trust_bundle(
         "created": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "jwks": dict(jwks),
         "status": {code: dict(lists) for code, lists in status_lists.items()},
+        "directory": dict(directories or {}),
     }
 
 
 def write_trust_bundle(published_dir: Path, now: datetime, path: Path | None = None) -> Path:
-    """Bundle the published JWKS and status lists into `path` (default ``trust.json``)."""
+    """Bundle the published JWKS, status lists and directories into `path` (default
+    ``trust.json``)."""
     published_dir = Path(published_dir)
     jwks = json.loads((published_dir / JWKS_PATH).read_text("utf-8"))
-    document = trust_bundle(jwks, read_status_lists(published_dir), now)
+    directories = {p.parent.name: p.read_text("ascii").strip() for p in sorted(
+        (published_dir / STATUS_DIR).glob(f"*/{directory.PURPOSE}.jws"))}
+    document = trust_bundle(jwks, read_status_lists(published_dir), now, directories)
     return write_json(path or published_dir / TRUST_BUNDLE, document)
 
 

@@ -119,6 +119,11 @@ class Person:
         return f"{self.first_name_th} {self.last_name_th}"
 
     @property
+    def name_en(self) -> str:
+        """Given and family name in English, without the title (the QR carries it too)."""
+        return f"{self.first_name_en} {self.last_name_en}".strip()
+
+    @property
     def full_name_th(self) -> str:
         return f"{self.prefix_th}{self.first_name_th} {self.last_name_th}"
 

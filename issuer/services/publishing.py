@@ -7,6 +7,7 @@ Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
     status/<code>/revocation.jws    bit set = that status index is revoked
     status/<code>/refresh.jws       bit set = superseded by a newer version
     status/<code>/details.jws       date, reason code and newer version of each set bit
+    status/<code>/directory.jws     the institution's and its programmes' names, signed
     trust.json                      the offline bundle of all of the above
     audit/checkpoint.jws            the audit log's signed head (`issuer.services.audit`)
 
@@ -28,6 +29,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from issuer.adapters.directory import write_directory
 from issuer.adapters.keystore import public_generations
 from issuer.adapters.pki import PkiError
 from issuer.adapters.publish import (
@@ -79,6 +81,8 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
                 uow.transcripts.status_details(r, BANGKOK),
                 sequence,
             )
+        names = {r.code: (r.name_th, r.name_en, uow.institutions.programmes(r))
+                 for r in rows if r.code in statuses}
         uow.commit()  # a number taken is never given again, even if writing fails
     entries, signers = [], []
     for code in codes:
@@ -104,6 +108,7 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         revoked, superseded, details, sequence = statuses[code]
         write_status_lists(published, keys, revoked, superseded, now, sequence=sequence,
                            details=details)
+        write_directory(published, keys, *names[code], now)
     write_trust_bundle(published, now)
     checkpoint_quietly(issuer)
     return jwks

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
 from flask.testing import FlaskClient
 
+from issuer.adapters.directory import write_directory
 from issuer.adapters.pki import Authority, InstitutionKeys, issue_institution_keys
 from issuer.adapters.publish import (
     jwks_document,
@@ -30,7 +31,7 @@ from issuer.adapters.publish import (
 )
 from issuer.pipeline import IssuedDocument, Producer
 from tests.conftest import PKI_NOW
-from tests.factories import TRAINING, school_record, vocational_record
+from tests.factories import SCHOOL, TRAINING, school_record, vocational_record
 from verifier.app import create_app
 from verifier.app.config import VerifierConfig
 from verifier.core.status_details import StatusDetail
@@ -42,6 +43,11 @@ REVOKED_INDEX = 10
 SUPERSEDED_INDEX = 11
 REVOKED_ON = (ISSUED_AT + timedelta(days=2)).date()  # in the signed status details
 SUCCESSOR_ON = (ISSUED_AT + timedelta(days=3)).date()  # `successor` was issued then
+DIRECTORIES = {  # what each institution's signed directory names (the factories' data)
+    inst.code: (inst.name_th, inst.name_en, {record.record.programme.code: (
+        record.record.programme.name_th, record.record.programme.name_en)})
+    for inst, record in ((SCHOOL, school_record()), (TRAINING, vocational_record()))
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,8 @@ def publish(
     now: datetime,
     **status_options: timedelta,
 ) -> Path:
-    """What the issuer publishes, as files: root, JWKS, status lists, trust bundle."""
+    """What the issuer publishes, as files: root, JWKS, status lists, directories, trust
+    bundle."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "root.crt").write_bytes(authority.root_cert.public_bytes(Encoding.PEM))
     write_json(directory / ".well-known" / "jwks.json",
@@ -98,6 +105,8 @@ def publish(
         ] if k.code == "1001" else []
         write_status_lists(directory, k, revoked, superseded, now, details=details,
                            **status_options)
+        if k.code in DIRECTORIES:
+            write_directory(directory, k, *DIRECTORIES[k.code], now)
     write_trust_bundle(directory, now)
     return directory
 

@@ -3,10 +3,12 @@
 the pinned root of the test PKI and the JWKS and status lists the issuer's writers
 published (tests/verifier/conftest.py).
 
-A scan opens ``{base}/v#{credential}``: the page shows the verdict and the signed data.
-A PDF goes through the page's file input. Phone-sized (390x844) unless said otherwise;
-the access log never holds the credential (the fragment is not sent, the API gets it in
-a POST body). Skipped without Chromium unless ``BKT_REQUIRE_BROWSER=1`` (tests/browser.py).
+A scan opens ``{base}/v#{credential}``: the page's script posts the fragment through
+its form and the verdict page shows what to compare with the paper. A PDF goes through
+the page's file input. With JavaScript off the same forms work (POST), and a QR's link
+says why it needs a script. Phone-sized (390x844) unless said otherwise; the access and
+error logs never hold the credential (the fragment is not sent; the forms send it in a
+POST body). Skipped without Chromium unless ``BKT_REQUIRE_BROWSER=1`` (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from tests.attacks import forge
 from tests.attacks.conftest import forged_text
 from tests.browser import DESKTOP, expect, new_page, shot
 from tests.e2e.test_serve import free_port, wait_for
-from tests.verifier.conftest import Documents
+from tests.factories import SCHOOL
+from tests.verifier.conftest import BASE_URL, Documents
 from verifier.core.canonical import b64url, b64url_decode
+from verifier.core.credential import verification_code
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,8 @@ def scan(chromium, live: LiveVerifier, credential: str, **options):  # type: ign
     return page
 
 
-def upload(chromium, live: LiveVerifier, pdf: Path):  # type: ignore[no-untyped-def]
-    page = new_page(chromium, live.url)
+def upload(chromium, live: LiveVerifier, pdf: Path, **options):  # type: ignore[no-untyped-def]
+    page = new_page(chromium, live.url, **options)
     page.goto("/v")
     page.set_input_files("#upload", str(pdf))
     page.click("#upload-form button[type=submit]")
@@ -128,7 +132,7 @@ def save(tmp_path: Path, name: str, data: bytes) -> Path:
 
 def assert_never_logged(live: LiveVerifier, *credentials: str) -> None:
     logs = live.logs()
-    assert "GET /v HTTP" in logs and "POST /api/v1/verify HTTP" in logs  # the log works
+    assert "GET /v HTTP" in logs and "POST /v HTTP" in logs  # the log works
     for credential in credentials:
         _, payload, signature = credential.split(".")
         for part in (payload[:24], signature[:24], signature[-24:]):
@@ -142,21 +146,33 @@ def test_a_school_credential_scans_valid(chromium, live: LiveVerifier,  # type: 
                                          documents: Documents) -> None:
     page = scan(chromium, live, documents.school.credential)
     expect(page.locator("#result")).to_have_class("result ok")
-    expect(page.locator("#result-en")).to_contain_text("Valid")
-    expect(page.locator("#result-th")).to_have_text("เอกสารถูกต้อง")
+    # A QR proves the credential, not the paper: the verdict says so, never "unchanged".
+    expect(page.locator("#result-en")).to_have_text(
+        "This credential is genuine: compare its data with the paper")
+    expect(page.locator("#result-th")).to_contain_text("โปรดเทียบข้อมูลกับเอกสาร")
+    expect(page.locator("#compare")).to_contain_text("verification code")
+    assert "unchanged" not in page.locator("main").inner_text()
+    assert page.url == f"{live.url}/v"  # the credential left the address bar
     # Thai drawn by a Thai font the stylesheet names, not a fallback's empty boxes
     # (Debian: fonts-thai-tlwg, which `make test` installs).
+    # (The space between Thai clauses may come from the Latin system font.)
     thai = fonts_of(page, "#result-th")
-    assert thai and thai <= stylesheet_fonts(), f"Thai drawn with {thai}: no Thai font?"
+    latin = fonts_of(page, "#result-en")
+    assert thai & stylesheet_fonts() and thai - stylesheet_fonts() <= latin, \
+        f"Thai drawn with {thai}: no Thai font?"
     shown = data_shown(page)
     record = documents.school.record
     person = record.record.student.name
-    assert f"{person.first_name_th} {person.last_name_th}" in shown["Name"]
-    assert record.record.programme.code in shown["Programme"]
+    assert shown["Name"].splitlines() == [f"{person.first_name_th} {person.last_name_th}",
+                                          f"{person.first_name_en} {person.last_name_en}"]
+    assert shown["Programme"].splitlines() == [
+        record.record.programme.name_th,
+        f"{record.record.programme.name_en} ({record.record.programme.code})"]
     assert shown["Cumulative GPA"] == format(record.summary.gpa, "f")
     assert shown["Graduation date"].splitlines() == ["31 มีนาคม พ.ศ. 2569", "31 March 2026"]
-    assert "1001" in shown["Institution"]
+    assert shown["Institution"].splitlines() == [SCHOOL.name_th, f"{SCHOOL.name_en} (1001)"]
     assert record.transcript_id in shown["Transcript no."]
+    assert shown["Verification code"] == verification_code(documents.school.record_digest)
     expect(page.locator("#details")).not_to_have_attribute("open", "")  # folded when VALID
     assert page.locator("#checks li.pass").count() == page.locator("#checks li").count()
     shot(page, "verifier-valid-phone")
@@ -166,12 +182,14 @@ def test_a_school_credential_scans_valid(chromium, live: LiveVerifier,  # type: 
 def test_a_vocational_credential_scans_valid(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
                                              documents: Documents) -> None:
     page = scan(chromium, live, documents.vocational.credential)
-    expect(page.locator("#result-en")).to_contain_text("Valid")
+    expect(page.locator("#result-en")).to_contain_text("genuine")
     shown = data_shown(page)
     record = documents.vocational.record
     person = record.record.student.name
     assert f"{person.first_name_th} {person.last_name_th}" in shown["Name"]
+    assert person.first_name_en in shown["Name"]
     assert "IND-AC200" in shown["Programme"]
+    assert record.record.programme.name_th in shown["Programme"]
     assert "Cumulative GPA" not in shown  # a certificate of hours has no GPA
     assert shown["Graduation date"].splitlines() == ["20 มีนาคม พ.ศ. 2569", "20 March 2026"]
     assert "3001" in shown["Institution"]
@@ -215,7 +233,8 @@ def test_a_revoked_credential(chromium, live: LiveVerifier,  # type: ignore[no-u
 def test_a_good_pdf_uploads_valid(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
                                   documents: Documents, tmp_path: Path) -> None:
     page = upload(chromium, live, save(tmp_path, "transcript.pdf", documents.school.pdf))
-    expect(page.locator("#result-en")).to_contain_text("Valid")
+    expect(page.locator("#result-en")).to_have_text(
+        "Valid: this PDF was issued by the BMA and is unchanged")
     shown = data_shown(page)
     record = documents.school.record
     assert record.institution.name_th in shown["Institution"]  # from the signed record
@@ -223,7 +242,8 @@ def test_a_good_pdf_uploads_valid(chromium, live: LiveVerifier,  # type: ignore[
     assert shown["Cumulative GPA"] == format(record.summary.gpa, "f")
     assert "พ.ศ. 2569" in shown["Graduation date"]
     ids = page.locator("#checks li").evaluate_all("items => items.map(li => li.dataset.check)")
-    assert {"pdf_signature", "record_digest", "credential_signature"} <= set(ids)
+    assert {"pdf_signature", "record_digest", "credential_signature", "printed_qr"} <= set(ids)
+    assert shown["Verification code"] == verification_code(documents.school.record_digest)
 
 
 def _changed_after_signing(doc: IssuedDocument) -> bytes:
@@ -275,3 +295,37 @@ def test_phone_and_desktop_without_horizontal_scrolling(  # type: ignore[no-unty
     page = scan(chromium, live, documents.school.credential, viewport=DESKTOP)
     assert _overflow(page) <= 0
     shot(page, "verifier-valid-desktop")
+
+
+# --- JavaScript off ----------------------------------------------------------------------------
+
+
+def test_without_javascript_the_forms_reach_a_verdict(  # type: ignore[no-untyped-def]
+    chromium, live: LiveVerifier, documents: Documents, tmp_path: Path
+) -> None:
+    """Pasting the QR's link and uploading the PDF both POST; nothing in a URL or a log."""
+    page = new_page(chromium, live.url, java_script_enabled=False)
+    page.goto("/v")
+    page.fill("#credential", f"{BASE_URL}/v#{documents.vocational.credential}")
+    page.click("#paste-form button[type=submit]")
+    expect(page.locator("#verdict")).to_be_visible()
+    expect(page.locator("#result-en")).to_contain_text("genuine")
+    assert page.url == f"{live.url}/v"
+    assert "Nattawut Thongprasert" in data_shown(page)["Name"]
+    assert _overflow(page) <= 0
+    shot(page, "verifier-nojs-paste-phone")
+    pdf = upload(chromium, live, save(tmp_path, "t.pdf", documents.school.pdf),
+                 java_script_enabled=False)
+    expect(pdf.locator("#result-en")).to_contain_text("this PDF")
+    assert_never_logged(live, documents.vocational.credential, documents.school.credential)
+
+
+def test_without_javascript_a_qr_link_says_why(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
+                                               documents: Documents) -> None:
+    page = new_page(chromium, live.url, java_script_enabled=False)
+    page.goto(f"/v#{documents.revoked.credential}")
+    expect(page.locator("#noscript")).to_be_visible()
+    expect(page.locator("#noscript")).to_contain_text("needs JavaScript")
+    expect(page.locator("#verdict")).to_have_count(0)
+    assert _overflow(page) <= 0
+    assert_never_logged(live, documents.revoked.credential)

@@ -87,6 +87,8 @@ def test_revoked_shows_when_and_why(chromium, live: str,  # type: ignore[no-unty
     expect(revoked).to_contain_text("revoked on 3 July 2026: issued in error")
     expect(revoked).to_contain_text("3 กรกฎาคม พ.ศ. 2569")
     assert "This is the latest version" not in page.locator("#checks").inner_text()
+    # and in the headline itself, never only in the list of checks
+    expect(page.locator("#result #why")).to_contain_text("revoked on 3 July 2026: issued in error")
     shot(page, "verifier-revoked-reason-phone")
 
 
@@ -99,6 +101,7 @@ def test_superseded_names_the_newer_version(chromium, live: str,  # type: ignore
     expect(latest).to_contain_text(
         "Version 2, issued on 4 July 2026, replaces this one: ask the school or the "
         "graduate for version 2")
+    expect(page.locator("#result #why")).to_contain_text("Version 2, issued on 4 July 2026")
     shot(page, "verifier-superseded-phone")
 
 

@@ -1,4 +1,4 @@
-"""A photo or screenshot of the QR, decoded server-side with zbar."""
+"""A photo or screenshot of the QR, decoded server-side with zbar (libzbar0)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,24 @@ from pathlib import Path
 
 import pytest
 import qrcode
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
 from tests.verifier.conftest import BASE_URL, Documents
-from verifier.qr_image import QrImageError, decode_qr
+from verifier import zbar
+from verifier.qr_image import PhotoLimits, QrImageError, decode_qr
 
-pytestmark = pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg not installed")
+pytestmark = pytest.mark.skipif(not zbar.available(), reason="libzbar0 not installed")
 
+
+
+@pytest.fixture
+def client(app: Flask, tmp_path: Path) -> FlaskClient:
+    """The app with its own photo-decoding slot (no other test run on the machine
+    can make it busy)."""
+    app.extensions["bkt_photo_limits"] = PhotoLimits(lock_dir=tmp_path)
+    return app.test_client()
 
 def qr_png(text: str, box: int = 4) -> bytes:
     image = qrcode.make(text, box_size=box, border=4)
@@ -34,7 +44,7 @@ def test_screenshot_of_the_qr(client: FlaskClient, documents: Documents) -> None
     url = f"{BASE_URL}/v#{documents.school.credential}"
     assert decode_qr(qr_png(url)) == url
     body = post_image(client, qr_png(url)).get_json()
-    assert body["result"] == "VALID", body
+    assert body.get("result") == "VALID", body
     assert body["data"]["source"] == "credential"
 
 
@@ -52,7 +62,7 @@ def test_photo_of_the_printed_page(client: FlaskClient, documents: Documents,
     out = io.BytesIO()
     page.save(out, format="JPEG", quality=85)
     body = post_image(client, out.getvalue(), "photo.jpg").get_json()
-    assert body["result"] == "VALID", body
+    assert body.get("result") == "VALID", body
 
 
 def test_picture_without_a_qr(client: FlaskClient) -> None:

@@ -40,10 +40,11 @@ def test_page_uses_only_its_own_assets(client: FlaskClient) -> None:
 
 
 def test_script_reads_the_fragment_and_posts_it(client: FlaskClient) -> None:
+    """The fragment goes out of the address bar and into the form's POST body."""
     js = client.get("/static/verifier/verify.js").get_data(as_text=True)
     assert "location.hash" in js
-    assert '"/api/v1/verify"' in js
-    assert "innerHTML" not in js  # text only: the signed data cannot inject markup
+    assert "replaceState" in js and '$("paste-form").submit()' in js
+    assert "innerHTML" not in js and "?credential" not in js
 
 
 def test_root_redirects_to_the_page(client: FlaskClient) -> None:

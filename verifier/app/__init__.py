@@ -18,9 +18,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from verifier import sandbox
 from verifier.app import api, errors, pages, ratelimit
 from verifier.app.config import VerifierConfig
 from verifier.core.freshness import FreshnessPolicy
+from verifier.directory import Directories
+from verifier.qr_image import PhotoLimits
 from verifier.shared import open_shared
 from verifier.sources import SourceSettings, TrustSource
 from verifier.verification import Verifier
@@ -87,7 +90,11 @@ def create_app(
             ))
     if source is not None and not source.settings.roots:
         source = None
-    app.extensions["bkt_verifier"] = Verifier(source) if source is not None else None
+    app.extensions["bkt_verifier"] = (Verifier(source, Directories(source))
+                                      if source is not None else None)
+    app.extensions["bkt_photo_limits"] = PhotoLimits(
+        slots=config.photo_slots, process=sandbox.Limits(
+            cpu_seconds=config.photo_seconds, wall_seconds=5.0 * config.photo_seconds + 5))
     if source is None:
         log.error("no pinned root certificate: every verification answers 503")
 

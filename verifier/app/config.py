@@ -61,6 +61,13 @@ class VerifierConfig:
     stale (the issuer re-signs every 6 h; 6 h of grace)."""
     clock_skew: float = 300.0
     """``BKT_VERIFIER_CLOCK_SKEW``: seconds a signed date may lie ahead of this clock."""
+    photo_slots: int = 1
+    """``BKT_VERIFIER_PHOTO_SLOTS``: photos of a QR decoded at once on this machine, all
+    workers together; more at the same time are answered 503 (Retry-After)."""
+    photo_seconds: int = 3
+    """``BKT_VERIFIER_PHOTO_SECONDS``: CPU seconds one photo's decoding may use (its child
+    process, at low priority, is stopped after that, or after 5x that plus 5 s of wall
+    time, under gunicorn's 30 s worker timeout)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VerifierConfig:
@@ -89,4 +96,6 @@ class VerifierConfig:
             status_ttl=float(env.get("BKT_VERIFIER_STATUS_TTL", cls.status_ttl)),
             status_max_age=float(env.get("BKT_VERIFIER_STATUS_MAX_AGE", cls.status_max_age)),
             clock_skew=float(env.get("BKT_VERIFIER_CLOCK_SKEW", cls.clock_skew)),
+            photo_slots=int(env.get("BKT_VERIFIER_PHOTO_SLOTS", 1)),
+            photo_seconds=int(env.get("BKT_VERIFIER_PHOTO_SECONDS", 3)),
         )

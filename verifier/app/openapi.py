@@ -27,8 +27,11 @@ def document() -> dict[str, Any]:
             "description": (
                 "Verify a BMA transcript from its PDF, a picture of its QR code or the QR "
                 "credential (compact JWS, or the QR's URL `…/v#<JWS>`). Every check is "
-                "listed with Thai and English messages; `result` is the overall verdict. "
-                "Requests are rate-limited per client (429 with Retry-After)."
+                "listed with Thai and English messages; `result` is the overall verdict and "
+                "`summary` says what it proves: a QR credential (or a picture of it) proves "
+                "the credential, not the paper, so compare `data` with the paper; a PDF "
+                "proves the file. Requests are rate-limited per client (429 with "
+                "Retry-After); pictures are decoded a few at a time (503 with Retry-After)."
             ),
         },
         "paths": {
@@ -68,11 +71,13 @@ def document() -> dict[str, Any]:
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/Verdict"}}}},
                         "400": _error("Malformed JSON or no input"),
-                        "413": _error("Upload larger than 10 MB"),
+                        "413": _error("Upload larger than 10 MB, or a picture over 8 MB or "
+                                      "50 megapixels"),
                         "415": _error("Not a PDF, not a picture, or an unsupported type"),
                         "422": _error("Encrypted, unsigned or unreadable PDF; no QR found"),
                         "429": _error("Too many requests from this client"),
-                        "503": _error("Verifier not configured or QR decoding unavailable"),
+                        "503": _error("Verifier not configured, QR decoding unavailable, or "
+                                      "every picture-decoding slot busy (Retry-After)"),
                     },
                 },
             },
@@ -93,6 +98,17 @@ def document() -> dict[str, Any]:
                 "required": ["result", "checks", "data"],
                 "properties": {
                     "result": {"type": "string", "enum": RESULTS},
+                    "summary": {
+                        "type": "object",
+                        "description": "The verdict in one sentence that claims no more than "
+                                       "was proven, and what to compare with the paper",
+                        "properties": {
+                            "scope": {"type": "string", "enum": ["credential", "pdf"]},
+                            "th": {"type": "string"}, "en": {"type": "string"},
+                            "compare_th": {"type": "string"},
+                            "compare_en": {"type": "string"},
+                        },
+                    },
                     "checks": {"type": "array",
                                "items": {"$ref": "#/components/schemas/Check"}},
                     "data": {
@@ -111,6 +127,9 @@ def document() -> dict[str, Any]:
                             "graduation_date_th": {"type": ["string", "null"]},
                             "graduation_date_en": {"type": ["string", "null"]},
                             "issued_at": {"type": "string", "format": "date-time"},
+                            "verification_code": {
+                                "type": ["string", "null"],
+                                "description": "The code printed under the QR (ABCD-EFGH)"},
                             "source": {"type": "string", "enum": ["pdf", "credential"]},
                             "status": {
                                 "type": "object",

@@ -72,6 +72,18 @@ def init_app(app: Flask, limiter: Limiter, limits: str) -> None:
 
 def check() -> Response | None:
     """A 429 answer when this client is over a limit; None to go on."""
+    retry_after = exceeded()
+    if retry_after is None:
+        return None
+    response = problem(429, "rate_limited", "Too many requests; try again later",
+                       "มีคำขอมากเกินไป กรุณาลองใหม่ภายหลัง")
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def exceeded() -> int | None:
+    """Count one verification for this client: the seconds to wait if it is over a
+    limit, None to go on (also the page's form posts, which answer in HTML)."""
     state: ApiLimits | None = current_app.extensions.get("bkt_api_limits")
     if state is None or not state.limiter.enabled:
         return None
@@ -81,10 +93,7 @@ def check() -> Response | None:
         for item in state.items:
             if not strategy.hit(item, SCOPE, client):
                 reset = strategy.get_window_stats(item, SCOPE, client).reset_time
-                response = problem(429, "rate_limited", "Too many requests; try again later",
-                                   "มีคำขอมากเกินไป กรุณาลองใหม่ภายหลัง")
-                response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
-                return response
+                return max(1, math.ceil(reset - time.time()))
     except Exception as exc:  # storage down (e.g. Redis): let the request through
         log.warning("rate-limit storage unavailable: %s", type(exc).__name__)
     return None

@@ -3,11 +3,21 @@
 QR content is ``{verifier base URL}/v#{compact JWS}``. Header:
 ``{"alg":"ES256","kid":<11-char prefix of the RFC 7638 thumbprint>,"typ":"bkt"}``.
 Payload keys are one letter to keep the QR at version 17 or below (DESIGN.md).
+
+The student's names: ``m`` holds the Thai and the English name (given and family,
+no title) as ``"<Thai>\n<English>"`` in TIS-620, base64url. Thai costs one byte a
+character there instead of UTF-8's three, so both names together take fewer bytes of
+the QR than the Thai name alone did as ``n`` (UTF-8 JSON text), which credentials
+issued before carry and which a name outside TIS-620 still uses (with ``e`` for the
+English name). `shorten` bounds each name, so the payload is bounded whatever the
+name's length.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +34,10 @@ ALG = "ES256"
 TYP = "bkt"
 KID_BYTES = 8  # like the EU digital COVID certificate's kid: a short thumbprint prefix
 QR_PATH = "/v#"
+NAMES_CODEC = "tis_620"  # ASCII plus the Thai block, one byte a character
+MAX_NAME_TH = 48  # characters of the Thai name in the QR (longer ones are shortened)
+MAX_NAME_EN = 64  # characters of the English name in the QR
+SHORTENED = "..."  # ends a name shortened to fit the QR (ASCII: TIS-620 has no "…")
 
 
 class CredentialError(ValueError):
@@ -44,13 +58,14 @@ class Claims:
     issued_at: int  # seconds since the epoch
     status_index: int  # index in the institution's status list
     record_digest: str  # base64url SHA-256 of the canonical record
+    name_en: str | None = None  # English given and family name (absent before 2027)
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "t": self.transcript_id,
             "v": self.version,
             "i": self.institution,
-            "n": self.name,
+            **_names_payload(self.name, self.name_en),
             "p": self.programme,
             "iat": self.issued_at,
             "s": self.status_index,
@@ -66,11 +81,13 @@ class Claims:
     def from_payload(cls, payload: Any) -> Claims:
         try:
             d = payload.get("d")
+            name, name_en = _names(payload)
             claims = cls(
                 transcript_id=_typed(payload["t"], str),
                 version=_typed(payload["v"], int),
                 institution=_typed(payload["i"], str),
-                name=_typed(payload["n"], str),
+                name=name,
+                name_en=name_en,
                 programme=_typed(payload["p"], str),
                 gpa=None if payload.get("g") is None else _typed(payload["g"], str),
                 graduation_date=None
@@ -85,6 +102,44 @@ class Claims:
         if claims.version < 1 or claims.status_index < 0:
             raise CredentialError("malformed credential payload: negative number")
         return claims
+
+
+def shorten(name: str, limit: int) -> str:
+    """`name` as the QR carries it: at most `limit` characters, control characters
+    turned into spaces; a longer name is cut (not inside a Thai character's vowel and
+    tone marks) and ends with ``...``."""
+    name = " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c
+                            for c in name).split())
+    if len(name) <= limit:
+        return name
+    cut = len(name[: limit - len(SHORTENED)])
+    while cut > 0 and unicodedata.category(name[cut]) == "Mn":
+        cut -= 1  # a mark belongs to the letter before it: cut before that letter
+    return name[:cut].rstrip() + SHORTENED
+
+
+def _names_payload(name: str, name_en: str | None) -> dict[str, str]:
+    if not name_en:
+        return {"n": name}
+    try:
+        packed = f"{name}\n{name_en}".encode(NAMES_CODEC)
+    except UnicodeEncodeError:  # a character TIS-620 lacks: UTF-8 text, as before
+        return {"n": name, "e": name_en}
+    return {"m": b64url(packed)}
+
+
+def _names(payload: Any) -> tuple[str, str | None]:
+    """(Thai, English) from ``m``, or ``n`` and the optional ``e``; never both forms."""
+    if "m" in payload:
+        if "n" in payload or "e" in payload:
+            raise ValueError("names given twice")
+        thai, newline, english = b64url_decode(_typed(payload["m"], str)).decode(
+            NAMES_CODEC).partition("\n")
+        if not newline or "\n" in english:
+            raise ValueError("names are not Thai and English")
+        return thai, english or None
+    english = payload.get("e")
+    return _typed(payload["n"], str), None if english is None else _typed(english, str)
 
 
 def _typed(value: Any, kind: type) -> Any:
@@ -146,6 +201,13 @@ def extract_token(text: str) -> str:
     if text.count(".") != 2 or len(text) > 4096:
         raise CredentialError("not a compact JWS")
     return text
+
+
+def verification_code(record_digest: str) -> str:
+    """The short code printed under the QR (and shown by the verifier, to compare with the
+    paper): the record digest's first 40 bits in base32, ``ABCD-EFGH``."""
+    code = base64.b32encode(b64url_decode(record_digest)[:5]).decode("ascii")
+    return f"{code[:4]}-{code[4:]}"
 
 
 def qr_url(verifier_base_url: str, token: str) -> str:

@@ -7,14 +7,12 @@ associated files; the result is what the PDF-signing step signs.
 
 from __future__ import annotations
 
-import base64
 from io import BytesIO
 
 from issuer.adapters.render import fonts, pdfa, qr, school, vocational
 from issuer.adapters.render.layout import PAGE_H, PAGE_W, Footer, Sheet
 from issuer.core.records import InstitutionKind, TranscriptRecord
-from verifier.core.canonical import b64url_decode
-from verifier.core.credential import QR_PATH
+from verifier.core.credential import QR_PATH, verification_code
 
 __all__ = ["attach_files", "render_transcript", "verification_code", "warm_up"]
 
@@ -27,12 +25,6 @@ def warm_up() -> None:
     from issuer.adapters.render import thai
 
     thai.words("ประกาศนียบัตรฉบับนี้ให้ไว้เพื่อแสดงว่า")
-
-
-def verification_code(record_digest: str) -> str:
-    """Short code printed under the QR: the digest's first 40 bits in base32, ``ABCD-EFGH``."""
-    code = base64.b32encode(b64url_decode(record_digest)[:5]).decode("ascii")
-    return f"{code[:4]}-{code[4:]}"
 
 
 def _verifier_url(qr_content: str) -> str:

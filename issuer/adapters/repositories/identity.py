@@ -85,6 +85,13 @@ class Institutions:
         self.session.flush()
         return row
 
+    def programmes(self, institution: InstitutionRow) -> dict[str, tuple[str, str]]:
+        """The institution's programmes: code -> (Thai name, English name), by code."""
+        rows = self.session.execute(
+            select(ProgrammeRow.code, ProgrammeRow.name_th, ProgrammeRow.name_en)
+            .where(ProgrammeRow.institution_id == institution.id).order_by(ProgrammeRow.code))
+        return {code: (th, en) for code, th, en in rows}
+
     def lock(self, institution: InstitutionRow) -> None:
         """Serialise imports and requests of one institution until the transaction ends:
         a row lock on PostgreSQL; on SQLite the write lock, taken before anything is read
