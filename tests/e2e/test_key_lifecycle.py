@@ -46,10 +46,12 @@ ADMIN = Actor("bma-admin", "test", AccountRole.ADMIN)
 
 
 @pytest.fixture
-def issuer(db_url: str, key_store: Path, tmp_path: Path) -> Issuer:
-    """An issuer on its own copy of the session's key store (these tests change it)."""
+def issuer(key_store: Path, tmp_path: Path) -> Issuer:
+    """An issuer on its own copy of the session's key store (these tests change it), on
+    SQLite: keys live in files, and the database part (audit, publishing) is the same
+    code the PostgreSQL runs of the other e2e tests cover."""
     shutil.copytree(key_store, tmp_path / "keys")
-    return make_issuer(db_url, tmp_path / "keys", tmp_path)
+    return make_issuer(f"sqlite:///{tmp_path / 'keys.db'}", tmp_path / "keys", tmp_path)
 
 
 def issue(issuer: Issuer, code: str, *students: str) -> list[bytes]:
