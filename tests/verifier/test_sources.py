@@ -186,10 +186,12 @@ def test_bundle_is_a_warm_start_when_the_issuer_is_down(
     assert Verifier(source).credential(documents.revoked.credential).result is Result.REVOKED
 
 
-def test_offline_app_from_environment(published: Path, documents: Documents) -> None:
+def test_offline_app_from_environment(published: Path, documents: Documents,
+                                      tmp_path: Path) -> None:
     from verifier.app.config import VerifierConfig
 
     config = VerifierConfig.from_env({
+        "BKT_VAR_DIR": str(tmp_path),  # not the repository's var/: its lists outlive the run
         "BKT_VERIFIER_ROOTS": str(published / "root.crt"),
         "BKT_VERIFIER_JWKS": "none",
         "BKT_VERIFIER_STATUS": "none",
