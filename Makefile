@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tl
 LOCK := requirements.lock
 UV := uv>=0.9,<1
 
-.PHONY: demo test install lock audit catalogs system-deps lint bench clean
+.PHONY: demo test install lock audit audit-feed catalogs system-deps lint bench clean
 
 ## Exactly the locked versions, every file checked against its hash (pip too), then this
 ## project itself without resolving anything (docs/dependencies.md).
@@ -35,6 +35,10 @@ lock:
 audit: install
 	$(BIN)/pip-audit --strict --disable-pip --require-hashes -r $(LOCK) \
 	  --vulnerability-service pypi --progress-spinner off
+
+## Succeeds when PyPI's per-release JSON (where its advisories are) answers from here.
+audit-feed:
+	@python3 -c "import urllib.request as u; u.urlopen('https://pypi.org/pypi/pip/24.0/json', timeout=15)" 2>/dev/null
 
 ## The web service's Thai catalog (.po in git, .mo built here and by the app when stale).
 catalogs: install
