@@ -8,6 +8,7 @@ import inspect
 import re
 import sys
 import tomllib
+from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -35,6 +36,14 @@ def _python_files(tree: str) -> list[Path]:
     return [path] if path.is_file() else sorted(path.rglob("*.py"))
 
 
+@cache
+def _parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+_distributions = cache(packages_distributions)
+
+
 def _is_type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
@@ -58,14 +67,14 @@ def third_party_imports(trees: tuple[str, ...]) -> dict[str, set[str]]:
     where: dict[str, set[str]] = {}
     for tree in trees:
         for path in _python_files(tree):
-            for module in _imported(ast.parse(path.read_text(encoding="utf-8"))):
+            for module in _imported(_parsed(path)):
                 if module not in sys.stdlib_module_names and module not in FIRST_PARTY:
                     where.setdefault(module, set()).add(str(path.relative_to(ROOT)))
     return where
 
 
 def _undeclared(trees: tuple[str, ...], declared: set[str]) -> dict[str, list[str]]:
-    distributions = packages_distributions()
+    distributions = _distributions()
     missing = {}
     for module, files in third_party_imports(trees).items():
         names = {canonicalize_name(d) for d in distributions.get(module, [])}
@@ -129,7 +138,7 @@ def test_no_module_reaches_another_class_private_names() -> None:
     found = []
     for tree in RUNTIME_TREES:
         for path in _python_files(tree):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for node in ast.walk(_parsed(path)):
                 name = getattr(node, "name", None) or getattr(node, "attr", None)
                 if isinstance(name, str) and MANGLED.match(name):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
