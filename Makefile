@@ -4,15 +4,41 @@ BIN := $(VENV)/bin
 SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium
 SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg
 
-.PHONY: demo test install catalogs system-deps lint bench clean
+LOCK := requirements.lock
+UV := uv>=0.9,<1
 
-$(BIN)/.installed: pyproject.toml
+.PHONY: demo test install lock audit audit-feed catalogs system-deps lint bench clean
+
+## Exactly the locked versions, every file checked against its hash (pip too), then this
+## project itself without resolving anything (docs/dependencies.md).
+$(BIN)/.installed: $(LOCK) pyproject.toml
 	python3 -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(BIN)/.installed
+
+## Re-resolve the lock from pyproject.toml (runtime + test extra + build backend) for
+## CPython 3.11 on Linux x86_64. Versions already locked are kept when they still fit;
+## `make lock LOCK_FLAGS=--upgrade` (or `--upgrade-package NAME`) moves to the newest.
+LOCK_FLAGS ?=
+lock:
+	[ -x $(BIN)/uv ] || { [ -x $(BIN)/pip ] || python3 -m venv $(VENV); $(BIN)/pip install -q '$(UV)'; }
+	$(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
+	  | $(BIN)/uv pip compile pyproject.toml - --extra test --generate-hashes --quiet \
+	      --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	      --custom-compile-command 'make lock' --output-file $(LOCK) $(LOCK_FLAGS)
+
+## Known vulnerabilities in any locked version (PyPI's advisory feed); --strict: a package
+## that could not be checked fails the audit too.
+audit: install
+	$(BIN)/pip-audit --strict --disable-pip --require-hashes -r $(LOCK) \
+	  --vulnerability-service pypi --progress-spinner off
+
+## Succeeds when PyPI's per-release JSON (where its advisories are) answers from here.
+audit-feed:
+	@python3 -c "import urllib.request as u; u.urlopen('https://pypi.org/pypi/pip/24.0/json', timeout=15)" 2>/dev/null
 
 ## The web service's Thai catalog (.po in git, .mo built here and by the app when stale).
 catalogs: install

@@ -130,4 +130,27 @@ def test_memory_rate_limits_start_no_timer_threads(published: Path,
         assert client.post("/api/v1/verify",
                            json={"credential": documents.school.credential}).status_code == 200
     assert threading.active_count() <= before
-    assert not storage.timer.is_alive()
+
+
+def test_memory_rate_limit_counters_expire_and_quiet_clients_are_swept() -> None:
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from verifier.app.ratelimit import SWEEP_EVERY, SweptMemoryStorage
+
+    now = [1000.0]
+    storage = SweptMemoryStorage(clock=lambda: now[0])
+    limiter, item = FixedWindowRateLimiter(storage), parse("2 per minute")
+    assert [limiter.hit(item, "api", "a") for _ in range(3)] == [True, True, False]
+    assert limiter.get_window_stats(item, "api", "a").reset_time == 1060.0
+    assert limiter.hit(item, "api", "b")
+    now[0] = 1059.5
+    assert not limiter.hit(item, "api", "a")  # swept here: nothing had expired
+    now[0] = 1060.2  # the window is over
+    assert limiter.hit(item, "api", "a")
+    assert storage.held() == 2  # "b" expired, not yet swept (at most one sweep a second)
+    now[0] = 1059.5 + SWEEP_EVERY
+    assert limiter.hit(item, "api", "c")
+    assert storage.held() == 2  # "a" and "c"; "b" swept
+    storage.reset()
+    assert storage.held() == 0 and storage.get("a") == 0

@@ -10,21 +10,25 @@ A storage failure lets the request through (logged): the verifier stays availabl
 
 ``memory://`` is served by `SweptMemoryStorage`: the `limits` memory storage starts a new
 timer thread every 10 ms under load to expire counters, which cost another ~0.15 ms of
-worker CPU per request; this one sweeps inline, at most once a second.
+worker CPU per request; this one sweeps inline, at most once a second. It is built on
+`limits`' public extension point for custom storages (`limits.storage.Storage`), and
+serves the fixed-window strategy, Flask-Limiter's default and the only one used here.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
+from limits.storage import Storage
 
 from verifier.app.errors import problem
 
@@ -33,26 +37,69 @@ SCOPE = "api"
 SWEEP_EVERY = 1.0  # seconds
 
 
-class SweptMemoryStorage(MemoryStorage):
-    """`limits`' in-process storage, expired counters swept inline instead of by threads.
+class SweptMemoryStorage(Storage):
+    """In-process fixed-window counters, expired ones swept inline instead of by threads.
 
-    Expiry itself is unaffected (an expired counter is reset when read); the sweep only
+    A counter past its expiry reads as zero and restarts on the next hit; the sweep only
     frees the memory of clients gone quiet.
     """
 
     STORAGE_SCHEME = ["bkt-memory"]  # noqa: RUF012 -- how `limits` registers a scheme
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
-                 **options: str) -> None:
+                 clock: Callable[[], float] = time.time, **options: float | str | bool) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self.timer.cancel()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counters: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
         self._next_sweep = 0.0
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer-thread version
-        now = time.time()
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add `amount` to `key`'s counter, started with `expiry` seconds if it had none."""
+        now = self._clock()
+        with self._lock:
+            self._sweep(now)
+            count, expires = self._counters.get(key, (0, 0.0))
+            if expires <= now:
+                count, expires = 0, now + expiry
+            count += amount
+            self._counters[key] = (count, expires)
+            return count
+
+    def get(self, key: str) -> int:
+        count, expires = self._counters.get(key, (0, 0.0))
+        return count if expires > self._clock() else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = self._clock()
+        _, expires = self._counters.get(key, (0, now))
+        return expires if expires > now else now
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int:
+        with self._lock:
+            count = len(self._counters)
+            self._counters.clear()
+            return count
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._counters.pop(key, None)
+
+    def held(self) -> int:
+        """Counters in memory, expired ones not yet swept included."""
+        return len(self._counters)
+
+    def _sweep(self, now: float) -> None:
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_EVERY
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
 
 
 def storage_uri(configured: str) -> str:
