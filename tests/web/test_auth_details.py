@@ -139,15 +139,15 @@ def test_the_code_step_needs_the_password_step_not_just_the_cookie_key(
         assert browser.client.get("/batches").status_code == 302, pending
 
 
-@pytest.mark.parametrize("password", ["aaaaaaaaaaaa", "password1234", "PASSWORD1234",
-                                      "P@ssw0rd1234", "qwertyuiop123"])
-def test_common_passwords_are_refused(web_issuer: Issuer, password: str) -> None:
-    with pytest.raises(ServiceError, match="too common"):
-        accounts.create_account(web_issuer, username="newreg", password=password,
-                                role="registrar", institution_code="1001", actor=SETUP)
-    with pytest.raises(ServiceError, match="too common"):
-        accounts.change_password(web_issuer, _id(web_issuer, "reg1001"), PASSWORD, password,
-                                 actor=SETUP)
+def test_common_passwords_are_refused(web_issuer: Issuer) -> None:
+    for password in ("aaaaaaaaaaaa", "password1234", "PASSWORD1234", "P@ssw0rd1234",
+                     "qwertyuiop123"):
+        with pytest.raises(ServiceError, match="too common"):
+            accounts.create_account(web_issuer, username="newreg", password=password,
+                                    role="registrar", institution_code="1001", actor=SETUP)
+        with pytest.raises(ServiceError, match="too common"):
+            accounts.change_password(web_issuer, _id(web_issuer, "reg1001"), PASSWORD,
+                                     password, actor=SETUP)
 
 
 def test_the_web_form_refuses_a_common_password(app: Flask) -> None:
