@@ -94,7 +94,8 @@ def _actor(ctx: click.Context) -> Actor:
         account = signed.account
         if signed.needs_code:
             code = os.environ.get("BKT_TOTP") or click.prompt("authenticator code", err=True)
-            account = account_service.verify_code(issuer, account.id, code, source=source)
+            account = account_service.verify_code(issuer, signed.challenge or "", code,
+                                                  source=source)
         actor = Actor(account.username, source, account.role, account.institution_code)
     ctx.obj["actor"] = actor
     return actor

@@ -480,6 +480,40 @@ class AccountRow(Base):
     institution: Mapped[InstitutionRow | None] = relationship()
 
 
+class WebSessionRow(Base):
+    """A signed-in web session (`issuer.adapters.repositories.sessions`).
+
+    `id_hash` is a MAC of the random id the browser holds, under the integrity key: the
+    id itself is stored nowhere. `seal` binds the row to its account and sign-in time.
+    `totp_setup` is a second factor being set up, encrypted under the session's id.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    client: Mapped[str] = mapped_column(String(200), default="")
+    totp_setup: Mapped[str | None] = mapped_column(String(200))
+    seal: Mapped[str] = mapped_column(String(64))
+
+
+class LoginAttemptRow(Base):
+    """One sign-in attempt from a client address: counted by every worker alike when the
+    rate limits have no shared store of their own (`issuer.services.sign_in_limits`)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_client_at", "client", "at"),
+                      Index("ix_login_attempts_at", "at"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
 # --- background jobs ------------------------------------------------------------------
 
 

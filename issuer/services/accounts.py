@@ -18,16 +18,20 @@ from typing import Any
 import pyotp
 
 from issuer.adapters import accounts as accounts_adapter
+from issuer.adapters import integrity
 from issuer.adapters.orm import AccountRow
 from issuer.adapters.repositories import UnitOfWork
 from issuer.core.lifecycle import AccountRole
+from issuer.core.passwords import MIN_LENGTH, password_problem
 from issuer.services.context import Actor, Issuer, ServiceError
 
 log = logging.getLogger(__name__)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
-MIN_PASSWORD = 12
+MIN_PASSWORD = MIN_LENGTH
 TOTP_ISSUER = "Bangkok Transcripts"
+CHALLENGE_PURPOSE = "sign-in-challenge"
+CHALLENGE_TTL = timedelta(minutes=5)
 
 
 class LoginFailed(ServiceError):
@@ -49,8 +53,6 @@ class AccountInfo:
     email: str
     active: bool
     totp_enabled: bool
-    session_token: str
-    """Changes when the password does, which ends every other session of the account."""
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
 
@@ -61,7 +63,6 @@ class AccountInfo:
             institution_code=row.institution.code if row.institution else None,
             display_name=row.display_name or row.username, email=row.email, active=row.active,
             totp_enabled=row.totp_secret is not None,
-            session_token=f"{row.id}:{int(row.password_changed_at.timestamp() * 1000)}",
             last_login_at=row.last_login_at, locked_until=row.locked_until,
         )
 
@@ -72,6 +73,10 @@ class SignIn:
 
     account: AccountInfo
     needs_code: bool
+    challenge: str | None = None
+    """With a code to follow: what `verify_code` takes, a MAC under the integrity key of
+    the account and the time, valid `CHALLENGE_TTL` (a cookie-signing key alone cannot
+    make one, so it cannot skip the password)."""
 
 
 def generate_password() -> str:
@@ -80,10 +85,11 @@ def generate_password() -> str:
 
 
 def check_new_password(password: str, username: str = "") -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ServiceError(f"a password needs at least {MIN_PASSWORD} characters")
-    if username and username.strip().lower() in password.lower():
-        raise ServiceError("a password must not contain the username")
+    """Refuse a password that is short, holds the username or is common
+    (`issuer.core.passwords`)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise ServiceError(problem)
 
 
 def require_admin(uow: UnitOfWork, actor: Actor, doing: str) -> None:
@@ -140,7 +146,7 @@ def _seal_key(uow: UnitOfWork) -> bytes:
     return uow.integrity_key(accounts_adapter.SEAL_PURPOSE)
 
 
-def _intact(uow: UnitOfWork, row: AccountRow | None, source: str, now: datetime) -> bool:
+def intact(uow: UnitOfWork, row: AccountRow | None, source: str, now: datetime) -> bool:
     """Whether `row` carries the service's seal; a broken seal (the row was made or
     changed in the database, not by this service) is audited and treated as no account."""
     if row is None:
@@ -158,7 +164,7 @@ def _intact(uow: UnitOfWork, row: AccountRow | None, source: str, now: datetime)
 def load_account(issuer: Issuer, account_id: int) -> AccountInfo | None:
     with issuer.uow() as uow:
         row = uow.accounts.get(account_id)
-        if not _intact(uow, row, "session", issuer.clock()):
+        if not intact(uow, row, "session", issuer.clock()):
             return None
         assert row is not None
         return AccountInfo.of(row)
@@ -224,7 +230,7 @@ def sign_in(issuer: Issuer, username: str, password: str, *, source: str) -> Sig
     with issuer.uow() as uow:
         row = uow.accounts.find(username)
         ok = accounts_adapter.check_password(row.password_hash if row else None, password)
-        if not _intact(uow, row, source, issuer.clock()):
+        if not intact(uow, row, source, issuer.clock()):
             raise LoginFailed()
         assert row is not None
         now = issuer.clock()
@@ -241,10 +247,32 @@ def sign_in(issuer: Issuer, username: str, password: str, *, source: str) -> Sig
         if accounts_adapter.needs_rehash(row.password_hash):
             row.password_hash = accounts_adapter.hash_password(password)
             accounts_adapter.seal(row, _seal_key(uow))
+        challenge = None
         if row.totp_secret is None:
             _succeed(uow, row, source, now)
+        else:
+            challenge = _challenge(uow, row.id, int(now.timestamp()))
         uow.commit()
-        return SignIn(AccountInfo.of(row), needs_code=row.totp_secret is not None)
+        return SignIn(AccountInfo.of(row), needs_code=challenge is not None,
+                      challenge=challenge)
+
+
+def _challenge(uow: UnitOfWork, account_id: int, at: int) -> str:
+    message = f"{account_id}.{at}"
+    return f"{message}.{integrity.mac(uow.integrity_key(CHALLENGE_PURPOSE), message.encode())}"
+
+
+def _challenged(uow: UnitOfWork, challenge: str, now: datetime) -> int | None:
+    """The account id of a valid, unexpired `challenge`."""
+    account, _, rest = str(challenge).partition(".")
+    at, _, _mac = rest.partition(".")
+    if not (account.isdigit() and at.isdigit()):
+        return None
+    if not secrets.compare_digest(_challenge(uow, int(account), int(at)), str(challenge)):
+        return None
+    if not 0 <= now.timestamp() - int(at) <= CHALLENGE_TTL.total_seconds():
+        return None
+    return int(account)
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
@@ -260,11 +288,15 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def verify_code(issuer: Issuer, account_id: int, code: str, *, source: str) -> AccountInfo:
-    """The second step of a sign-in: a TOTP code never used before on this account."""
+def verify_code(issuer: Issuer, challenge: str, code: str, *, source: str) -> AccountInfo:
+    """The second step of a sign-in, within `CHALLENGE_TTL` of the password (`challenge`
+    from `sign_in`): a TOTP code never used before on this account."""
     with issuer.uow() as uow:
+        account_id = _challenged(uow, challenge, issuer.clock())
+        if account_id is None:
+            raise LoginFailed()
         row = uow.accounts.get(account_id)
-        if not _intact(uow, row, source, issuer.clock()):
+        if not intact(uow, row, source, issuer.clock()):
             raise LoginFailed()
         assert row is not None
         if not row.active or row.totp_secret is None:
@@ -284,6 +316,7 @@ def verify_code(issuer: Issuer, account_id: int, code: str, *, source: str) -> A
 
 
 def new_totp_secret() -> str:
+    """A random TOTP secret (base32, 160 bits)."""
     return pyotp.random_base32()
 
 
@@ -295,8 +328,11 @@ def totp_uri(secret: str, username: str) -> str:
 Change = Callable[[AccountRow, datetime], dict[str, Any] | None]
 
 
-def _update(issuer: Issuer, account_id: int, actor: Actor, action: str,
-            change: Change) -> AccountInfo:
+def _update(issuer: Issuer, account_id: int, actor: Actor, action: str, change: Change, *,
+            end_sessions: bool = False) -> AccountInfo:
+    """Apply `change` to the account, seal and audit it; with `end_sessions`, every
+    session of the account ends in the same transaction (the caller starts a fresh one
+    for the holder's own browser if it should carry on)."""
     with issuer.uow() as uow:
         row = uow.accounts.get(account_id)
         if row is None:
@@ -307,6 +343,8 @@ def _update(issuer: Issuer, account_id: int, actor: Actor, action: str,
         now = issuer.clock()
         detail = change(row, now) or {}
         accounts_adapter.seal(row, _seal_key(uow))
+        if end_sessions:
+            detail["sessions_ended"] = uow.web_sessions.end_all(row.id)
         uow.audit.append(
             actor=actor.name, action=action, source=actor.source, now=now,
             institution=row.institution, subject=f"account:{row.username}", detail=detail,
@@ -315,9 +353,19 @@ def _update(issuer: Issuer, account_id: int, actor: Actor, action: str,
         return AccountInfo.of(row)
 
 
-def enable_totp(issuer: Issuer, account_id: int, secret: str, code: str, *,
+def _reauthenticate(uow: UnitOfWork, row: AccountRow | None, password: str) -> AccountRow:
+    """`row`, if `password` is its current password (a sensitive change asks again)."""
+    if row is None or not accounts_adapter.check_password(row.password_hash, password):
+        raise ServiceError("the current password is not correct")
+    return row
+
+
+def enable_totp(issuer: Issuer, account_id: int, secret: str, code: str, *, password: str,
                 actor: Actor) -> AccountInfo:
-    """Turn on the second factor once the user proves their app holds `secret`."""
+    """Turn on the second factor: the holder gives their `password` and proves their app
+    holds `secret`. Every session of the account ends."""
+    with issuer.uow() as uow:
+        _reauthenticate(uow, uow.accounts.get(account_id), password)
     step = _matching_step(secret, code, issuer.clock())
     if step is None:
         raise ServiceError("the code does not match: check the time on your phone")
@@ -326,44 +374,57 @@ def enable_totp(issuer: Issuer, account_id: int, secret: str, code: str, *,
         row.totp_secret = secret
         row.totp_last_step = step
 
-    return _update(issuer, account_id, actor, "account.totp_enable", change)
+    return _update(issuer, account_id, actor, "account.totp_enable", change,
+                   end_sessions=True)
 
 
-def disable_totp(issuer: Issuer, account_id: int, *, actor: Actor,
-                 password: str | None = None) -> AccountInfo:
-    """Turn the second factor off: by the holder (who gives their `password`) or by an
-    administrator (after a lost phone)."""
-    if password is not None:
-        with issuer.uow() as uow:
-            row = uow.accounts.get(account_id)
-            if row is None or not accounts_adapter.check_password(row.password_hash, password):
-                raise ServiceError("the current password is not correct")
+def _remove_totp(row: AccountRow, now: datetime) -> None:
+    row.totp_secret = None
+    row.totp_last_step = None
 
-    def change(row: AccountRow, now: datetime) -> None:
-        row.totp_secret = None
-        row.totp_last_step = None
 
-    return _update(issuer, account_id, actor, "account.totp_disable", change)
+def disable_totp(issuer: Issuer, account_id: int, *, password: str,
+                 actor: Actor) -> AccountInfo:
+    """The holder turns their second factor off, giving their `password`. Every session
+    of the account ends."""
+    with issuer.uow() as uow:
+        _reauthenticate(uow, uow.accounts.get(account_id), password)
+    return _update(issuer, account_id, actor, "account.totp_disable", _remove_totp,
+                   end_sessions=True)
+
+
+def reset_totp(issuer: Issuer, account_id: int, *, password: str, actor: Actor) -> AccountInfo:
+    """An administrator turns someone else's second factor off (a lost phone), giving
+    their own `password`. Never their own: another administrator must. Every session of
+    the account ends."""
+    with issuer.uow() as uow:
+        if actor.role is not AccountRole.ADMIN:
+            raise ServiceError("only an administrator may reset a second factor")
+        admin = _reauthenticate(uow, uow.accounts.find(actor.name), password)
+        if admin.id == account_id:
+            raise ServiceError("ask another administrator to reset your own second factor")
+    return _update(issuer, account_id, actor, "account.totp_reset", _remove_totp,
+                   end_sessions=True)
 
 
 def change_password(issuer: Issuer, account_id: int, current: str, new: str, *,
                     actor: Actor) -> AccountInfo:
-    """The holder changes their own password; every other session of theirs ends."""
+    """The holder changes their own password; every session of theirs ends."""
     with issuer.uow() as uow:
-        row = uow.accounts.get(account_id)
-        if row is None or not accounts_adapter.check_password(row.password_hash, current):
-            raise ServiceError("the current password is not correct")
+        row = _reauthenticate(uow, uow.accounts.get(account_id), current)
         check_new_password(new, row.username)
 
     def change(row: AccountRow, now: datetime) -> None:
         row.password_hash = accounts_adapter.hash_password(new)
         row.password_changed_at = now
 
-    return _update(issuer, account_id, actor, "account.password_change", change)
+    return _update(issuer, account_id, actor, "account.password_change", change,
+                   end_sessions=True)
 
 
 def reset_password(issuer: Issuer, account_id: int, *, actor: Actor) -> tuple[AccountInfo, str]:
-    """An administrator sets a new random password (and unlocks); returns it once."""
+    """An administrator sets a new random password (and unlocks); returns it once. Every
+    session of the account ends."""
     password = generate_password()
 
     def change(row: AccountRow, now: datetime) -> None:
@@ -372,10 +433,12 @@ def reset_password(issuer: Issuer, account_id: int, *, actor: Actor) -> tuple[Ac
         row.failed_logins = 0
         row.locked_until = None
 
-    return _update(issuer, account_id, actor, "account.password_reset", change), password
+    return _update(issuer, account_id, actor, "account.password_reset", change,
+                   end_sessions=True), password
 
 
 def set_active(issuer: Issuer, account_id: int, active: bool, *, actor: Actor) -> AccountInfo:
+    """Disable (every session ends) or enable again (no old session comes back)."""
     def change(row: AccountRow, now: datetime) -> dict[str, bool]:
         row.active = active
         if active:
@@ -384,4 +447,5 @@ def set_active(issuer: Issuer, account_id: int, active: bool, *, actor: Actor) -
         return {"active": active}
 
     return _update(issuer, account_id, actor,
-                   "account.enable" if active else "account.disable", change)
+                   "account.enable" if active else "account.disable", change,
+                   end_sessions=not active)

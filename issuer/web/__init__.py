@@ -1,7 +1,7 @@
 """The issuer's web service: registrars, approvers and BMA administrators.
 
 `create_app` only wires things up: configuration, the issuer (database, keys), the
-extensions (sessions, CSRF, rate limits, Thai/English), the issuance jobs, the
+extensions (sessions, CSRF, rate limits, Thai/English), the sign-in limits, the issuance jobs, the
 blueprints (auth, batches, transcripts, admin, published, graduates) and security headers.
 Templates live in ``issuer/web/templates/issuer/``, static files in
 ``issuer/web/static/``, catalogs in ``issuer/web/translations/``.
@@ -34,6 +34,7 @@ from issuer.web.extensions import babel, csrf, limiter, login_manager
 from issuer.web.i18n import DEFAULT_LOCALE, TRANSLATIONS, compile_catalogs, select_locale
 from issuer.web.jobs import IssueJobs, job_engine
 from issuer.web.labels import register_filters
+from issuer.web.sign_in_limits import SignInLimits
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -64,7 +65,9 @@ def create_app(
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=config.secret_key,
-        SESSION_COOKIE_NAME="bkt_session",
+        SESSION_COOKIE_NAME=config.cookie_name,
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_DOMAIN=None,
         SESSION_COOKIE_SECURE=config.secure_cookies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -80,7 +83,6 @@ def create_app(
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE,
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
-        BKT_LOGIN_LIMIT=config.login_limit,
         BKT_WEB=config,
     )
     if config.proxies:
@@ -90,6 +92,8 @@ def create_app(
     compile_catalogs()
     app.extensions["bkt_issuer"] = issuer
     app.extensions["bkt_jobs"] = jobs or job_engine(issuer, config)
+    app.extensions["bkt_sign_in_limits"] = SignInLimits(
+        config.login_limit, config.ratelimit_storage, issuer, enabled=config.ratelimit_enabled)
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -98,18 +98,24 @@ def _account_action(account_id: int) -> Any:
     if accounts.load_account(issuer(), account_id) is None:
         abort(404)
     action = request.form.get("action", "")
-    if account_id == user().info.id and action in ("disable", "reset_password"):
+    if action not in ("reset_password", "reset_totp", "disable", "enable"):
+        abort(400)
+    if account_id == user().info.id and action in ("disable", "reset_password", "reset_totp"):
         flash(_("Ask another administrator to do this to your own account."), "error")
         return redirect(url_for("admin.accounts_page"))
-    if action == "reset_password":
-        info, password = accounts.reset_password(issuer(), account_id, actor=actor())
-        return render_template("issuer/admin/password.html", account=info, password=password)
-    if action == "reset_totp":
-        accounts.disable_totp(issuer(), account_id, actor=actor())
-    elif action in ("disable", "enable"):
-        accounts.set_active(issuer(), account_id, action == "enable", actor=actor())
-    else:
-        abort(400)
+    try:
+        if action == "reset_password":
+            info, password = accounts.reset_password(issuer(), account_id, actor=actor())
+            return render_template("issuer/admin/password.html", account=info,
+                                   password=password)
+        if action == "reset_totp":  # asks for the administrator's own password
+            accounts.reset_totp(issuer(), account_id, actor=actor(),
+                                password=request.form.get("current", "")[:1024])
+        else:
+            accounts.set_active(issuer(), account_id, action == "enable", actor=actor())
+    except ServiceError as e:
+        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        return redirect(url_for("admin.accounts_page"))
     flash(_("Done."), "ok")
     return redirect(url_for("admin.accounts_page"))
 

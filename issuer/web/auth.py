@@ -1,14 +1,17 @@
 """Signing in and out, the account page (password, TOTP), and the role guard.
 
-Sessions are Flask's signed cookies (Secure, HttpOnly, SameSite=Lax) holding the
-account's session token, which changes with its password: changing it ends every other
-session. `roles(...)` guards a view: anonymous visitors go to the sign-in page (JSON
-endpoints answer 401), a signed-in account of another role gets 403.
+A sign-in starts a server-side session (`issuer.services.sessions`): a random id, new
+each time, carried in Flask's signed cookie (``__Host-bkt_session``: Secure, HttpOnly,
+SameSite=Lax) and found in the database by its MAC. Signing out, the idle and absolute
+timeouts, disabling the account, a password change or reset and any change of the
+second factor end it; a change made by the holder starts them a fresh one.
+Sign-in attempts are limited per client address across every worker
+(`issuer.web.sign_in_limits`). `roles(...)` guards a view: anonymous visitors go to the
+sign-in page (JSON endpoints answer 401), a signed-in account of another role gets 403.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from io import BytesIO
@@ -37,22 +40,29 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from issuer.core.lifecycle import AccountRole
-from issuer.services import accounts
+from issuer.core.sessions import SessionPolicy
+from issuer.services import accounts, sessions
 from issuer.services.context import Actor, ServiceError
-from issuer.web.extensions import issuer, limiter, login_manager
+from issuer.web.config import WebConfig
+from issuer.web.extensions import issuer, login_manager
 from issuer.web.i18n import LOCALES
+from issuer.web.sign_in_limits import SignInLimits
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-PENDING_SECONDS = 300  # to type the TOTP code after the password
 
 
 class WebUser(UserMixin):
-    def __init__(self, info: accounts.AccountInfo) -> None:
+    """The signed-in account of this request, with its session."""
+
+    def __init__(self, info: accounts.AccountInfo, session_id: str,
+                 totp_setup: str | None = None) -> None:
         self.info = info
+        self.session_id = session_id
+        self.totp_setup = totp_setup
 
     def get_id(self) -> str:
-        return self.info.session_token
+        return self.session_id
 
     @property
     def role(self) -> AccountRole:
@@ -67,15 +77,20 @@ class WebUser(UserMixin):
         return self.info.username
 
 
+def _config() -> WebConfig:
+    return current_app.config["BKT_WEB"]
+
+
+def _policy() -> SessionPolicy:
+    return _config().session_policy
+
+
 @login_manager.user_loader
-def _load_user(token: str) -> WebUser | None:
-    account_id, _sep, _rest = token.partition(":")
-    if not account_id.isdigit():
+def _load_user(session_id: str) -> WebUser | None:
+    resumed = sessions.resume(issuer(), session_id, _policy())
+    if resumed is None:
         return None
-    info = accounts.load_account(issuer(), int(account_id))
-    if info is None or not info.active or info.session_token != token:
-        return None
-    return WebUser(info)
+    return WebUser(resumed.account, session_id, resumed.totp_setup)
 
 
 @login_manager.unauthorized_handler
@@ -148,6 +163,10 @@ class CodeForm(FlaskForm):
     code = StringField("code", validators=[DataRequired(), Length(max=10)])
 
 
+class EnableCodeForm(CodeForm):
+    current = PasswordField("current", validators=[DataRequired(), Length(max=1024)])
+
+
 class PasswordOnlyForm(FlaskForm):
     current = PasswordField("current", validators=[DataRequired(), Length(max=1024)])
 
@@ -158,24 +177,37 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField("confirm", validators=[DataRequired(), Length(max=1024)])
 
 
+def _client() -> str:
+    agent = request.user_agent.string[:150]
+    return f"{request.remote_addr or '-'} {agent}"
+
+
 def _start_session(info: accounts.AccountInfo) -> None:
+    """A new session (a new id) for this browser; nothing from before survives it."""
+    session_id = sessions.start(issuer(), info.id, client=_client(), policy=_policy())
     lang = session.get("lang")
-    session.clear()  # nothing from before the sign-in survives it
+    session.clear()
     if lang:
         session["lang"] = lang
     session.permanent = True
-    login_user(WebUser(info))
+    login_user(WebUser(info, session_id))
 
 
-def _login_limit() -> str:
-    return current_app.config["BKT_LOGIN_LIMIT"]
+def sign_in_limits() -> SignInLimits:
+    return current_app.extensions["bkt_sign_in_limits"]
+
+
+def _too_many() -> bool:
+    """Count this sign-in attempt; whether it is over the limit for its address."""
+    return not sign_in_limits().hit(request.remote_addr or "-")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(home_for(user().role))
+    if request.method == "POST" and _too_many():
+        abort(429)
     form = LoginForm()
     next_url = request.args.get("next")
     if form.validate_on_submit():
@@ -187,7 +219,7 @@ def login() -> Any:
             flash(_("Incorrect username, password or code."), "error")
             return render_template("issuer/login.html", form=form), 401
         if result.needs_code:
-            session["pending"] = {"id": result.account.id, "at": time.time(),
+            session["pending"] = {"challenge": result.challenge,
                                   "next": safe_next(next_url, "")}
             return redirect(url_for("auth.login_code"))
         _start_session(result.account)
@@ -196,16 +228,18 @@ def login() -> Any:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login_code() -> Any:
     pending = session.get("pending")
-    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+    if not isinstance(pending, dict) or not pending.get("challenge"):
         session.pop("pending", None)
         return redirect(url_for("auth.login"))
+    if request.method == "POST" and _too_many():
+        abort(429)
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            info = accounts.verify_code(issuer(), int(pending["id"]), form.code.data or "",
+            info = accounts.verify_code(issuer(), str(pending["challenge"]),
+                                        form.code.data or "",
                                         source=f"web {request.remote_addr or '-'}")
         except accounts.LoginFailed:
             flash(_("Incorrect username, password or code."), "error")
@@ -218,6 +252,8 @@ def login_code() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     lang = session.get("lang")
+    if current_user.is_authenticated:
+        sessions.end(issuer(), user().session_id)
     logout_user()
     session.clear()
     if lang:
@@ -243,13 +279,13 @@ def _qr_svg(content: str) -> Markup:
 @bp.get("/account")
 @login_required
 def account() -> Any:
-    secret = session.get("totp_setup")
+    secret = user().totp_setup
     setup = None
     if secret and not user().info.totp_enabled:
         uri = accounts.totp_uri(secret, user().username)
         setup = {"secret": secret, "qr": _qr_svg(uri)}
     return render_template("issuer/account.html", password_form=PasswordForm(),
-                           code_form=CodeForm(), setup=setup)
+                           code_form=EnableCodeForm(), setup=setup)
 
 
 @bp.post("/account/password")
@@ -267,7 +303,7 @@ def change_password() -> Any:
     except ServiceError as e:
         flash(str(e), "error")
         return redirect(url_for("auth.account"))
-    _start_session(info)  # the old token is void: carry on under the new one
+    _start_session(info)  # every session ended: carry on under a new one
     flash(_("Password changed. Other sessions have been signed out."), "ok")
     return redirect(url_for("auth.account"))
 
@@ -275,26 +311,25 @@ def change_password() -> Any:
 @bp.post("/account/totp/start")
 @login_required
 def totp_start() -> Any:
-    session["totp_setup"] = accounts.new_totp_secret()
+    sessions.begin_totp_setup(issuer(), user().session_id)  # kept with the session
     return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/totp/enable")
 @login_required
 def totp_enable() -> Any:
-    form = CodeForm()
-    secret = session.get("totp_setup")
+    form = EnableCodeForm()
+    secret = user().totp_setup
     if not form.validate_on_submit() or not secret:
         abort(400)
     try:
         info = accounts.enable_totp(issuer(), user().info.id, secret, form.code.data or "",
-                                    actor=actor())
+                                    password=form.current.data or "", actor=actor())
     except ServiceError as e:
         flash(str(e), "error")
         return redirect(url_for("auth.account"))
-    session.pop("totp_setup", None)
-    user().info = info
-    flash(_("Two-step sign-in is on."), "ok")
+    _start_session(info)  # every session ended: carry on under a new one
+    flash(_("Two-step sign-in is on. Other sessions have been signed out."), "ok")
     return redirect(url_for("auth.account"))
 
 
@@ -305,10 +340,11 @@ def totp_disable() -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        accounts.disable_totp(issuer(), user().info.id, actor=actor(),
-                              password=form.current.data or "")
+        info = accounts.disable_totp(issuer(), user().info.id, actor=actor(),
+                                     password=form.current.data or "")
     except ServiceError as e:
         flash(str(e), "error")
         return redirect(url_for("auth.account"))
-    flash(_("Two-step sign-in is off."), "ok")
+    _start_session(info)
+    flash(_("Two-step sign-in is off. Other sessions have been signed out."), "ok")
     return redirect(url_for("auth.account"))

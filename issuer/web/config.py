@@ -6,9 +6,11 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from issuer.config import ROOT
+from issuer.core.sessions import SessionPolicy
 from issuer.services.uploads import MAX_UPLOAD
 
 MiB = 1024 * 1024
@@ -35,17 +37,21 @@ def persistent_secret(path: Path) -> str:
 class WebConfig:
     secret_key: str
     """``BKT_WEB_SECRET_KEY``: signs session cookies and CSRF tokens; default a random key
-    kept in ``var/web-secret`` (every worker of one machine shares it)."""
+    kept in ``var/web-secret`` (every worker of one machine shares it). It cannot make a
+    session: those are rows of the database, found by a MAC under the integrity key."""
     secure_cookies: bool = True
     """``BKT_WEB_SECURE_COOKIES=0`` allows cookies over plain http://localhost in development."""
     ratelimit_storage: str = "memory://"
     """``BKT_WEB_RATELIMIT_STORAGE``: e.g. ``redis://127.0.0.1:6379`` so all workers count
-    together; memory counts per worker process."""
+    together. With the default (memory) the general request limit counts per worker
+    process, but sign-in attempts are counted in the issuer's database, which every
+    worker shares."""
     ratelimit_enabled: bool = True
     """``BKT_WEB_RATELIMIT_ENABLED=0`` turns the limits off."""
     login_limit: str = "10 per minute;50 per hour"
-    """``BKT_WEB_LOGIN_LIMIT``: sign-in attempts per client address (Flask-Limiter syntax);
-    accounts are also locked after 5 failures in a row (per account)."""
+    """``BKT_WEB_LOGIN_LIMIT``: sign-in attempts (password or code) per client address,
+    counted across every worker (``limits`` syntax); accounts are also locked after 5
+    failures in a row (per account)."""
     proxies: int = 0
     """``BKT_WEB_PROXIES``: reverse proxies setting X-Forwarded-For/-Proto in front of us."""
     max_upload: int = MAX_UPLOAD + MiB
@@ -53,11 +59,24 @@ class WebConfig:
     issue_workers: int = 2
     """``BKT_WEB_ISSUE_WORKERS``: signing processes per issuance job (0: in the thread)."""
     session_hours: int = 8
-    """``BKT_WEB_SESSION_HOURS``: how long a sign-in lasts."""
+    """``BKT_WEB_SESSION_HOURS``: how long a sign-in lasts at most, however busy."""
+    session_idle_minutes: int = 30
+    """``BKT_WEB_SESSION_IDLE_MINUTES``: a session ends after this long without a request."""
     embedded_worker: bool = True
     """``BKT_WEB_EMBEDDED_WORKER=0`` when jobs run elsewhere (``transcripts worker``
     processes); with ``BKT_CELERY_BROKER`` set, Celery workers run them and the web
     process never does."""
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(idle=timedelta(minutes=self.session_idle_minutes),
+                             absolute=timedelta(hours=self.session_hours))
+
+    @property
+    def cookie_name(self) -> str:
+        """``__Host-bkt_session`` (Secure, Path=/, no Domain: no other host or path can set
+        it); plain ``bkt_session`` only without secure cookies (http in development)."""
+        return "__Host-bkt_session" if self.secure_cookies else "bkt_session"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebConfig:
@@ -74,5 +93,7 @@ class WebConfig:
             max_upload=int(env.get("BKT_WEB_MAX_UPLOAD", cls.max_upload)),
             issue_workers=int(env.get("BKT_WEB_ISSUE_WORKERS", cls.issue_workers)),
             session_hours=int(env.get("BKT_WEB_SESSION_HOURS", cls.session_hours)),
+            session_idle_minutes=int(env.get("BKT_WEB_SESSION_IDLE_MINUTES",
+                                             cls.session_idle_minutes)),
             embedded_worker=_flag(env.get("BKT_WEB_EMBEDDED_WORKER", "1")),
         )

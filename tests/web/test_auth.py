@@ -74,12 +74,13 @@ def test_two_step_sign_in_with_totp(web_issuer: Issuer, app: Flask) -> None:
     page = browser.get("/account").get_data(as_text=True)
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
     assert "<svg" in page  # the QR code for the app
-    assert browser.post("/account/totp/enable", {"code": "000000"}).status_code == 302
+    assert browser.post("/account/totp/enable",
+                        {"code": "000000", "current": PASSWORD}).status_code == 302
     assert not accounts.load_account(web_issuer, _id(web_issuer, "dir1001")).totp_enabled  # type: ignore[union-attr]
     totp = pyotp.TOTP(secret)
     now = web_issuer.clock()
     web_issuer.clock = lambda: now
-    browser.post("/account/totp/enable", {"code": totp.at(now)})
+    browser.post("/account/totp/enable", {"code": totp.at(now), "current": PASSWORD})
     assert accounts.load_account(web_issuer, _id(web_issuer, "dir1001")).totp_enabled  # type: ignore[union-attr]
 
     later = now + timedelta(seconds=90)

@@ -1,7 +1,8 @@
 """Repositories over the ORM rows, and the unit of work the services use.
 
 A `UnitOfWork` is one transaction; its repositories (`institutions`, `enrolments`,
-`batches`, `transcripts`, `audit`, `jobs`, `uploads`, `accounts`, `links`) never commit:
+`batches`, `transcripts`, `audit`, `jobs`, `uploads`, `accounts`, `links`, `web_sessions`,
+`login_attempts`) never commit:
 the service decides; a broken constraint is `Conflict`, any database failure a
 `DatabaseFailure`. Mutating methods take `now` (an aware UTC datetime) explicitly.
 `issuer.testing.FakeUnitOfWork` has the lifecycle's repositories in memory, so those
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from issuer.adapters.accounts import Accounts
 from issuer.adapters.graduate_links import Links
 from issuer.adapters.job_store import Jobs
+from issuer.adapters.repositories import sessions as sessions_repo
 from issuer.adapters.repositories.audit import AuditLog
 from issuer.adapters.repositories.batches import (
     Batches,
@@ -34,6 +36,7 @@ from issuer.adapters.repositories.identity import (
     take_names,
     to_institution,
 )
+from issuer.adapters.repositories.sessions import LoginAttempts, WebSessions
 from issuer.adapters.repositories.transcripts import (
     IssuedFiles,
     Transcripts,
@@ -45,9 +48,10 @@ from issuer.adapters.repositories.uploads import ErrorGroup, Uploads
 
 __all__ = [
     "Accounts", "AuditLog", "Batches", "Changed", "Conflict", "DatabaseFailure", "Enrolments",
-    "ErrorGroup", "Institutions", "IssuedFiles", "Links", "NewRecord", "Transcripts",
-    "UnitOfWork", "Uploads", "allocate_status_indexes", "move_values", "new_batch_row",
-    "new_transcript_row", "revoke_row", "take_names", "to_institution",
+    "ErrorGroup", "Institutions", "IssuedFiles", "Links", "LoginAttempts", "NewRecord",
+    "Transcripts", "UnitOfWork", "Uploads", "WebSessions", "allocate_status_indexes",
+    "move_values", "new_batch_row", "new_transcript_row", "revoke_row", "take_names",
+    "to_institution",
 ]
 
 Conflict = IntegrityError
@@ -77,6 +81,9 @@ class UnitOfWork:
         self.uploads = Uploads(self.session)
         self.accounts = Accounts(self.session)
         self.links = Links(self.session)
+        self.web_sessions = WebSessions(
+            self.session, lambda: self.integrity_key(sessions_repo.PURPOSE))
+        self.login_attempts = LoginAttempts(self.session)
         return self
 
     def __exit__(

@@ -1,0 +1,26 @@
+"""Sign-in attempts per client counted in the issuer's database: the embedded default,
+shared by every worker process without a Redis (`issuer.web.sign_in_limits`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from issuer.services.context import Issuer
+
+
+def hit(issuer: Issuer, client: str, windows: Sequence[tuple[int, timedelta]]) -> bool:
+    """Record one attempt from `client`; whether, counting it, at most `amount` attempts
+    fell within the last `period`, for every `(amount, period)` of `windows` (a sliding
+    window). The attempt is written before counting, so two workers at once can only
+    both be refused, never both let through past the limit."""
+    if not windows:
+        return True
+    with issuer.uow() as uow:
+        now = issuer.clock()
+        uow.login_attempts.forget_before(now - max(period for _, period in windows))
+        uow.login_attempts.add(client, now)
+        uow.commit()
+    with issuer.uow() as uow:
+        return all(uow.login_attempts.count_since(client, now - period) <= amount
+                   for amount, period in windows)
