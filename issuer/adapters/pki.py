@@ -15,13 +15,14 @@ Production keys live in an HSM; this module is for development and tests.
 from __future__ import annotations
 
 import os
-import secrets
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -47,10 +48,14 @@ DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 AUDIT_SIGNING = x509.ObjectIdentifier("2.25.18522163207127965918053645341189878151")
 AUDIT_NAME = "BMA audit log checkpoints (development)"
 
-ROOT_FILES = ("root.crt", "root.key", "issuing.crt", "issuing.key")
+HOST_CA_FILES = ("root.crt", "issuing.crt", "issuing.key")
+"""What the issuer host holds of the CAs: the root certificate, the issuing CA and its key."""
+OFFLINE_FILES = ("root.crt", "root.key", "issuing.crt")
+"""What the key ceremony keeps offline: the root CA with its key."""
+ROOT_KEY = "root.key"
+EXPORT_DIR = "export"
 AUDIT_FILES = ("audit.crt", "audit.key")
 INSTITUTION_FILES = ("pdf.crt", "pdf.key", "credential.crt", "credential.key")
-PASSPHRASE_FILE = ".passphrase"
 
 
 class PkiError(ValueError):
@@ -59,10 +64,12 @@ class PkiError(ValueError):
 
 @dataclass(frozen=True)
 class Authority:
-    """The two CAs. The root key is offline in production; here it is just a key."""
+    """The two CAs. On the issuer host `root_key` is None: the root's key stays on the
+    offline machine of the key ceremony (`ceremony`), and only its certificate, the trust
+    anchor, is on the host."""
 
     root_cert: x509.Certificate
-    root_key: ec.EllipticCurvePrivateKey
+    root_key: ec.EllipticCurvePrivateKey | None
     issuing_cert: x509.Certificate
     issuing_key: ec.EllipticCurvePrivateKey
 
@@ -173,6 +180,13 @@ def generate_authority(now: datetime) -> Authority:
     _check_aware(now)
     root_key = ec.generate_private_key(ec.SECP384R1())
     root_cert = _ca_cert(_name(ROOT_NAME), root_key, None, root_key, 1, now, ROOT_YEARS)
+    return new_issuing_ca(root_cert, root_key, now)
+
+
+def new_issuing_ca(root_cert: x509.Certificate, root_key: ec.EllipticCurvePrivateKey,
+                   now: datetime) -> Authority:
+    """A new issuing CA (P-384, 10 years, pathlen 0) certified by the root."""
+    _check_aware(now)
     issuing_key = ec.generate_private_key(ec.SECP384R1())
     issuing_cert = _ca_cert(
         _name(ISSUING_NAME), issuing_key, root_cert, root_key, 0, now, ISSUING_YEARS
@@ -280,14 +294,30 @@ def issue_audit_key(authority: Authority, now: datetime) -> AuditSigner:
 # --- files ------------------------------------------------------------------------------
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` with mode 0600 (also when the file already existed)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, data)
+        os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def private_dir(path: Path) -> Path:
+    """Make `path` (and missing parents) a directory only its owner can enter (0700)."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return Path(path).resolve().is_relative_to(Path(directory).resolve())
+
+
+_write_private = write_private
 
 
 def _write_cert(path: Path, cert: x509.Certificate) -> None:
@@ -342,20 +372,110 @@ def load_root(directory: Path) -> x509.Certificate:
     return _read_cert(Path(directory) / "root.crt")
 
 
+def check_no_root_key(directory: Path) -> None:
+    """Refuse an issuer key store holding the root CA's private key (made before the key
+    ceremony): whoever read it could certify any key."""
+    path = Path(directory) / ROOT_KEY
+    if path.exists():
+        raise PkiError(
+            f"{path}: the root CA's private key must not be on the issuer host. Move it to "
+            "offline media (transcripts keys move-root --to /media/OFFLINE), then keep that "
+            "media away from this machine (keys/README.md, \"Upgrading\")")
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate, path: Path) -> None:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        raise PkiError(f"{path} is not certified by the root certificate beside it") from None
+
+
 def load_authority(directory: Path, passphrase: bytes) -> Authority:
-    """Both CAs with their (decrypted) keys."""
+    """The issuing CA with its (decrypted) key, and the root certificate (never its key:
+    a store holding `root.key` is refused, `check_no_root_key`)."""
     directory = Path(directory)
+    check_no_root_key(directory)
     root_cert = _read_cert(directory / "root.crt")
     issuing_cert = _read_cert(directory / "issuing.crt")
-    root_key = _read_key(directory / "root.key", passphrase)
     issuing_key = _read_key(directory / "issuing.key", passphrase)
-    if not isinstance(root_key, ec.EllipticCurvePrivateKey) or not isinstance(
-        issuing_key, ec.EllipticCurvePrivateKey
-    ):
+    if not isinstance(issuing_key, ec.EllipticCurvePrivateKey):
         raise PkiError("CA keys must be ECDSA")
-    _matching(directory / "root.key", root_key, root_cert)
     _matching(directory / "issuing.key", issuing_key, issuing_cert)
-    return Authority(root_cert, root_key, issuing_cert, issuing_key)
+    _issued_by(issuing_cert, root_cert, directory / "issuing.crt")
+    return Authority(root_cert, None, issuing_cert, issuing_key)
+
+
+def _load_root(offline: Path, passphrase: bytes) -> tuple[x509.Certificate,
+                                                          ec.EllipticCurvePrivateKey]:
+    root_cert = _read_cert(offline / "root.crt")
+    root_key = _read_key(offline / ROOT_KEY, passphrase)
+    if not isinstance(root_key, ec.EllipticCurvePrivateKey):
+        raise PkiError("CA keys must be ECDSA")
+    _matching(offline / ROOT_KEY, root_key, root_cert)
+    return root_cert, root_key
+
+
+def ceremony(offline: Path, root_passphrase: bytes, export_passphrase: bytes,
+             now: datetime) -> Path:
+    """The key ceremony, on an offline machine: make the root CA in `offline` (or reuse
+    the one there) and a new issuing CA it certifies; write to `offline/export/` only
+    what the issuer host needs: ``root.crt`` (the trust anchor), ``issuing.crt`` and
+    ``issuing.key`` (encrypted with `export_passphrase`, the issuer host's). The root's
+    key stays in `offline`, encrypted with `root_passphrase`. Returns the export folder."""
+    offline = Path(offline)
+    present = [(offline / name).exists() for name in ("root.crt", ROOT_KEY)]
+    if all(present):
+        root_cert, root_key = _load_root(offline, root_passphrase)
+        authority = new_issuing_ca(root_cert, root_key, now)
+    elif any(present):
+        raise PkiError(f"{offline} holds half a root CA; restore the other half")
+    else:
+        authority = generate_authority(now)
+        assert authority.root_key is not None
+        private_dir(offline)
+        _write_key(offline / ROOT_KEY, authority.root_key, root_passphrase)
+        _write_cert(offline / "root.crt", authority.root_cert)
+    _write_cert(offline / "issuing.crt", authority.issuing_cert)
+    export = private_dir(offline / EXPORT_DIR)
+    _write_cert(export / "root.crt", authority.root_cert)
+    _write_cert(export / "issuing.crt", authority.issuing_cert)
+    _write_key(export / "issuing.key", authority.issuing_key, export_passphrase)
+    return export
+
+
+def install_authority(export: Path, directory: Path, passphrase: bytes) -> Authority:
+    """Put a ceremony's export into the issuer key store `directory`, once checked: it
+    holds no root key, the issuing key opens with the host's `passphrase` and matches its
+    certificate, and the root certificate certified it. A store with a CA is refused."""
+    export, directory = Path(export), Path(directory)
+    if (export / ROOT_KEY).exists():
+        raise PkiError(f"{export} holds {ROOT_KEY}: the root CA's key never goes to the "
+                       "issuer host; export only root.crt, issuing.crt and issuing.key")
+    if any((directory / name).exists() for name in HOST_CA_FILES):
+        raise PkiError(f"{directory} has a CA already")
+    authority = load_authority(export, passphrase)
+    private_dir(directory)
+    for name in HOST_CA_FILES:
+        write_private(directory / name, (export / name).read_bytes())
+    return authority
+
+
+def move_root_key(directory: Path, offline: Path) -> Path:
+    """Upgrade a key store made before the ceremony: move its `root.key` (with a copy of
+    `root.crt`) to `offline` (removable media), outside the key store."""
+    directory, offline = Path(directory), Path(offline)
+    source = directory / ROOT_KEY
+    if not source.exists():
+        raise PkiError(f"no {ROOT_KEY} in {directory}: nothing to move")
+    if _inside(offline, directory):
+        raise PkiError(f"{offline} is inside the key store {directory}: choose offline media")
+    target = private_dir(offline) / ROOT_KEY
+    if target.exists():
+        raise PkiError(f"{target} exists already: a root key is never overwritten")
+    write_private(target, source.read_bytes())
+    shutil.copyfile(directory / "root.crt", offline / "root.crt")
+    source.unlink()
+    return target
 
 
 def write_dev_pki(
@@ -363,6 +483,7 @@ def write_dev_pki(
     institutions: Sequence[tuple[str, str]],
     passphrase: bytes,
     now: datetime,
+    offline: Path | None = None,
 ) -> None:
     """Create (or extend) the development PKI in `directory`, with the integrity key
     (`issuer.adapters.integrity`) and the audit signing key if there are none yet.
@@ -371,18 +492,25 @@ def write_dev_pki(
     institution with keys already is left alone (they may have signed transcripts), and
     so is an existing audit key. A new institution gets generation 1
     (`issuer.adapters.keystore`); `transcripts keys rotate` makes the next ones.
+    Without a CA, the key ceremony runs into `offline` (development: ``var/ceremony/``)
+    and its export is installed; with `offline` None the root's key is not kept at all
+    (tests). The root's key is never written into `directory`.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(Path(directory))
+    check_no_root_key(directory)
     integrity.create_key_file(directory)
-    present = [(directory / name).exists() for name in ROOT_FILES]
+    present = [(directory / name).exists() for name in HOST_CA_FILES]
     if all(present):
         authority = load_authority(directory, passphrase)
     elif any(present):
         raise PkiError(f"{directory} holds part of a CA; remove it or restore the rest")
+    elif offline is not None:
+        if _inside(offline, directory):
+            raise PkiError(f"the ceremony's folder {offline} is inside the key store")
+        export = ceremony(offline, passphrase, passphrase, now)
+        authority = install_authority(export, directory, passphrase)
     else:
         authority = generate_authority(now)
-        _write_key(directory / "root.key", authority.root_key, passphrase)
         _write_key(directory / "issuing.key", authority.issuing_key, passphrase)
         _write_cert(directory / "issuing.crt", authority.issuing_cert)
         _write_cert(directory / "root.crt", authority.root_cert)
@@ -435,19 +563,3 @@ def load_audit_signer(directory: Path, passphrase: bytes) -> AuditSigner:
     _matching(directory / "audit.key", key, cert)
     chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
     return AuditSigner(key, cert, chain)
-
-
-def dev_passphrase(directory: Path) -> bytes:
-    """Read `directory/.passphrase`, creating a random one (mode 0600) if absent."""
-    directory = Path(directory)
-    path = directory / PASSPHRASE_FILE
-    try:
-        value = path.read_bytes().strip()
-    except FileNotFoundError:
-        directory.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(32).encode()
-        _write_private(path, value + b"\n")
-        return value
-    if not value:
-        raise PkiError(f"{path} is empty")
-    return value
