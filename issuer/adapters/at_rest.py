@@ -26,7 +26,7 @@ TEXT_PREFIX = "bkt1."
 NONCE_BYTES = 12
 
 
-class AtRestError(ValueError):
+class AtRestError(Exception):
     """An encrypted value does not open: another key, or the value (or its row) changed."""
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from issuer.adapters.sealed_columns import sealed
+from issuer.adapters.sealed_columns import remember_session_key, sealed
 from issuer.core.lifecycle import (
     AccountRole,
     BatchKind,
@@ -620,3 +620,6 @@ class ShareAccessRow(Base):
     ip: Mapped[str] = mapped_column(String(64))
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     outcome: Mapped[str] = mapped_column(String(16))  # viewed, wrong_pin, locked, expired...
+
+
+remember_session_key(AccountRow, BatchRecordRow, UploadRow)

@@ -22,6 +22,7 @@ from issuer.adapters import at_rest
 
 _PENDING = "_sealed_pending"  # {column attribute: plaintext} not yet sealed
 _OPENED = "_sealed_opened"  # {column attribute: (stored, plaintext)}
+_LOADED_BY = "_sealed_loaded_by"  # the loading session's key function
 _AAD: dict[str, Callable[[Any], bytes]] = {}  # column attribute (unique) -> its aad
 
 
@@ -39,15 +40,37 @@ def _seal(value: Any, key: bytes, aad: bytes) -> Any:
     return at_rest.seal(key, value, aad)
 
 
+def _row_key(row: Any) -> bytes:
+    """The key of the row's session, or of the one it was loaded in (a row read after its
+    unit of work ended)."""
+    session = object_session(row)
+    if session is None and _LOADED_BY in row.__dict__:
+        derive = row.__dict__[_LOADED_BY]
+        if derive is not None:
+            return derive(at_rest.PURPOSE)
+    return _key(session)
+
+
 def _open(stored: Any, row: Any, aad: bytes) -> Any:
     if isinstance(stored, str):
         if not at_rest.is_sealed_text(stored):
             return stored  # written before encryption: sealed by Issuer.open
-        return at_rest.open_text(_key(object_session(row)), stored, aad)
+        return at_rest.open_text(_row_key(row), stored, aad)
     stored = bytes(stored)
     if not at_rest.is_sealed(stored):
         return stored
-    return at_rest.open_sealed(_key(object_session(row)), stored, aad)
+    return at_rest.open_sealed(_row_key(row), stored, aad)
+
+
+def remember_session_key(*models: type) -> None:
+    """Let rows of `models` open their values after their session closed, with the key
+    of the session that loaded them."""
+    for model in models:
+        event.listen(model, "load", _remember)
+
+
+def _remember(row: Any, context: Any) -> None:
+    row.__dict__[_LOADED_BY] = context.session.info.get("integrity_key")
 
 
 def sealed(column: str, aad: Callable[[Any], bytes]) -> hybrid_property[Any]:
