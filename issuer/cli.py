@@ -15,14 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from issuer.adapters import queries
 from issuer.adapters.at_rest import AtRestError
+from issuer.adapters.ceremony import ceremony, install_authority, move_root_key
 from issuer.adapters.orm import InstitutionRow, JobState
-from issuer.adapters.pki import (
-    PkiError,
-    ceremony,
-    install_authority,
-    move_root_key,
-    write_dev_pki,
-)
+from issuer.adapters.pki import PkiError, write_dev_pki
 from issuer.config import BANGKOK, ROOT, Settings
 from issuer.core.key_lifecycle import Generation, KeyHistory
 from issuer.core.lifecycle import AccountRole, BatchStatus
