@@ -331,6 +331,11 @@ class UploadRow(Base):
     institution: Mapped[InstitutionRow] = relationship()
 
 
+def error_value_aad(upload_id: int, position: int) -> bytes:
+    """What binds an upload error's encrypted `value` to its row."""
+    return f"upload_errors.value|{upload_id}|{position}".encode()
+
+
 class UploadErrorRow(Base):
     """One error of a rejected upload, in the order the registrar should read them."""
 
@@ -342,7 +347,9 @@ class UploadErrorRow(Base):
     position: Mapped[int]
     row: Mapped[int]
     column: Mapped[str] = mapped_column(String(100))
-    value: Mapped[str] = mapped_column(Text)
+    _value_sealed: Mapped[str] = mapped_column("value", Text)
+    value = sealed("_value_sealed", lambda row: error_value_aad(row.upload_id, row.position))
+    """The cell as read (a national ID, a name), stored encrypted."""
     reason_th: Mapped[str] = mapped_column(Text)
     reason_en: Mapped[str] = mapped_column(Text)
 
@@ -622,4 +629,4 @@ class ShareAccessRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # viewed, wrong_pin, locked, expired...
 
 
-remember_session_key(AccountRow, BatchRecordRow, UploadRow)
+remember_session_key(AccountRow, BatchRecordRow, UploadRow, UploadErrorRow)

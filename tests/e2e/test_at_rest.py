@@ -18,6 +18,7 @@ from issuer.adapters.accounts import seal
 from issuer.adapters.at_rest import AtRestError
 from issuer.adapters.db import alembic_config
 from issuer.adapters.orm import AccountRow, BatchRecordRow
+from issuer.core.batch import BatchError
 from issuer.core.lifecycle import AccountRole
 from issuer.services import accounts
 from issuer.services.checking import verify_pdf
@@ -83,13 +84,18 @@ def test_the_database_holds_no_national_id_or_totp_secret(tmp_path: Path,
     registrar, _ = staff("1001")
     data = (EXAMPLES / "school-batch.csv").read_bytes()
     import_batch(issuer, "1001", "school-batch.csv", data, actor=registrar)
-    with issuer.uow() as uow:  # a web upload waiting for its reader
+    bad_id = NATIONAL_IDS[0][:-1] + str((int(NATIONAL_IDS[0][-1]) + 1) % 10)
+    with issuer.uow() as uow:  # a web upload waiting for its reader, and a rejected one
         uow.uploads.add(uow.institutions.get("1001"), filename="up.csv", data=data,
                         created_by="reg", now=issuer.clock())
+        rejected = uow.uploads.add(uow.institutions.get("1001"), filename="bad.csv",
+                                   data=b"", created_by="reg", now=issuer.clock())
+        uow.uploads.add_errors(rejected, [BatchError(2, "national_id", bad_id,
+                                                     "เลขไม่ถูกต้อง", "invalid checksum")])
         uow.commit()
     dump = _everything(tmp_path / "db.sqlite")
     assert "66001" in dump  # the dump does see the data: student IDs are not secret
-    assert [n for n in NATIONAL_IDS if n in dump] == []
+    assert [n for n in [*NATIONAL_IDS, bad_id] if n in dump] == []
     assert SECRET not in dump
 
     signed = accounts.sign_in(issuer, "dir", PASSWORD, source="test")  # still signs in
@@ -99,6 +105,8 @@ def test_the_database_holds_no_national_id_or_totp_secret(tmp_path: Path,
     with issuer.uow() as uow:
         records = uow.session.scalars(select(BatchRecordRow)).all()
         assert {stored(r).record.student.national_id for r in records} <= set(NATIONAL_IDS)
+        (error,) = uow.uploads.errors(uow.uploads.get(rejected.id))
+        assert error.value == bad_id
 
 
 def test_snapshots_still_issue_and_verify(tmp_path: Path, key_store: Path) -> None:

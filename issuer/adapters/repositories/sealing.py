@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from issuer.adapters import at_rest
-from issuer.adapters.orm import AccountRow, BatchRecordRow, UploadRow
+from issuer.adapters.orm import AccountRow, BatchRecordRow, UploadErrorRow, UploadRow
 
 CHUNK = 500
 
@@ -23,6 +23,7 @@ SEALED: tuple[tuple[Any, str, Any, bool], ...] = (
     (BatchRecordRow, "record_json", BatchRecordRow._record_json_sealed, False),
     (UploadRow, "data", UploadRow._data_sealed, False),
     (AccountRow, "totp_secret", AccountRow._totp_secret_sealed, True),
+    (UploadErrorRow, "value", UploadErrorRow._value_sealed, True),
 )
 
 
