@@ -8,7 +8,7 @@ this migration cannot encrypt what is there: `issuer.services.context.Issuer.ope
 seals the existing rows right after upgrading (`issuer.services.at_rest.seal_cleartext`).
 
 Revision ID: 0009_encrypted_at_rest
-Revises: 0007_status_sequence
+Revises: 0008_web_sessions
 Create Date: 2026-12-03
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_encrypted_at_rest"
-down_revision: str | None = "0007_status_sequence"
+down_revision: str | None = "0008_web_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
