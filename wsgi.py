@@ -1,12 +1,17 @@
 """WSGI entry points: ``gunicorn wsgi:verifier`` and ``gunicorn wsgi:issuer``.
 
 Each app is built only when asked for, so serving the verifier never opens the
-issuer's database or starts its job worker (and vice versa).
+issuer's database or starts its job worker (and vice versa). Importing this module sets
+the umask to 077: what a service writes (database, PDFs, secrets) is its own alone,
+whatever gunicorn's ``--umask`` says.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+os.umask(0o077)
 
 
 def __getattr__(name: str) -> Any:

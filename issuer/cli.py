@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from issuer.adapters import queries
+from issuer.adapters.at_rest import AtRestError
+from issuer.adapters.ceremony import ceremony, install_authority, move_root_key
 from issuer.adapters.orm import InstitutionRow, JobState
 from issuer.adapters.pki import PkiError, write_dev_pki
 from issuer.config import BANGKOK, ROOT, Settings
@@ -34,6 +36,8 @@ from verifier.core.verdict import Result, Verdict
 
 EXAMPLES = ROOT / "examples"
 DEMO_BATCHES = (("1001", "school-batch.csv"), ("2001", "vocational-batch.xlsx"))
+DEV_CEREMONY = "ceremony"
+"""Development only: the key ceremony's "offline" folder, under var/."""
 
 
 class Group(click.Group):
@@ -46,7 +50,7 @@ class Group(click.Group):
             for error in e.errors:
                 click.echo(f"  {error}", err=True)
             raise click.ClickException(str(e)) from None
-        except (ServiceError, PkiError) as e:
+        except (ServiceError, PkiError, AtRestError) as e:
             raise click.ClickException(str(e)) from None
         except SQLAlchemyError as e:
             if ctx.obj and ctx.obj.get("debug"):
@@ -110,6 +114,7 @@ def _actor(ctx: click.Context) -> Actor:
 @click.pass_context
 def main(ctx: click.Context, debug: bool, as_user: str | None) -> None:
     """Bangkok Transcripts: issue and verify signed transcripts."""
+    os.umask(0o077)  # what this command writes (database, PDFs, keys) is the service's own
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.obj["as"] = as_user
@@ -118,8 +123,10 @@ def main(ctx: click.Context, debug: bool, as_user: str | None) -> None:
 @main.command("init-db")
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
-    """Create or upgrade the database schema."""
-    _issuer(ctx)
+    """Create or upgrade the database schema; encrypt what is still stored in clear."""
+    sealed = _issuer(ctx).seal_cleartext()
+    if sealed:
+        click.echo(f"encrypted {sealed} value(s) stored in clear")
     click.echo(f"database ready: {Settings.from_env().database_url}")
 
 
@@ -147,7 +154,9 @@ def keys() -> None:
 @click.option("--institution", "codes", multiple=True, help="Default: every institution.")
 @click.pass_context
 def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
-    """Create the development PKI in the keys directory (existing keys are kept)."""
+    """Create the development PKI in the keys directory (existing keys are kept). Without
+    a CA there, the key ceremony runs into var/ceremony/ (development only: in
+    production, `keys ceremony` on an offline machine, then `keys install`)."""
     issuer = _issuer(ctx)
     with issuer.uow() as uow:
         stmt = select(InstitutionRow.code, InstitutionRow.name_en)
@@ -158,9 +167,64 @@ def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
     if missing or not known:
         raise ServiceError(f"unknown institution(s): {' '.join(sorted(missing))}" if missing
                            else "no institutions: run `transcripts institutions load` first")
-    write_dev_pki(issuer.settings.keys_dir, known, issuer.passphrase(), datetime.now(UTC))
+    offline = issuer.settings.var_dir / DEV_CEREMONY
+    had_ca = (issuer.settings.keys_dir / "issuing.crt").exists()
+    write_dev_pki(issuer.settings.keys_dir, known, issuer.passphrase(), datetime.now(UTC),
+                  offline=offline)
     publish(issuer)
+    if not had_ca:
+        click.echo(f"development root CA made in {offline} (its key stays there, never in "
+                   f"{issuer.settings.keys_dir}); in production: transcripts keys ceremony")
     click.echo(f"keys ready in {issuer.settings.keys_dir} for {' '.join(c for c, _ in known)}")
+
+
+def _secret(variable: str, prompt: str) -> bytes:
+    value = os.environ.get(variable) or click.prompt(prompt, hide_input=True,
+                                                     confirmation_prompt=True, err=True)
+    if not value:
+        raise ServiceError(f"an empty passphrase would leave the key unencrypted ({variable})")
+    return value.encode()
+
+
+@keys.command("ceremony")
+@click.option("--offline", "offline", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The offline folder (removable media) that keeps the root CA's key.")
+def keys_ceremony(offline: Path) -> None:
+    """On an offline machine: make the root CA (or reuse the one in --offline) and a new
+    issuing CA; writes OFFLINE/export/ with only what the issuer host needs (root.crt,
+    issuing.crt, issuing.key). The root's key is encrypted with BKT_ROOT_PASSPHRASE (or
+    a prompt), the issuing CA's with the issuer host's BKT_KEY_PASSPHRASE (or a prompt).
+    Opens no database."""
+    root = _secret("BKT_ROOT_PASSPHRASE", "passphrase of the root CA's key")
+    host = _secret("BKT_KEY_PASSPHRASE", "the issuer host's key passphrase")
+    export = ceremony(offline, root, host, datetime.now(UTC))
+    click.echo(f"root CA in {offline} (keep it offline); copy {export} to the issuer host "
+               "and run: transcripts keys install EXPORT_DIR")
+
+
+@keys.command("install")
+@click.argument("export", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def keys_install(ctx: click.Context, export: Path) -> None:
+    """Install a ceremony's export (root.crt, issuing.crt, issuing.key) into the keys
+    directory; refused if it holds the root's key or the issuing key does not open with
+    this host's passphrase."""
+    issuer = _issuer(ctx)
+    install_authority(export, issuer.settings.keys_dir, issuer.passphrase())
+    click.echo(f"issuing CA installed in {issuer.settings.keys_dir}; now: transcripts keys "
+               "create (institutions' keys) and transcripts publish")
+
+
+@keys.command("move-root")
+@click.option("--to", "offline", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Offline media to move the root CA's key to.")
+def keys_move_root(offline: Path) -> None:
+    """Upgrade a key store made before the key ceremony: move keys/root.key (and a copy
+    of root.crt) to offline media; the issuer then refuses any root key beside it."""
+    target = move_root_key(Settings.from_env().keys_dir, offline)
+    click.echo(f"moved the root CA's key to {target}: keep that media off this machine")
 
 
 def _since(text: str) -> datetime:

@@ -19,7 +19,9 @@ class Settings:
     keys_dir: Path
     """Where the development PKI lives (git-ignored)."""
     key_passphrase: bytes | None
-    """Passphrase of the encrypted private keys; None reads keys_dir/.passphrase."""
+    """Passphrase of the encrypted private keys (``BKT_KEY_PASSPHRASE``); None reads
+    `key_passphrase_file`, a systemd credential, or in development a random one under
+    `var_dir` (`issuer.adapters.passphrase`). Never a file in `keys_dir`."""
     output_dir: Path
     """Where issued PDFs are written."""
     published_dir: Path
@@ -34,12 +36,23 @@ class Settings:
     integrity_key: str | None = None
     """The integrity key (base64url, `issuer.adapters.integrity`); None reads
     keys_dir/integrity.key."""
+    key_passphrase_file: Path | None = None
+    """A secret-store file holding the passphrase (``BKT_KEY_PASSPHRASE_FILE``: a Docker
+    or Kubernetes secret); refused inside `keys_dir`."""
+    credentials_dir: Path | None = None
+    """systemd's ``$CREDENTIALS_DIRECTORY``: its ``bkt-key-passphrase``, if any, is the
+    passphrase (``LoadCredential=`` / ``LoadCredentialEncrypted=``)."""
+    var_dir: Path = ROOT / "var"
+    """The service's private state (``BKT_VAR_DIR``), mode 0700: the SQLite database,
+    PDFs, the development secrets."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         var = Path(env.get("BKT_VAR_DIR", ROOT / "var"))
         passphrase = env.get("BKT_KEY_PASSPHRASE")
+        passphrase_file = env.get("BKT_KEY_PASSPHRASE_FILE")
+        credentials = env.get("CREDENTIALS_DIRECTORY")
         return cls(
             database_url=env.get("BKT_DATABASE_URL", f"sqlite:///{var / 'transcripts.db'}"),
             keys_dir=Path(env.get("BKT_KEYS_DIR", ROOT / "keys")),
@@ -50,4 +63,7 @@ class Settings:
             celery_broker=env.get("BKT_CELERY_BROKER") or None,
             celery_queue=env.get("BKT_CELERY_QUEUE") or "transcripts",
             integrity_key=env.get("BKT_INTEGRITY_KEY") or None,
+            key_passphrase_file=Path(passphrase_file) if passphrase_file else None,
+            credentials_dir=Path(credentials) if credentials else None,
+            var_dir=var,
         )

@@ -42,6 +42,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def serve(settings: Settings, issuer_port: int = 8000, verifier_port: int = 8001) -> int:
     """Start both services; stop both when either exits or on Ctrl-C / SIGTERM."""
+    os.umask(0o077)  # inherited by both services: what they write is theirs alone
     processes = [subprocess.Popen(cmd, env=env)
                  for cmd, env in commands(settings, issuer_port, verifier_port, os.environ)]
     signal.signal(signal.SIGTERM, _interrupt)

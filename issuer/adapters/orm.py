@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from issuer.adapters.sealed_columns import remember_session_key, sealed
 from issuer.core.lifecycle import (
     AccountRole,
     BatchKind,
@@ -275,7 +276,11 @@ class BatchRecordRow(Base):
     student_id: Mapped[str] = mapped_column(String(32))
     name_th: Mapped[str] = mapped_column(String(300))
     name_en: Mapped[str] = mapped_column(String(300))
-    record_json: Mapped[bytes] = mapped_column(LargeBinary)
+    _record_json_sealed: Mapped[bytes] = mapped_column("record_json", LargeBinary)
+    record_json = sealed("_record_json_sealed",
+                         lambda row: b"batch_records.record_json|" + row.record_digest.encode())
+    """The snapshot (it holds the national ID), stored encrypted (`issuer.adapters.at_rest`);
+    `record_digest` is over the plaintext and binds the ciphertext to it."""
     record_digest: Mapped[str] = mapped_column(String(64))  # base64url SHA-256
 
     batch: Mapped[BatchRow] = relationship()
@@ -310,7 +315,10 @@ class UploadRow(Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
-    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    _data_sealed: Mapped[bytes | None] = mapped_column("data", LargeBinary)
+    data = sealed("_data_sealed", lambda row: f"uploads.data|{row.created_by}|"
+                  f"{row.filename}".encode())
+    """The file as uploaded (national IDs in it), stored encrypted until read."""
     state: Mapped[UploadState] = mapped_column(_enum(UploadState, "state"))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
@@ -321,6 +329,11 @@ class UploadRow(Base):
     message: Mapped[str] = mapped_column(Text, default="")
 
     institution: Mapped[InstitutionRow] = relationship()
+
+
+def error_value_aad(upload_id: int, position: int) -> bytes:
+    """What binds an upload error's encrypted `value` to its row."""
+    return f"upload_errors.value|{upload_id}|{position}".encode()
 
 
 class UploadErrorRow(Base):
@@ -334,7 +347,9 @@ class UploadErrorRow(Base):
     position: Mapped[int]
     row: Mapped[int]
     column: Mapped[str] = mapped_column(String(100))
-    value: Mapped[str] = mapped_column(Text)
+    _value_sealed: Mapped[str] = mapped_column("value", Text)
+    value = sealed("_value_sealed", lambda row: error_value_aad(row.upload_id, row.position))
+    """The cell as read (a national ID, a name), stored encrypted."""
     reason_th: Mapped[str] = mapped_column(Text)
     reason_en: Mapped[str] = mapped_column(Text)
 
@@ -467,7 +482,10 @@ class AccountRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[AccountRole] = mapped_column(_enum(AccountRole, "role"))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    _totp_secret_sealed: Mapped[str | None] = mapped_column("totp_secret", String(255))
+    totp_secret = sealed("_totp_secret_sealed",
+                         lambda row: f"accounts.totp_secret|{row.username}".encode())
+    """Base32, stored encrypted (`issuer.adapters.at_rest`); the seal covers the plaintext."""
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code used twice
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -643,3 +661,6 @@ class ShareAccessRow(Base):
     ip: Mapped[str] = mapped_column(String(64))
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     outcome: Mapped[str] = mapped_column(String(16))  # viewed, wrong_pin, locked, expired...
+
+
+remember_session_key(AccountRow, BatchRecordRow, UploadRow, UploadErrorRow)

@@ -9,19 +9,21 @@ for the QR's JWS. Beside them, one ECDSA P-256 **audit** certificate (extendedKe
 The pure part takes `now` and returns objects; the file part writes
 PEM certificates and PKCS#8 keys encrypted with a passphrase, mode 0600. Institutions'
 keys are kept by generation (rotation, retirement, compromise): `issuer.adapters.keystore`.
-Production keys live in an HSM; this module is for development and tests.
+The root CA's key is never in the issuer's key store: the key ceremony
+(`issuer.adapters.ceremony`) keeps it offline and installs only the root certificate and
+the issuing CA. Production keys live in an HSM; this module is for development and tests.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -47,10 +49,14 @@ DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 AUDIT_SIGNING = x509.ObjectIdentifier("2.25.18522163207127965918053645341189878151")
 AUDIT_NAME = "BMA audit log checkpoints (development)"
 
-ROOT_FILES = ("root.crt", "root.key", "issuing.crt", "issuing.key")
+HOST_CA_FILES = ("root.crt", "issuing.crt", "issuing.key")
+"""What the issuer host holds of the CAs: the root certificate, the issuing CA and its key."""
+OFFLINE_FILES = ("root.crt", "root.key", "issuing.crt")
+"""What the key ceremony keeps offline: the root CA with its key."""
+ROOT_KEY = "root.key"
+EXPORT_DIR = "export"
 AUDIT_FILES = ("audit.crt", "audit.key")
 INSTITUTION_FILES = ("pdf.crt", "pdf.key", "credential.crt", "credential.key")
-PASSPHRASE_FILE = ".passphrase"
 
 
 class PkiError(ValueError):
@@ -59,10 +65,12 @@ class PkiError(ValueError):
 
 @dataclass(frozen=True)
 class Authority:
-    """The two CAs. The root key is offline in production; here it is just a key."""
+    """The two CAs. On the issuer host `root_key` is None: the root's key stays on the
+    offline machine of the key ceremony (`ceremony`), and only its certificate, the trust
+    anchor, is on the host."""
 
     root_cert: x509.Certificate
-    root_key: ec.EllipticCurvePrivateKey
+    root_key: ec.EllipticCurvePrivateKey | None
     issuing_cert: x509.Certificate
     issuing_key: ec.EllipticCurvePrivateKey
 
@@ -173,6 +181,13 @@ def generate_authority(now: datetime) -> Authority:
     _check_aware(now)
     root_key = ec.generate_private_key(ec.SECP384R1())
     root_cert = _ca_cert(_name(ROOT_NAME), root_key, None, root_key, 1, now, ROOT_YEARS)
+    return new_issuing_ca(root_cert, root_key, now)
+
+
+def new_issuing_ca(root_cert: x509.Certificate, root_key: ec.EllipticCurvePrivateKey,
+                   now: datetime) -> Authority:
+    """A new issuing CA (P-384, 10 years, pathlen 0) certified by the root."""
+    _check_aware(now)
     issuing_key = ec.generate_private_key(ec.SECP384R1())
     issuing_cert = _ca_cert(
         _name(ISSUING_NAME), issuing_key, root_cert, root_key, 0, now, ISSUING_YEARS
@@ -280,14 +295,30 @@ def issue_audit_key(authority: Authority, now: datetime) -> AuditSigner:
 # --- files ------------------------------------------------------------------------------
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` with mode 0600 (also when the file already existed)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, data)
+        os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def private_dir(path: Path) -> Path:
+    """Make `path` (and missing parents) a directory only its owner can enter (0700)."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return Path(path).resolve().is_relative_to(Path(directory).resolve())
+
+
+_write_private = write_private
 
 
 def _write_cert(path: Path, cert: x509.Certificate) -> None:
@@ -342,20 +373,37 @@ def load_root(directory: Path) -> x509.Certificate:
     return _read_cert(Path(directory) / "root.crt")
 
 
+def check_no_root_key(directory: Path) -> None:
+    """Refuse an issuer key store holding the root CA's private key (made before the key
+    ceremony): whoever read it could certify any key."""
+    path = Path(directory) / ROOT_KEY
+    if path.exists():
+        raise PkiError(
+            f"{path}: the root CA's private key must not be on the issuer host. Move it to "
+            "offline media (transcripts keys move-root --to /media/OFFLINE), then keep that "
+            "media away from this machine (keys/README.md, \"Upgrading\")")
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate, path: Path) -> None:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        raise PkiError(f"{path} is not certified by the root certificate beside it") from None
+
+
 def load_authority(directory: Path, passphrase: bytes) -> Authority:
-    """Both CAs with their (decrypted) keys."""
+    """The issuing CA with its (decrypted) key, and the root certificate (never its key:
+    a store holding `root.key` is refused, `check_no_root_key`)."""
     directory = Path(directory)
+    check_no_root_key(directory)
     root_cert = _read_cert(directory / "root.crt")
     issuing_cert = _read_cert(directory / "issuing.crt")
-    root_key = _read_key(directory / "root.key", passphrase)
     issuing_key = _read_key(directory / "issuing.key", passphrase)
-    if not isinstance(root_key, ec.EllipticCurvePrivateKey) or not isinstance(
-        issuing_key, ec.EllipticCurvePrivateKey
-    ):
+    if not isinstance(issuing_key, ec.EllipticCurvePrivateKey):
         raise PkiError("CA keys must be ECDSA")
-    _matching(directory / "root.key", root_key, root_cert)
     _matching(directory / "issuing.key", issuing_key, issuing_cert)
-    return Authority(root_cert, root_key, issuing_cert, issuing_key)
+    _issued_by(issuing_cert, root_cert, directory / "issuing.crt")
+    return Authority(root_cert, None, issuing_cert, issuing_key)
 
 
 def write_dev_pki(
@@ -363,6 +411,7 @@ def write_dev_pki(
     institutions: Sequence[tuple[str, str]],
     passphrase: bytes,
     now: datetime,
+    offline: Path | None = None,
 ) -> None:
     """Create (or extend) the development PKI in `directory`, with the integrity key
     (`issuer.adapters.integrity`) and the audit signing key if there are none yet.
@@ -371,18 +420,27 @@ def write_dev_pki(
     institution with keys already is left alone (they may have signed transcripts), and
     so is an existing audit key. A new institution gets generation 1
     (`issuer.adapters.keystore`); `transcripts keys rotate` makes the next ones.
+    Without a CA, the key ceremony runs into `offline` (development: ``var/ceremony/``)
+    and its export is installed; with `offline` None the root's key is not kept at all
+    (tests). The root's key is never written into `directory`.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(Path(directory))
+    check_no_root_key(directory)
     integrity.create_key_file(directory)
-    present = [(directory / name).exists() for name in ROOT_FILES]
+    present = [(directory / name).exists() for name in HOST_CA_FILES]
     if all(present):
         authority = load_authority(directory, passphrase)
     elif any(present):
         raise PkiError(f"{directory} holds part of a CA; remove it or restore the rest")
+    elif offline is not None:
+        if _inside(offline, directory):
+            raise PkiError(f"the ceremony's folder {offline} is inside the key store")
+        from issuer.adapters.ceremony import ceremony, install_authority  # builds on this
+
+        export = ceremony(offline, passphrase, passphrase, now)
+        authority = install_authority(export, directory, passphrase)
     else:
         authority = generate_authority(now)
-        _write_key(directory / "root.key", authority.root_key, passphrase)
         _write_key(directory / "issuing.key", authority.issuing_key, passphrase)
         _write_cert(directory / "issuing.crt", authority.issuing_cert)
         _write_cert(directory / "root.crt", authority.root_cert)
@@ -435,19 +493,3 @@ def load_audit_signer(directory: Path, passphrase: bytes) -> AuditSigner:
     _matching(directory / "audit.key", key, cert)
     chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
     return AuditSigner(key, cert, chain)
-
-
-def dev_passphrase(directory: Path) -> bytes:
-    """Read `directory/.passphrase`, creating a random one (mode 0600) if absent."""
-    directory = Path(directory)
-    path = directory / PASSPHRASE_FILE
-    try:
-        value = path.read_bytes().strip()
-    except FileNotFoundError:
-        directory.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(32).encode()
-        _write_private(path, value + b"\n")
-        return value
-    if not value:
-        raise PkiError(f"{path} is empty")
-    return value

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer.adapters import integrity, keystore
+from issuer.adapters import integrity, keystore, passphrase
 from issuer.adapters.db import current_revision, make_engine, migrate, session_factory
 from issuer.adapters.pki import (
     AuditSigner,
     InstitutionKeys,
-    dev_passphrase,
     load_audit_signer,
     load_institution_keys,
+    private_dir,
 )
 from issuer.adapters.repositories import UnitOfWork
 from issuer.config import BANGKOK, Settings
@@ -67,6 +69,20 @@ def rules() -> Iterator[None]:
         raise ServiceError(str(e)) from None
 
 
+def private_state(settings: Settings) -> None:
+    """The service's state is its own: var/, the output folder and a SQLite database's
+    folder 0700, the database file 0600 (also one made by an earlier version)."""
+    if settings.var_dir.is_dir():
+        os.chmod(settings.var_dir, 0o700)
+    private_dir(settings.output_dir)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database)
+        private_dir(path.parent)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite accepts it empty
+        os.chmod(path, 0o600)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -80,14 +96,12 @@ class Issuer:
                                                                      repr=False)
     _integrity: dict[str, bytes] = field(default_factory=dict, repr=False)
     _audit_signer: AuditSigner | None = field(default=None, repr=False)
+    _passphrase: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Issuer:
         """Connect to the configured database, bringing its schema up to date first."""
-        if settings.database_url.startswith("sqlite:///"):
-            Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
+        private_state(settings)
         engine = make_engine(settings.database_url)
         before = current_revision(engine) if upgrade else None
         if upgrade:
@@ -97,7 +111,16 @@ class Issuer:
             from issuer.services.accounts import seal_unsealed
 
             seal_unsealed(issuer)
+        if before is not None and int(before[:4]) < 9:  # stored before encryption at rest
+            issuer.seal_cleartext()
         return issuer
+
+    def seal_cleartext(self) -> int:
+        """Encrypt what is still stored in clear (`issuer.adapters.repositories.sealing`):
+        after migration 0009, which cannot see the key."""
+        from issuer.adapters.repositories.sealing import seal_cleartext
+
+        return seal_cleartext(lambda: self.sessions(info={"integrity_key": self.integrity_key}))
 
     def uow(self) -> UnitOfWork:
         """A unit of work whose session knows the integrity keys
@@ -115,7 +138,7 @@ class Issuer:
         """The integrity subkey for `purpose` (`issuer.adapters.integrity`), read once.
 
         Without ``BKT_INTEGRITY_KEY``, a key store that has no key file yet gets one
-        (like its ``.passphrase``): the first audit event may come before
+        (like the development passphrase): the first audit event may come before
         `transcripts keys create`."""
         if purpose not in self._integrity:
             if not self.settings.integrity_key:
@@ -139,7 +162,13 @@ class Issuer:
         return self.clock().astimezone(BANGKOK).date()
 
     def passphrase(self) -> bytes:
-        return self.settings.key_passphrase or dev_passphrase(self.settings.keys_dir)
+        """The private keys' passphrase (`issuer.adapters.passphrase`), read once; never
+        from a file in the keys directory."""
+        if self._passphrase is None:
+            s = self.settings
+            self._passphrase = passphrase.resolve(s.keys_dir, s.var_dir, s.key_passphrase,
+                                                  s.key_passphrase_file, s.credentials_dir)
+        return self._passphrase
 
     def keys(self, code: str) -> InstitutionKeys:
         """The institution's active signing keys, read (and decrypted) once per change of

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -121,13 +122,16 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """Invoke the CLI against a fresh var/ and key store under tmp_path."""
     monkeypatch.setenv("BKT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("BKT_KEYS_DIR", str(tmp_path / "keys"))
     for name in ("BKT_DATABASE_URL", "BKT_KEY_PASSPHRASE", "BKT_PASSWORD", "BKT_TOTP",
-                 "BKT_CELERY_BROKER"):
+                 "BKT_CELERY_BROKER", "BKT_KEY_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)
+    umask = os.umask(0o022)  # the command sets 077 for itself: give the suite its own back
+    os.umask(umask)
+    request.addfinalizer(lambda: os.umask(umask))
 
     def invoke(*args: str | Path, password: str | None = None, stdin: str | None = None
                ) -> Result:

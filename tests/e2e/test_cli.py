@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,14 @@ def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None: 
     files = pdfs(result.stdout)
     assert len(files) == 12 and all(f.exists() for f in files)
     assert {f.parent.name for f in files} == {"1001", "2001"}
-    assert (tmp_path / "keys" / ".passphrase").exists()
+    keys, var = tmp_path / "keys", tmp_path / "var"
+    assert not (keys / ".passphrase").exists() and not list(keys.rglob("root.key"))
+    assert (var / "secrets" / "key-passphrase").exists()  # development only
+    assert (var / "ceremony" / "root.key").exists()  # the dev ceremony's "offline" folder
+    for path in (var, keys, var / "out", var / "secrets", var / "ceremony"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    for path in (var / "transcripts.db", files[0], keys / "integrity.key"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     for f in (files[0], files[-1]):
         verified = run("verify", f)
         assert verified.exit_code == 0 and verified.stdout.rstrip().endswith("VALID")

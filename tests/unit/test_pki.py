@@ -22,7 +22,6 @@ from issuer.adapters.pki import (
     Authority,
     InstitutionKeys,
     PkiError,
-    dev_passphrase,
     generate_authority,
     issue_institution_keys,
     load_audit_signer,
@@ -216,7 +215,6 @@ def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_files_written_private(pki_dir: Path) -> None:
     expected = {
         "root.crt",
-        "root.key",
         "issuing.crt",
         "issuing.key",
         "1001/generations.json",
@@ -247,7 +245,7 @@ def test_round_trip(pki_dir: Path) -> None:
     validate(keys.pdf_cert, keys.chain, load_root(pki_dir), {"non_repudiation"})
 
 
-@pytest.mark.parametrize("name", ["root.key", "issuing.key", "1001/1/pdf.key",
+@pytest.mark.parametrize("name", ["issuing.key", "1001/1/pdf.key",
                                   "1001/1/credential.key"])
 def test_key_files_are_encrypted(pki_dir: Path, name: str) -> None:
     pem = (pki_dir / name).read_bytes()
@@ -318,15 +316,6 @@ def test_partial_ca_is_refused(tmp_path: Path) -> None:
 def test_empty_passphrase_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="passphrase"):
         write_dev_pki(tmp_path, INSTITUTIONS, b"", PKI_NOW)
-
-
-def test_dev_passphrase_created_once_private(tmp_path: Path) -> None:
-    first = dev_passphrase(tmp_path)
-    assert len(first) >= 32
-    path = tmp_path / ".passphrase"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert dev_passphrase(tmp_path) == first
-    assert dev_passphrase(tmp_path / "other") != first
 
 
 def test_real_clock_is_not_read(authority: Authority) -> None:

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from issuer.adapters import at_rest
 from issuer.adapters.orm import (
     InstitutionRow,
     UploadErrorRow,
     UploadRow,
     UploadState,
+    error_value_aad,
 )
 
 # --- uploads read in the background ---------------------------------------------------
@@ -51,12 +53,16 @@ class Uploads:
         return row
 
     def add_errors(self, upload: UploadRow, errors: Sequence[Any]) -> None:
-        """Store a rejected upload's errors (`issuer.core.batch.BatchError`s) in order."""
+        """Store a rejected upload's errors (`issuer.core.batch.BatchError`s) in order,
+        each value encrypted (`issuer.adapters.at_rest`): a cell may be a national ID."""
+        key = self.session.info["integrity_key"](at_rest.PURPOSE)
         for start in range(0, len(errors), 1000):
             self.session.execute(insert(UploadErrorRow), [
                 {"upload_id": upload.id, "position": start + i, "row": e.row,
-                 "column": e.column[:100], "value": e.value, "reason_th": e.reason_th,
-                 "reason_en": e.reason_en}
+                 "column": e.column[:100],
+                 "_value_sealed": at_rest.seal_text(
+                     key, e.value, error_value_aad(upload.id, start + i)),
+                 "reason_th": e.reason_th, "reason_en": e.reason_en}
                 for i, e in enumerate(errors[start:start + 1000])])
         upload.error_count = len(errors)
 
