@@ -80,7 +80,7 @@ def test_the_database_holds_no_national_id_or_totp_secret(tmp_path: Path,
                                                           key_store: Path) -> None:
     """Found: national IDs and TOTP secrets were stored in clear."""
     issuer = _issuer(tmp_path, key_store)
-    account_id = _with_totp(issuer)
+    _with_totp(issuer)
     registrar, _ = staff("1001")
     data = (EXAMPLES / "school-batch.csv").read_bytes()
     import_batch(issuer, "1001", "school-batch.csv", data, actor=registrar)
@@ -99,8 +99,8 @@ def test_the_database_holds_no_national_id_or_totp_secret(tmp_path: Path,
     assert SECRET not in dump
 
     signed = accounts.sign_in(issuer, "dir", PASSWORD, source="test")  # still signs in
-    assert signed.needs_code
-    assert accounts.verify_code(issuer, account_id, pyotp.TOTP(SECRET).now(),
+    assert signed.needs_code and signed.challenge
+    assert accounts.verify_code(issuer, signed.challenge, pyotp.TOTP(SECRET).now(),
                                 source="test").username == "dir"
     with issuer.uow() as uow:
         records = uow.session.scalars(select(BatchRecordRow)).all()
