@@ -14,6 +14,15 @@ from enum import StrEnum
 
 SCHEMA = "https://transcripts.bangkok.go.th/schema/transcript/v1"
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet run a cell as a formula (OWASP "CSV
+injection"): a name never starts with one, and every CSV export guards against them."""
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a name or other free text starts as a spreadsheet formula would."""
+    return text.startswith(FORMULA_STARTS)
+
 
 class InstitutionKind(StrEnum):
     SCHOOL = "school"
