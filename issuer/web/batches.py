@@ -48,6 +48,7 @@ from issuer.services.uploads import receive
 from issuer.web.auth import actor, institution_code, roles, user
 from issuer.web.csvexport import csv_response
 from issuer.web.extensions import issuer, limiter, reading
+from issuer.web.graduates import public_url
 from issuer.web.jobs import IssueJobs
 from issuer.web.labels import label
 from issuer.web.zipstream import zip_stream
@@ -326,7 +327,7 @@ def claim_links(batch_id: int) -> Any:
         line = names.get(transcript_id)
         rows.append([transcript_id, line.student_id if line else "",
                      line.name_th if line else "", line.name_en if line else "",
-                     url_for("graduates.claim", token=link.token, _external=True),
+                     public_url("graduates.claim", token=link.token),
                      link.expires_at.isoformat()])
     return csv_response(f"batch-{batch_id}-claim-links.csv",
                         ["transcript_id", "student_id", "name_th", "name_en", "claim_url",
