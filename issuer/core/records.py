@@ -24,6 +24,22 @@ def starts_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
 
+MAX_REASON = 500
+"""Characters in a reason (revocation, rejection, withdrawal, new version): stored, shown
+on pages and in the audit log, so bounded."""
+
+
+def reason_text(text: str) -> str:
+    """A reason as stored: stripped, required, at most MAX_REASON characters; ValueError
+    saying which rule it breaks."""
+    text = text.strip()
+    if not text:
+        raise ValueError("a reason is required")
+    if len(text) > MAX_REASON:
+        raise ValueError(f"a reason is at most {MAX_REASON} characters ({len(text):,} given)")
+    return text
+
+
 class InstitutionKind(StrEnum):
     SCHOOL = "school"
     VOCATIONAL = "vocational"

@@ -1,5 +1,6 @@
-"""Links and downloads (issue 10): claim and share URLs come from the configured public
-base URL whatever Host the request names, and every download is ``no-store``."""
+"""Links, downloads and reasons (issue 10): claim and share URLs come from the configured
+public base URL whatever Host the request names, every download is ``no-store``, and a
+reason is bounded."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import csv
 import io
 import re
 
-from issuer.services.context import Issuer
+import pytest
+
+from issuer.core.lifecycle import AccountRole
+from issuer.core.records import reason_text
+from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.services.review import reject_batch
 from tests.e2e.conftest import issue_file
 from tests.web.conftest import Browser, as_user, web_app
 
 BASE = "https://transcripts.example.go.th"
+DIRECTOR = Actor("dir1001", "test", AccountRole.APPROVER, "1001")
 
 
 def _evil(app, username: str | None = None) -> Browser:  # type: ignore[no-untyped-def]
@@ -70,3 +77,14 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
         assert response.status_code == 200, name
         assert "attachment" in response.headers["Content-Disposition"], name
         assert response.headers["Cache-Control"] == "no-store", name
+
+
+    # a 5 MB revocation reason is refused with a clear error; nothing is revoked
+    registrar.get(f"/transcripts/{tid}")
+    response = registrar.post(f"/transcripts/{tid}/revoke", {"reason": "x" * 5_000_000},
+                              follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "at most 500 characters" in page and "x" * 501 not in page
+    with pytest.raises(ServiceError, match="at most 500 characters"):
+        reject_batch(web_issuer, batch_id, reason="y" * 501, actor=DIRECTOR)
+    assert reason_text(" " + "z" * 500 + " ") == "z" * 500
