@@ -293,9 +293,12 @@ def issue(batch_id: int) -> Any:
 @bp.get("/batches/<int:batch_id>/transcripts.zip")
 @roles(*STAFF)
 def transcripts_zip(batch_id: int) -> Any:
+    """The batch's current PDFs: a superseded version has a newer one (in a later batch)
+    and a revoked one is no longer valid, so neither is handed out again from here (each
+    transcript's page still has every version)."""
     batch = _batch(batch_id)
     with reading() as session:
-        pdfs = queries.batch_pdfs(session, batch)
+        pdfs = queries.batch_pdfs(session, batch, current_only=True)
     if not pdfs:
         abort(404)
     out = issuer().settings.output_dir

@@ -7,18 +7,21 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 
 import pytest
 
 from issuer.core.lifecycle import AccountRole
 from issuer.core.records import reason_text
 from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.services.lifecycle import revoke
 from issuer.services.review import reject_batch
 from tests.e2e.conftest import issue_file
 from tests.web.conftest import Browser, as_user, web_app
 
 BASE = "https://transcripts.example.go.th"
 DIRECTOR = Actor("dir1001", "test", AccountRole.APPROVER, "1001")
+REGISTRAR = Actor("reg1001", "test", AccountRole.REGISTRAR, "1001")
 
 
 def _evil(app, username: str | None = None) -> Browser:  # type: ignore[no-untyped-def]
@@ -88,3 +91,12 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
     with pytest.raises(ServiceError, match="at most 500 characters"):
         reject_batch(web_issuer, batch_id, reason="y" * 501, actor=DIRECTOR)
     assert reason_text(" " + "z" * 500 + " ") == "z" * 500
+
+
+    # the batch ZIP holds current versions only: a revoked one leaves it
+    before = zipfile.ZipFile(io.BytesIO(downloads["batch zip"].data)).namelist()
+    assert f"{tid}-v1.pdf" in before
+    revoke(web_issuer, tid, reason="issued in error", actor=REGISTRAR)
+    after = registrar.client.get(f"/batches/{batch_id}/transcripts.zip")
+    assert sorted(zipfile.ZipFile(io.BytesIO(after.data)).namelist()) == \
+        sorted(n for n in before if n != f"{tid}-v1.pdf")
