@@ -1,6 +1,7 @@
 """Run the issuer and the verifier web services side by side (development and demo).
 
-Both are gunicorn processes on localhost: the issuer with its embedded job worker, the
+Both are gunicorn processes on localhost: the issuer with its embedded job worker (and
+`issuer.gunicorn_conf`, which keeps graduates' link tokens out of every log), the
 verifier trusting only the development root and reading the issuer's published JWKS and
 status lists over HTTP, as a real verifier would.
 """
@@ -30,8 +31,8 @@ def commands(settings: Settings, issuer_port: int, verifier_port: int,
         "BKT_VERIFIER_STATUS": f"{issuer_url}/status",
     }
     return [
-        ([*gunicorn, "--threads", "4", "-b", f"127.0.0.1:{issuer_port}", "wsgi:issuer"],
-         issuer_env),
+        ([*gunicorn, "-c", "python:issuer.gunicorn_conf", "--threads", "4",
+          "-b", f"127.0.0.1:{issuer_port}", "wsgi:issuer"], issuer_env),
         ([*gunicorn, "-b", f"127.0.0.1:{verifier_port}", "wsgi:verifier"], verifier_env),
     ]
 

@@ -39,15 +39,32 @@ class Limits:
     """Address space in bytes."""
 
 
-def run(argv: Sequence[str], data: bytes, limits: Limits, *,
-        cwd: str | Path | None = None, env: dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[bytes]:
-    """Run `argv` with `data` on its stdin; Overrun if it hits a limit."""
+def start(argv: Sequence[str], limits: Limits, *, cwd: str | Path | None = None,
+          env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session, stdin and stdout piped, under `limits` (CPU and
+    memory; the caller keeps the wall time and ends it with `stop`)."""
     process = subprocess.Popen(
         list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, cwd=cwd, env=env, start_new_session=True)
     try:
         _limit(process.pid, limits)
+    except BaseException:
+        _kill(process)
+        raise
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill a child from `start` and everything it started."""
+    _kill(process)
+
+
+def run(argv: Sequence[str], data: bytes, limits: Limits, *,
+        cwd: str | Path | None = None, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[bytes]:
+    """Run `argv` with `data` on its stdin; Overrun if it hits a limit."""
+    process = start(argv, limits, cwd=cwd, env=env)
+    try:
         out, _ = process.communicate(data, timeout=limits.wall_seconds)
     except subprocess.TimeoutExpired:
         _kill(process)

@@ -25,7 +25,16 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import BinaryIO, TextIO
 
-from issuer.adapters.xlsx import CellProblem, XlsxError, XlsxSheet, cell_ref, cell_text
+from issuer.adapters import xlsx_child
+from issuer.adapters.xlsx import (
+    MAX_PARTS_INFLATED,
+    MAX_SHEET_INFLATED,
+    CellProblem,
+    XlsxError,
+    XlsxSheet,
+    cell_ref,
+    cell_text,
+)
 from issuer.config import BANGKOK
 from issuer.core.batch import (
     MAX_COLUMNS,
@@ -46,7 +55,7 @@ Source = bytes | str | os.PathLike[str] | BinaryIO
 MB = 1024 * 1024
 MAX_CSV_BYTES = 150 * MB  # 2,000 students x 40 courses: 82 MB (MB = MiB here)
 MAX_XLSX_BYTES = 30 * MB  # the same as .xlsx: 16 MB (Excel's shared strings: less)
-MAX_XLSX_UNPACKED = 550 * MB  # its parts inflated: 298 MB with inline strings
+MAX_XLSX_UNPACKED = MAX_SHEET_INFLATED + MAX_PARTS_INFLATED  # declared, all parts
 ENCODING_PROBE = 64 * 1024  # bytes of a CSV that decide its encoding
 MAX_LINE = 1 << 20  # characters on one line of a CSV
 PROGRESS_EVERY = 5_000  # data rows between calls of `progress`
@@ -245,15 +254,36 @@ def _xlsx_error(e: BaseException) -> BaseException:
 
 # --- rows -----------------------------------------------------------------------------
 
-def read_rows(source: Source, problems: list[CellProblem] | None = None
+def read_rows(source: Source, problems: list[CellProblem] | None = None, *,
+              isolate: bool = False, usage: xlsx_child.Usage | None = None
               ) -> Iterator[list[str]]:
     """Rows of a CSV or XLSX file, told apart by content, not by file name, within the
     row and column limits. Problems of the file as a whole raise BatchFileError: those
     of its kind, size, encoding (as its first bytes show) and header row at once, later
-    ones while the rows are read."""
+    ones while the rows are read. With `isolate`, an XLSX is read by a child process
+    with CPU and memory limits (`issuer.adapters.xlsx_child`; `usage` gets its figures)."""
     kind = _kind(source)
-    rows = read_xlsx(source, problems) if kind == "xlsx" else read_csv(source)
+    if kind == "xlsx" and isolate:
+        rows = _isolated(source, [] if problems is None else problems, usage)
+    elif kind == "xlsx":
+        rows = read_xlsx(source, problems)
+    else:
+        rows = read_csv(source)
     return _eager(_within_limits(rows))
+
+
+def _isolated(source: Source, problems: list[CellProblem], usage: xlsx_child.Usage | None
+              ) -> Iterator[list[str]]:
+    stream, owned = _open(source)
+    try:
+        data = stream.read()
+    finally:
+        if owned:
+            stream.close()
+    try:
+        yield from xlsx_child.read(data, problems, usage=usage)
+    except xlsx_child.ChildFailed as e:
+        raise BatchFileError(e.th, e.en) from None
 
 
 def _within_limits(rows: Iterable[list[str]]) -> Iterator[list[str]]:
@@ -291,18 +321,20 @@ def bangkok_today() -> date:
 
 
 def load_batch(data: Source, institution: Institution, *, today: date | None = None,
-               progress: Callable[[int], None] | None = None) -> BatchResult:
+               progress: Callable[[int], None] | None = None, isolate: bool = False
+               ) -> BatchResult:
     """Read and validate a batch file: records, or every error (file-level errors as row 0).
 
     `data` is the file's bytes, a path, or a seekable binary file. `today` is the date a
     birth date must not pass (default: today in Bangkok; services should pass their
     clock's). `progress`, if given, is called with the number of data rows read since
-    its last call, every PROGRESS_EVERY rows and once at the end.
+    its last call, every PROGRESS_EVERY rows and once at the end. `isolate` reads an XLSX
+    in a bounded child process (`read_rows`): what the services do with uploaded files.
     """
     problems: list[CellProblem] = []
     header: list[str] = []
     try:
-        rows = _watch(read_rows(data, problems), header, progress)
+        rows = _watch(read_rows(data, problems, isolate=isolate), header, progress)
         result = parse_batch(rows, institution, today=today or bangkok_today())
     except BatchFileError as e:
         return BatchResult((), (e.error,))

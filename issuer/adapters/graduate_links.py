@@ -129,6 +129,17 @@ class Links:
         )
         return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
+    def revoke_share_links(self, transcript_id: str, now: datetime, reason: str) -> int:
+        """Revoke every live share link of a transcript; how many there were."""
+        result = self.session.execute(
+            update(ShareLinkRow)
+            .where(ShareLinkRow.transcript_id == transcript_id,
+                   ShareLinkRow.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount  # type: ignore[attr-defined, no-any-return]
+
     def add_share_link(self, claim_link: ClaimLinkRow, *, token_hash: str, label: str,
                        now: datetime, expires_at: datetime, pin_hash: str | None
                        ) -> ShareLinkRow:

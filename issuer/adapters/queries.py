@@ -109,14 +109,15 @@ def pending_requests(session: Session, transcript_id: str) -> list[BatchRow]:
                BatchRow.status.in_(list(OPEN))).order_by(BatchRow.id)))
 
 
-def batch_pdfs(session: Session, batch: BatchRow) -> list[tuple[str, int, str]]:
-    """(transcript ID, version, PDF path) of every transcript the batch issued."""
-    return [
-        (t.transcript_id, t.version, t.pdf_path) for t in session.scalars(
-            select(TranscriptRow).where(TranscriptRow.batch_id == batch.id)
-            .order_by(TranscriptRow.id)
-        ) if t.pdf_path
-    ]
+def batch_pdfs(session: Session, batch: BatchRow, *, current_only: bool = False
+               ) -> list[tuple[str, int, str]]:
+    """(transcript ID, version, PDF path) of every transcript the batch issued; with
+    `current_only`, those still current (neither superseded nor revoked)."""
+    stmt = select(TranscriptRow).where(TranscriptRow.batch_id == batch.id)
+    if current_only:
+        stmt = stmt.where(TranscriptRow.status == TranscriptStatus.ISSUED)
+    return [(t.transcript_id, t.version, t.pdf_path)
+            for t in session.scalars(stmt.order_by(TranscriptRow.id)) if t.pdf_path]
 
 
 def search_transcripts(

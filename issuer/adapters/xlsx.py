@@ -1,29 +1,34 @@
 """Stream the first worksheet of an XLSX workbook as rows of text, one row at a time.
 
 openpyxl's read-only mode spends ~30 s on a 2,000-student sheet and hides a formula
-without a saved value behind an empty cell, so the sheet is read here with the C
+without a saved value behind an empty cell, so the sheet is read here with an
 ElementTree pull parser: the cells of each ``<row>`` are turned into text and the row is
 dropped before the next. Shared strings, styles (which numbers are dates) and the
 workbook (which part is the first worksheet, the 1904 date system) are read first;
 openpyxl's public helpers convert numbers and classify number formats, so cells read as
 openpyxl reads them.
 
-Every XML part is refused if its prolog holds a document type declaration: without one
-there are no entity declarations, so no entity can be expanded (an entity chain, a
-"billion laughs", or an external entity never reaches the parser).
+Every XML part is parsed by defusedxml with document type declarations forbidden: the
+parser refuses a DTD when it meets one, so no entity is ever declared or expanded (an
+entity chain, a "billion laughs", an external entity). What the parts inflate to is
+counted as it comes out of the decompressor (`Inflated`): the worksheet, streamed, at most
+MAX_SHEET_INFLATED bytes; every other part together (shared strings, styles, workbook,
+relationships), held in memory while read, at most MAX_PARTS_INFLATED.
 """
 
 from __future__ import annotations
 
-import itertools
+import io
 import posixpath
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import IO
-from xml.etree.ElementTree import Element, ParseError, XMLPullParser
+from xml.etree.ElementTree import Element, ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
@@ -34,7 +39,9 @@ REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _ROW, _C, _V, _F, _IS, _T, _R = (MAIN + t for t in ("row", "c", "v", "f", "is", "t", "r"))
 _CHUNK = 1 << 16
-PROLOG_MAX = 1 << 16  # bytes before a part's root element (Excel writes about 60)
+MB = 1 << 20
+MAX_SHEET_INFLATED = 400 * MB  # the worksheet, streamed (2,000 x 40 cohort inline: 298 MB)
+MAX_PARTS_INFLATED = 50 * MB  # every other part together, held in memory while read
 MAX_SHARED_STRINGS = 1_000_000  # distinct texts (the 2,000 x 40 bench cohort has 4,264)
 FORMULAS_NAMED = 20  # formula cells without a value named one by one, per column
 MAX_SHEET_ROWS, MAX_SHEET_COLUMNS = 1_048_576, 16_384  # Excel's own limits
@@ -97,70 +104,82 @@ _COLUMNS: dict[str, int] = {}
 
 # --- safe XML ---------------------------------------------------------------------------
 
-def _prolog_ok(head: bytes) -> bool | None:
-    """True once the root element starts with no DOCTYPE before it; False if something
-    else comes first; None if `head` ends before the root element."""
-    i = 3 if head.startswith(b"\xef\xbb\xbf") else 0
-    while i < len(head):
-        if head[i] in b" \t\r\n":
-            i += 1
-            continue
-        for opening, closing in ((b"<?", b"?>"), (b"<!--", b"-->")):
-            if head.startswith(opening, i):
-                end = head.find(closing, i + len(opening))
-                if end < 0:
-                    return None
-                i = end + len(closing)
-                break
+class Inflated:
+    """What the parts of one workbook may inflate to, counted as bytes come out of the
+    decompressor (a ZIP's declared sizes are checked first, but need not be true)."""
+
+    def __init__(self, sheet: int | None = None, other: int | None = None) -> None:
+        self.sheet = MAX_SHEET_INFLATED if sheet is None else sheet
+        self.other = MAX_PARTS_INFLATED if other is None else other
+        self.used_sheet = self.used_other = 0
+
+    def open(self, z: zipfile.ZipFile, name: str, *, sheet: bool = False) -> _Counted:
+        return _Counted(z.open(name), self, sheet)
+
+    def take(self, n: int, sheet: bool) -> None:
+        if sheet:
+            self.used_sheet += n
+            if self.used_sheet > self.sheet:
+                raise XlsxError(*too_large("worksheet", self.sheet))
         else:
-            if i + 1 >= len(head):
-                return None
-            return head[i] == ord("<") and (head[i + 1:i + 2].isalpha()
-                                            or head[i + 1] in b"_:" or head[i + 1] >= 0x80)
-    return None
+            self.used_other += n
+            if self.used_other > self.other:
+                raise XlsxError(*too_large("other", self.other))
 
 
-def _parse(stream: IO[bytes], events: tuple[str, ...] = ("end",)
-           ) -> Iterator[Iterator[tuple[str, Element]]]:
-    """The pull-parser events of one XML part, a batch per chunk read (fewer generator
-    hops per event); XlsxError if the part declares a DTD or is not well-formed."""
-    head = b""
-    while (ok := _prolog_ok(head)) is None and len(head) < PROLOG_MAX:
-        chunk = stream.read(_CHUNK)
-        if not chunk:
-            break
-        head += chunk
-    if not ok:
-        if b"<!DOCTYPE" in head:
-            raise XlsxError("ไฟล์ .xlsx ไม่ปลอดภัย (มีการประกาศ DTD) ไม่อ่านไฟล์นี้",
-                            "the .xlsx is refused: an XML part declares a DTD")
-        raise XlsxError(*DAMAGED)
-    parser = XMLPullParser(events)
-    chunk = head
-    while chunk:
-        parser.feed(chunk)  # a syntax error surfaces from read_events
-        yield parser.read_events()
-        chunk = stream.read(_CHUNK)
+def too_large(what: str, limit: int) -> tuple[str, str]:
+    """The error of a workbook whose `what` ("worksheet" or "other" parts) inflates past
+    `limit` bytes."""
+    mb = limit // (1 << 20)
+    if what == "worksheet":
+        return (f"แผ่นงานในไฟล์ .xlsx เมื่อแตกไฟล์ใหญ่เกิน {mb} MB",
+                f"the .xlsx worksheet unpacks to more than {mb} MB")
+    return (f"ส่วนอื่นของไฟล์ .xlsx (ข้อความที่ใช้ร่วมกัน รูปแบบ ฯลฯ) เมื่อแตกไฟล์ใหญ่เกิน {mb} MB",
+            f"the other parts of the .xlsx (shared texts, styles ...) unpack to more than "
+            f"{mb} MB")
+
+
+class _Counted(io.RawIOBase):
+    """A part being inflated, its bytes charged to an `Inflated` budget."""
+
+    def __init__(self, raw: IO[bytes], budget: Inflated, sheet: bool) -> None:
+        self.raw, self.budget, self.is_sheet = raw, budget, sheet
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(_CHUNK if size is None or size < 0 else min(size, _CHUNK))
+        self.budget.take(len(data), self.is_sheet)
+        return data
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+REFUSED_DTD = ("ไฟล์ .xlsx ไม่ปลอดภัย (มีการประกาศ DTD) ไม่อ่านไฟล์นี้",
+               "the .xlsx is refused: an XML part declares a DTD")
+
+
+def _events(stream: IO[bytes], events: tuple[str, ...] = ("end",)
+            ) -> Iterator[tuple[str, Element]]:
+    """The pull-parser events of one XML part (defusedxml: a document type declaration,
+    and so any entity declaration or external reference, is refused before it is read);
+    XlsxError if it has one or is not well-formed."""
     try:
-        parser.close()
+        yield from iterparse(stream, events, forbid_dtd=True, forbid_entities=True,
+                             forbid_external=True)
+    except DefusedXmlException:
+        raise XlsxError(*REFUSED_DTD) from None
     except ParseError:
         raise XlsxError(*DAMAGED) from None
-    yield parser.read_events()
 
 
-def _events(stream: IO[bytes]) -> Iterator[tuple[str, Element]]:
-    """The end events of one XML part, one by one (`_parse`)."""
-    try:
-        for batch in _parse(stream):
-            yield from batch
-    except ParseError:
-        raise XlsxError(*DAMAGED) from None
-
-
-def _root(z: zipfile.ZipFile, name: str) -> Element:
+def _root(z: zipfile.ZipFile, name: str, budget: Inflated) -> Element:
     """A small part as a tree."""
     last = None
-    with z.open(name) as f:
+    with budget.open(z, name) as f:
         for _, element in _events(f):
             last = element
     if last is None:  # pragma: no cover - the parser fails on a part without a root
@@ -170,14 +189,14 @@ def _root(z: zipfile.ZipFile, name: str) -> Element:
 
 # --- the workbook -----------------------------------------------------------------------
 
-def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+def _rels(z: zipfile.ZipFile, part: str, budget: Inflated) -> dict[str, tuple[str, str]]:
     """Relationship id -> (type, part name) of `part` (e.g. xl/workbook.xml)."""
     folder, base = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", base + ".rels")
     if rels not in z.NameToInfo:
         return {}
     out = {}
-    for rel in _root(z, rels).iter(PKG_REL + "Relationship"):
+    for rel in _root(z, rels, budget).iter(PKG_REL + "Relationship"):
         target = rel.get("Target", "")
         name = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
             posixpath.join(folder, target))
@@ -185,10 +204,10 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _first_worksheet(z: zipfile.ZipFile) -> tuple[str, bool]:
+def _first_worksheet(z: zipfile.ZipFile, budget: Inflated) -> tuple[str, bool]:
     """(part name of the first worksheet, whether dates count from 1904)."""
-    workbook = _root(z, "xl/workbook.xml")
-    rels = _rels(z, "xl/workbook.xml")
+    workbook = _root(z, "xl/workbook.xml", budget)
+    rels = _rels(z, "xl/workbook.xml", budget)
     pr = workbook.find(MAIN + "workbookPr")
     date1904 = pr is not None and pr.get("date1904", "").lower() in ("1", "true")
     for sheet in workbook.iter(MAIN + "sheet"):
@@ -198,11 +217,11 @@ def _first_worksheet(z: zipfile.ZipFile) -> tuple[str, bool]:
     raise XlsxError("ไม่พบแผ่นงาน (worksheet) ในไฟล์ .xlsx", "the .xlsx holds no worksheet")
 
 
-def _date_styles(z: zipfile.ZipFile) -> frozenset[int]:
+def _date_styles(z: zipfile.ZipFile, budget: Inflated) -> frozenset[int]:
     """Indexes of the cell styles (``s``) whose number format shows a date."""
     if "xl/styles.xml" not in z.NameToInfo:
         return frozenset()
-    styles = _root(z, "xl/styles.xml")
+    styles = _root(z, "xl/styles.xml", budget)
     custom = {_number(f.get("numFmtId"), -1, 1 << 16): f.get("formatCode", "")
               for f in styles.iter(MAIN + "numFmt")}
     xfs = styles.find(MAIN + "cellXfs")
@@ -228,13 +247,14 @@ def _text(element: Element) -> str:
     return "".join(parts)
 
 
-def _shared_strings(z: zipfile.ZipFile, rels: dict[str, tuple[str, str]]) -> list[str]:
+def _shared_strings(z: zipfile.ZipFile, rels: dict[str, tuple[str, str]], budget: Inflated
+                    ) -> list[str]:
     names = [name for kind, name in rels.values() if kind == "sharedStrings"]
     name = names[0] if names else "xl/sharedStrings.xml"
     if name not in z.NameToInfo:
         return []
     strings: list[str] = []
-    with z.open(name) as f:
+    with budget.open(z, name) as f:
         for _, element in _events(f):
             if element.tag == MAIN + "si":
                 strings.append(_text(element))
@@ -257,12 +277,15 @@ class XlsxSheet:
     formula cells past FORMULAS_NAMED in a column, once the sheet is read).
     """
 
-    def __init__(self, z: zipfile.ZipFile, problems: list[CellProblem]) -> None:
+    def __init__(self, z: zipfile.ZipFile, problems: list[CellProblem],
+                 budget: Inflated | None = None) -> None:
         self.z, self.problems = z, problems
-        self.part, date1904 = _first_worksheet(z)
+        self.budget = budget or Inflated()
+        self.part, date1904 = _first_worksheet(z, self.budget)
         self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-        self.dates = _date_styles(z)
-        self.strings = _shared_strings(z, _rels(z, "xl/workbook.xml"))
+        self.dates = _date_styles(z, self.budget)
+        self.strings = _shared_strings(z, _rels(z, "xl/workbook.xml", self.budget),
+                                       self.budget)
         self.formulas: dict[int, int] = {}  # column -> formula cells without a value
         self.unnamed: dict[int, tuple[int, str]] = {}  # column -> first cell not named
         self.last_row = self.last_data_row = self.width = 0
@@ -278,8 +301,8 @@ class XlsxSheet:
 
     def _rows(self) -> Iterator[list[str]]:
         blank = 0
-        with self.z.open(self.part) as f:
-            for _, element in itertools.chain.from_iterable(_parse(f)):
+        with self.budget.open(self.z, self.part, sheet=True) as f:
+            for _, element in _events(f):
                 if element.tag == _ROW:
                     number = _number(element.get("r"), self.last_row + 1, MAX_SHEET_ROWS)
                     if number <= self.last_row:

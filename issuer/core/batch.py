@@ -31,6 +31,7 @@ from issuer.core.records import (
     Student,
     StudentRecord,
     Term,
+    starts_like_formula,
 )
 
 T = TypeVar("T")
@@ -57,6 +58,15 @@ ALL_COLUMNS = ("record_type", *STUDENT_COLUMNS, *PROGRAMME_COLUMNS, *ITEM_COLUMN
 _ORDER = {c: i for i, c in enumerate(ALL_COLUMNS)}
 # Columns repeated on every row of a student, which must agree.
 PER_STUDENT = (*STUDENT_COLUMNS, *PROGRAMME_COLUMNS)
+# Names and other free text: never starting as a spreadsheet formula would.
+TEXT_COLUMNS = frozenset({
+    "prefix_th", "first_name_th", "last_name_th", "prefix_en", "first_name_en",
+    "last_name_en", "nationality_th", "religion_th", "father_name_th", "mother_name_th",
+    "previous_school_th", "programme_name_th", "programme_name_en", "programme_cohort",
+    "student_id", "code", "name_th", "name_en",
+})
+_ITEM_TEXT = TEXT_COLUMNS & frozenset(ITEM_COLUMNS)
+_STUDENT_TEXT = TEXT_COLUMNS - _ITEM_TEXT
 
 _REQUIRED_ALWAYS = frozenset({
     "record_type", "institution_code", "student_id", "national_id", "prefix_th",
@@ -298,6 +308,16 @@ def _unnamed_column(i: int) -> tuple[int, BatchError]:
     letter = column_letter(i)
     return i, BatchError(1, letter, "", f"คอลัมน์ {letter} มีข้อมูลแต่ไม่มีชื่อหัวคอลัมน์",
                          f"column {letter} has values but no header")
+
+
+def _check_formulas(row: _Row, columns: Iterable[str]) -> None:
+    """A name or other text starting with ``= + - @`` (a tab, a carriage return) is an
+    error: a spreadsheet opening an export would run it as a formula."""
+    for col in columns:
+        if starts_like_formula(row.get(col)):
+            row.fail(col, "ห้ามขึ้นต้นด้วย = + - @ (สเปรดชีตจะถือเป็นสูตร)",
+                     "must not start with = + - or @ (a spreadsheet would run it as a "
+                     "formula)")
 
 
 # --- one student ----------------------------------------------------------------------
@@ -623,11 +643,13 @@ class _Batch:
         for col, value in values.items():
             if len(value) > MAX_CELL:
                 row.fail(col, f"ยาวเกิน {MAX_CELL} ตัวอักษร", f"longer than {MAX_CELL} characters")
+        _check_formulas(row, _ITEM_TEXT)
         key = row.required("student_id")
         if key is None:
             return
         state = self.students.get(key)
         if state is None:
+            _check_formulas(row, _STUDENT_TEXT)  # once: later rows must agree with it
             state = self.students[key] = self._new_student(row)
         else:
             _check_consistency(state.first, row, REQUIRED_COLUMNS[self.institution.kind])

@@ -14,6 +14,31 @@ from enum import StrEnum
 
 SCHEMA = "https://transcripts.bangkok.go.th/schema/transcript/v1"
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet run a cell as a formula (OWASP "CSV
+injection"): a name never starts with one, and every CSV export guards against them."""
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a name or other free text starts as a spreadsheet formula would."""
+    return text.startswith(FORMULA_STARTS)
+
+
+MAX_REASON = 500
+"""Characters in a reason (revocation, rejection, withdrawal, new version): stored, shown
+on pages and in the audit log, so bounded."""
+
+
+def reason_text(text: str) -> str:
+    """A reason as stored: stripped, required, at most MAX_REASON characters; ValueError
+    saying which rule it breaks."""
+    text = text.strip()
+    if not text:
+        raise ValueError("a reason is required")
+    if len(text) > MAX_REASON:
+        raise ValueError(f"a reason is at most {MAX_REASON} characters ({len(text):,} given)")
+    return text
+
 
 class InstitutionKind(StrEnum):
     SCHOOL = "school"

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from issuer.adapters import keystore
 from issuer.adapters.pki import PkiError
 from issuer.core.key_lifecycle import Generation
-from issuer.core.records import Institution, InstitutionKind
+from issuer.core.records import Institution, InstitutionKind, starts_like_formula
 from issuer.services.accounts import require_admin
 from issuer.services.context import Actor, Issuer, ServiceError
 from verifier.core.credential import kid_for
@@ -56,6 +56,8 @@ def create_institution(
         raise ServiceError("an institution code is 1-32 letters, digits, '-' or '_'")
     if not name_th.strip() or not name_en.strip():
         raise ServiceError("the Thai and English names are required")
+    if starts_like_formula(name_th.strip()) or starts_like_formula(name_en.strip()):
+        raise ServiceError("a name must not start with = + - or @")
     try:
         institution = Institution(code=code, kind=InstitutionKind(kind), name_th=name_th.strip(),
                                   name_en=name_en.strip(), district_th=district_th.strip(),
@@ -167,6 +169,10 @@ def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], t
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         code = entry.get("code", "?")
         raise ServiceError(f"institution entry {code!r} is invalid: {e}") from None
+    for name in (institution.name_th, institution.name_en, *registrar, *director):
+        if starts_like_formula(name.strip()):
+            raise ServiceError(f"institution entry {institution.code!r}: the name {name!r} "
+                               "must not start with = + - or @")
     return institution, registrar, director
 
 

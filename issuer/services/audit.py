@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from cryptography import x509
 
-from issuer.adapters import audit_chain, audit_checkpoint, integrity
+from issuer.adapters import audit_chain, audit_checkpoint, csvfile, integrity
 from issuer.adapters.audit_checkpoint import Checkpoint, CheckpointError
 from issuer.adapters.pki import AuditSigner, PkiError, load_root
 from issuer.adapters.repositories import AuditLog, Conflict, DatabaseFailure
@@ -280,20 +280,21 @@ def export_audit(issuer: Issuer, out: TextIO, fmt: str = "jsonl") -> int:
     JSON); returns the number of events written."""
     if fmt not in FORMATS:
         raise ServiceError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
-    writer = None
-    if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-    count = 0
     with issuer.uow() as uow:
+        if fmt == "csv":
+            return csvfile.write(out, COLUMNS, (_csv_row(_line(e)) for e in uow.audit.chain()),
+                                 lineterminator="\n")
+        count = 0
         for event in uow.audit.chain():
-            line = _line(event)
-            if writer is not None:
-                writer.writerow(line | {"detail": canonical_json(line["detail"]).decode()})
-            else:
-                out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(json.dumps(_line(event), ensure_ascii=False, separators=(",", ":"))
+                      + "\n")
             count += 1
     return count
+
+
+def _csv_row(line: dict[str, Any]) -> list[object]:
+    line = line | {"detail": canonical_json(line["detail"]).decode()}
+    return ["" if line[c] is None else line[c] for c in COLUMNS]
 
 
 def export_key(settings: Settings) -> bytes | None:
@@ -343,7 +344,8 @@ def _rows(lines: Iterable[str], fmt: str) -> Iterator[dict[str, Any]]:
         raise ServiceError(f"not an audit export ({fmt}): {e}") from None
 
 
-def _from_csv(row: dict[str, str]) -> dict[str, Any]:
+def _from_csv(guarded: dict[str, str]) -> dict[str, Any]:
+    row = {k: csvfile.unguard(v) if isinstance(v, str) else v for k, v in guarded.items()}
     return row | {
         "id": int(row["id"]),
         "institution_id": int(row["institution_id"]) if row["institution_id"] else None,

@@ -3,7 +3,8 @@
 - The school makes a **claim link** per issued transcript (`create_claim_link`, or
   `create_claim_links` for a whole batch) and sends it to the graduate. It opens the
   transcript, every version of it, with its status (`claim`), until it expires; making a
-  new one revokes the old, so each transcript has one live link, its graduate's.
+  new one revokes the old and every share link made with it, so each transcript has one
+  live link, its graduate's, and whoever held an old one keeps nothing.
 - With that link the graduate makes **share links** (`create_share`): each expires,
   may need a PIN, can be revoked (`revoke_share`), and logs every opening, successful
   or not, with time and address; the graduate sees the log (`list_shares`).
@@ -185,9 +186,15 @@ def _view(issuer: Issuer, rows: list[TranscriptRow], *, history: bool) -> Transc
 # --- the school: claim links ----------------------------------------------------------
 
 
+REPLACED = "the claim link was replaced"
+
+
 def _new_claim_link(uow: UnitOfWork, transcript: TranscriptRow, actor: Actor, now: datetime,
                     policy: LinkPolicy) -> NewLink:
+    """A new claim link; the old one stops working, and so do the share links made from
+    the transcript's earlier claim links (whoever held the old link made them)."""
     uow.links.revoke_claim_links(transcript.transcript_id, now)
+    uow.links.revoke_share_links(transcript.transcript_id, now, REPLACED)
     token, digest = links.new_token()
     row = uow.links.add_claim_link(transcript, token_hash=digest, created_by=actor.name,
                                    now=now, expires_at=now + policy.claim_ttl)
@@ -197,7 +204,8 @@ def _new_claim_link(uow: UnitOfWork, transcript: TranscriptRow, actor: Actor, no
 def create_claim_link(issuer: Issuer, transcript_id: str, *, actor: Actor,
                       institution_code: str | None = None,
                       policy: LinkPolicy = DEFAULT_POLICY) -> NewLink:
-    """A new claim link for the transcript (the previous one stops working)."""
+    """A new claim link for the transcript (the previous one and the share links made
+    with it stop working)."""
     with issuer.uow() as uow:
         latest = uow.transcripts.latest(transcript_id, institution_code)
         if latest is None:

@@ -106,7 +106,8 @@ def import_batch(
         if institution is None:
             raise ServiceError(f"no institution with code {institution_code!r}")
         issuing = Issuing.of(institution)
-    result = load_batch(data, issuing.institution, today=issuer.today(), progress=progress)
+    result = load_batch(data, issuing.institution, today=issuer.today(), progress=progress,
+                        isolate=True)
     if not result.ok:
         raise BatchRejected(result.errors)
     frozen = [Frozen.of(issuing.snapshot(r)) for r in result.records]

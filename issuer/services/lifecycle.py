@@ -22,7 +22,7 @@ from issuer.core.lifecycle import (
     check_request,
     check_revoke,
 )
-from issuer.core.records import StudentRecord
+from issuer.core.records import StudentRecord, reason_text
 from issuer.core.snapshot import Snapshot, content_digest, student_data
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from issuer.services.importing import BatchRejected
@@ -31,10 +31,10 @@ from verifier.core.status_details import REASONS, UNSPECIFIED
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise ServiceError("a reason is required")
-    return reason
+    try:
+        return reason_text(reason)  # required, bounded
+    except ValueError as e:
+        raise ServiceError(str(e)) from None
 
 
 def _latest(uow: repo.UnitOfWork, transcript_id: str, institution_code: str | None

@@ -12,6 +12,7 @@ from issuer.adapters.render import render_transcript
 from issuer.adapters.render.preview import PREVIEW_CODE, PREVIEW_QR, mark_preview
 from issuer.adapters.repositories import Changed
 from issuer.core.lifecycle import BatchAction, ItemKind
+from issuer.core.records import reason_text
 from issuer.core.snapshot import Change, diff
 from issuer.services.approval import decide
 from issuer.services.context import Actor, Issuer, ServiceError, signed_in
@@ -37,10 +38,10 @@ def _decide(issuer: Issuer, batch_id: int, action: BatchAction, *, actor: Actor,
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise ServiceError("a reason is required")
-    return reason
+    try:
+        return reason_text(reason)  # required, bounded
+    except ValueError as e:
+        raise ServiceError(str(e)) from None
 
 
 def submit_batch(issuer: Issuer, batch_id: int, *, actor: Actor) -> None:

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from issuer.adapters import queries
 from issuer.adapters.orm import BatchRow
@@ -46,7 +47,8 @@ from issuer.services.review import (
 from issuer.services.uploads import receive
 from issuer.web.auth import actor, institution_code, roles, user
 from issuer.web.csvexport import csv_response
-from issuer.web.extensions import issuer, reading
+from issuer.web.extensions import issuer, limiter, reading
+from issuer.web.graduates import public_url
 from issuer.web.jobs import IssueJobs
 from issuer.web.labels import label
 from issuer.web.zipstream import zip_stream
@@ -84,8 +86,19 @@ def index() -> Any:
     return render_template("issuer/batches.html", waiting=waiting, recent=recent)
 
 
+def _upload_limit() -> str:
+    return current_app.config["BKT_WEB"].upload_limit
+
+
+def _account() -> str:
+    """The rate-limit key of an upload: the signed-in account, whatever its address."""
+    return f"account:{current_user.get_id()}" if current_user.is_authenticated \
+        else f"address:{request.remote_addr}"
+
+
 @bp.route("/batches/upload", methods=["GET", "POST"])
 @roles(AccountRole.REGISTRAR)
+@limiter.limit(_upload_limit, key_func=_account, methods=["POST"])
 def upload() -> Any:
     if request.method == "GET":
         return render_template("issuer/upload.html")
@@ -280,9 +293,12 @@ def issue(batch_id: int) -> Any:
 @bp.get("/batches/<int:batch_id>/transcripts.zip")
 @roles(*STAFF)
 def transcripts_zip(batch_id: int) -> Any:
+    """The batch's current PDFs: a superseded version has a newer one (in a later batch)
+    and a revoked one is no longer valid, so neither is handed out again from here (each
+    transcript's page still has every version)."""
     batch = _batch(batch_id)
     with reading() as session:
-        pdfs = queries.batch_pdfs(session, batch)
+        pdfs = queries.batch_pdfs(session, batch, current_only=True)
     if not pdfs:
         abort(404)
     out = issuer().settings.output_dir
@@ -314,7 +330,7 @@ def claim_links(batch_id: int) -> Any:
         line = names.get(transcript_id)
         rows.append([transcript_id, line.student_id if line else "",
                      line.name_th if line else "", line.name_en if line else "",
-                     url_for("graduates.claim", token=link.token, _external=True),
+                     public_url("graduates.claim", token=link.token),
                      link.expires_at.isoformat()])
     return csv_response(f"batch-{batch_id}-claim-links.csv",
                         ["transcript_id", "student_id", "name_th", "name_en", "claim_url",

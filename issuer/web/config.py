@@ -66,6 +66,13 @@ class WebConfig:
     """``BKT_WEB_EMBEDDED_WORKER=0`` when jobs run elsewhere (``transcripts worker``
     processes); with ``BKT_CELERY_BROKER`` set, Celery workers run them and the web
     process never does."""
+    upload_limit: str = "20 per hour"
+    """``BKT_WEB_UPLOAD_LIMIT``: batch files one signed-in account may upload (Flask-Limiter
+    syntax; counted in ``BKT_WEB_RATELIMIT_STORAGE``)."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """``BKT_PUBLIC_BASE_URL``: where graduates and employers reach this service; claim and
+    share links are built on it, never on the request's Host header. Set it in production
+    (e.g. ``https://transcripts.example.go.th``)."""
 
     @property
     def session_policy(self) -> SessionPolicy:
@@ -96,4 +103,6 @@ class WebConfig:
             session_idle_minutes=int(env.get("BKT_WEB_SESSION_IDLE_MINUTES",
                                              cls.session_idle_minutes)),
             embedded_worker=_flag(env.get("BKT_WEB_EMBEDDED_WORKER", "1")),
+            upload_limit=env.get("BKT_WEB_UPLOAD_LIMIT", cls.upload_limit),
+            public_base_url=env.get("BKT_PUBLIC_BASE_URL", cls.public_base_url),
         )

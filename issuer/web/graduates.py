@@ -9,6 +9,8 @@
 Tokens are 256-bit and stored hashed; the service answers unknown, expired and revoked
 links alike, counts PIN attempts and locks the link; this layer adds a per-address limit.
 Pages carry ``Referrer-Policy: no-referrer`` so a link never leaks to another site.
+Links are built on the configured public base URL (`public_url`), so a forged Host
+header cannot send a graduate's link elsewhere.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     render_template,
     request,
     send_file,
@@ -41,6 +44,13 @@ def _no_referrer(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """The address of `endpoint` for someone outside: the configured public base URL
+    (``BKT_PUBLIC_BASE_URL``) and the path, never the request's Host header."""
+    base = current_app.config["BKT_WEB"].public_base_url.rstrip("/")
+    return base + url_for(endpoint, **values)
 
 
 def _ip() -> str:
@@ -105,7 +115,7 @@ def create_share(token: str) -> Any:
         return _invalid()
     except ServiceError as e:
         return _claim_page(token, view, error=str(e), status=400)
-    url = url_for("graduates.share", token=link.token, _external=True)
+    url = public_url("graduates.share", token=link.token)
     return _claim_page(token, view, new_share={"url": url, "expires_at": link.expires_at,
                                                 "pin": pin is not None})
 

@@ -28,6 +28,7 @@ from issuer.services.importing import BatchRejected
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.web.auth import actor, institution_code, roles
 from issuer.web.extensions import issuer, reading
+from issuer.web.graduates import public_url
 from verifier.core.status_details import REASONS, UNSPECIFIED
 
 bp = Blueprint("transcripts", __name__)
@@ -130,5 +131,5 @@ def claim_link(transcript_id: str) -> Any:
     link = create_claim_link(issuer(), transcript_id, actor=actor(),
                              institution_code=institution_code())
     return render_template("issuer/claim_link.html", current=versions[0],
-                           url=url_for("graduates.claim", token=link.token, _external=True),
+                           url=public_url("graduates.claim", token=link.token),
                            expires_at=link.expires_at)

@@ -13,6 +13,7 @@ from issuer.config import Settings
 from issuer.core.lifecycle import AccountRole
 from issuer.services import accounts
 from issuer.services.context import Actor, Issuer
+from tests import hostile_xlsx
 from tests.e2e.conftest import EXAMPLES, PASSWORD, edit_csv, pdfs, setup_school
 
 
@@ -139,6 +140,16 @@ def test_a_bad_file_is_rejected_whole(run, tmp_path: Path) -> None:  # type: ign
     assert lines[0] == "read 516 rows"  # progress, on stderr
     assert lines[-1] == "Error: batch rejected: 1 error(s), nothing was imported"
     assert lines[1].startswith('  แถว/row 2, grade = "A+": ')
+    # issue 10's hostile XLSX files: one clean error each, read in a bounded child
+    for make, reason in ((hostile_xlsx.entity_chain, "declares a DTD"),
+                         (hostile_xlsx.undefined_entity, "damaged"),
+                         (hostile_xlsx.shared_strings_bomb, "unpack to more than 50 MB")):
+        path = tmp_path / f"{make.__name__}.xlsx"
+        path.write_bytes(make())
+        result = run("--as", "reg", "import", path, "--institution", "1001",
+                     password=PASSWORD)
+        assert result.exit_code == 1 and reason in result.stderr, result.stderr
+        assert result.stderr.rstrip().endswith("nothing was imported")
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -154,3 +165,4 @@ def test_errors_are_one_line_and_exit_non_zero(run, args, message) -> None:  # t
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(message)
+

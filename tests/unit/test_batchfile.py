@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from issuer.adapters import batchfile
+from issuer.adapters import xlsx as xlsx_reader
 from issuer.adapters.batchfile import (
     BatchFileError,
     cell_text,
@@ -364,7 +365,8 @@ def test_limits_are_stated_in_the_format_document() -> None:
     doc = (ROOT / "docs" / "batch-format.md").read_text(encoding="utf-8")
     for figure in (f"{batchfile.MAX_CSV_BYTES // batchfile.MB} MB",
                    f"{batchfile.MAX_XLSX_BYTES // batchfile.MB} MB",
-                   f"{batchfile.MAX_XLSX_UNPACKED // batchfile.MB} MB",
+                   f"{xlsx_reader.MAX_SHEET_INFLATED // batchfile.MB} MB",
+                   f"{xlsx_reader.MAX_PARTS_INFLATED // batchfile.MB} MB",
                    f"{batchfile.MAX_ROWS:,}", f"{MAX_COLUMNS} columns",
                    f"{MAX_CELL} characters", f"{MAX_SHARED_STRINGS:,}"):
         assert figure in doc
@@ -552,7 +554,7 @@ LAUGHS = b"""<?xml version="1.0"?>
 @pytest.mark.parametrize("body", [
     LAUGHS,
     LAUGHS.replace(b"<?xml version=\"1.0\"?>", b"<?xml version=\"1.0\"?><!-- <a> -->"),
-    b"\xef\xbb\xbf  " + LAUGHS,
+    b"\xef\xbb\xbf" + LAUGHS,
     b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><worksheet/>',
 ])
 def test_a_dtd_in_any_part_is_refused(part: str, body: bytes) -> None:
@@ -564,7 +566,8 @@ def test_a_dtd_in_any_part_is_refused(part: str, body: bytes) -> None:
 
 
 @pytest.mark.parametrize("body", [b"", b"not xml", b"<worksheet><sheetData><row r='x'/>",
-                                  b"<worksheet>&undefined;</worksheet>"])
+                                  b"<worksheet>&undefined;</worksheet>",
+                                  b"\xef\xbb\xbf  " + LAUGHS])  # a declaration not first
 def test_a_broken_sheet_is_damaged(body: bytes) -> None:
     data = _parts(_workbook(["a"]), {"xl/worksheets/sheet1.xml": body})
     with pytest.raises(BatchFileError, match="damaged"):
