@@ -65,10 +65,11 @@ demo: install catalogs
 	$(BIN)/transcripts demo
 	$(BIN)/transcripts serve
 
-## The whole suite: lint, then every test (PostgreSQL too when reachable).
+## The whole suite: lint, then every test (PostgreSQL too when reachable), one test
+## process per core (pytest-xdist; a file's tests stay together and share its fixtures).
 test: install catalogs system-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: install
 	$(BIN)/python bench/issue_batch.py
