@@ -15,6 +15,7 @@ import json
 import threading
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,11 @@ def site(web_issuer: Issuer) -> Iterator[str]:
     app = create_app(issuer=web_issuer, config=WebConfig(  # the job engine, embedded worker
         secret_key="browser test", secure_cookies=False, issue_workers=0))
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["BKT_WEB"] = replace(app.config["BKT_WEB"], public_base_url=base)  # links
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield base
     server.shutdown()
     thread.join(5)
     app.extensions["bkt_jobs"].worker.stop(60)
