@@ -23,8 +23,8 @@ def commands(settings: Settings, issuer_port: int, verifier_port: int,
     """The two gunicorn command lines with their environments."""
     issuer_url = f"http://127.0.0.1:{issuer_port}"
     gunicorn = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "-w", "2"]
-    issuer_env = dict(env) | {"BKT_WEB_SECURE_COOKIES": "0",
-                              "BKT_VERIFIER_URL": f"http://127.0.0.1:{verifier_port}"}
+    issuer_env = {"BKT_PUBLIC_BASE_URL": issuer_url} | dict(env) | {  # links: unless set
+        "BKT_WEB_SECURE_COOKIES": "0", "BKT_VERIFIER_URL": f"http://127.0.0.1:{verifier_port}"}
     verifier_env = dict(env) | {
         "BKT_VERIFIER_ROOTS": str(settings.keys_dir / "root.crt"),
         "BKT_VERIFIER_JWKS": f"{issuer_url}/.well-known/jwks.json",

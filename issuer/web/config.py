@@ -71,8 +71,9 @@ class WebConfig:
     syntax; counted in ``BKT_WEB_RATELIMIT_STORAGE``)."""
     public_base_url: str = "http://127.0.0.1:8000"
     """``BKT_PUBLIC_BASE_URL``: where graduates and employers reach this service; claim and
-    share links are built on it, never on the request's Host header. Set it in production
-    (e.g. ``https://transcripts.example.go.th``)."""
+    share links are built on it, never on the request's Host header. With secure cookies
+    (production) it must be set, to an https:// address (e.g.
+    ``https://transcripts.example.go.th``)."""
 
     @property
     def session_policy(self) -> SessionPolicy:
@@ -90,9 +91,15 @@ class WebConfig:
         env = dict(os.environ if env is None else env)
         var = Path(env.get("BKT_VAR_DIR", ROOT / "var"))
         secret = env.get("BKT_WEB_SECRET_KEY") or persistent_secret(var / "web-secret")
+        secure = _flag(env.get("BKT_WEB_SECURE_COOKIES", "1"))
+        base = env.get("BKT_PUBLIC_BASE_URL", cls.public_base_url)
+        if secure and not base.startswith("https://"):
+            raise ValueError("BKT_PUBLIC_BASE_URL must be this service's https:// address "
+                             "(claim and share links are built on it); only development "
+                             "over http (BKT_WEB_SECURE_COOKIES=0) may leave it unset")
         return cls(
             secret_key=secret,
-            secure_cookies=_flag(env.get("BKT_WEB_SECURE_COOKIES", "1")),
+            secure_cookies=secure,
             ratelimit_storage=env.get("BKT_WEB_RATELIMIT_STORAGE", cls.ratelimit_storage),
             ratelimit_enabled=_flag(env.get("BKT_WEB_RATELIMIT_ENABLED", "1")),
             login_limit=env.get("BKT_WEB_LOGIN_LIMIT", cls.login_limit),
@@ -104,5 +111,5 @@ class WebConfig:
                                              cls.session_idle_minutes)),
             embedded_worker=_flag(env.get("BKT_WEB_EMBEDDED_WORKER", "1")),
             upload_limit=env.get("BKT_WEB_UPLOAD_LIMIT", cls.upload_limit),
-            public_base_url=env.get("BKT_PUBLIC_BASE_URL", cls.public_base_url),
+            public_base_url=base,
         )

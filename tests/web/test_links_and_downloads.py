@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 
@@ -100,3 +101,22 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
     after = registrar.client.get(f"/batches/{batch_id}/transcripts.zip")
     assert sorted(zipfile.ZipFile(io.BytesIO(after.data)).namelist()) == \
         sorted(n for n in before if n != f"{tid}-v1.pdf")
+
+
+def test_production_needs_its_https_address(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Links cannot silently point at the development default in production."""
+    from issuer.serve import commands
+    from issuer.web.config import WebConfig
+
+    env = {"BKT_VAR_DIR": str(tmp_path), "BKT_WEB_SECRET_KEY": "k"}
+    with pytest.raises(ValueError, match="BKT_PUBLIC_BASE_URL"):
+        WebConfig.from_env(env)
+    with pytest.raises(ValueError, match="https://"):
+        WebConfig.from_env(env | {"BKT_PUBLIC_BASE_URL": "http://transcripts.example.go.th"})
+    assert WebConfig.from_env(env | {"BKT_PUBLIC_BASE_URL": BASE}).public_base_url == BASE
+    assert WebConfig.from_env(env | {"BKT_WEB_SECURE_COOKIES": "0"}).secure_cookies is False
+    settings = SimpleNamespace(keys_dir=tmp_path)  # `transcripts serve` (development)
+    (_, issuer_env), _ = commands(settings, 8123, 8124, env)  # type: ignore[arg-type]
+    assert issuer_env["BKT_PUBLIC_BASE_URL"] == "http://127.0.0.1:8123"
+    (_, issuer_env), _ = commands(settings, 8123, 8124, env | {"BKT_PUBLIC_BASE_URL": BASE})  # type: ignore[arg-type]
+    assert issuer_env["BKT_PUBLIC_BASE_URL"] == BASE
