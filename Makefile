@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tl
 LOCK := requirements.lock
 UV := uv>=0.9,<1
 
-.PHONY: demo test install lock audit audit-feed catalogs system-deps lint bench clean
+.PHONY: demo test install lock audit audit-feed audit-latest catalogs system-deps lint bench clean
 
 ## Exactly the locked versions, every file checked against its hash (pip too), then this
 ## project itself without resolving anything (docs/dependencies.md).
@@ -39,6 +39,11 @@ audit: install
 ## Succeeds when PyPI's per-release JSON (where its advisories are) answers from here.
 audit-feed:
 	@python3 -c "import urllib.request as u; u.urlopen('https://pypi.org/pypi/pip/24.0/json', timeout=15)" 2>/dev/null
+
+## Where the feed is not served: the same advisories for every locked version that is its
+## project's latest release (PyPI's project JSON); the others are named as unchecked.
+audit-latest:
+	python3 tools/lock_advisories.py $(LOCK)
 
 ## The web service's Thai catalog (.po in git, .mo built here and by the app when stale).
 catalogs: install

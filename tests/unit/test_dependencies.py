@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_PARTY = {"issuer", "verifier", "tests", "bench", "examples", "wsgi"}
+FIRST_PARTY = {"issuer", "verifier", "tests", "bench", "examples", "wsgi", "tools"}
 RUNTIME_TREES = ("issuer", "verifier", "wsgi.py")
 DEV_TREES = ("bench", "tests")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
