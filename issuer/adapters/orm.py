@@ -520,7 +520,7 @@ class WebSessionRow(Base):
 
 class LoginAttemptRow(Base):
     """One sign-in attempt from a client address: counted by every worker alike when the
-    rate limits have no shared store of their own (`issuer.services.sign_in_limits`)."""
+    rate limits have no shared store of their own (`issuer.services.shared_limits`)."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_client_at", "client", "at"),

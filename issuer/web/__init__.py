@@ -34,7 +34,7 @@ from issuer.web.extensions import babel, csrf, limiter, login_manager
 from issuer.web.i18n import DEFAULT_LOCALE, TRANSLATIONS, compile_catalogs, select_locale
 from issuer.web.jobs import IssueJobs, job_engine
 from issuer.web.labels import register_filters
-from issuer.web.sign_in_limits import SignInLimits
+from issuer.web.shared_limits import SharedLimits
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -92,8 +92,10 @@ def create_app(
     compile_catalogs()
     app.extensions["bkt_issuer"] = issuer
     app.extensions["bkt_jobs"] = jobs or job_engine(issuer, config)
-    app.extensions["bkt_sign_in_limits"] = SignInLimits(
-        config.login_limit, config.ratelimit_storage, issuer, enabled=config.ratelimit_enabled)
+    for name, spec in (("sign-in", config.login_limit), ("upload", config.upload_limit)):
+        app.extensions[f"bkt_{name.replace('-', '_')}_limits"] = SharedLimits(
+            spec, config.ratelimit_storage, issuer, namespace=f"bkt-{name}",
+            enabled=config.ratelimit_enabled)
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -6,7 +6,7 @@ SameSite=Lax) and found in the database by its MAC. Signing out, the idle and ab
 timeouts, disabling the account, a password change or reset and any change of the
 second factor end it; a change made by the holder starts them a fresh one.
 Sign-in attempts are limited per client address across every worker
-(`issuer.web.sign_in_limits`). `roles(...)` guards a view: anonymous visitors go to the
+(`issuer.web.shared_limits`). `roles(...)` guards a view: anonymous visitors go to the
 sign-in page (JSON endpoints answer 401), a signed-in account of another role gets 403.
 """
 
@@ -46,7 +46,7 @@ from issuer.services.context import Actor, ServiceError
 from issuer.web.config import WebConfig
 from issuer.web.extensions import issuer, login_manager
 from issuer.web.i18n import LOCALES
-from issuer.web.sign_in_limits import SignInLimits
+from issuer.web.shared_limits import SharedLimits
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -193,7 +193,7 @@ def _start_session(info: accounts.AccountInfo) -> None:
     login_user(WebUser(info, session_id))
 
 
-def sign_in_limits() -> SignInLimits:
+def sign_in_limits() -> SharedLimits:
     return current_app.extensions["bkt_sign_in_limits"]
 
 

@@ -20,7 +20,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from issuer.adapters import queries
 from issuer.adapters.orm import BatchRow
@@ -47,7 +46,7 @@ from issuer.services.review import (
 from issuer.services.uploads import receive
 from issuer.web.auth import actor, institution_code, roles, user
 from issuer.web.csvexport import csv_response
-from issuer.web.extensions import issuer, limiter, reading
+from issuer.web.extensions import issuer, reading
 from issuer.web.graduates import public_url
 from issuer.web.jobs import IssueJobs
 from issuer.web.labels import label
@@ -86,22 +85,13 @@ def index() -> Any:
     return render_template("issuer/batches.html", waiting=waiting, recent=recent)
 
 
-def _upload_limit() -> str:
-    return current_app.config["BKT_WEB"].upload_limit
-
-
-def _account() -> str:
-    """The rate-limit key of an upload: the signed-in account, whatever its address."""
-    return f"account:{current_user.get_id()}" if current_user.is_authenticated \
-        else f"address:{request.remote_addr}"
-
-
 @bp.route("/batches/upload", methods=["GET", "POST"])
 @roles(AccountRole.REGISTRAR)
-@limiter.limit(_upload_limit, key_func=_account, methods=["POST"])
 def upload() -> Any:
     if request.method == "GET":
         return render_template("issuer/upload.html")
+    if not current_app.extensions["bkt_upload_limits"].hit(user().username):
+        abort(429)  # per account, every worker and every sign-in of it counted together
     file = request.files.get("file")
     if file is None or not file.filename:
         flash(_("Choose a CSV or XLSX file."), "error")

@@ -44,8 +44,8 @@ class WebConfig:
     ratelimit_storage: str = "memory://"
     """``BKT_WEB_RATELIMIT_STORAGE``: e.g. ``redis://127.0.0.1:6379`` so all workers count
     together. With the default (memory) the general request limit counts per worker
-    process, but sign-in attempts are counted in the issuer's database, which every
-    worker shares."""
+    process, but sign-in attempts and uploads are counted in the issuer's database,
+    which every worker shares (looking back at most a day)."""
     ratelimit_enabled: bool = True
     """``BKT_WEB_RATELIMIT_ENABLED=0`` turns the limits off."""
     login_limit: str = "10 per minute;50 per hour"
@@ -67,8 +67,8 @@ class WebConfig:
     processes); with ``BKT_CELERY_BROKER`` set, Celery workers run them and the web
     process never does."""
     upload_limit: str = "20 per hour"
-    """``BKT_WEB_UPLOAD_LIMIT``: batch files one signed-in account may upload (Flask-Limiter
-    syntax; counted in ``BKT_WEB_RATELIMIT_STORAGE``)."""
+    """``BKT_WEB_UPLOAD_LIMIT``: batch files one account may upload (Flask-Limiter
+    syntax), whichever worker or sign-in they come through (`issuer.web.shared_limits`)."""
     public_base_url: str = "http://127.0.0.1:8000"
     """``BKT_PUBLIC_BASE_URL``: where graduates and employers reach this service; claim and
     share links are built on it, never on the request's Host header. With secure cookies

@@ -10,6 +10,7 @@ import pytest
 
 from issuer.adapters import xlsx_child
 from issuer.services.context import Issuer
+from issuer.web.extensions import limiter
 from tests import hostile_xlsx
 from tests.web.conftest import as_user, web_app
 from verifier.sandbox import Limits
@@ -50,3 +51,7 @@ def test_uploads_are_limited_per_account(web_issuer: Issuer) -> None:
         assert _upload(registrar, "x.csv", b"not,a,batch\r\n").status_code == 302
     assert _upload(registrar, "x.csv", b"not,a,batch\r\n").status_code == 429
     assert _upload(other, "x.csv", b"not,a,batch\r\n").status_code == 302
+    # Another worker process (its own memory) and a fresh sign-in count the same uploads.
+    limiter.reset()
+    again = as_user(web_app(web_issuer, upload_limit="2 per hour"), "reg1001")
+    assert _upload(again, "x.csv", b"not,a,batch\r\n").status_code == 429

@@ -1,5 +1,6 @@
-"""Sign-in attempts per client counted in the issuer's database: the embedded default,
-shared by every worker process without a Redis (`issuer.web.sign_in_limits`)."""
+"""Attempts per client (a sign-in address, an uploading account) counted in the issuer's
+database: the embedded default, shared by every worker process without a Redis
+(`issuer.web.shared_limits`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from issuer.services.context import Issuer
+
+KEEP = timedelta(days=1)
 
 
 def hit(issuer: Issuer, client: str, windows: Sequence[tuple[int, timedelta]]) -> bool:
@@ -18,7 +21,9 @@ def hit(issuer: Issuer, client: str, windows: Sequence[tuple[int, timedelta]]) -
         return True
     with issuer.uow() as uow:
         now = issuer.clock()
-        uow.login_attempts.forget_before(now - max(period for _, period in windows))
+        # Old attempts of every limit go together: without Redis, a limit looks back at
+        # most KEEP (or its own longest window, for whoever counts it).
+        uow.login_attempts.forget_before(now - max(KEEP, *(period for _, period in windows)))
         uow.login_attempts.add(client, now)
         uow.commit()
     with issuer.uow() as uow:

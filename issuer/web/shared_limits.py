@@ -1,9 +1,10 @@
-"""Sign-in attempts per client address, counted by every worker process together.
+"""Rate limits counted by every worker process together: sign-in attempts per client
+address, batch uploads per account.
 
 With a shared store configured (``BKT_WEB_RATELIMIT_STORAGE=redis://...``), attempts are
 counted there by `limits`' moving window. Without one (the embedded default,
 ``memory://``, which would count per process), they are counted in the issuer's database
-(`issuer.services.sign_in_limits`), which every worker shares. Either way, with
+(`issuer.services.shared_limits`), which every worker shares. Either way, with
 ``10 per minute`` the eleventh attempt in a minute is refused whichever worker gets it.
 """
 
@@ -15,17 +16,17 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from issuer.services import sign_in_limits
+from issuer.services import shared_limits
 from issuer.services.context import Issuer
 
-NAMESPACE = "bkt-sign-in"
 
+class SharedLimits:
+    """`hit(client)`: count one attempt; whether it is within every limit. `namespace`
+    keeps one limit's clients apart from another's (sign-ins, uploads)."""
 
-class SignInLimits:
-    """`hit(client)`: count one attempt; whether it is within every limit."""
-
-    def __init__(self, spec: str, storage_uri: str, issuer: Issuer, *,
+    def __init__(self, spec: str, storage_uri: str, issuer: Issuer, *, namespace: str,
                  enabled: bool = True) -> None:
+        self.namespace = namespace
         self.items: list[RateLimitItem] = parse_many(spec)
         self.enabled = enabled
         self.issuer = issuer
@@ -37,6 +38,6 @@ class SignInLimits:
         if not self.enabled:
             return True
         if self.shared is not None:
-            return all([self.shared.hit(item, NAMESPACE, client) for item in self.items])
+            return all([self.shared.hit(item, self.namespace, client) for item in self.items])
         windows = [(item.amount, timedelta(seconds=item.get_expiry())) for item in self.items]
-        return sign_in_limits.hit(self.issuer, client, windows)
+        return shared_limits.hit(self.issuer, f"{self.namespace}:{client}", windows)
