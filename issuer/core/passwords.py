@@ -17,6 +17,8 @@ MIN_LENGTH = 12
 MIN_SCORE = 3
 """zxcvbn's score 3: more than 10^8 guesses (safe against online guessing and a slow
 hash offline); 0-2 are common or patterned passwords."""
+MAX_LENGTH = 128
+"""ASVS 2.1.2: at least 64 characters allowed, more than 128 refused."""
 CHECKED_LENGTH = 72
 """zxcvbn looks at this many characters; a longer password is judged by its start."""
 _ZXCVBN = Lock()  # zxcvbn keeps the user inputs of the current call in a module global
@@ -26,6 +28,8 @@ def password_problem(password: str, username: str = "") -> str | None:
     """Why `password` may not be set for `username`, or None if it may."""
     if len(password) < MIN_LENGTH:
         return f"a password needs at least {MIN_LENGTH} characters"
+    if len(password) > MAX_LENGTH:
+        return f"a password may have at most {MAX_LENGTH} characters"
     name = username.strip().lower()
     if name and name in password.lower():
         return "a password must not contain the username"

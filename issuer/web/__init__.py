@@ -125,7 +125,8 @@ def create_app(
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if config.secure_cookies:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         if "attachment" in response.headers.get("Content-Disposition", ""):
             response.headers["Cache-Control"] = "no-store"  # a download: kept nowhere
         response.headers.setdefault("Cache-Control", "no-store")

@@ -37,6 +37,8 @@ def test_the_last_request_is_recorded_at_most_once_a_minute() -> None:
     ("P@SSW0RD1234", "too common"),
     ("1234567890123", "too common"),
     ("correct horse battery staple", None),
+    ("long walks by the klong at dusk " * 2, None),  # 64 characters allowed (ASVS 2.1.2)
+    ("x" * 129, "at most 128"),
 ])
 def test_password_rules(password: str, problem: str | None) -> None:
     found = password_problem(password, "reg1001")

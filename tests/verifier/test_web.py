@@ -26,6 +26,17 @@ def test_page_security_headers(client: FlaskClient) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_api_answers_are_attachments_and_https_gets_hsts(client: FlaskClient) -> None:
+    """ASVS 14.4.2 and 14.4.5: an API answer is never rendered as a page; over https
+    (as the proxy says) browsers are told to stay on https, subdomains included."""
+    api = client.post("/api/v1/verify", json={"credential": "x"})
+    assert api.headers["Content-Disposition"] == 'attachment; filename="api.json"'
+    assert "Content-Disposition" not in client.get("/v").headers
+    assert "Strict-Transport-Security" not in client.get("/v").headers  # plain http
+    https = client.get("/v", base_url="https://localhost")
+    assert https.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
 def test_page_uses_only_its_own_assets(client: FlaskClient) -> None:
     html = client.get("/v").get_data(as_text=True)
     assert '<meta name="referrer" content="no-referrer">' in html

@@ -223,3 +223,33 @@ def test_the_audit_chain_is_checked_and_exported_whole(web_issuer: Issuer, app: 
         uow.commit()
     page = admin.get("/admin/audit").get_data(as_text=True)
     assert 'class="flash error" id="chain"' in page
+
+
+def test_every_security_header_on_pages_errors_and_https(web_issuer: Issuer) -> None:
+    """ASVS 14.4: nosniff, a referrer policy, framing refused on every answer, errors
+    included; HSTS covers subdomains."""
+    client = web_app(web_issuer, secure_cookies=True).test_client()
+    for response in (client.get("/login"), client.get("/no-such-page")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["X-Frame-Options"] == "DENY"
+    https = client.get("/login", base_url="https://localhost")
+    assert "includeSubDomains" in https.headers["Strict-Transport-Security"]
+
+
+def test_refusals_are_logged_with_who_and_what(
+        web_issuer: Issuer, caplog: pytest.LogCaptureFixture) -> None:
+    """ASVS 7.2.2: access-control failures are logged (a role's 403, a bad CSRF token);
+    link tokens never are."""
+    app = web_app(web_issuer)
+    app.config["WTF_CSRF_ENABLED"] = True
+    registrar = as_user(app, "reg1001")
+    with caplog.at_level("WARNING", logger="issuer.web.errors"):
+        assert registrar.get("/admin/").status_code == 403
+        assert registrar.client.post("/logout").status_code == 400  # no CSRF token
+        assert app.test_client().post("/c/SECRET-TOKEN-123/shares").status_code == 400
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("403 GET /admin/: reg1001" in line for line in lines), lines
+    assert any("400 POST /logout: reg1001" in line for line in lines), lines
+    assert any("400 POST /c/…/shares: anonymous" in line for line in lines), lines
+    assert "SECRET-TOKEN-123" not in caplog.text

@@ -97,10 +97,16 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
     # the batch ZIP holds current versions only: a revoked one leaves it
     before = zipfile.ZipFile(io.BytesIO(downloads["batch zip"].data)).namelist()
     assert f"{tid}-v1.pdf" in before
-    revoke(web_issuer, tid, reason="issued in error", actor=REGISTRAR)
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    revoke(web_issuer, tid, reason=f"issued in error {hostile}", actor=REGISTRAR)
     after = registrar.client.get(f"/batches/{batch_id}/transcripts.zip")
     assert sorted(zipfile.ZipFile(io.BytesIO(after.data)).namelist()) == \
         sorted(n for n in before if n != f"{tid}-v1.pdf")
+
+    # free text reaches the pages escaped (ASVS 5.3.3): the reason is shown, never run
+    page = registrar.get(f"/transcripts/{tid}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
 
 
 def test_production_needs_its_https_address(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -38,6 +38,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 PAGE_RATE_LIMIT = "600 per minute"  # the page, its two assets, OpenAPI, health
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
@@ -123,9 +124,15 @@ def _with_headers(wsgi_app: WSGIApplication) -> WSGIApplication:
     defaults = [*SECURITY_HEADERS.items(), ("Cache-Control", "no-store")]
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        extra = [*defaults]
+        if environ.get("wsgi.url_scheme") == "https":  # as the proxy says (ProxyFix)
+            extra.append(("Strict-Transport-Security", HSTS))
+        if environ.get("PATH_INFO", "").startswith("/api/"):  # never rendered as a page
+            extra.append(("Content-Disposition", 'attachment; filename="api.json"'))
+
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             present = {name.lower() for name, _ in headers}
-            headers.extend(h for h in defaults if h[0].lower() not in present)
+            headers.extend(h for h in extra if h[0].lower() not in present)
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
