@@ -114,6 +114,12 @@ def actor() -> Actor:
     return Actor(u.username, f"web {request.remote_addr or '-'}", u.role, u.institution_code)
 
 
+def _second_factor_missing() -> bool:
+    """Whether the signed-in account's role needs TOTP and it has none yet."""
+    required = current_app.config["BKT_WEB"].second_factor_roles
+    return user().role.value in required and not user().info.totp_enabled
+
+
 def roles(*allowed: AccountRole) -> Callable[[F], F]:
     """Only signed-in accounts of one of `allowed` roles may call the view."""
     def decorator(view: F) -> F:
@@ -123,6 +129,11 @@ def roles(*allowed: AccountRole) -> Callable[[F], F]:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if user().role not in allowed:
                 abort(403)
+            if _second_factor_missing():
+                if wants_json():
+                    abort(403)
+                flash(_("Your role needs two-step sign-in: turn it on to continue."), "error")
+                return redirect(url_for("auth.account"))
             return view(*args, **kwargs)
         return cast(F, guarded)
     return decorator

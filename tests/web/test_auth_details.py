@@ -190,3 +190,26 @@ def test_sign_in_limits_count_in_the_shared_store_when_one_is_configured(
     assert codes == [401, 401, 429]
     with web_issuer.uow() as uow:  # counted in Redis, not in the database
         assert uow.login_attempts.count_since(address, web_issuer.clock() - MINUTE) == 0
+
+
+def test_administrators_and_approvers_work_only_with_a_second_factor(
+        web_issuer: Issuer) -> None:
+    """ASVS 4.3.1, with the production default: an approver or administrator without TOTP
+    reaches only the account page until it is on; registrars are not held back."""
+    from issuer.web.config import WebConfig
+
+    roles = WebConfig(secret_key="k").second_factor_roles
+    assert set(roles) == {"admin", "approver"}
+    app = web_app(web_issuer, second_factor_roles=roles)
+    director, admin = as_user(app, "dir1001"), as_user(app, "admin")
+    for browser, page in ((director, "/batches"), (admin, "/admin/")):
+        held = browser.client.get(page)
+        assert held.status_code == 302 and held.headers["Location"].endswith("/account")
+        assert "ต้องใช้การยืนยันตัวตนสองขั้นตอน" in browser.get("/account").get_data(as_text=True)
+    json = director.client.get("/batches", headers={"Accept": "application/json"})
+    assert json.status_code == 403
+    assert as_user(app, "reg1001").client.get("/batches").status_code == 200
+
+    totp = pyotp.TOTP(_start_setup(director))  # turned on from the page it is held on
+    director.post("/account/totp/enable", {"code": totp.now(), "current": PASSWORD})
+    assert director.client.get("/batches").status_code == 200

@@ -33,7 +33,8 @@ from tests.web.conftest import PASSWORD
 @pytest.fixture
 def site(web_issuer: Issuer) -> Iterator[str]:
     app = create_app(issuer=web_issuer, config=WebConfig(  # the job engine, embedded worker
-        secret_key="browser test", secure_cookies=False, issue_workers=0))
+        secret_key="browser test", secure_cookies=False, issue_workers=0,
+        second_factor_roles=()))  # TOTP for approvers: tests/web/test_auth_details.py
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["BKT_WEB"] = replace(app.config["BKT_WEB"], public_base_url=base)  # links
