@@ -1,10 +1,17 @@
-"""Independent checks of signed PDFs (pyHanko and poppler's pdfsig) and a sample PDF."""
+"""Independent checks of rendered and signed PDFs and a sample PDF.
+
+pyHanko and poppler's pdfsig judge signatures; poppler's pdftotext judges the text layer
+(what search, copy and screen readers get); `sample_pdf` is a realistic unsigned PDF.
+"""
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -146,3 +153,76 @@ def make_tsa(authority: Authority, not_before: datetime = PKI_NOW) -> DummyTimeS
         tsa_cert=asn1_cert(cert), tsa_key=asn1_key(key),
         certs_to_embed=SimpleCertificateStore.from_certs([asn1_cert(authority.issuing_cert)]),
     )
+
+
+# What a text layer must never hold: private-use code points (glyphs without a Unicode
+# value) and ำ read back as nikhahit + sara aa (harfbuzz draws it as two glyphs).
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+SPLIT_SARA_AM = "\u0e4d\u0e32"
+# Form terms each document prints (the issue's examples: tone marks over upper vowels,
+# upper vowels on ป, ำ); every page's footer prints FOOTER_TERMS.
+FOOTER_TERMS = ("ตรวจสอบความถูกต้องได้ที่", "สแกนคิวอาร์โค้ดหรืออัปโหลดไฟล์", "เลขที่เอกสาร",
+                "รหัสตรวจสอบ", "ลงลายมือชื่อดิจิทัลโดย", "หน้า 1 /")
+FORM_TERMS = {
+    "school": ("ปีการศึกษา", "ขั้นพื้นฐาน", "ผลการเรียนเฉลี่ย", "ดีเยี่ยม", "ค่อนข้างดี",
+               "ต่ำกว่าเกณฑ์", "เลขประจำตัวนักเรียน", "ชื่อสกุล", "นายทะเบียน",
+               "ผู้อำนวยการโรงเรียน"),
+    "vocational": ("ประกาศนียบัตร", "ให้ไว้เพื่อแสดงว่า", "ได้สำเร็จการฝึกอาชีพ", "ชั่วโมง",
+                   "ให้ไว้ ณ วันที่", "ลงลายมือชื่อดิจิทัล", "ผู้อำนวยการ"),
+}
+
+
+def pdf_text(pdf: bytes, mode: str = "-raw") -> str:
+    """The text poppler's pdftotext extracts from `pdf` (`-raw`: content-stream order)."""
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", mode, "-", "-"], input=pdf,
+                            capture_output=True, check=True)
+    return result.stdout.decode("utf-8")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def assert_text_layer(pdf: bytes, expected: Iterable[str] = ()) -> str:
+    """Assert the text layer is clean and holds every `expected` string exactly.
+
+    Whitespace is the only normalisation (a wrapped label reads back with a line break).
+    Returns the `-raw` text.
+    """
+    raw = pdf_text(pdf, "-raw")
+    for mode, text in (("-raw", raw), ("-layout", pdf_text(pdf, "-layout"))):
+        bad = sorted({f"U+{ord(ch):04X}" for ch in PRIVATE_USE.findall(text)})
+        assert not bad, f"private-use characters in the text layer ({mode}): {bad}"
+        assert SPLIT_SARA_AM not in text, f"ำ reads back as two characters ({mode})"
+    squeezed = _squeezed(raw)
+    missing = [s for s in dict.fromkeys(expected) if s and _squeezed(s) not in squeezed]
+    assert not missing, f"not in the text layer: {missing}"
+    return raw
+
+
+def attached_record(pdf: bytes) -> dict:
+    """The transcript.json a rendered transcript carries, as JSON data."""
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        return json.loads(doc.attachments["transcript.json"].get_file().read_bytes())
+
+
+def printed_strings(record: dict) -> list[str]:
+    """Strings of `record` (transcript.json data) that its document prints: names, school,
+    programme, signatories, course names, and the form terms of its kind."""
+    student, inst = record["student"], record["institution"]
+    out = [
+        student["prefix_th"] + student["first_name_th"], student["last_name_th"],
+        f"{student['prefix_en']} {student['first_name_en']}", student["last_name_en"],
+        inst["name_th"], inst["name_en"],
+        *(p[key] for p in record["signatories"] for key in ("name_th", "name_en")),
+        *(c["name_th"] for c in record["courses"]),
+        *FOOTER_TERMS, *FORM_TERMS[inst["kind"]],
+    ]
+    if inst["kind"] == "vocational":
+        out += [record["programme"]["name_th"], record["programme"]["name_en"]]
+    return out
+
+
+def assert_record_round_trips(pdf: bytes, *extra: str) -> str:
+    """Assert the record attached to `pdf` reads back from its text layer (and `extra`)."""
+    return assert_text_layer(pdf, [*printed_strings(attached_record(pdf)), *extra])

@@ -46,7 +46,7 @@ from tests.e2e.conftest import (
     reissue,
     staff,
 )
-from tests.pdfcheck import pdfsig_report, pyhanko_validate
+from tests.pdfcheck import assert_record_round_trips, pdfsig_report, pyhanko_validate
 from verifier.core.verdict import Result
 
 BATCHES = {"school": ("1001", "school-batch.csv"), "vocational": ("2001", "vocational-batch.xlsx")}
@@ -94,8 +94,10 @@ def test_every_transcript_of_both_kinds_verifies(issued: Issuer) -> None:
     rows = transcripts(issued)
     assert sorted(r.transcript_id[:4] for r in rows) == ["1001"] * 6 + ["2001"] * 6
     for row in rows:
-        verdict = verify_pdf(issued, pdf_of(issued, row))
+        pdf = pdf_of(issued, row)
+        verdict = verify_pdf(issued, pdf)
         assert verdict.result is Result.VALID, [c for c in verdict.checks if c.status != "pass"]
+        assert_record_round_trips(pdf)
 
 
 @pytest.mark.parametrize("code", ["1001", "2001"])

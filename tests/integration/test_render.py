@@ -7,6 +7,7 @@ pdfdetach, pdftoppm), zbarimg, pikepdf and pikepdf's PDF/A validator.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import subprocess
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ from issuer.adapters.render import (
     verification_code,
 )
 from issuer.core.record_json import record_digest, to_canonical
-from issuer.core.records import TranscriptRecord
+from issuer.core.records import Person, TranscriptRecord
 from issuer.pipeline import claims_for
 from tests.factories import BOY, GIRL, school_record, vocational_record
+from tests.pdfcheck import assert_record_round_trips, assert_text_layer
 from verifier.core.canonical import b64url_decode
 from verifier.core.credential import kid_for, qr_url, sign
 
@@ -65,6 +67,23 @@ def issue(record: TranscriptRecord, folder: Path, name: str) -> Issued:
     return Issued(record, content, jws, json, code, unsigned, pdf, path)
 
 
+# Names from the issue whose text layer broke: a tone mark over an upper vowel, upper
+# vowels on ป, ำ after a tone mark, thanthakhat over a small upper vowel.
+PINPAN = Person("เด็กหญิง", "ปิ่นปั้น", "ญาญ่าน้ำผึ้ง", "Miss", "Pinpan", "Yayanamphueng")
+HARD_NAMES = ("ปิ่นปั้น", "ญาญ่าน้ำผึ้ง", "นายสุรศักดิ์ บุญเกื้อกูล", "ศักดิ์สิทธิ์")
+
+
+def hard_names(record: TranscriptRecord) -> TranscriptRecord:
+    """`record` with the issue's hard names as its signatories' names."""
+    rec = record.record
+    (registrar, director) = rec.signatories
+    signatories = (
+        dataclasses.replace(registrar, name_th="นายศักดิ์สิทธิ์ เนื้อนิ่ม"),
+        dataclasses.replace(director, name_th="นายสุรศักดิ์ บุญเกื้อกูล"),
+    )
+    return dataclasses.replace(record, record=dataclasses.replace(rec, signatories=signatories))
+
+
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued]:
     folder = tmp_path_factory.mktemp("render")
@@ -74,6 +93,9 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued]:
         "vocational": issue(vocational_record(), folder, "vocational"),
         "long": issue(school_record(many_courses=True, long_name=True), folder, "long"),
         "modules": issue(vocational_record(many_modules=True), folder, "modules"),
+        "hard_school": issue(hard_names(school_record(person=PINPAN)), folder, "hard_school"),
+        "hard_vocational": issue(hard_names(vocational_record(person=PINPAN)), folder,
+                                 "hard_vocational"),
     }
 
 
@@ -236,3 +258,24 @@ def test_thai_is_shaped_by_harfbuzz() -> None:
     s = fonts.shaped("ญี่ปุ่น", fonts.REGULAR, 10)
     assert isinstance(s, ShapedStr)
     assert any(d.x_offset or d.y_offset for d in s.__shapeData__)
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "modules", "hard_school", "hard_vocational"])
+def test_text_layer_reads_back_the_record(docs: dict[str, Issued], kind: str) -> None:
+    # Names, school, signatories, course names and form terms extract exactly as Unicode.
+    assert_record_round_trips(docs[kind].pdf)
+
+
+@pytest.mark.parametrize("kind", ["hard_school", "hard_vocational"])
+def test_text_layer_keeps_the_hard_names(docs: dict[str, Issued], kind: str) -> None:
+    text = assert_text_layer(docs[kind].pdf, HARD_NAMES)
+    assert "ป นป น" not in text and "ญาญ่านาผึง" not in text
+
+
+def test_only_runs_that_need_it_carry_actual_text() -> None:
+    # English and Thai whose glyphs read back unchanged stay plain text (smaller files,
+    # selection by character); a shaped run with a private-use glyph carries /ActualText.
+    assert fonts.shaped("Transcript", fonts.REGULAR, 9) == "Transcript"
+    assert fonts.shaped("ภาษาไทย", fonts.REGULAR, 9) == "ภาษาไทย"
+    assert fonts.shaped("ปีการศึกษา", fonts.REGULAR, 9) != "ปีการศึกษา"
+    assert fonts.actual_text("ปี") == "<FEFF0E1B0E35>"

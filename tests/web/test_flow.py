@@ -21,7 +21,7 @@ from issuer.adapters.pki import load_root
 from issuer.services.checking import verify_pdf
 from issuer.services.context import Issuer
 from tests.e2e.conftest import EXAMPLES, edit_csv, make_issuer
-from tests.pdfcheck import pyhanko_validate
+from tests.pdfcheck import assert_record_round_trips, pyhanko_validate
 from tests.web.conftest import add_accounts, as_user, web_app
 from verifier.core.verdict import Result
 from verifier.sources import SourceSettings, TrustSource
@@ -125,6 +125,7 @@ def test_from_file_to_signed_transcripts_and_back(issuer: Issuer) -> None:
     for name in names:
         pdf = archive.read(name)
         assert verify_pdf(issuer, pdf).result is Result.VALID
+        assert_record_round_trips(pdf)
     status = pyhanko_validate(archive.read(names[0]), root)
     assert status.intact and status.valid and status.trusted
     transcript_id = names[0].removesuffix("-v1.pdf")

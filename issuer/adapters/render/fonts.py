@@ -6,6 +6,13 @@ Paragraph uses) and hand the resulting `ShapedStr` to the canvas, whose text obj
 positions every glyph with harfbuzz's offsets (tone marks over upper vowels, ญ/ฐ without
 their lower serif before a lower vowel). This keeps each label a single text run, which is
 several times faster than laying out a Paragraph per table cell.
+
+Shaping breaks the text layer: harfbuzz picks glyphs the font's cmap does not reach (a
+small tone mark above an upper vowel, a narrow upper vowel on ป; reportlab labels them
+with private-use code points U+E000...) and splits ำ into nikhahit and sara aa. So a run
+whose glyphs would not read back as its text is wrapped in a ``/Span`` marked-content
+sequence whose ``/ActualText`` is the text itself (ISO 32000-1, 14.9.4): text extraction,
+search, copy and screen readers then get exactly the Unicode that was drawn.
 """
 
 from __future__ import annotations
@@ -95,5 +102,16 @@ def draw(
     elif align == "right":
         x -= w
     c.setFont(font, size)
-    c.drawString(x, y, shaped(text, font, size))
+    glyphs = shaped(text, font, size)
+    actual = glyphs != text  # the glyphs' own code points would not read back as `text`
+    if actual:
+        c.addLiteral(f"/Span <</ActualText {actual_text(text)}>> BDC")
+    c.drawString(x, y, glyphs)
+    if actual:
+        c.addLiteral("EMC")
     return w
+
+
+def actual_text(text: str) -> str:
+    """`text` as a PDF hex text string (UTF-16BE with a byte order mark)."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
