@@ -281,10 +281,12 @@ def test_every_activity_must_pass() -> None:
     assert not summarise(lower_secondary(activities=()), SCHOOL).graduated
 
 
-def test_unknown_level_is_not_judged_graduated() -> None:
-    prog = Programme("X", "?", "?", level="ม.2")
+@pytest.mark.parametrize("level", ["ม.2", "ม.7", "ป.5"])
+def test_a_level_that_does_not_end_a_stage_is_not_judged_graduated(level: str) -> None:
+    prog = Programme("X", "?", "?", level=level)
     s = summarise(lower_secondary(programme=prog), SCHOOL)
-    assert not s.graduated and "ม.2" in s.graduation_problems[0]
+    assert not s.graduated and level in s.graduation_problems[0]
+    assert (s.decision.graduated, s.decision.en) == (False, "Not yet graduated")
 
 
 def test_problems_carry_thai_and_english() -> None:
