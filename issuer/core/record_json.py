@@ -168,6 +168,8 @@ def _school_summary(s: Summary) -> dict[str, Any]:
         "credits_basic": credits_text(s.credits_basic),
         "credits_additional": credits_text(s.credits_additional),
         "credits_earned": credits_text(s.credits_earned),
+        "hours_total": s.hours_total,
+        "hours_passed": s.hours_passed,
         "gpa": gpa_text(s.gpa),
         **_outcome(s),
     }

@@ -68,6 +68,15 @@ def test_every_printed_decimal_is_in_the_record(printed, name: str) -> None:
         assert shown, "no credits or GPA found on the page"
 
 
+@pytest.mark.parametrize("name", list(RECORDS))
+def test_every_printed_count_of_hours_is_in_the_record(printed, name: str) -> None:
+    record, page = printed[name]
+    stated = strings(json.loads(to_canonical(record)))
+    hours = set(re.findall(r"(\d+) hours", page))
+    pairs = {n for pair in re.findall(r"studied/earned: ([\d.]+)/([\d.]+)", page) for n in pair}
+    assert hours and (hours | pairs) - stated == set()
+
+
 @pytest.mark.parametrize("name", ["lower secondary", "many courses", "primary"])
 def test_the_verdicts_printed_are_the_records(printed, name: str) -> None:
     record, page = printed[name]

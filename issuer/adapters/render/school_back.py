@@ -75,7 +75,7 @@ def _type_line(t: TranscriptRecord, ctype: CourseType) -> tuple[str, str, bool]:
     if not found:
         return f"{th} -", f"{en}: -", False
     c = found[0]
-    if c.credits_required is None and c.hours_attempted:  # primary: hours, not credits
+    if t.summary.form == "ป":  # primary: hours, not credits
         return (f"{th} เรียน/ได้ {c.hours_attempted}/{c.hours_earned} ชั่วโมง",
                 f"{en}, hours studied/earned: {c.hours_attempted}/{c.hours_earned}", c.passed)
     return (f"{th} เรียน/ได้ {credits(c.credits_attempted)}/{credits(c.credits_earned)}",
@@ -112,8 +112,7 @@ def _summary(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> flo
 def _areas(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float:
     y = y - 4
     credit_w, gpa_w = 38.0, 38.0
-    primary = not any(c.credits_required for c in t.summary.course_types) and any(
-        a.hours for a in t.summary.areas)
+    primary = t.summary.form == "ป"  # hours per area instead of credits
     unit_th, unit_en = ("ชั่วโมง", "Hours") if primary else ("หน่วยกิต", "Credits")
     s.rect(x, y - 22, w, 22, fill=SHADE, stroke=False)
     s.pair(x + 4, y - 9, "ผลการเรียนรายกลุ่มสาระการเรียนรู้", "", 8.5, BOLD)
@@ -146,8 +145,12 @@ def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
     s.text(LEFT + 8, y - 17, "ผลการเรียนเฉลี่ยตลอดหลักสูตร", BOLD, 12)
     s.text(LEFT + 188, y - 17, "Cumulative GPA (GPAX)", REGULAR, 9, color=GREY)
     s.text(LEFT + 330, y - 18, gpa(t.summary.gpa), BOLD, 15)
-    s.pair(RIGHT - 8, y - 17, f"หน่วยกิตที่ได้ {credits(t.summary.credits_earned)}",
-           "credits earned", 9, align="right")
+    if t.summary.form == "ป":  # ปพ.1:ป states hours, not credits
+        s.pair(RIGHT - 8, y - 17, f"เวลาเรียนที่ผ่าน {t.summary.hours_passed} ชั่วโมง",
+               "hours passed", 9, align="right")
+    else:
+        s.pair(RIGHT - 8, y - 17, f"หน่วยกิตที่ได้ {credits(t.summary.credits_earned)}",
+               "credits earned", 9, align="right")
     y -= 26 + 16
     decision = t.summary.decision
     decision_th, decision_en = (decision.th, decision.en) if decision else ("-", "")
