@@ -42,10 +42,14 @@ def checking_every_record() -> Iterator[None]:
     """While active, `record_json.to_dict` (so `to_canonical`, what is hashed, embedded and
     stored) validates each record it makes."""
     original = record_json.to_dict
+    seen: set[int] = set()  # records already validated (a record is serialised repeatedly)
 
     def checked(t: Any) -> dict[str, Any]:
         document = original(t)
-        validate(document)
+        key = hash(t)
+        if key not in seen:
+            validate(document)
+            seen.add(key)
         return document
 
     record_json.to_dict = checked  # type: ignore[assignment]

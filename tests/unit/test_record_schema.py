@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -84,3 +85,11 @@ def test_the_issuer_publishes_every_schema_version(tmp_path) -> None:
     for target, source in schema_files().items():
         assert (tmp_path / target).read_bytes() == source.read_bytes()
         assert json.loads(source.read_text())["$id"].endswith(target.as_posix())
+
+
+def test_the_suite_validates_every_record_it_serialises() -> None:
+    record = school_record()
+    bad = dataclasses.replace(record, record=dataclasses.replace(
+        record.record, programme=dataclasses.replace(record.record.programme, level="ม.9")))
+    with pytest.raises(ValidationError):
+        to_canonical(bad)  # tests/conftest.py hooks the schema into record_json.to_dict
