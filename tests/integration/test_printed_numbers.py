@@ -87,6 +87,13 @@ def test_the_verdicts_printed_are_the_records(printed, name: str) -> None:
     assert record.summary.decision.en in page
 
 
+def test_a_primary_transcript_states_hours_not_credits(printed) -> None:
+    record, page = printed["primary"]
+    assert "0.0" not in page  # no course carries credits on ปพ.1:ป
+    assert "Hours" in page and "920" in page  # hours passed, from summary.hours_passed
+    assert record.summary.hours_passed == 920
+
+
 def test_a_primary_graduate_passes_every_line() -> None:
     """ปพ.1:ป states hours; no credit threshold applies (the renderer used to ask 66/11)."""
     s = primary_record().summary

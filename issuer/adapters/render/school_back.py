@@ -23,7 +23,10 @@ from issuer.adapters.render.school_common import (
     GROUP_GAP,
     NUM_W,
     ROW,
+    amount,
+    amount_heading,
     continuation_header,
+    in_hours,
     section_bar,
 )
 from issuer.core.records import CourseType, TranscriptRecord
@@ -75,7 +78,7 @@ def _type_line(t: TranscriptRecord, ctype: CourseType) -> tuple[str, str, bool]:
     if not found:
         return f"{th} -", f"{en}: -", False
     c = found[0]
-    if t.summary.form == "ป":  # primary: hours, not credits
+    if in_hours(t):
         return (f"{th} เรียน/ได้ {c.hours_attempted}/{c.hours_earned} ชั่วโมง",
                 f"{en}, hours studied/earned: {c.hours_attempted}/{c.hours_earned}", c.passed)
     return (f"{th} เรียน/ได้ {credits(c.credits_attempted)}/{credits(c.credits_earned)}",
@@ -112,8 +115,7 @@ def _summary(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> flo
 def _areas(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float:
     y = y - 4
     credit_w, gpa_w = 38.0, 38.0
-    primary = t.summary.form == "ป"  # hours per area instead of credits
-    unit_th, unit_en = ("ชั่วโมง", "Hours") if primary else ("หน่วยกิต", "Credits")
+    unit_th, unit_en = amount_heading(t)
     s.rect(x, y - 22, w, 22, fill=SHADE, stroke=False)
     s.pair(x + 4, y - 9, "ผลการเรียนรายกลุ่มสาระการเรียนรู้", "", 8.5, BOLD)
     s.text(x + 4, y - 18, "Results by learning area", REGULAR, 6.5, color=GREY)
@@ -126,10 +128,10 @@ def _areas(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float
     top = y
     for area in t.summary.areas:
         base = y - ROW + 3.5
-        amount = str(area.hours) if primary else credits(area.credits_attempted)
         s.pair(x + 4, base, area.name_th, area.name_en, 8,
                max_width=w - credit_w - gpa_w - 8)
-        s.text(x + w - gpa_w - credit_w / 2, base, amount, REGULAR, 8, "center")
+        s.text(x + w - gpa_w - credit_w / 2, base, amount(t, area.credits_attempted, area.hours),
+               REGULAR, 8, "center")
         s.text(x + w - gpa_w / 2, base, gpa(area.gpa), REGULAR, 8, "center")
         y -= ROW
     s.line(x + w - gpa_w - credit_w, top + 22, x + w - gpa_w - credit_w, y - 2, 0.3)
@@ -145,7 +147,7 @@ def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
     s.text(LEFT + 8, y - 17, "ผลการเรียนเฉลี่ยตลอดหลักสูตร", BOLD, 12)
     s.text(LEFT + 188, y - 17, "Cumulative GPA (GPAX)", REGULAR, 9, color=GREY)
     s.text(LEFT + 330, y - 18, gpa(t.summary.gpa), BOLD, 15)
-    if t.summary.form == "ป":  # ปพ.1:ป states hours, not credits
+    if in_hours(t):
         s.pair(RIGHT - 8, y - 17, f"เวลาเรียนที่ผ่าน {t.summary.hours_passed} ชั่วโมง",
                "hours passed", 9, align="right")
     else:

@@ -5,6 +5,9 @@ summary (`issuer.core.grading.summarise`)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from issuer.adapters.render.common import credits
 from issuer.adapters.render.fonts import BOLD
 from issuer.adapters.render.layout import LEFT, RIGHT, SHADE, TOP, Sheet
 from issuer.core.levels import STAGES, Stage, stage_of
@@ -21,6 +24,21 @@ def level_texts(level: str) -> tuple[str, str, str, str]:
     stage (`issuer.core.levels`); a level no stage knows reads as lower secondary."""
     rules = STAGES[stage_of(level) or Stage.LOWER_SECONDARY]
     return rules.form, rules.level_th, rules.level_en, rules.graduated_th
+
+
+def in_hours(t: TranscriptRecord) -> bool:
+    """Whether the form states hours instead of credits (ปพ.1:ป, primary)."""
+    return t.summary.form == "ป"
+
+
+def amount_heading(t: TranscriptRecord) -> tuple[str, str]:
+    """The credits column's heading: หน่วยกิต, or เวลาเรียน (hours) on ปพ.1:ป."""
+    return ("เวลาเรียน", "Hours") if in_hours(t) else ("หน่วยกิต", "Credits")
+
+
+def amount(t: TranscriptRecord, credits_value: Decimal, hours: int) -> str:
+    """A credits cell as the record states it: credits, or hours on ปพ.1:ป."""
+    return str(hours) if in_hours(t) else credits(credits_value)
 
 
 def continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:
