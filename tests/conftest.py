@@ -15,6 +15,7 @@ from issuer.adapters.pki import (
     generate_authority,
     issue_institution_keys,
 )
+from tests.record_schema import checking_every_record
 
 # No timing in pass/fail tests: these 2-core machines are shared and noisy.
 settings.register_profile("bkt", deadline=None)
@@ -23,6 +24,13 @@ settings.load_profile("bkt")
 # Fixed, so certificates are reproducible in shape; end-entity certificates last 3 years,
 # so this moves forward when the signing tests (validated at the real clock) near 2029.
 PKI_NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _records_follow_their_schema() -> Iterator[None]:
+    """Every transcript.json the suite makes is validated against its published schema."""
+    with checking_every_record():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -262,3 +262,48 @@ def vocational_record(*, person: Person = BOY, long_name: bool = False,
         national_id_salt=SALT,
     )
     return dataclasses.replace(record, **overrides)
+
+
+_PRIMARY = (  # (code, Thai, English, hours per year, area) of a ป.6 year (ปพ.1:ป)
+    ("ท16101", "ภาษาไทย", "Thai Language", 160, "thai"),
+    ("ค16101", "คณิตศาสตร์", "Mathematics", 160, "math"),
+    ("ว16101", "วิทยาศาสตร์และเทคโนโลยี", "Science and Technology", 120, "science"),
+    ("ส16101", "สังคมศึกษา ศาสนา และวัฒนธรรม", "Social Studies", 80, "social"),
+    ("พ16101", "สุขศึกษาและพลศึกษา", "Health and Physical Education", 80, "health"),
+    ("ศ16101", "ศิลปะ", "Arts", 80, "arts"),
+    ("ง16101", "การงานอาชีพ", "Occupations", 40, "career"),
+    ("อ16101", "ภาษาอังกฤษ", "English", 160, "foreign"),
+)
+
+
+def primary_record(**overrides: Any) -> TranscriptRecord:
+    """A ป.6 graduate (ปพ.1:ป): whole-year courses in hours, no credits, one additional."""
+    grades = ("4", "3.5", "3", "2.5", "4", "3", "2", "3.5")
+    courses = [
+        CourseResult(term=Term(2568, 1), code=code, name_th=th, name_en=en,
+                     course_type=CourseType.BASIC, grade=grade, hours=hours, learning_area=area)
+        for (code, th, en, hours, area), grade in zip(_PRIMARY, grades, strict=True)
+    ]
+    courses.append(CourseResult(term=Term(2568, 1), code="อ16201", name_th="ภาษาอังกฤษเพื่อการสื่อสาร",
+                                name_en="English for Communication",
+                                course_type=CourseType.ADDITIONAL, grade="3", hours=40,
+                                learning_area="foreign"))
+    rec = StudentRecord(
+        institution_code=SCHOOL.code,
+        student=Student(student_id="54321", national_id="1103701234568", name=BOY,
+                        birth_date=date(2013, 5, 2), sex="ชาย",
+                        admission_date=date(2019, 5, 16)),
+        programme=Programme("PR-2551", "หลักสูตรแกนกลางการศึกษาขั้นพื้นฐาน ระดับประถมศึกษา",
+                            "Basic Education Core Curriculum, Primary", level="ป.6"),
+        courses=tuple(courses),
+        activities=tuple(ActivityResult(2568, th, en, hours, "ผ")
+                         for th, en, hours in _ACTIVITIES),
+        assessments=Assessments("ดี", "ดีเยี่ยม"),
+        graduation_date=date(2026, 3, 31),
+        signatories=SCHOOL_SIGNATORIES,
+    )
+    record = TranscriptRecord(
+        transcript_id="1001-2569-000124", version=1, institution=SCHOOL, record=rec,
+        summary=_summarise(rec, SCHOOL.kind), issued_at=datetime(2026, 4, 2, 3, 0, tzinfo=UTC),
+        status_index=4712, national_id_salt=SALT)
+    return dataclasses.replace(record, **overrides)

@@ -19,6 +19,8 @@ and verifiers read them from the path or the URL::
     trust.json                      offline bundle: the JWKS, every status document and
                                     directory (`write_trust_bundle`); never the roots,
                                     which verifiers pin separately
+    schema/transcript/<kind>/v<n>.json  the JSON Schema of `transcript.json` (school,
+                                    vocational), each version kept (`write_schemas`)
 
 Each JWK carries, besides RFC 7517's members, its generation's life (read by
 ``verifier.trust``; times are RFC 3339 UTC)::
@@ -62,6 +64,8 @@ if TYPE_CHECKING:
     from issuer.adapters.pki import InstitutionKeys
     from issuer.core.key_lifecycle import Generation
 
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMA_DIR = Path("schema/transcript")
 JWKS_PATH = Path(".well-known/jwks.json")
 STATUS_DIR = Path("status")
 TRUST_BUNDLE = Path("trust.json")
@@ -123,6 +127,29 @@ def write_json(path: Path, document: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def schema_files() -> dict[Path, Path]:
+    """Published path -> packaged file of every record schema version
+    (``transcript-school-v2.json`` is published as ``schema/transcript/school/v2.json``)."""
+    out = {}
+    for path in sorted(SCHEMAS.glob("transcript-*-v*.json")):
+        kind, version = path.stem.removeprefix("transcript-").rsplit("-", 1)
+        out[SCHEMA_DIR / kind / f"{version}.json"] = path
+    return out
+
+
+def write_schemas(published_dir: Path) -> list[Path]:
+    """Copy every record schema into the published tree; the paths written."""
+    written = []
+    for target, source in schema_files().items():
+        path = published_dir / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(source.read_bytes())
+        tmp.replace(path)
+        written.append(path)
+    return written
 
 
 # --- status lists -------------------------------------------------------------------------

@@ -14,6 +14,10 @@ thresholds and the GPA rule below are as the ปพ.1 form, school pages and reg
   Credits earned (หน่วยกิตที่ได้): courses graded 1 or above; 0, ร and มส earn nothing until
   the school records a corrected grade.
 - Vocational modules are pass/fail with hours; a vocational record has no GPA.
+- Thresholds per stage (ป, ม.ต้น, ม.ปลาย) and the decision's wording: `issuer.core.levels`.
+
+`summarise` computes every number, verdict and wording the documents print, once; the
+renderer only formats what it returns (docs/record.md).
 """
 
 from __future__ import annotations
@@ -22,14 +26,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from issuer.core.levels import NOT_GRADUATED, STAGES, stage_of
 from issuer.core.records import (
+    AreaSummary,
+    AssessmentLine,
     CourseResult,
     CourseType,
+    Decision,
     InstitutionKind,
     StudentRecord,
     Summary,
     Term,
     TermSummary,
+    TypeSummary,
 )
 
 # --- scales ---------------------------------------------------------------------------
@@ -70,12 +79,6 @@ CODE_LETTERS: dict[str, str] = {
     "ง": "career", **dict.fromkeys("อจญฝยขรต", "foreign"), "I": "is",
 }
 
-# Graduation thresholds by level: (basic, additional, total) credits earned.
-CREDIT_RULES: dict[str, tuple[Decimal, Decimal, Decimal]] = {
-    "ม.3": (Decimal(66), Decimal(11), Decimal(77)),
-    "ม.6": (Decimal(41), Decimal(36), Decimal(77)),
-}
-PRIMARY_LEVEL = "ป.6"
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -144,28 +147,17 @@ def area_of(course: CourseResult) -> str:
     return CODE_LETTERS.get(course.code[:1], "")
 
 
-@dataclass(frozen=True)
-class AreaSummary:
-    """One row of the back page's learning-area table."""
-
-    key: str
-    name_th: str
-    name_en: str
-    credits_attempted: Decimal
-    credits_earned: Decimal
-    gpa: Decimal | None
-
-
 def learning_area_summary(courses: Sequence[CourseResult]) -> tuple[AreaSummary, ...]:
-    """Credits and GPA per learning area, every area in LEARNING_AREAS order.
+    """Credits, hours and GPA per learning area: every area, in LEARNING_AREAS order, as
+    the form's table lists them (an area not studied has 0 credits and no GPA).
 
     Courses whose area is unknown (no key, unrecognised code letter) are left out.
     """
     rows = []
     for key, (th, en) in LEARNING_AREAS.items():
-        mine = [c for c in courses if area_of(c) == key]
+        mine = [c for c in courses if area_of(c) == key and c.course_type is not CourseType.MODULE]
         rows.append(AreaSummary(key, th, en, credits_attempted(mine), credits_earned(mine),
-                                gpa(mine)))
+                                sum(c.hours for c in mine), gpa(mine)))
     return tuple(rows)
 
 
@@ -188,16 +180,22 @@ def _fmt(value: Decimal) -> str:
 
 def _credit_problems(record: StudentRecord, basic: Decimal, additional: Decimal) -> list[Problem]:
     level = record.programme.level
-    if level == PRIMARY_LEVEL or level.startswith("ป."):
+    stage = stage_of(level)
+    if stage is None:
+        return [Problem(f"ไม่รู้จักระดับชั้น '{level}' จึงตัดสินการจบไม่ได้",
+                        f"unknown level '{level}': graduation cannot be judged")]
+    if level != STAGES[stage].final:
+        final = STAGES[stage].final
+        return [Problem(f"ชั้นเรียนสุดท้าย {level} ยังไม่จบช่วงชั้น (จบที่ {final})",
+                        f"last class {level} does not complete the stage ({final} does)")]
+    rule = STAGES[stage].credits
+    if rule is None:  # primary: every course passed
         failed = [c.code for c in record.courses if not is_passed(c)]
         if failed:
             codes = ", ".join(failed)
             return [Problem(f"มีรายวิชาที่ยังไม่ผ่าน: {codes}", f"courses not passed: {codes}")]
         return []
-    if level not in CREDIT_RULES:
-        return [Problem(f"ไม่รู้จักระดับชั้น '{level}' จึงตัดสินการจบไม่ได้",
-                        f"unknown level '{level}': graduation cannot be judged")]
-    need_basic, need_add, need_total = CREDIT_RULES[level]
+    need_basic, need_add, need_total = rule.basic, rule.additional, rule.total
     out = []
     if basic < need_basic:
         out.append(Problem(
@@ -260,9 +258,9 @@ def _vocational_problems(record: StudentRecord, hours_passed: int) -> list[Probl
 def graduation_problems(record: StudentRecord, kind: InstitutionKind) -> tuple[Problem, ...]:
     """Every unmet graduation requirement (empty when the record graduates).
 
-    Schools: ม.3 needs basic >= 66 and additional >= 11 credits earned; ม.6 basic >= 41,
-    additional >= 36 and 77 in all; primary (ป.6, stated in hours) needs every course
-    passed. All levels: reading-thinking-writing and desirable characteristics at least
+    Schools (`levels.STAGES`): ม.1-3 need basic >= 66 and additional >= 11 credits earned;
+    ม.4-6 basic >= 41, additional >= 36 and 77 in all; primary (stated in hours) needs
+    every course passed. All levels: reading-thinking-writing and desirable characteristics at least
     ผ่าน, and every learner-development activity ผ. Vocational: every module ผ่าน and the
     hours passed at least the programme's `total_hours`.
     """
@@ -279,7 +277,7 @@ def graduation_problems(record: StudentRecord, kind: InstitutionKind) -> tuple[P
 
 def term_summaries(courses: Sequence[CourseResult], kind: InstitutionKind
                    ) -> tuple[TermSummary, ...]:
-    """Per-term credits attempted/earned and GPA (GPA None for vocational), in term order."""
+    """Per-term credits attempted/earned, hours and GPA (GPA None for vocational)."""
     out = []
     for term in sorted({c.term for c in courses}, key=Term.sort_key):
         mine = [c for c in courses if c.term == term]
@@ -288,28 +286,101 @@ def term_summaries(courses: Sequence[CourseResult], kind: InstitutionKind
             credits_attempted=credits_attempted(mine),
             credits_earned=credits_earned(mine),
             gpa=None if kind is InstitutionKind.VOCATIONAL else gpa(mine),
+            hours=sum(c.hours for c in mine),
         ))
     return tuple(out)
 
 
+def type_summaries(record: StudentRecord) -> tuple[TypeSummary, ...]:
+    """Basic and additional courses: studied and earned, against the stage's rule.
+
+    With a credit rule a type passes when its credits earned reach the rule; without
+    one (primary, or a level no rule knows) when it has courses and all of them passed.
+    """
+    stage = stage_of(record.programme.level)
+    rule = STAGES[stage].credits if stage is not None else None
+    out = []
+    for ctype in (CourseType.BASIC, CourseType.ADDITIONAL):
+        mine = [c for c in record.courses if c.course_type is ctype]
+        earned = credits_earned(mine)
+        required = None
+        if rule is not None:
+            required = rule.basic if ctype is CourseType.BASIC else rule.additional
+            passed = earned >= required
+        else:
+            passed = stage is not None and all(is_passed(c) for c in mine)
+        out.append(TypeSummary(
+            course_type=ctype,
+            credits_attempted=credits_attempted(mine),
+            credits_earned=earned,
+            hours_attempted=sum(c.hours for c in mine),
+            hours_earned=sum(c.hours for c in mine if is_passed(c)),
+            credits_required=required,
+            passed=passed,
+        ))
+    return tuple(out)
+
+
+def assessment_lines(record: StudentRecord) -> tuple[AssessmentLine, ...]:
+    """Lines 2-4 of สรุปผลการประเมิน (line 1 is `type_summaries`)."""
+    lines = [
+        AssessmentLine(key, th, en, value, value in ASSESSMENT_PASSING)
+        for key, (th, en) in _ASSESSMENT_NAMES.items()
+        for value in (getattr(record.assessments, key),)
+    ]
+    acts = record.activities
+    lines.append(AssessmentLine(
+        "activities", "กิจกรรมพัฒนาผู้เรียน", "learner development activities", "",
+        bool(acts) and all(a.result == ACTIVITY_PASS for a in acts)))
+    return tuple(lines)
+
+
+def decision(record: StudentRecord, kind: InstitutionKind, graduated: bool) -> Decision:
+    """ผลการตัดสิน in the words of the stage's form (or the vocational certificate)."""
+    if kind is InstitutionKind.VOCATIONAL:
+        return Decision(graduated, *(("ผ่าน", "Pass") if graduated else ("ไม่ผ่าน", "Not passed")))
+    stage = stage_of(record.programme.level)
+    if graduated and stage is not None:
+        rules = STAGES[stage]
+        return Decision(True, rules.graduated_th, rules.graduated_en)
+    return Decision(False, *NOT_GRADUATED)
+
+
 def summarise(record: StudentRecord, kind: InstitutionKind) -> Summary:
-    """Computed results of a record: term GPAs, credits, GPAX, hours and graduation.
+    """Every computed result a document prints: per term, per course type, per learning
+    area, the assessment lines, GPAX, hours and the decision.
 
     `credits_basic`/`credits_additional` are credits EARNED by course type (what the
     graduation thresholds compare); `gpa` is the cumulative GPAX, None for vocational.
     """
     courses = record.courses
     problems = graduation_problems(record, kind)
-    vocational = kind is InstitutionKind.VOCATIONAL
+    graduated = not problems
+    common = {
+        "terms": term_summaries(courses, kind),
+        "hours_total": sum(c.hours for c in courses),
+        "hours_passed": sum(c.hours for c in courses if is_passed(c)),
+        "graduated": graduated,
+        "graduation_problems": tuple(str(p) for p in problems),
+        "decision": decision(record, kind, graduated),
+    }
+    if kind is InstitutionKind.VOCATIONAL:
+        return Summary(
+            credits_basic=Decimal(0), credits_additional=Decimal(0), credits_earned=Decimal(0),
+            gpa=None, modules_total=len(courses),
+            modules_passed=sum(1 for c in courses if is_passed(c)), **common)
+    stage = stage_of(record.programme.level)
+    types = type_summaries(record)
     return Summary(
-        terms=term_summaries(courses, kind),
-        credits_basic=credits_earned(c for c in courses if c.course_type is CourseType.BASIC),
-        credits_additional=credits_earned(
-            c for c in courses if c.course_type is CourseType.ADDITIONAL),
+        credits_basic=types[0].credits_earned,
+        credits_additional=types[1].credits_earned,
         credits_earned=credits_earned(courses),
-        gpa=None if vocational else gpa(courses),
-        hours_total=sum(c.hours for c in courses),
-        hours_passed=sum(c.hours for c in courses if is_passed(c)),
-        graduated=not problems,
-        graduation_problems=tuple(str(p) for p in problems),
+        gpa=gpa(courses),
+        stage=stage.value if stage is not None else "",
+        form=STAGES[stage].form if stage is not None else "",
+        course_types=types,
+        areas=learning_area_summary(courses),
+        assessments=assessment_lines(record),
+        activity_hours=sum(a.hours for a in record.activities),
+        **common,
     )

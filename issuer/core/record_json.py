@@ -1,20 +1,23 @@
-"""The JSON form of a transcript record: what `transcript.json` holds.
+"""The JSON form of a transcript record: what `transcript.json` holds (schema v2).
 
 Canonicalised with RFC 8785 before hashing and embedding. The national ID is
 replaced by ``sha256(salt || national_id)`` (base64url) so it never appears in
-clear outside the printed page.
+clear outside the printed page. Credits are written with one decimal and GPAs with two
+(truncated), exactly as the page prints them. A school record and a vocational record
+have their own shapes (`issuer/schemas/`, docs/record.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from issuer.core.records import (
     CourseResult,
     Institution,
+    InstitutionKind,
     StudentRecord,
     Summary,
     TranscriptRecord,
@@ -30,8 +33,14 @@ def _d(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+def credits_text(value: Decimal) -> str:
+    """Credits as printed: one decimal (``Decimal("1.5")`` -> ``"1.5"``, 77 -> ``"77.0"``)."""
+    return format(value.quantize(Decimal("0.1")), "f")
+
+
+def gpa_text(value: Decimal | None) -> str | None:
+    """A GPA as printed: two decimals, truncated (never rounded up); None when none."""
+    return None if value is None else format(value.quantize(Decimal("0.01"), ROUND_DOWN), "f")
 
 
 def _institution(inst: Institution) -> dict[str, Any]:
@@ -57,41 +66,56 @@ def _course(c: CourseResult) -> dict[str, Any]:
         "name_th": c.name_th,
         "name_en": c.name_en,
         "type": c.course_type.value,
-        "credits": _dec(c.credits),
+        "credits": credits_text(c.credits),
         "hours": c.hours,
         "grade": c.grade,
         "learning_area": c.learning_area,
     }
 
 
-def _student_record(rec: StudentRecord, salt: str) -> dict[str, Any]:
+def _module(c: CourseResult) -> dict[str, Any]:
+    return {"year": c.term.year, "code": c.code, "name_th": c.name_th, "name_en": c.name_en,
+            "hours": c.hours, "result": c.grade}
+
+
+def _student(rec: StudentRecord, salt: str, school: bool) -> dict[str, Any]:
     s = rec.student
-    return {
-        "student": {
-            "student_id": s.student_id,
-            "national_id_sha256": national_id_hash(salt, s.national_id),
-            "national_id_salt": salt,
-            "prefix_th": s.name.prefix_th,
-            "first_name_th": s.name.first_name_th,
-            "last_name_th": s.name.last_name_th,
-            "prefix_en": s.name.prefix_en,
-            "first_name_en": s.name.first_name_en,
-            "last_name_en": s.name.last_name_en,
-            "birth_date": _d(s.birth_date),
-            "sex": s.sex,
-            "nationality_th": s.nationality_th,
+    out = {
+        "student_id": s.student_id,
+        "national_id_sha256": national_id_hash(salt, s.national_id),
+        "national_id_salt": salt,
+        "prefix_th": s.name.prefix_th,
+        "first_name_th": s.name.first_name_th,
+        "last_name_th": s.name.last_name_th,
+        "prefix_en": s.name.prefix_en,
+        "first_name_en": s.name.first_name_en,
+        "last_name_en": s.name.last_name_en,
+        "birth_date": _d(s.birth_date),
+        "sex": s.sex,
+        "nationality_th": s.nationality_th,
+    }
+    if school:
+        out |= {
             "father_name_th": s.father_name_th,
             "mother_name_th": s.mother_name_th,
             "admission_date": _d(s.admission_date),
             "previous_school_th": s.previous_school_th,
-        },
+        }
+    return out
+
+
+def _signatories(rec: StudentRecord) -> list[dict[str, str]]:
+    return [{"role_th": p.role_th, "role_en": p.role_en, "name_th": p.name_th,
+             "name_en": p.name_en} for p in rec.signatories]
+
+
+def _school(rec: StudentRecord, s: Summary) -> dict[str, Any]:
+    return {
         "programme": {
             "code": rec.programme.code,
             "name_th": rec.programme.name_th,
             "name_en": rec.programme.name_en,
             "level": rec.programme.level,
-            "total_hours": rec.programme.total_hours,
-            "cohort": rec.programme.cohort,
         },
         "courses": [_course(c) for c in rec.courses],
         "activities": [
@@ -103,36 +127,91 @@ def _student_record(rec: StudentRecord, salt: str) -> dict[str, Any]:
             "reading_thinking_writing": rec.assessments.reading_thinking_writing,
             "desirable_characteristics": rec.assessments.desirable_characteristics,
         },
-        "graduation_date": _d(rec.graduation_date),
-        "signatories": [
-            {"role_th": p.role_th, "role_en": p.role_en, "name_th": p.name_th,
-             "name_en": p.name_en}
-            for p in rec.signatories
-        ],
+        "summary": _school_summary(s),
     }
 
 
-def _summary(s: Summary) -> dict[str, Any]:
+def _school_summary(s: Summary) -> dict[str, Any]:
     return {
+        "stage": s.stage,
+        "form": s.form,
         "terms": [
             {"year": t.term.year, "semester": t.term.semester,
-             "credits_attempted": _dec(t.credits_attempted),
-             "credits_earned": _dec(t.credits_earned), "gpa": _dec(t.gpa)}
+             "credits_attempted": credits_text(t.credits_attempted),
+             "credits_earned": credits_text(t.credits_earned), "hours": t.hours,
+             "gpa": gpa_text(t.gpa)}
             for t in s.terms
         ],
-        "credits_basic": _dec(s.credits_basic),
-        "credits_additional": _dec(s.credits_additional),
-        "credits_earned": _dec(s.credits_earned),
-        "gpa": _dec(s.gpa),
+        "course_types": [
+            {"type": c.course_type.value,
+             "credits_attempted": credits_text(c.credits_attempted),
+             "credits_earned": credits_text(c.credits_earned),
+             "hours_attempted": c.hours_attempted, "hours_earned": c.hours_earned,
+             "credits_required": None if c.credits_required is None
+             else credits_text(c.credits_required),
+             "passed": c.passed}
+            for c in s.course_types
+        ],
+        "learning_areas": [
+            {"key": a.key, "name_th": a.name_th, "name_en": a.name_en,
+             "credits_attempted": credits_text(a.credits_attempted),
+             "credits_earned": credits_text(a.credits_earned), "hours": a.hours,
+             "gpa": gpa_text(a.gpa)}
+            for a in s.areas
+        ],
+        "assessments": [
+            {"key": a.key, "name_th": a.name_th, "name_en": a.name_en, "result": a.result,
+             "passed": a.passed}
+            for a in s.assessments
+        ],
+        "activity_hours": s.activity_hours,
+        "credits_basic": credits_text(s.credits_basic),
+        "credits_additional": credits_text(s.credits_additional),
+        "credits_earned": credits_text(s.credits_earned),
         "hours_total": s.hours_total,
         "hours_passed": s.hours_passed,
+        "gpa": gpa_text(s.gpa),
+        **_outcome(s),
+    }
+
+
+def _outcome(s: Summary) -> dict[str, Any]:
+    d = s.decision
+    return {
         "graduated": s.graduated,
+        "decision": None if d is None else {"th": d.th, "en": d.en},
         "graduation_problems": list(s.graduation_problems),
     }
 
 
+def _vocational(rec: StudentRecord, s: Summary) -> dict[str, Any]:
+    return {
+        "programme": {
+            "code": rec.programme.code,
+            "name_th": rec.programme.name_th,
+            "name_en": rec.programme.name_en,
+            "total_hours": rec.programme.total_hours,
+            "cohort": rec.programme.cohort,
+        },
+        "modules": [_module(c) for c in rec.courses],
+        "summary": {
+            "hours_total": s.hours_total,
+            "hours_passed": s.hours_passed,
+            "modules_total": s.modules_total,
+            "modules_passed": s.modules_passed,
+            **_outcome(s),
+        },
+    }
+
+
 def to_dict(t: TranscriptRecord) -> dict[str, Any]:
-    """The record as plain JSON data (no religion: PDPA-sensitive, page only)."""
+    """The record as plain JSON data (no religion: PDPA-sensitive, page only).
+
+    The verification code printed beside the QR is not in it: the code is the first
+    40 bits of this JSON's own digest, so a verifier recomputes it.
+    """
+    school = t.institution.kind is InstitutionKind.SCHOOL
+    body = (_school if school else _vocational)(t.record, t.summary)
     return {
         "schema": t.schema,
         "transcript_id": t.transcript_id,
@@ -140,8 +219,10 @@ def to_dict(t: TranscriptRecord) -> dict[str, Any]:
         "issued_at": _timestamp(t.issued_at),
         "status_index": t.status_index,
         "institution": _institution(t.institution),
-        **_student_record(t.record, t.national_id_salt),
-        "summary": _summary(t.summary),
+        "student": _student(t.record, t.national_id_salt, school),
+        **body,
+        "graduation_date": _d(t.record.graduation_date),
+        "signatories": _signatories(t.record),
     }
 
 

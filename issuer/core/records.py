@@ -12,7 +12,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-SCHEMA = "https://transcripts.bangkok.go.th/schema/transcript/v1"
+SCHEMA_BASE = "https://transcripts.bangkok.go.th/schema/transcript"
+SCHEMA_VERSION = 2
+"""Version 2 (this one): the summary carries every number the page prints, and vocational
+records have their own shape. Version 1 (the first issued records) had no published schema."""
+
+
+def schema_url(kind: InstitutionKind, version: int = SCHEMA_VERSION) -> str:
+    """The `$id` of the JSON Schema a record of `kind` follows (published by the issuer)."""
+    return f"{SCHEMA_BASE}/{kind.value}/v{version}.json"
+
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet run a cell as a formula (OWASP "CSV
@@ -208,6 +217,53 @@ class TermSummary:
     credits_attempted: Decimal
     credits_earned: Decimal
     gpa: Decimal | None
+    hours: int = 0  # hours of the term's courses (what ปพ.1:ป states instead of credits)
+
+
+@dataclass(frozen=True)
+class TypeSummary:
+    """Courses of one type (basic or additional): studied and earned, against the rule."""
+
+    course_type: CourseType
+    credits_attempted: Decimal
+    credits_earned: Decimal
+    hours_attempted: int
+    hours_earned: int
+    credits_required: Decimal | None  # None where the stage has no credit threshold
+    passed: bool
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """One row of the back page's learning-area table."""
+
+    key: str
+    name_th: str
+    name_en: str
+    credits_attempted: Decimal
+    credits_earned: Decimal
+    hours: int
+    gpa: Decimal | None
+
+
+@dataclass(frozen=True)
+class AssessmentLine:
+    """One line of สรุปผลการประเมิน: what was assessed, its result, whether it passes."""
+
+    key: str  # "reading_thinking_writing", "desirable_characteristics", "activities"
+    name_th: str
+    name_en: str
+    result: str  # as recorded (ดีเยี่ยม/ดี/ผ่าน/ไม่ผ่าน); "" for the activities line
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """ผลการตัดสิน: graduated or not, in the form's words."""
+
+    graduated: bool
+    th: str
+    en: str
 
 
 @dataclass(frozen=True)
@@ -223,6 +279,15 @@ class Summary:
     hours_passed: int
     graduated: bool
     graduation_problems: tuple[str, ...] = ()
+    stage: str = ""  # levels.Stage value; "" for vocational records
+    form: str = ""  # ปพ.1 variant: ป, บ or พ
+    course_types: tuple[TypeSummary, ...] = ()
+    areas: tuple[AreaSummary, ...] = ()
+    assessments: tuple[AssessmentLine, ...] = ()
+    activity_hours: int = 0
+    modules_total: int = 0
+    modules_passed: int = 0
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -237,4 +302,8 @@ class TranscriptRecord:
     issued_at: datetime
     status_index: int
     national_id_salt: str  # base64url; the record holds sha256(salt || national_id)
-    schema: str = SCHEMA
+
+    @property
+    def schema(self) -> str:
+        """The `$id` of the JSON Schema this record's `transcript.json` follows."""
+        return schema_url(self.institution.kind)

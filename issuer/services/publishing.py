@@ -9,6 +9,7 @@ Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
     status/<code>/details.jws       date, reason code and newer version of each set bit
     status/<code>/directory.jws     the institution's and its programmes' names, signed
     trust.json                      the offline bundle of all of the above
+    schema/transcript/<kind>/v<n>.json  the JSON Schemas of transcript.json
     audit/checkpoint.jws            the audit log's signed head (`issuer.services.audit`)
 
 `publish` runs after every issuance, revocation and reissue (for the institution
@@ -37,6 +38,7 @@ from issuer.adapters.publish import (
     jwks_document,
     published_sequence,
     write_json,
+    write_schemas,
     write_status_lists,
     write_trust_bundle,
 )
@@ -110,5 +112,6 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
                            details=details)
         write_directory(published, keys, *names[code], now)
     write_trust_bundle(published, now)
+    write_schemas(published)
     checkpoint_quietly(issuer)
     return jwks

@@ -1,6 +1,8 @@
 """What verifiers read, served from `Settings.published_dir` with cache headers:
 ``/.well-known/jwks.json``, ``/status/<code>/<purpose>.jws`` (purpose ``revocation``,
-``refresh`` or ``details``) and ``/trust.json``; and
+``refresh`` or ``details``), ``/trust.json`` and the JSON Schemas of ``transcript.json``
+(``/schema/transcript/<kind>/v<n>.json``, from the package, so they answer before the
+first publication); and
 what auditors fetch and keep: the audit log's signed checkpoints,
 ``/audit/checkpoint.jws`` (the latest) and ``/audit/checkpoints/<seq>.jws``.
 
@@ -24,6 +26,7 @@ from typing import Any
 from flask import Blueprint, abort, send_from_directory
 from werkzeug.security import safe_join
 
+from issuer.adapters.publish import SCHEMA_DIR, schema_files
 from issuer.web.extensions import issuer, limiter
 
 bp = Blueprint("published", __name__)
@@ -32,7 +35,7 @@ JWKS_MAX_AGE = 3600  # keys change rarely; a new key is published before it sign
 STATUS_CACHE = "public, no-cache"  # revalidate every time: a revocation is not held back
 BUNDLE_MAX_AGE = 300  # the offline bundle, for download
 CHECKPOINT_MAX_AGE = 60  # the latest checkpoint moves with the log
-HISTORY_MAX_AGE = 365 * 24 * 3600  # a numbered checkpoint never changes
+HISTORY_MAX_AGE = 365 * 24 * 3600  # a numbered checkpoint never changes; nor a schema version
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _PURPOSES = ("revocation", "refresh", "details")
 
@@ -89,3 +92,18 @@ def audit_checkpoint() -> Any:
 def audit_checkpoint_seq(seq: int) -> Any:
     return _send(f"audit/checkpoints/{seq}.jws", "application/jose", HISTORY_MAX_AGE,
                  immutable=True)
+
+
+@bp.get("/schema/transcript/<kind>/v<int:version>.json")
+@limiter.exempt
+def record_schema(kind: str, version: int) -> Any:
+    """A published version of the record's JSON Schema (its ``$id`` is this URL)."""
+    source = schema_files().get(SCHEMA_DIR / kind / f"v{version}.json")
+    if source is None:
+        abort(404)
+    response = send_from_directory(source.parent, source.name,
+                                   mimetype="application/schema+json", max_age=HISTORY_MAX_AGE,
+                                   conditional=True)
+    response.headers["Cache-Control"] = f"public, max-age={HISTORY_MAX_AGE}, immutable"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -281,10 +281,12 @@ def test_every_activity_must_pass() -> None:
     assert not summarise(lower_secondary(activities=()), SCHOOL).graduated
 
 
-def test_unknown_level_is_not_judged_graduated() -> None:
-    prog = Programme("X", "?", "?", level="ม.2")
+@pytest.mark.parametrize("level", ["ม.2", "ม.7", "ป.5"])
+def test_a_level_that_does_not_end_a_stage_is_not_judged_graduated(level: str) -> None:
+    prog = Programme("X", "?", "?", level=level)
     s = summarise(lower_secondary(programme=prog), SCHOOL)
-    assert not s.graduated and "ม.2" in s.graduation_problems[0]
+    assert not s.graduated and level in s.graduation_problems[0]
+    assert (s.decision.graduated, s.decision.en) == (False, "Not yet graduated")
 
 
 def test_problems_carry_thai_and_english() -> None:
@@ -342,3 +344,42 @@ def test_learning_area_summary_groups_by_key_or_code_letter() -> None:
     assert rows["math"].gpa is None and rows["math"].credits_attempted == 0
     assert sum(r.credits_attempted for r in rows.values()) == D("6.5")
     assert rows["social"].name_th == "สังคมศึกษา ศาสนา และวัฒนธรรม"
+
+
+# --- stages, course types and the decision ----------------------------------------------
+
+def level(name: str) -> Programme:
+    return Programme("X", "หลักสูตร", "Curriculum", level=name)
+
+
+@pytest.mark.parametrize(("name", "basic", "additional", "form", "th"), [
+    ("ม.3", "66", "11", "บ", "จบการศึกษาภาคบังคับ"),
+    ("ม.6", "41", "36", "พ", "จบการศึกษาขั้นพื้นฐาน"),
+])
+def test_thresholds_and_wording_per_stage(name, basic, additional, form, th) -> None:
+    s = summarise(lower_secondary(basic, str(77 - int(basic)), programme=level(name)), SCHOOL)
+    assert s.graduated and s.form == form and s.decision.th == th
+    assert [c.credits_required for c in s.course_types] == [D(basic), D(additional)]
+    short = summarise(lower_secondary(basic, str(int(additional) - 1), programme=level(name)),
+                      SCHOOL)
+    assert not short.graduated and short.decision.th == "ยังไม่จบหลักสูตร"
+    assert [c.passed for c in short.course_types] == [True, False]
+
+
+def test_primary_has_no_credit_threshold_and_weighs_hours() -> None:
+    rec = lower_secondary(programme=level("ป.6"), courses=(
+        course("4", "0", hours=160, code="ท16101"), course("2", "0", hours=40, code="ท16102")))
+    s = summarise(rec, SCHOOL)
+    assert s.graduated and s.form == "ป" and s.decision.en == "Completed primary education"
+    assert [(c.credits_required, c.hours_attempted, c.passed) for c in s.course_types] == [
+        (None, 200, True), (None, 0, True)]
+    thai = next(a for a in s.areas if a.key == "thai")
+    assert (thai.hours, thai.gpa) == (200, D("3.60"))  # (4*160 + 2*40) / 200
+
+
+def test_assessment_lines_follow_the_record() -> None:
+    s = summarise(lower_secondary(assessments=Assessments("ไม่ผ่าน", "ดี")), SCHOOL)
+    assert [(a.key, a.result, a.passed) for a in s.assessments] == [
+        ("reading_thinking_writing", "ไม่ผ่าน", False),
+        ("desirable_characteristics", "ดี", True), ("activities", "", True)]
+    assert s.activity_hours == 120 and not s.graduated

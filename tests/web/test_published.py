@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from issuer.adapters.pki import load_root
+from issuer.core.records import InstitutionKind, schema_url
 from issuer.services.context import Issuer
 from issuer.services.lifecycle import revoke
 from issuer.services.publishing import publish
@@ -128,3 +129,17 @@ def test_an_auditor_checks_against_the_checkpoint_over_http(web_issuer: Issuer,
     assert check.ok and check.checkpoint == made, check.problems()
     gone = check_audit_chain(web_issuer, checkpoint=f"{served}/audit/checkpoints/99.jws")
     assert not gone.ok and "unavailable" in (gone.checkpoint_problem or "")
+
+
+def test_the_record_schemas_are_published_at_their_ids(browser: Browser) -> None:
+    for kind in InstitutionKind:
+        url = schema_url(kind)
+        response = browser.client.get(url.removeprefix("https://transcripts.bangkok.go.th"))
+        assert response.status_code == 200
+        assert response.mimetype == "application/schema+json"
+        assert "immutable" in response.headers["Cache-Control"]
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert json.loads(response.data)["$id"] == url
+    for missing in ("/schema/transcript/school/v1.json", "/schema/transcript/x/v2.json",
+                    "/schema/transcript/..%2Fschool/v2.json"):
+        assert browser.client.get(missing).status_code == 404

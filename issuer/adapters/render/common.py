@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
+from issuer.core.record_json import credits_text, gpa_text
 from issuer.core.records import TranscriptRecord
 
 SEX_EN = {"ชาย": "Male", "หญิง": "Female"}
@@ -15,15 +16,13 @@ RESULT_EN = {
 
 
 def credits(value: Decimal) -> str:
-    """Credits with one decimal: ``Decimal("1.5")`` -> ``"1.5"``."""
-    return str(value.quantize(Decimal("0.1")))
+    """Credits with one decimal, as the record writes them: ``Decimal("1.5")`` -> ``"1.5"``."""
+    return credits_text(value)
 
 
 def gpa(value: Decimal | None) -> str:
-    """GPA with two decimals, truncated as the ปพ.1 rules say (never rounded up)."""
-    if value is None:
-        return "-"
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+    """GPA with two decimals, truncated, as the record writes it; ``-`` when none."""
+    return gpa_text(value) or "-"
 
 
 def signatory(record: TranscriptRecord, *roles: str) -> tuple[str, str, str, str] | None:

@@ -1,9 +1,11 @@
-"""ปพ.1 back: activities, สรุปผลการประเมิน, learning areas, GPAX, decision, signatures."""
+"""ปพ.1 back: activities, สรุปผลการประเมิน, learning areas, GPAX, decision, signatures.
+
+Every total, GPA, verdict and the decision's wording come from the record's summary
+(`issuer.core.grading.summarise`): this module only formats them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 
 from issuer.adapters.render import thai
 from issuer.adapters.render.common import RESULT_EN, credits, gpa
@@ -19,14 +21,12 @@ from issuer.adapters.render.layout import (
 )
 from issuer.adapters.render.school_common import (
     GROUP_GAP,
-    LEARNING_AREAS,
     NUM_W,
     ROW,
-    area_of,
+    amount,
+    amount_heading,
     continuation_header,
-    earned,
-    level_texts,
-    numeric,
+    in_hours,
     section_bar,
 )
 from issuer.core.records import CourseType, TranscriptRecord
@@ -66,23 +66,24 @@ def _activities(s: Sheet, t: TranscriptRecord, y: float) -> float:
     return lowest
 
 
-def _credit_totals(t: TranscriptRecord) -> dict[CourseType, tuple[Decimal, Decimal]]:
-    totals: dict[CourseType, tuple[Decimal, Decimal]] = {}
-    for c in t.record.courses:
-        studied, got = totals.get(c.course_type, (Decimal(0), Decimal(0)))
-        totals[c.course_type] = (studied + c.credits, got + (c.credits if earned(c) else 0))
-    return totals
+def _verdict(ok: bool) -> tuple[str, str]:
+    return ("ผ่าน", "Pass") if ok else ("ไม่ผ่าน", "Fail")
 
 
-def _required(level: str) -> tuple[Decimal, Decimal]:
-    """Basic and additional credits needed to graduate (FORMS.md)."""
-    if level in ("ม.4", "ม.5", "ม.6"):
-        return Decimal(41), Decimal(36)
-    return Decimal(66), Decimal(11)
-
-
-def _verdict(ok: bool) -> str:
-    return "ผ่าน" if ok else "ไม่ผ่าน"
+def _type_line(t: TranscriptRecord, ctype: CourseType) -> tuple[str, str, bool]:
+    """Line 1 of the summary for one course type: credits (or hours, ปพ.1:ป) studied/earned."""
+    found = [c for c in t.summary.course_types if c.course_type is ctype]
+    th, en = (("1. รายวิชาพื้นฐาน", "Basic courses") if ctype is CourseType.BASIC
+              else ("    รายวิชาเพิ่มเติม", "Additional courses"))
+    if not found:
+        return f"{th} -", f"{en}: -", False
+    c = found[0]
+    if in_hours(t):
+        return (f"{th} เรียน/ได้ {c.hours_attempted}/{c.hours_earned} ชั่วโมง",
+                f"{en}, hours studied/earned: {c.hours_attempted}/{c.hours_earned}", c.passed)
+    return (f"{th} เรียน/ได้ {credits(c.credits_attempted)}/{credits(c.credits_earned)}",
+            f"{en}, credits studied/earned: "
+            f"{credits(c.credits_attempted)}/{credits(c.credits_earned)}", c.passed)
 
 
 def _summary(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float:
@@ -91,33 +92,20 @@ def _summary(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> flo
     s.pair(x + 4, y - 14, "สรุปผลการประเมิน", "Assessment summary", 9, BOLD)
     s.pair(x + w - 24, y - 14, "ผลการตัดสิน", "", 7.5, BOLD, align="center")
     y -= 22
-    totals = _credit_totals(t)
-    need_basic, need_add = _required(t.record.programme.level)
-    basic = totals.get(CourseType.BASIC, (Decimal(0), Decimal(0)))
-    add = totals.get(CourseType.ADDITIONAL, (Decimal(0), Decimal(0)))
-    rtw = t.record.assessments.reading_thinking_writing
-    dc = t.record.assessments.desirable_characteristics
-    acts = t.record.activities
-    acts_ok = bool(acts) and all(a.result == "ผ" for a in acts)
-    passing = {"ดีเยี่ยม", "ดี", "ผ่าน"}
-    rows = [
-        ("1. รายวิชาพื้นฐาน เรียน/ได้", f"Basic courses, credits studied/earned: "
-         f"{credits(basic[0])}/{credits(basic[1])}", basic[1] >= need_basic),
-        ("    รายวิชาเพิ่มเติม เรียน/ได้", f"Additional courses, credits studied/earned: "
-         f"{credits(add[0])}/{credits(add[1])}", add[1] >= need_add),
-        (f"2. การอ่าน คิดวิเคราะห์และเขียน: {rtw or '-'}",
-         f"Reading, analytical thinking and writing: {RESULT_EN.get(rtw, rtw or '-')}",
-         rtw in passing),
-        (f"3. คุณลักษณะอันพึงประสงค์: {dc or '-'}",
-         f"Desirable characteristics: {RESULT_EN.get(dc, dc or '-')}", dc in passing),
-        ("4. กิจกรรมพัฒนาผู้เรียน", f"Learner development activities: "
-         f"{sum(a.hours for a in acts)} hours", acts_ok),
-    ]
+    rows = [_type_line(t, CourseType.BASIC), _type_line(t, CourseType.ADDITIONAL)]
+    for number, line in enumerate(t.summary.assessments, 2):
+        if line.key == "activities":
+            rows.append((f"{number}. {line.name_th}", f"Learner development activities: "
+                         f"{t.summary.activity_hours} hours", line.passed))
+        else:
+            en = line.name_en[:1].upper() + line.name_en[1:]
+            rows.append((f"{number}. {line.name_th}: {line.result or '-'}",
+                         f"{en}: {RESULT_EN.get(line.result, line.result or '-')}",
+                         line.passed))
     for th, en, ok in rows:
         s.text(x + 4, y - 10, th, REGULAR, 8.5, max_width=w - 56)
         s.text(x + 14, y - 20, en, REGULAR, 7, max_width=w - 66, color=GREY)
-        s.pair(x + w - 24, y - 14, _verdict(ok), "Pass" if ok else "Fail", 8.5, BOLD,
-               align="center", max_width=44)
+        s.pair(x + w - 24, y - 14, *_verdict(ok), 8.5, BOLD, align="center", max_width=44)
         y -= 24
     s.rect(x, y, w, 24 * len(rows) + 22, 0.6)
     s.line(x + w - 48, y, x + w - 48, y + 24 * len(rows) + 22, 0.3)
@@ -127,33 +115,24 @@ def _summary(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> flo
 def _areas(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float:
     y = y - 4
     credit_w, gpa_w = 38.0, 38.0
+    unit_th, unit_en = amount_heading(t)
     s.rect(x, y - 22, w, 22, fill=SHADE, stroke=False)
     s.pair(x + 4, y - 9, "ผลการเรียนรายกลุ่มสาระการเรียนรู้", "", 8.5, BOLD)
     s.text(x + 4, y - 18, "Results by learning area", REGULAR, 6.5, color=GREY)
-    s.pair(x + w - gpa_w - credit_w / 2, y - 9, "หน่วยกิต", "", 7.5, BOLD, align="center")
-    s.text(x + w - gpa_w - credit_w / 2, y - 18, "Credits", REGULAR, 6.5, "center",
+    s.pair(x + w - gpa_w - credit_w / 2, y - 9, unit_th, "", 7.5, BOLD, align="center")
+    s.text(x + w - gpa_w - credit_w / 2, y - 18, unit_en, REGULAR, 6.5, "center",
            color=GREY)
     s.pair(x + w - gpa_w / 2, y - 9, "เฉลี่ย", "", 7.5, BOLD, align="center")
     s.text(x + w - gpa_w / 2, y - 18, "GPA", REGULAR, 6.5, "center", color=GREY)
     y -= 22
-    sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    for c in t.record.courses:
-        acc = sums[area_of(c)]
-        acc[0] += c.credits
-        g = numeric(c.grade)
-        if g is not None:
-            acc[1] += g * c.credits
-            acc[2] += c.credits
     top = y
-    for key, _letters, th, en in LEARNING_AREAS:
-        if key not in sums:
-            continue
-        total, points, graded = sums[key]
+    for area in t.summary.areas:
         base = y - ROW + 3.5
-        s.pair(x + 4, base, th, en, 8, max_width=w - credit_w - gpa_w - 8)
-        s.text(x + w - gpa_w - credit_w / 2, base, credits(total), REGULAR, 8, "center")
-        s.text(x + w - gpa_w / 2, base, gpa(points / graded if graded else None), REGULAR,
-               8, "center")
+        s.pair(x + 4, base, area.name_th, area.name_en, 8,
+               max_width=w - credit_w - gpa_w - 8)
+        s.text(x + w - gpa_w - credit_w / 2, base, amount(t, area.credits_attempted, area.hours),
+               REGULAR, 8, "center")
+        s.text(x + w - gpa_w / 2, base, gpa(area.gpa), REGULAR, 8, "center")
         y -= ROW
     s.line(x + w - gpa_w - credit_w, top + 22, x + w - gpa_w - credit_w, y - 2, 0.3)
     s.line(x + w - gpa_w, top + 22, x + w - gpa_w, y - 2, 0.3)
@@ -163,22 +142,20 @@ def _areas(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float
 
 def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
     rec = t.record
-    _, _, _, grad_th = level_texts(rec.programme.level)
     y -= 8
     s.rect(LEFT, y - 26, RIGHT - LEFT, 26, 0.8)
     s.text(LEFT + 8, y - 17, "ผลการเรียนเฉลี่ยตลอดหลักสูตร", BOLD, 12)
     s.text(LEFT + 188, y - 17, "Cumulative GPA (GPAX)", REGULAR, 9, color=GREY)
     s.text(LEFT + 330, y - 18, gpa(t.summary.gpa), BOLD, 15)
-    s.pair(RIGHT - 8, y - 17, f"หน่วยกิตที่ได้ {credits(t.summary.credits_earned)}",
-           "credits earned", 9, align="right")
-    y -= 26 + 16
-    if t.summary.graduated:
-        decision_th = grad_th
-        decision_en = "Graduated" if rec.programme.level.startswith("ป") else (
-            "Completed compulsory education" if grad_th.endswith("ภาคบังคับ")
-            else "Completed basic education")
+    if in_hours(t):
+        s.pair(RIGHT - 8, y - 17, f"เวลาเรียนที่ผ่าน {t.summary.hours_passed} ชั่วโมง",
+               "hours passed", 9, align="right")
     else:
-        decision_th, decision_en = "ยังไม่จบหลักสูตร", "Not yet graduated"
+        s.pair(RIGHT - 8, y - 17, f"หน่วยกิตที่ได้ {credits(t.summary.credits_earned)}",
+               "credits earned", 9, align="right")
+    y -= 26 + 16
+    decision = t.summary.decision
+    decision_th, decision_en = (decision.th, decision.en) if decision else ("-", "")
     s.pair(LEFT + 4, y, "ผลการตัดสิน", "Decision", 9, BOLD)
     s.pair(LEFT + 150, y, decision_th, decision_en, 10, BOLD)
     y -= 15
@@ -212,7 +189,7 @@ def back(s: Sheet, t: TranscriptRecord) -> None:
     y = continuation_header(s, t, "ผลการประเมินและการจบหลักสูตร", "Assessment and graduation")
     y = _activities(s, t, y) - 10
     half = (RIGHT - LEFT - GROUP_GAP) / 2
-    y = _room(s, t, y, 4 + 22 + 24 * 5)
+    y = _room(s, t, y, 4 + 22 + max(24 * 5, ROW * len(t.summary.areas) + 2))
     y_left = _summary(s, t, y, LEFT, half + 40)
     y_right = _areas(s, t, y, LEFT + half + 40 + GROUP_GAP, half - 40)
     y = _room(s, t, min(y_left, y_right), 80)

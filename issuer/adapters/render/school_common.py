@@ -1,67 +1,44 @@
-"""What the ปพ.1 front and back pages share: geometry, levels, learning areas, headings."""
+"""What the ปพ.1 front and back pages share: geometry, level titles, headings.
+
+Numbers are not computed here: every total, GPA and verdict comes from the record's
+summary (`issuer.core.grading.summarise`)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from issuer.adapters.render.common import credits
 from issuer.adapters.render.fonts import BOLD
 from issuer.adapters.render.layout import LEFT, RIGHT, SHADE, TOP, Sheet
-from issuer.core.records import CourseResult, TranscriptRecord
+from issuer.core.levels import STAGES, Stage, stage_of
+from issuer.core.records import TranscriptRecord
 
 ROW = 12.0  # table row pitch: 8 pt type at 1.5 em
 FIELD = 13.5  # header field pitch: 9 pt type at 1.5 em
 GROUP_GAP = 6.0
 NUM_W = 30.0  # credits and grade columns
-NON_NUMERIC = {"ร", "มส", "ผ", "มผ"}
-
-# ปพ.1 learning areas (FORMS.md), with the course-code letter that marks each one.
-LEARNING_AREAS: tuple[tuple[str, str, str, str], ...] = (
-    ("thai", "ท", "ภาษาไทย", "Thai Language"),
-    ("math", "ค", "คณิตศาสตร์", "Mathematics"),
-    ("science", "ว", "วิทยาศาสตร์และเทคโนโลยี", "Science & Technology"),
-    ("social", "ส", "สังคมศึกษา ศาสนา และวัฒนธรรม", "Social Studies"),
-    ("health", "พ", "สุขศึกษาและพลศึกษา", "Health & PE"),
-    ("arts", "ศ", "ศิลปะ", "Arts"),
-    ("career", "ง", "การงานอาชีพ", "Occupations"),
-    ("foreign", "อจญฝยขรต", "ภาษาต่างประเทศ", "Foreign Languages"),
-    ("is", "I", "การศึกษาค้นคว้าด้วยตนเอง", "Independent Study"),
-)
 
 
 def level_texts(level: str) -> tuple[str, str, str, str]:
-    """(form variant, Thai level, English level, Thai graduation wording) for a level."""
-    if level.startswith("ป"):
-        return "ป", "ระดับประถมศึกษา", "Primary", "จบหลักสูตรระดับประถมศึกษา"
-    if level in ("ม.4", "ม.5", "ม.6"):
-        return ("พ", "ระดับมัธยมศึกษาตอนปลาย", "Upper Secondary",
-                "จบการศึกษาขั้นพื้นฐาน")
-    return "บ", "ระดับมัธยมศึกษาตอนต้น", "Lower Secondary", "จบการศึกษาภาคบังคับ"
+    """(form variant, Thai level, English level, Thai graduation wording) of a level's
+    stage (`issuer.core.levels`); a level no stage knows reads as lower secondary."""
+    rules = STAGES[stage_of(level) or Stage.LOWER_SECONDARY]
+    return rules.form, rules.level_th, rules.level_en, rules.graduated_th
 
 
-def area_of(course: CourseResult) -> str:
-    """Learning-area key of a course: its `learning_area`, else its code's first letter."""
-    keys = {key for key, *_ in LEARNING_AREAS}
-    if course.learning_area in keys:
-        return course.learning_area
-    first = course.code[:1]
-    for key, letters, *_ in LEARNING_AREAS:
-        if first and first in letters:
-            return key
-    return "is" if first.upper() == "I" else ""
+def in_hours(t: TranscriptRecord) -> bool:
+    """Whether the form states hours instead of credits (ปพ.1:ป, primary)."""
+    return t.summary.form == "ป"
 
 
-def numeric(grade: str) -> Decimal | None:
-    if grade in NON_NUMERIC:
-        return None
-    try:
-        return Decimal(grade)
-    except ArithmeticError:
-        return None
+def amount_heading(t: TranscriptRecord) -> tuple[str, str]:
+    """The credits column's heading: หน่วยกิต, or เวลาเรียน (hours) on ปพ.1:ป."""
+    return ("เวลาเรียน", "Hours") if in_hours(t) else ("หน่วยกิต", "Credits")
 
 
-def earned(course: CourseResult) -> bool:
-    value = numeric(course.grade)
-    return value is not None and value > 0
+def amount(t: TranscriptRecord, credits_value: Decimal, hours: int) -> str:
+    """A credits cell as the record states it: credits, or hours on ปพ.1:ป."""
+    return str(hours) if in_hours(t) else credits(credits_value)
 
 
 def continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from issuer.adapters.render import fonts, thai
-from issuer.adapters.render.common import NATIONALITY_EN, SEX_EN, credits, gpa
+from issuer.adapters.render.common import NATIONALITY_EN, SEX_EN, gpa
 from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.layout import (
     BODY_BOTTOM,
@@ -26,6 +26,8 @@ from issuer.adapters.render.school_common import (
     GROUP_GAP,
     NUM_W,
     ROW,
+    amount,
+    amount_heading,
     continuation_header,
     level_texts,
     section_bar,
@@ -148,12 +150,12 @@ def _flow(rows: list[_Row], capacity: int) -> list[list[_Row]]:
     return columns
 
 
-def _group_columns(s: Sheet, x: float, y: float, w: float) -> float:
+def _group_columns(s: Sheet, t: TranscriptRecord, x: float, y: float, w: float) -> float:
     name_w = w - 2 * NUM_W
     s.rect(x, y - 22, w, 22, fill=SHADE, stroke=False)
     s.text(x + 3, y - 9, "รหัส / รายวิชา", BOLD, 7.5)
     s.text(x + 3, y - 18, "Code / Course", REGULAR, 6.5, color=GREY)
-    for i, (th, en) in enumerate((("หน่วยกิต", "Credits"), ("ผลการเรียน", "Grade"))):
+    for i, (th, en) in enumerate((amount_heading(t), ("ผลการเรียน", "Grade"))):
         cx = x + name_w + NUM_W * i + NUM_W / 2
         s.text(cx, y - 9, th, BOLD, 7.5, "center", max_width=NUM_W - 2)
         s.text(cx, y - 18, en, REGULAR, 6.5, "center", color=GREY)
@@ -180,7 +182,7 @@ def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: f
         # Thai names only, as on the paper form: English glosses fit for a few courses
         # only, and a mixed column reads worse. The record carries `name_en`.
         s.text(x + 3, base, f"{c.code} {c.name_th}", REGULAR, 8, max_width=name_w - 5)
-        s.text(cred_x, base, credits(c.credits), REGULAR, 8, "center")
+        s.text(cred_x, base, amount(t, c.credits, c.hours), REGULAR, 8, "center")
         s.text(grade_x, base, c.grade, BOLD, 8, "center")
     else:
         summary = {ts.term: ts for ts in t.summary.terms}.get(row.term)
@@ -188,7 +190,8 @@ def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: f
         s.pair(x + name_w - 4, base, "หน่วยกิตรวม / ผลการเรียนเฉลี่ย", "Total / GPA", 7.5,
                max_width=name_w - 8, align="right")
         if summary is not None:
-            s.text(cred_x, base, credits(summary.credits_attempted), BOLD, 8, "center")
+            s.text(cred_x, base, amount(t, summary.credits_attempted, summary.hours), BOLD, 8,
+                   "center")
             s.text(grade_x, base, gpa(summary.gpa), BOLD, 8, "center")
 
 
@@ -212,7 +215,7 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
             y0 = top - 4
             capacity = int((y0 - 22 - BODY_BOTTOM) // ROW)
         x = LEFT + slot * (width + GROUP_GAP)
-        y = _group_columns(s, x, y0, width)
+        y = _group_columns(s, t, x, y0, width)
         bottom = y - len(rows) * ROW
         s.rect(x, bottom - 2, width, y0 - bottom + 2, 0.6)
         name_w = width - 2 * NUM_W

@@ -2,7 +2,8 @@
 
 Fields follow FORMS.md (BMA vocational training schools, partly unconfirmed): title
 ประกาศนียบัตร, "ให้ไว้เพื่อแสดงว่า", the course and its hours, รุ่น, the school, "ให้ไว้ ณ วันที่",
-the director's signature; then the modules with hours and results.
+the director's signature; then the modules with hours and results. Totals and the result
+come from the record's summary (`issuer.core.grading.summarise`).
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
     s.text(LEFT + 190, y, f"{summ.hours_passed} ชั่วโมง ({summ.hours_passed} hours)",
            REGULAR, 10)
     y -= 15
-    result = ("ผ่าน", "Pass") if summ.graduated else ("ไม่ผ่าน", "Not passed")
+    result = (summ.decision.th, summ.decision.en) if summ.decision else ("-", "")
     s.pair(LEFT + 4, y, "ผลการฝึก", "Result", 10, BOLD)
     s.pair(LEFT + 190, y, *result, 11, BOLD)
     signatures(s, t, y - 4, (
