@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from issuer.adapters import queries
 from issuer.adapters.orm import BatchRow
+from issuer.adapters.repositories.batches import batch_warnings
 from issuer.core.lifecycle import (
     STAFF,
     AccountRole,
@@ -39,6 +40,7 @@ from issuer.services.context import ServiceError
 from issuer.services.graduates import create_claim_links
 from issuer.services.review import (
     compare,
+    confirm_warnings,
     preview_pdf,
     reject_batch,
     submit_batch,
@@ -178,7 +180,7 @@ def detail(batch_id: int) -> Any:
     return render_template(
         "issuer/batch.html", batch=batch, students=students, changes=changes,
         progress=progress, page=page, pages=max(1, -(-progress["total"] // PAGE)),
-        allowed=_allowed(batch),
+        allowed=_allowed(batch), warnings=batch_warnings(batch),
     )
 
 
@@ -218,6 +220,18 @@ def previews_zip(batch_id: int) -> Any:
                     mimetype="application/zip", headers={
                         "Content-Disposition":
                             f'attachment; filename="batch-{batch_id}-previews.zip"'})
+
+
+@bp.post("/batches/<int:batch_id>/confirm-warnings")
+@roles(AccountRole.REGISTRAR)
+def confirm(batch_id: int) -> Any:
+    _batch(batch_id)
+    try:
+        confirm_warnings(issuer(), batch_id, actor=actor())
+    except ServiceError as e:
+        return _failed(e, batch_id)
+    flash(_("Warnings confirmed. The batch can now be submitted."), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
 
 
 @bp.post("/batches/<int:batch_id>/submit")
