@@ -11,6 +11,8 @@ passes (the core never reads the clock).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +126,16 @@ class BatchError:
 class BatchWarning(BatchError):
     """Something that may be right but looks wrong (a prefix against the sex): the batch is
     imported, and the registrar confirms it before the batch goes for approval."""
+
+
+def dump_warnings(warnings: Iterable[BatchWarning]) -> str:
+    """Warnings as JSON, as a batch stores them."""
+    return json.dumps([dataclasses.asdict(w) for w in warnings], ensure_ascii=False)
+
+
+def load_warnings(text: str | None) -> tuple[BatchWarning, ...]:
+    """The warnings `dump_warnings` wrote, in file order."""
+    return tuple(BatchWarning(**w) for w in json.loads(text or "[]"))
 
 
 @dataclass(frozen=True)

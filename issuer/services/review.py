@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from issuer.adapters.render import render_transcript
 from issuer.adapters.render.preview import PREVIEW_CODE, PREVIEW_QR, mark_preview
 from issuer.adapters.repositories import Changed
-from issuer.adapters.repositories.batches import batch_warnings
+from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import BatchAction, ItemKind, check_confirm_warnings
 from issuer.core.records import reason_text
 from issuer.core.snapshot import Change, diff
@@ -56,7 +56,7 @@ def confirm_warnings(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
             raise ServiceError(f"no batch {batch_id}")
         with rules():
             check_confirm_warnings(facts(batch), who)
-        warnings = batch_warnings(batch)
+        warnings = load_warnings(batch.warnings)
         now = issuer.clock()
         try:
             uow.batches.confirm_warnings(batch, by=who.username, now=now)

@@ -24,7 +24,7 @@ from flask_login import current_user
 
 from issuer.adapters import queries
 from issuer.adapters.orm import BatchRow
-from issuer.adapters.repositories.batches import batch_warnings
+from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import (
     STAFF,
     AccountRole,
@@ -180,7 +180,7 @@ def detail(batch_id: int) -> Any:
     return render_template(
         "issuer/batch.html", batch=batch, students=students, changes=changes,
         progress=progress, page=page, pages=max(1, -(-progress["total"] // PAGE)),
-        allowed=_allowed(batch), warnings=batch_warnings(batch),
+        allowed=_allowed(batch), warnings=load_warnings(batch.warnings),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +16,7 @@ from issuer.adapters.orm import (
     EnrolmentRow,
     InstitutionRow,
 )
-from issuer.core.batch import BatchWarning
+from issuer.core.batch import BatchWarning, dump_warnings
 from issuer.core.lifecycle import OPEN, BatchKind, BatchStatus, ItemKind
 
 
@@ -43,18 +42,6 @@ class NewRecord:
     record_digest: str
 
 
-def warnings_json(warnings: Sequence[BatchWarning]) -> str:
-    """Warnings as `BatchRow.warnings` stores them."""
-    return json.dumps([{"row": w.row, "column": w.column, "value": w.value,
-                        "reason_th": w.reason_th, "reason_en": w.reason_en}
-                       for w in warnings], ensure_ascii=False)
-
-
-def batch_warnings(batch: BatchRow) -> tuple[BatchWarning, ...]:
-    """The warnings stored with `batch`, in file order."""
-    return tuple(BatchWarning(**w) for w in json.loads(batch.warnings or "[]"))
-
-
 def new_batch_row(institution: InstitutionRow, *, kind: BatchKind, filename: str,
                   content_digest: str, row_count: int, created_by: str, now: datetime,
                   status: BatchStatus, reason: str,
@@ -67,7 +54,7 @@ def new_batch_row(institution: InstitutionRow, *, kind: BatchKind, filename: str
         row_count=row_count, reason=reason, status_reason="", created_at=now,
         created_by=created_by, status_changed_at=now, submitted_by=None, submitted_at=None,
         approved_by=None, approved_at=None, manifest_digest=None, approval_mac=None,
-        warnings=warnings_json(warnings), warnings_confirmed_by=None,
+        warnings=dump_warnings(warnings), warnings_confirmed_by=None,
         warnings_confirmed_at=None)
     if status is BatchStatus.SUBMITTED:
         batch.submitted_by, batch.submitted_at = created_by, now
