@@ -213,6 +213,7 @@ PREFIX_SEX = {
     "miss": FEMALE, "mrs": FEMALE, "mrs.": FEMALE, "ms": FEMALE, "ms.": FEMALE,
 }
 """Prefixes that state a sex; others (ranks, titles, Dr.) state none."""
+_SEX_EN = {MALE: "male", FEMALE: "female"}
 
 
 def prefix_sex(prefix: str) -> str | None:
@@ -230,7 +231,8 @@ def prefix_sex_conflicts(prefix_th: str, prefix_en: str, sex: str
         if sex in (MALE, FEMALE) and stated and stated != sex:
             found.append((column, Problem(
                 f"คำนำหน้า {prefix} ไม่ตรงกับเพศ {sex}: ตรวจสอบแล้วยืนยัน",
-                f"the prefix {prefix} does not match the sex {sex}: check it, then confirm")))
+                f"the prefix {prefix} does not match the sex {sex} ({_SEX_EN[sex]}): check "
+                "it, then confirm")))
     if sex not in (MALE, FEMALE) and th and en and th != en:
         found.append(("prefix_en", Problem(
             f"คำนำหน้า {prefix_en} ไม่ตรงกับ {prefix_th}: ตรวจสอบแล้วยืนยัน",

@@ -148,7 +148,9 @@ def test_prefix_against_sex_imports_with_a_warning() -> None:
     assert result.ok and len(result.records) == 2
     assert result.warnings == (
         BatchWarning(8, "prefix_th", "นาย", "คำนำหน้า นาย ไม่ตรงกับเพศ หญิง: ตรวจสอบแล้วยืนยัน",
-                     "the prefix นาย does not match the sex หญิง: check it, then confirm"),
+                     "the prefix นาย does not match the sex หญิง (female): check it, then "
+                     "confirm"),
         BatchWarning(8, "prefix_en", "Mr.", "คำนำหน้า Mr. ไม่ตรงกับเพศ หญิง: ตรวจสอบแล้วยืนยัน",
-                     "the prefix Mr. does not match the sex หญิง: check it, then confirm"),
+                     "the prefix Mr. does not match the sex หญิง (female): check it, then "
+                     "confirm"),
     )
