@@ -30,7 +30,7 @@ from issuer.services.context import Actor, Issuer, ServiceError
 from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.services.publishing import publish
-from issuer.services.review import reject_batch, submit_batch, withdraw_batch
+from issuer.services.review import confirm_warnings, reject_batch, submit_batch, withdraw_batch
 from verifier.core.status_details import REASONS, UNSPECIFIED
 from verifier.core.verdict import Result, Verdict
 
@@ -326,14 +326,27 @@ def import_(ctx: click.Context, path: Path, institution: str) -> None:
             click.echo(err=True)
     click.echo(f"imported batch {imported.batch_id}: {imported.new} new, "
                f"{imported.corrections} correction(s), {imported.unchanged} unchanged")
+    if imported.warnings:
+        click.echo(f"{len(imported.warnings)} warning(s) to check before submitting:")
+        for warning in imported.warnings:
+            click.echo(f"  {warning}")
+        click.echo(f"once checked: transcripts submit {imported.batch_id} --confirm-warnings "
+                   "(or withdraw the batch and import a corrected file)")
 
 
 @main.command("submit")
 @click.argument("batch_id", type=int)
+@click.option("--confirm-warnings", "confirm", is_flag=True,
+              help="Confirm the import's warnings (checked against the students' "
+                   "documents) first; audited. Required when the batch has any.")
 @click.pass_context
-def submit(ctx: click.Context, batch_id: int) -> None:
+def submit(ctx: click.Context, batch_id: int, confirm: bool) -> None:
     """Ask the director to approve a batch (as its registrar, --as)."""
-    submit_batch(_issuer(ctx), batch_id, actor=_actor(ctx))
+    issuer, actor = _issuer(ctx), _actor(ctx)
+    if confirm:
+        count = confirm_warnings(issuer, batch_id, actor=actor)
+        click.echo(f"batch {batch_id}: {count} warning(s) confirmed")
+    submit_batch(issuer, batch_id, actor=actor)
     click.echo(f"batch {batch_id} submitted for approval")
 
 

@@ -42,6 +42,7 @@ from issuer.adapters.repositories import (
 )
 from issuer.config import BANGKOK
 from issuer.core import records
+from issuer.core.batch import BatchWarning
 from issuer.core.lifecycle import OPEN, BatchKind, BatchStatus
 
 NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
@@ -142,10 +143,12 @@ class FakeBatches:
 
     def add(self, institution: InstitutionRow, *, kind: BatchKind, filename: str,
             content_digest: str, row_count: int, created_by: str, now: datetime,
-            status: BatchStatus = BatchStatus.IMPORTED, reason: str = "") -> BatchRow:
+            status: BatchStatus = BatchStatus.IMPORTED, reason: str = "",
+            warnings: Sequence[BatchWarning] = ()) -> BatchRow:
         batch = new_batch_row(institution, kind=kind, filename=filename,
                               content_digest=content_digest, row_count=row_count,
-                              created_by=created_by, now=now, status=status, reason=reason)
+                              created_by=created_by, now=now, status=status, reason=reason,
+                              warnings=warnings)
         batch.id = self.store.new_id()
         self.store.batches[batch.id] = batch
         return batch
@@ -186,6 +189,11 @@ class FakeBatches:
             raise Changed(f"batch {batch.id} changed meanwhile")
         for name, value in move_values(to, now=now, by=by, reason=reason).items():
             setattr(batch, name, value)
+
+    def confirm_warnings(self, batch: BatchRow, *, by: str, now: datetime) -> None:
+        if self.store.batches[batch.id] is not batch or batch.warnings_confirmed_at:
+            raise Changed(f"batch {batch.id} changed meanwhile")
+        batch.warnings_confirmed_by, batch.warnings_confirmed_at = by, now
 
     def approve(self, batch: BatchRow, *, by: str, now: datetime, manifest_digest: str
                 ) -> None:

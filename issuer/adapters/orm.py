@@ -244,6 +244,10 @@ class BatchRow(Base):
     approved_at: Mapped[datetime | None]
     manifest_digest: Mapped[str | None] = mapped_column(String(64))  # hex
     approval_mac: Mapped[str | None] = mapped_column(String(64))  # hex
+    # What the import questioned (JSON list of BatchWarning), and who confirmed it.
+    warnings: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    warnings_confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    warnings_confirmed_at: Mapped[datetime | None]
 
     institution: Mapped[InstitutionRow] = relationship()
 

@@ -11,6 +11,8 @@ passes (the core never reads the clock).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from issuer.core import grading
+from issuer.core.names import NameKind, name_problem, prefix_sex_conflicts
 from issuer.core.records import (
     ActivityResult,
     Assessments,
@@ -35,6 +38,7 @@ from issuer.core.records import (
 )
 
 T = TypeVar("T")
+E = TypeVar("E", bound="BatchError")
 
 MAX_ROWS = 200_000  # data rows: 2,000 students x 54 rows (40 courses) is 108,000
 MAX_COLUMNS = 64
@@ -65,6 +69,13 @@ TEXT_COLUMNS = frozenset({
     "previous_school_th", "programme_name_th", "programme_name_en", "programme_cohort",
     "student_id", "code", "name_th", "name_en",
 })
+# People's names: which characters, sequences and lengths each allows (issuer.core.names).
+NAME_COLUMNS = {
+    "prefix_th": NameKind.THAI_PREFIX, "first_name_th": NameKind.THAI,
+    "last_name_th": NameKind.THAI, "prefix_en": NameKind.LATIN_PREFIX,
+    "first_name_en": NameKind.LATIN, "last_name_en": NameKind.LATIN,
+    "father_name_th": NameKind.THAI_FULL, "mother_name_th": NameKind.THAI_FULL,
+}
 _ITEM_TEXT = TEXT_COLUMNS & frozenset(ITEM_COLUMNS)
 _STUDENT_TEXT = TEXT_COLUMNS - _ITEM_TEXT
 
@@ -112,9 +123,26 @@ class BatchError:
 
 
 @dataclass(frozen=True)
+class BatchWarning(BatchError):
+    """Something that may be right but looks wrong (a prefix against the sex): the batch is
+    imported, and the registrar confirms it before the batch goes for approval."""
+
+
+def dump_warnings(warnings: Iterable[BatchWarning]) -> str:
+    """Warnings as JSON, as a batch stores them."""
+    return json.dumps([dataclasses.asdict(w) for w in warnings], ensure_ascii=False)
+
+
+def load_warnings(text: str | None) -> tuple[BatchWarning, ...]:
+    """The warnings `dump_warnings` wrote, in file order."""
+    return tuple(BatchWarning(**w) for w in json.loads(text or "[]"))
+
+
+@dataclass(frozen=True)
 class BatchResult:
     records: tuple[StudentRecord, ...]
     errors: tuple[BatchError, ...]
+    warnings: tuple[BatchWarning, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -308,6 +336,25 @@ def _unnamed_column(i: int) -> tuple[int, BatchError]:
     letter = column_letter(i)
     return i, BatchError(1, letter, "", f"คอลัมน์ {letter} มีข้อมูลแต่ไม่มีชื่อหัวคอลัมน์",
                          f"column {letter} has values but no header")
+
+
+def _check_names(row: _Row) -> None:
+    """Malformed names (Thai spelling, digits, control characters, other symbols, length)
+    are errors; a value already refused as a formula is not judged again."""
+    for col, kind in NAME_COLUMNS.items():
+        value = row.get(col)
+        if not value or starts_like_formula(value):
+            continue
+        problem = name_problem(value, kind)
+        if problem is not None:
+            row.fail(col, problem.th, problem.en)
+
+
+def _prefix_warnings(row: _Row) -> list[BatchWarning]:
+    """A prefix that disagrees with the sex (or with the other prefix)."""
+    return [BatchWarning(row.number, col, row.get(col), why.th, why.en)
+            for col, why in prefix_sex_conflicts(row.get("prefix_th"), row.get("prefix_en"),
+                                                 row.get("sex"))]
 
 
 def _check_formulas(row: _Row, columns: Iterable[str]) -> None:
@@ -633,6 +680,7 @@ class _Batch:
         self.stray: set[int] = set()  # unnamed columns that hold values
         self.missing = frozenset(REQUIRED_COLUMNS[institution.kind] - self.index.keys())
         self.students: dict[str, _StudentState] = {}
+        self.warnings: list[BatchWarning] = []
 
     def add(self, number: int, raw: Sequence[str]) -> None:
         if not any(c.strip() for c in raw):
@@ -650,6 +698,8 @@ class _Batch:
         state = self.students.get(key)
         if state is None:
             _check_formulas(row, _STUDENT_TEXT)  # once: later rows must agree with it
+            _check_names(row)
+            self.warnings.extend(_prefix_warnings(row))
             state = self.students[key] = self._new_student(row)
         else:
             _check_consistency(state.first, row, REQUIRED_COLUMNS[self.institution.kind])
@@ -683,9 +733,11 @@ class _Batch:
             state.check_complete(self.institution.kind)
             state.check_years()
         _check_across_students(state.first for state in self.students.values())
+        warnings = sort_errors(self.warnings)
         if self.errors:
-            return BatchResult((), sort_errors(self.errors))
-        return BatchResult(tuple(s.record(self.institution) for s in self.students.values()), ())
+            return BatchResult((), sort_errors(self.errors), warnings)
+        return BatchResult(tuple(s.record(self.institution) for s in self.students.values()),
+                           (), warnings)
 
 
 def parse_batch(rows: Iterable[Sequence[str]], institution: Institution, *,
@@ -708,7 +760,7 @@ def parse_batch(rows: Iterable[Sequence[str]], institution: Institution, *,
     return batch.result()
 
 
-def sort_errors(errors: Iterable[BatchError]) -> tuple[BatchError, ...]:
+def sort_errors(errors: Iterable[E]) -> tuple[E, ...]:
     """By row, then by column in the documented order (the whole row's first)."""
     return tuple(sorted(errors, key=lambda e: (e.row, _ORDER.get(e.column, -1))))
 

@@ -118,6 +118,8 @@ class BatchFacts:
     institution_code: str
     status: BatchStatus
     created_by: str  # the requester: who imported the file or asked for the reissue
+    warnings: int = 0  # what the import questioned (a prefix against the sex)
+    warnings_confirmed: bool = False  # the registrar checked them and confirmed
 
 
 def _must_belong(who: Principal, institution_code: str, what: str) -> None:
@@ -152,7 +154,25 @@ def next_status(batch: BatchFacts, action: BatchAction, who: Principal | None) -
     to = TRANSITIONS.get((batch.status, action))
     if to is None:
         raise LifecycleError(_not_now(what, batch.status, action))
+    if action is BatchAction.SUBMIT and batch.warnings and not batch.warnings_confirmed:
+        raise LifecycleError(
+            f"{what} has {batch.warnings} warning(s) not yet confirmed: check them, then "
+            "confirm them (on the batch's page, or transcripts submit --confirm-warnings)")
     return to
+
+
+def check_confirm_warnings(batch: BatchFacts, who: Principal) -> None:
+    """A registrar of the institution confirms the warnings of an imported batch, once."""
+    what = f"batch {batch.id}"
+    require_role(who, (AccountRole.REGISTRAR,), "confirm the warnings of a batch")
+    _must_belong(who, batch.institution_code, what)
+    if not batch.warnings:
+        raise LifecycleError(f"{what} has no warnings to confirm")
+    if batch.warnings_confirmed:
+        raise LifecycleError(f"the warnings of {what} are already confirmed")
+    if batch.status is not BatchStatus.IMPORTED:
+        raise LifecycleError(f"{what} is {batch.status.value}: only an imported batch's "
+                             "warnings are confirmed")
 
 
 def _not_now(what: str, status: BatchStatus, action: BatchAction) -> str:

@@ -19,6 +19,7 @@ from issuer.adapters import integrity
 from issuer.adapters.audit_chain import timestamp
 from issuer.adapters.orm import BatchRecordRow, BatchRow
 from issuer.adapters.repositories import Changed, UnitOfWork
+from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import BatchAction, BatchFacts, BatchStatus, Principal, next_status
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from verifier.core.canonical import canonical_json, digest
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def facts(batch: BatchRow) -> BatchFacts:
-    return BatchFacts(batch.id, batch.institution.code, batch.status, batch.created_by)
+    return BatchFacts(batch.id, batch.institution.code, batch.status, batch.created_by,
+                      warnings=len(load_warnings(batch.warnings)),
+                      warnings_confirmed=batch.warnings_confirmed_at is not None)
 
 
 def manifest_digest(records: Sequence[BatchRecordRow]) -> str:

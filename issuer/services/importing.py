@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from issuer.adapters import repositories as repo
 from issuer.adapters.batchfile import Source, load_batch
 from issuer.adapters.orm import BatchRow, EnrolmentRow, TranscriptRow
-from issuer.core.batch import BatchError
+from issuer.core.batch import BatchError, BatchWarning
 from issuer.core.lifecycle import (
     BatchKind,
     ItemKind,
@@ -44,6 +44,7 @@ class Imported:
     new: int = 0
     corrections: int = 0
     unchanged: int = 0  # in the file, but issued with this data already
+    warnings: tuple[BatchWarning, ...] = ()  # to confirm before the batch is submitted
 
 
 def _conflicts(open_batches: dict[int, BatchRow],
@@ -94,7 +95,9 @@ def import_batch(
     Students not issued before are new; issued students whose data changed become
     corrections (shown side by side for review); issued students with the same data are
     left as they are. Nothing already stored is modified. Raises `BatchRejected` listing
-    every error (nothing stored), `AlreadyImported` when the same content (whatever its
+    every error (nothing stored); warnings (a prefix against the sex) are stored with the
+    batch, which is submitted only once a registrar confirms them. Raises
+    `AlreadyImported` when the same content (whatever its
     encoding or format) is in an open or issued batch, or `ServiceError` when nothing in
     the file needs issuing.
     """
@@ -135,14 +138,15 @@ def import_batch(
         batch = uow.batches.add(
             institution, kind=BatchKind.IMPORT if new else BatchKind.CORRECTION,
             filename=filename, content_digest=content, row_count=len(frozen),
-            created_by=who.username, now=now)
+            created_by=who.username, now=now, warnings=result.warnings)
         uow.batches.add_records(batch, items)
         uow.audit.append(
             actor=actor.name, action="batch.import", source=actor.source, now=now,
             institution=institution, subject=f"batch:{batch.id}",
             detail={"filename": filename, "students": len(frozen), "new": new,
                     "corrections": len(items) - new, "unchanged": unchanged,
-                    "content_digest": content},
+                    "content_digest": content, "warnings": len(result.warnings)},
         )
         uow.commit()
-        return Imported(batch.id, len(items), new, len(items) - new, unchanged)
+        return Imported(batch.id, len(items), new, len(items) - new, unchanged,
+                        result.warnings)

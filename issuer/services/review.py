@@ -1,4 +1,5 @@
-"""Between import and approval: preview, compare, submit, withdraw, reject.
+"""Between import and approval: preview, compare, confirm warnings, submit, withdraw,
+reject.
 
 The approval itself is `issuer.services.approval.approve`; every step checks the rules of
 `issuer.core.lifecycle` (which state, which role, which institution) and is audited.
@@ -11,11 +12,12 @@ from dataclasses import dataclass
 from issuer.adapters.render import render_transcript
 from issuer.adapters.render.preview import PREVIEW_CODE, PREVIEW_QR, mark_preview
 from issuer.adapters.repositories import Changed
-from issuer.core.lifecycle import BatchAction, ItemKind
+from issuer.core.batch import load_warnings
+from issuer.core.lifecycle import BatchAction, ItemKind, check_confirm_warnings
 from issuer.core.records import reason_text
 from issuer.core.snapshot import Change, diff
-from issuer.services.approval import decide
-from issuer.services.context import Actor, Issuer, ServiceError, signed_in
+from issuer.services.approval import decide, facts
+from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from issuer.services.issuing import transcript_record
 from issuer.services.snapshots import stored
 
@@ -42,6 +44,30 @@ def _reason(reason: str) -> str:
         return reason_text(reason)  # required, bounded
     except ValueError as e:
         raise ServiceError(str(e)) from None
+
+
+def confirm_warnings(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
+    """The registrar, having checked the import's warnings (e.g. a prefix against the
+    sex), confirms them so the batch may be submitted; audited. How many were confirmed."""
+    who = signed_in(actor)
+    with issuer.uow() as uow:
+        batch = uow.batches.get(batch_id, who.institution_code)
+        if batch is None:
+            raise ServiceError(f"no batch {batch_id}")
+        with rules():
+            check_confirm_warnings(facts(batch), who)
+        warnings = load_warnings(batch.warnings)
+        now = issuer.clock()
+        try:
+            uow.batches.confirm_warnings(batch, by=who.username, now=now)
+        except Changed as e:
+            raise ServiceError(str(e)) from None
+        uow.audit.append(
+            actor=actor.name, action="batch.confirm_warnings", source=actor.source, now=now,
+            institution=batch.institution, subject=f"batch:{batch.id}",
+            detail={"warnings": [f"{w.row}:{w.column}" for w in warnings]})
+        uow.commit()
+        return len(warnings)
 
 
 def submit_batch(issuer: Issuer, batch_id: int, *, actor: Actor) -> None:

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from issuer.adapters import queries
 from issuer.adapters.orm import BatchRow
+from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import (
     STAFF,
     AccountRole,
@@ -38,6 +39,7 @@ from issuer.services.context import ServiceError
 from issuer.services.graduates import create_claim_links
 from issuer.services.review import (
     compare,
+    confirm_warnings,
     preview_pdf,
     reject_batch,
     submit_batch,
@@ -168,7 +170,7 @@ def detail(batch_id: int) -> Any:
     return render_template(
         "issuer/batch.html", batch=batch, students=students, changes=changes,
         progress=progress, page=page, pages=max(1, -(-progress["total"] // PAGE)),
-        allowed=_allowed(batch),
+        allowed=_allowed(batch), warnings=load_warnings(batch.warnings),
     )
 
 
@@ -208,6 +210,18 @@ def previews_zip(batch_id: int) -> Any:
                     mimetype="application/zip", headers={
                         "Content-Disposition":
                             f'attachment; filename="batch-{batch_id}-previews.zip"'})
+
+
+@bp.post("/batches/<int:batch_id>/confirm-warnings")
+@roles(AccountRole.REGISTRAR)
+def confirm(batch_id: int) -> Any:
+    _batch(batch_id)
+    try:
+        confirm_warnings(issuer(), batch_id, actor=actor())
+    except ServiceError as e:
+        return _failed(e, batch_id)
+    flash(_("Warnings confirmed. The batch can now be submitted."), "ok")
+    return redirect(url_for("batches.detail", batch_id=batch_id))
 
 
 @bp.post("/batches/<int:batch_id>/submit")

@@ -24,6 +24,7 @@ from issuer.core.batch import (
     parse_date,
     parse_national_id,
 )
+from issuer.core.names import NameKind, name_problem
 from issuer.core.records import (
     ActivityResult,
     Assessments,
@@ -409,6 +410,14 @@ def to_rows(records: list[StudentRecord]) -> list[list[str]]:
 thai_name = st.text("กขคงจฉชซญดตถทธนบปผพฟภมยรลวศสหอฮะาิีึืุูเแโใไ่้๊๋ั์ณฐ", min_size=1,
                     max_size=12).filter(lambda t: t == t.strip())
 latin_name = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12).map(str.title)
+# People's names must be spelt right (issuer.core.names): syllables, not any Thai letters.
+_syllable = st.tuples(st.sampled_from(["", "เ", "แ", "โ", "ใ", "ไ"]),
+                      st.sampled_from("กขคงจชซญดตถทธนบปผพฟมยรลวศสหอณฐ"),
+                      st.sampled_from(["", "ั", "ิ", "ี", "ึ", "ื", "ุ", "ู"]),
+                      st.sampled_from(["", "่", "้", "๊", "๋"]),
+                      st.sampled_from(["", "น", "ม", "ง", "ก", "ด", "ย", "า", "ะ"]))
+thai_person = st.lists(_syllable.map("".join), min_size=1, max_size=4).map("".join).filter(
+    lambda t: name_problem(t, NameKind.THAI) is None)
 
 
 @st.composite
@@ -431,7 +440,7 @@ def records(draw: st.DrawFn, sid: str) -> StudentRecord:
         institution_code="1001",
         student=Student(sid, with_check_digit(draw(st.text("0123456789", min_size=12,
                                                             max_size=12))),
-                        Person(draw(thai_name), draw(thai_name), draw(thai_name),
+                        Person(draw(thai_person), draw(thai_person), draw(thai_person),
                                draw(latin_name), draw(latin_name), draw(latin_name)),
                         draw(st.dates(date(1990, 1, 1), date(2010, 1, 1))),  # before 2560
                         sex=draw(st.sampled_from(["", "ชาย", "หญิง"]))),

@@ -49,6 +49,7 @@ ROUTES = [
     Route("/batches/<int:batch_id>/progress.json", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/students/<int:record_id>/preview.pdf", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/previews.zip", "GET", STAFF, True),
+    Route("/batches/<int:batch_id>/confirm-warnings", "POST", (REGISTRAR,), True),
     Route("/batches/<int:batch_id>/submit", "POST", (REGISTRAR,), True),
     Route("/batches/<int:batch_id>/withdraw", "POST", (REGISTRAR,), True),
     Route("/batches/<int:batch_id>/approve", "POST", (APPROVER,), True),

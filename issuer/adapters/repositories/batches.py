@@ -16,6 +16,7 @@ from issuer.adapters.orm import (
     EnrolmentRow,
     InstitutionRow,
 )
+from issuer.core.batch import BatchWarning, dump_warnings
 from issuer.core.lifecycle import OPEN, BatchKind, BatchStatus, ItemKind
 
 
@@ -43,7 +44,8 @@ class NewRecord:
 
 def new_batch_row(institution: InstitutionRow, *, kind: BatchKind, filename: str,
                   content_digest: str, row_count: int, created_by: str, now: datetime,
-                  status: BatchStatus, reason: str) -> BatchRow:
+                  status: BatchStatus, reason: str,
+                  warnings: Sequence[BatchWarning] = ()) -> BatchRow:
     """A new batch (not yet added to a session): imported, or submitted at once (a
     registrar's request for a new version)."""
     batch = BatchRow(
@@ -51,7 +53,9 @@ def new_batch_row(institution: InstitutionRow, *, kind: BatchKind, filename: str
         filename=filename, content_digest=content_digest, status=status,
         row_count=row_count, reason=reason, status_reason="", created_at=now,
         created_by=created_by, status_changed_at=now, submitted_by=None, submitted_at=None,
-        approved_by=None, approved_at=None, manifest_digest=None, approval_mac=None)
+        approved_by=None, approved_at=None, manifest_digest=None, approval_mac=None,
+        warnings=dump_warnings(warnings), warnings_confirmed_by=None,
+        warnings_confirmed_at=None)
     if status is BatchStatus.SUBMITTED:
         batch.submitted_by, batch.submitted_at = created_by, now
     return batch
@@ -70,10 +74,12 @@ class Batches:
 
     def add(self, institution: InstitutionRow, *, kind: BatchKind, filename: str,
             content_digest: str, row_count: int, created_by: str, now: datetime,
-            status: BatchStatus = BatchStatus.IMPORTED, reason: str = "") -> BatchRow:
+            status: BatchStatus = BatchStatus.IMPORTED, reason: str = "",
+            warnings: Sequence[BatchWarning] = ()) -> BatchRow:
         batch = new_batch_row(institution, kind=kind, filename=filename,
                               content_digest=content_digest, row_count=row_count,
-                              created_by=created_by, now=now, status=status, reason=reason)
+                              created_by=created_by, now=now, status=status, reason=reason,
+                              warnings=warnings)
         self.session.add(batch)
         self.session.flush()
         return batch
@@ -138,6 +144,18 @@ class Batches:
             raise Changed(f"batch {batch.id} changed meanwhile")
         for name, value in values.items():
             setattr(batch, name, value)
+
+    def confirm_warnings(self, batch: BatchRow, *, by: str, now: datetime) -> None:
+        """Record who confirmed the batch's warnings, unless another transaction moved the
+        batch or confirmed them first (`Changed`)."""
+        result = self.session.execute(
+            update(BatchRow).where(BatchRow.id == batch.id, BatchRow.status == batch.status,
+                                   BatchRow.warnings_confirmed_at.is_(None))
+            .values(warnings_confirmed_by=by, warnings_confirmed_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise Changed(f"batch {batch.id} changed meanwhile")
+        batch.warnings_confirmed_by, batch.warnings_confirmed_at = by, now
 
     def approve(self, batch: BatchRow, *, by: str, now: datetime, manifest_digest: str
                 ) -> None:
