@@ -215,7 +215,7 @@ def printed_strings(record: dict) -> list[str]:
         f"{student['prefix_en']} {student['first_name_en']}", student["last_name_en"],
         inst["name_th"], inst["name_en"],
         *(p[key] for p in record["signatories"] for key in ("name_th", "name_en")),
-        *(c["name_th"] for c in record["courses"]),
+        *(c["name_th"] for c in record.get("courses", record.get("modules", []))),
         *FOOTER_TERMS, *FORM_TERMS[inst["kind"]],
     ]
     if inst["kind"] == "vocational":

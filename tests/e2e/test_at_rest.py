@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from issuer.adapters import integrity
 from issuer.adapters.accounts import seal
 from issuer.adapters.at_rest import AtRestError
-from issuer.adapters.db import alembic_config
+from issuer.adapters.db import alembic_config, downgrade
 from issuer.adapters.orm import AccountRow, BatchRecordRow
 from issuer.core.batch import BatchError
 from issuer.core.lifecycle import AccountRole
@@ -153,6 +153,7 @@ def test_values_stored_in_clear_are_encrypted_when_the_service_opens(
     with issuer.uow() as uow:
         plain = uow.session.scalars(select(BatchRecordRow)).one().record_json
     before = ScriptDirectory.from_config(alembic_config()).get_revision(REVISION).down_revision
+    downgrade(issuer.settings.database_url, REVISION)  # the schema as 0009 found it
     with issuer.uow() as uow:  # as the previous version left it
         uow.session.execute(text("UPDATE batch_records SET record_json = :v"), {"v": plain})
         uow.session.execute(text("UPDATE accounts SET totp_secret = :v"), {"v": SECRET})

@@ -27,7 +27,7 @@ from issuer.adapters.orm import (
     StudentRow,
     TranscriptRow,
 )
-from issuer.core import records
+from issuer.core import grading, records
 from issuer.core.lifecycle import BatchKind, BatchStatus, ItemKind, TranscriptStatus
 from issuer.core.record_json import record_digest, to_canonical
 from issuer.core.snapshot import Snapshot
@@ -81,7 +81,7 @@ def student_record(student_id: str = "12345", programme_code: str = "M3") -> rec
                    area="math"),
             course(2566, 2, "ท21102", "ภาษาไทย 2", "Thai Language 2", "2.5", "1.5"),
             course(2566, 2, "ง21201", "คอมพิวเตอร์ 1", "Computer 1", "ร", "0.5",
-                   records.CourseType.ADDITIONAL, "work"),
+                   records.CourseType.ADDITIONAL, "career"),
             course(2567, 1, "ท21101", "ภาษาไทย 1", "Thai Language 1", "1", "1.5"),
         ),
         activities=(
@@ -107,11 +107,7 @@ def transcript_record(
         version=version,
         institution=SCHOOL,
         record=record,
-        summary=records.Summary(
-            terms=(), credits_basic=Decimal("4.5"), credits_additional=Decimal("0.5"),
-            credits_earned=Decimal("4.5"), gpa=Decimal("3.17"), hours_total=0, hours_passed=0,
-            graduated=True,
-        ),
+        summary=grading.summarise(record, records.InstitutionKind.SCHOOL),
         issued_at=NOW + timedelta(minutes=version),
         status_index=status_index,
         national_id_salt="c2FsdHNhbHRzYWx0c2FsdA",

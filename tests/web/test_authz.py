@@ -90,6 +90,7 @@ PUBLIC = {
     ("/.well-known/jwks.json", "GET"), ("/status/<code>/<purpose>.jws", "GET"),
     ("/trust.json", "GET"), ("/healthz", "GET"), ("/static/<path:filename>", "GET"),
     ("/audit/checkpoint.jws", "GET"), ("/audit/checkpoints/<int:seq>.jws", "GET"),
+    ("/schema/transcript/<kind>/v<int:version>.json", "GET"),
     ("/c/<token>", "GET"), ("/c/<token>/v<int:version>.pdf", "GET"),
     ("/c/<token>/shares", "POST"), ("/c/<token>/shares/<int:share_id>/revoke", "POST"),
     ("/s/<token>", "GET"), ("/s/<token>", "POST"), ("/s/<token>/transcript.pdf", "GET"),

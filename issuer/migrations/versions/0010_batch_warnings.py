@@ -34,7 +34,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("batches") as batch:
-        batch.drop_column("warnings_confirmed_at")
-        batch.drop_column("warnings_confirmed_by")
-        batch.drop_column("warnings")
+    # Plain DROP COLUMN (SQLite 3.35+, PostgreSQL): batch mode would copy `batches` and drop
+    # the old table, which the transcripts' foreign keys forbid while rows exist.
+    for column in ("warnings_confirmed_at", "warnings_confirmed_by", "warnings"):
+        op.execute(f"ALTER TABLE batches DROP COLUMN {column}")
