@@ -483,13 +483,17 @@ def revoke_(ctx: click.Context, transcript_id: str, reason: str, reason_code: st
 @click.option("--from-file", "from_file",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A batch file holding the student's corrected rows.")
+@click.option("--confirm-warnings", is_flag=True,
+              help="The corrected prefix disagrees with the sex and you have checked it.")
 @click.pass_context
-def reissue_(ctx: click.Context, transcript_id: str, reason: str, from_file: Path | None) -> None:
+def reissue_(ctx: click.Context, transcript_id: str, reason: str, from_file: Path | None,
+             confirm_warnings: bool) -> None:
     """Request a new version (corrected from a file, or the same data with the current
     signatories), as a registrar (--as); another person approves it before it is signed."""
     corrected = (from_file.name, from_file.read_bytes()) if from_file else None
     batch_id = request_new_version(_issuer(ctx), transcript_id, reason=reason,
-                                   actor=_actor(ctx), corrected=corrected)
+                                   actor=_actor(ctx), corrected=corrected,
+                                   confirm_warnings=confirm_warnings)
     click.echo(f"request for a new version of {transcript_id}: batch {batch_id}, "
                "waiting for approval")
 

@@ -14,6 +14,7 @@ from datetime import date
 from issuer.adapters import repositories as repo
 from issuer.adapters.batchfile import load_batch
 from issuer.adapters.orm import TranscriptRow
+from issuer.core.batch import BatchWarning
 from issuer.core.lifecycle import (
     BatchKind,
     BatchStatus,
@@ -22,6 +23,7 @@ from issuer.core.lifecycle import (
     check_request,
     check_revoke,
 )
+from issuer.core.names import prefix_sex_conflicts
 from issuer.core.records import StudentRecord, reason_text
 from issuer.core.snapshot import Snapshot, content_digest, student_data
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
@@ -88,16 +90,26 @@ def _corrected_record(issuing: Issuing, old: Snapshot, corrected: tuple[str, byt
     return matches[0]
 
 
+def _prefix_warnings(record: StudentRecord) -> list[BatchWarning]:
+    """The corrected student's prefix/sex warnings, as an import would give them."""
+    name = record.student.name
+    return [BatchWarning(0, column, getattr(name, column), why.th, why.en)
+            for column, why in prefix_sex_conflicts(name.prefix_th, name.prefix_en,
+                                                    record.student.sex)]
+
+
 def request_new_version(
     issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor,
-    corrected: tuple[str, bytes] | None = None,
+    corrected: tuple[str, bytes] | None = None, confirm_warnings: bool = False,
 ) -> int:
     """Ask for a new version of a transcript; the id of the request (a submitted batch).
 
     `corrected` is a batch file ``(filename, data)`` holding the student's corrected rows;
     without it, the stored data is issued again with the institution's current details
     and signatories (e.g. after a new director took office). A revoked transcript gets
-    a new version only for corrected student data.
+    a new version only for corrected student data. Corrected data whose prefix disagrees
+    with the sex is refused unless the requester confirms it (`confirm_warnings`), as a
+    registrar confirms an imported batch's warnings; the request records who did.
     """
     reason = _reason(reason)
     who = signed_in(actor)
@@ -109,9 +121,14 @@ def request_new_version(
         uow.institutions.lock(institution)
         old = stored(latest.batch_record)
         issuing = Issuing.of(institution)
+        warnings: list[BatchWarning] = []
         if corrected is not None:
-            kind, snapshot = ItemKind.CORRECTION, issuing.snapshot(
-                _corrected_record(issuing, old, corrected, issuer.today()))
+            record = _corrected_record(issuing, old, corrected, issuer.today())
+            warnings = _prefix_warnings(record)
+            if warnings and not confirm_warnings:
+                raise ServiceError("check and confirm: " + "; ".join(
+                    f"{w.column} {w.value}: {w.reason_en}" for w in warnings))
+            kind, snapshot = ItemKind.CORRECTION, issuing.snapshot(record)
         else:
             kind, snapshot = ItemKind.REISSUE, Snapshot(issuing.institution, dataclasses.replace(
                 old.record, signatories=issuing.signatories))
@@ -131,13 +148,17 @@ def request_new_version(
             institution, kind=BatchKind.CORRECTION if corrected else BatchKind.REISSUE,
             filename=corrected[0] if corrected else "", row_count=1,
             content_digest=content_digest([frozen.digest, f"{transcript_id}:{now}"]),
-            created_by=who.username, now=now, status=BatchStatus.SUBMITTED, reason=reason)
+            created_by=who.username, now=now, status=BatchStatus.SUBMITTED, reason=reason,
+            warnings=warnings)
+        if warnings:
+            uow.batches.confirm_warnings(batch, by=who.username, now=now)
         uow.batches.add_records(batch, [frozen.new_record(enrolment, transcript_id, kind,
                                                           latest.version)])
         uow.audit.append(
             actor=actor.name, action=f"transcript.{kind.value}_request", source=actor.source,
             now=now, institution=institution, subject=f"{transcript_id} v{latest.version}",
             detail={"batch": batch.id, "reason": reason,
-                    "corrected_file": corrected[0] if corrected else None})
+                    "corrected_file": corrected[0] if corrected else None,
+                    "warnings_confirmed": len(warnings)})
         uow.commit()
         return batch.id

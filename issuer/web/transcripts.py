@@ -111,7 +111,7 @@ def reissue_(transcript_id: str) -> Any:
     try:
         batch_id = request_new_version(
             issuer(), transcript_id, reason=request.form.get("reason", ""), actor=actor(),
-            corrected=corrected)
+            corrected=corrected, confirm_warnings=request.form.get("confirm_warnings") == "1")
     except BatchRejected as e:
         return render_template("issuer/batch_errors.html", filename=corrected[0] if corrected
                                else "", errors=e.errors, current=versions[0]), 422

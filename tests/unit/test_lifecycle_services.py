@@ -206,3 +206,25 @@ def test_a_reissue_takes_the_current_signatories(issuer: FakeIssuer) -> None:
     assert record.kind is ItemKind.REISSUE and record.supersedes_version == 1
     signatories = json.loads(record.record_json)["signatories"]
     assert "นางผู้อำนวยการคนใหม่" in {s["name_th"] for s in signatories}
+
+
+def test_a_corrected_prefix_against_the_sex_waits_for_the_requesters_confirmation(
+        issuer: FakeIssuer) -> None:
+    """A correction request is submitted at once: its prefix/sex warnings are confirmed by
+    the requester when asking, or the request is refused, as an imported batch's are."""
+    issue(issuer, approved(issuer))
+    tid = next(iter(issuer.store.transcripts.values())).transcript_id
+    sid = next(r for r in issuer.store.records.values() if r.transcript_id == tid).student_id
+
+    def other_sex(r: dict[str, str]) -> None:
+        if r["student_id"] == sid:
+            r["sex"] = "ชาย" if r["sex"] == "หญิง" else "หญิง"
+
+    fix = ("fix.csv", edit_csv("school-batch.csv", other_sex))
+    with pytest.raises(ServiceError, match="confirm: prefix_th"):
+        request_new_version(issuer, tid, reason="sex corrected", actor=REG, corrected=fix)  # type: ignore[arg-type]
+    request = request_new_version(issuer, tid, reason="sex corrected", actor=REG,  # type: ignore[arg-type]
+                                  corrected=fix, confirm_warnings=True)
+    batch = issuer.store.batches[request]
+    assert batch.status is BatchStatus.SUBMITTED and batch.warnings_confirmed_by == "reg"
+    assert {w["column"] for w in json.loads(batch.warnings)} == {"prefix_th", "prefix_en"}
