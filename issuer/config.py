@@ -42,6 +42,10 @@ class Settings:
     credentials_dir: Path | None = None
     """systemd's ``$CREDENTIALS_DIRECTORY``: its ``bkt-key-passphrase``, if any, is the
     passphrase (``LoadCredential=`` / ``LoadCredentialEncrypted=``)."""
+    second_factor_roles: tuple[str, ...] = ("admin", "approver")
+    """``BKT_SECOND_FACTOR_ROLES`` (comma-separated): roles that act only with two-step
+    sign-in (TOTP) on: on the web nothing but their account page opens until it is, and
+    the command line refuses ``--as`` (ASVS 4.3.1)."""
     var_dir: Path = ROOT / "var"
     """The service's private state (``BKT_VAR_DIR``), mode 0700: the SQLite database,
     PDFs, the development secrets."""
@@ -66,4 +70,7 @@ class Settings:
             key_passphrase_file=Path(passphrase_file) if passphrase_file else None,
             credentials_dir=Path(credentials) if credentials else None,
             var_dir=var,
+            second_factor_roles=tuple(
+                r.strip() for r in env.get("BKT_SECOND_FACTOR_ROLES", "admin,approver")
+                .split(",") if r.strip()),
         )

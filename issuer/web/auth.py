@@ -116,7 +116,7 @@ def actor() -> Actor:
 
 def _second_factor_missing() -> bool:
     """Whether the signed-in account's role needs TOTP and it has none yet."""
-    required = current_app.config["BKT_WEB"].second_factor_roles
+    required = issuer().settings.second_factor_roles
     return user().role.value in required and not user().info.totp_enabled
 
 

@@ -69,9 +69,6 @@ class WebConfig:
     upload_limit: str = "20 per hour"
     """``BKT_WEB_UPLOAD_LIMIT``: batch files one account may upload (Flask-Limiter
     syntax), whichever worker or sign-in they come through (`issuer.web.shared_limits`)."""
-    second_factor_roles: tuple[str, ...] = ("admin", "approver")
-    """``BKT_WEB_SECOND_FACTOR_ROLES``: roles that must have two-step sign-in (TOTP) on
-    before any page but their account page opens (comma-separated; ASVS 4.3.1)."""
     public_base_url: str = "http://127.0.0.1:8000"
     """``BKT_PUBLIC_BASE_URL``: where graduates and employers reach this service; claim and
     share links are built on it, never on the request's Host header. With secure cookies
@@ -115,7 +112,4 @@ class WebConfig:
             embedded_worker=_flag(env.get("BKT_WEB_EMBEDDED_WORKER", "1")),
             upload_limit=env.get("BKT_WEB_UPLOAD_LIMIT", cls.upload_limit),
             public_base_url=base,
-            second_factor_roles=tuple(
-                r.strip() for r in env.get("BKT_WEB_SECOND_FACTOR_ROLES", "admin,approver")
-                .split(",") if r.strip()),
         )

@@ -57,6 +57,7 @@ def make_issuer(database_url: str, key_store: Path, folder: Path) -> Issuer:
         database_url=database_url, keys_dir=key_store, key_passphrase=PASSPHRASE,
         output_dir=folder / "out", published_dir=folder / "published",
         verifier_url=VERIFIER_URL,
+        second_factor_roles=(),  # on by default: tests/web/test_auth_details.py, test_cli.py
     )
     issuer = Issuer.open(settings)
     load_institutions(issuer, EXAMPLES / "institutions.json", actor=SYSTEM)  # setting up
@@ -126,6 +127,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixture
     """Invoke the CLI against a fresh var/ and key store under tmp_path."""
     monkeypatch.setenv("BKT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("BKT_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("BKT_SECOND_FACTOR_ROLES", "")  # on by default: its own test
     for name in ("BKT_DATABASE_URL", "BKT_KEY_PASSPHRASE", "BKT_PASSWORD", "BKT_TOTP",
                  "BKT_CELERY_BROKER", "BKT_KEY_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,28 @@ def test_errors_are_one_line_and_exit_non_zero(run, args, message) -> None:  # t
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(message)
 
+
+
+def test_approvers_and_administrators_act_only_with_a_second_factor(  # type: ignore[no-untyped-def]
+        run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ASVS 4.3.1 on the command line, with the production default: ``--as`` an approver
+    or administrator without TOTP is refused; with TOTP on it asks for the code."""
+    import pyotp
+
+    setup_school(run)
+    monkeypatch.setenv("BKT_SECOND_FACTOR_ROLES", "admin,approver")
+    for who in ("dir", "admin"):
+        refused = run("--as", who, "approve", "1", password=PASSWORD)
+        assert refused.exit_code == 1 and "acts only with two-step sign-in" in refused.stderr
+    assert run("--as", "reg", "import", EXAMPLES / "school-batch.csv", "--institution",
+               "1001", password=PASSWORD).exit_code == 0  # registrars are not held back
+    issuer = Issuer.open(Settings.from_env())
+    director = next(a for a in accounts.list_accounts(issuer) if a.username == "dir")
+    secret = accounts.new_totp_secret()
+    accounts.enable_totp(issuer, director.id, secret, pyotp.TOTP(secret).now(),
+                         password=PASSWORD, actor=Actor("dir", "test", AccountRole.APPROVER,
+                                                        "1001"))
+    next_code = pyotp.TOTP(secret).at(time.time() + 30)  # the enabling code is spent
+    monkeypatch.setenv("BKT_TOTP", next_code)
+    signed_in = run("--as", "dir", "approve", "1", password=PASSWORD)
+    assert "two-step" not in signed_in.stderr and "not submitted" in signed_in.stderr

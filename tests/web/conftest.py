@@ -61,8 +61,7 @@ def add_accounts(issuer: Issuer) -> None:
 def web_app(issuer: Issuer, jobs: Any = None, **config: Any) -> Flask:
     """The app with jobs run within the request that queues them (unless `jobs` says
     otherwise)."""
-    options: dict[str, Any] = {"secret_key": "test secret", "secure_cookies": False,
-                               "second_factor_roles": ()}  # its own test turns it on
+    options: dict[str, Any] = {"secret_key": "test secret", "secure_cookies": False}
     options.update(config)
     app = create_app(issuer=issuer, config=WebConfig(**options),
                      jobs=jobs or InlineJobs(issuer, 0))

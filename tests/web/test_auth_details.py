@@ -196,11 +196,13 @@ def test_administrators_and_approvers_work_only_with_a_second_factor(
         web_issuer: Issuer) -> None:
     """ASVS 4.3.1, with the production default: an approver or administrator without TOTP
     reaches only the account page until it is on; registrars are not held back."""
-    from issuer.web.config import WebConfig
+    from dataclasses import replace
 
-    roles = WebConfig(secret_key="k").second_factor_roles
-    assert set(roles) == {"admin", "approver"}
-    app = web_app(web_issuer, second_factor_roles=roles)
+    from issuer.config import Settings
+
+    assert Settings.from_env({}).second_factor_roles == ("admin", "approver")
+    production = replace(web_issuer.settings, second_factor_roles=("admin", "approver"))
+    app = web_app(Issuer.open(production))
     director, admin = as_user(app, "dir1001"), as_user(app, "admin")
     for browser, page in ((director, "/batches"), (admin, "/admin/")):
         held = browser.client.get(page)

@@ -23,7 +23,7 @@ from tests.web.conftest import Browser, as_user
 def engine_app(issuer: Issuer, *, embedded_worker: bool) -> Flask:
     app = create_app(issuer=issuer, config=WebConfig(
         secret_key="job test", secure_cookies=False, issue_workers=0,
-        embedded_worker=embedded_worker, second_factor_roles=()))
+        embedded_worker=embedded_worker))
     app.testing = True
     return app
 

@@ -131,6 +131,7 @@ def test_accounts_create_command(web_issuer: Issuer, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("BKT_DATABASE_URL", web_issuer.settings.database_url)
     monkeypatch.setenv("BKT_KEYS_DIR", str(web_issuer.settings.keys_dir))  # its seals
     monkeypatch.setenv("BKT_PASSWORD", "correct horse battery staple")
+    monkeypatch.setenv("BKT_SECOND_FACTOR_ROLES", "")  # its own test: test_cli.py
     runner = CliRunner()
     result = runner.invoke(main, ["accounts", "create", "newreg", "--role", "registrar",
                                   "--institution", "1001"])
