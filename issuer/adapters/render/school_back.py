@@ -13,10 +13,12 @@ from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.layout import (
     BODY_BOTTOM,
     GREY,
+    LEADING,
     LEFT,
     RIGHT,
     SHADE,
     Sheet,
+    pair_height,
     signatures,
 )
 from issuer.adapters.render.school_common import (
@@ -57,10 +59,12 @@ def _activities(s: Sheet, t: TranscriptRecord, y: float) -> float:
         yy -= 22
         for a in by_year[year]:
             base = yy - ROW + 3.5
-            s.pair(x + 3, base, a.name_th, a.name_en, 8, max_width=name_w - 5)
+            row = ROW - 8 * LEADING + pair_height(a.name_th, a.name_en, 8, REGULAR, name_w - 5)
+            s.pair_block(x + 3, base, a.name_th, a.name_en, 8, max_width=name_w - 5)
+            s.cell(x, yy - row, x + name_w, yy)
             s.text(x + name_w + NUM_W / 2, base, str(a.hours), REGULAR, 8, "center")
             s.text(x + name_w + 1.5 * NUM_W, base, a.result, BOLD, 8, "center")
-            yy -= ROW
+            yy -= row
         s.rect(x, yy - 2, width, y - 4 - yy + 2, 0.6)
         lowest = min(lowest, yy - 2)
     return lowest
@@ -128,12 +132,14 @@ def _areas(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float
     top = y
     for area in t.summary.areas:
         base = y - ROW + 3.5
-        s.pair(x + 4, base, area.name_th, area.name_en, 8,
-               max_width=w - credit_w - gpa_w - 8)
+        name_w = w - credit_w - gpa_w - 8
+        row = ROW - 8 * LEADING + pair_height(area.name_th, area.name_en, 8, REGULAR, name_w)
+        s.pair_block(x + 4, base, area.name_th, area.name_en, 8, max_width=name_w)
+        s.cell(x, y - row, x + w - gpa_w - credit_w, y)
         s.text(x + w - gpa_w - credit_w / 2, base, amount(t, area.credits_attempted, area.hours),
                REGULAR, 8, "center")
         s.text(x + w - gpa_w / 2, base, gpa(area.gpa), REGULAR, 8, "center")
-        y -= ROW
+        y -= row
     s.line(x + w - gpa_w - credit_w, top + 22, x + w - gpa_w - credit_w, y - 2, 0.3)
     s.line(x + w - gpa_w, top + 22, x + w - gpa_w, y - 2, 0.3)
     s.rect(x, y - 2, w, top + 22 - y + 2, 0.6)

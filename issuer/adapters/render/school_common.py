@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from issuer.adapters.render.common import credits
 from issuer.adapters.render.fonts import BOLD
-from issuer.adapters.render.layout import LEFT, RIGHT, SHADE, TOP, Sheet
+from issuer.adapters.render.layout import LEADING, LEFT, RIGHT, SHADE, TOP, Sheet
 from issuer.core.levels import STAGES, Stage, stage_of
 from issuer.core.records import TranscriptRecord
 
@@ -44,9 +44,10 @@ def amount(t: TranscriptRecord, credits_value: Decimal, hours: int) -> str:
 def continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:
     st = t.record.student
     s.text(LEFT, TOP, f"ปพ.1 : {level_texts(t.record.programme.level)[0]}", BOLD, 10)
-    s.pair(RIGHT, TOP, f"{st.name.full_name_th}  เลขประจำตัวนักเรียน {st.student_id}",
-           st.name.full_name_en, 9, align="right", max_width=RIGHT - LEFT - 60)
-    y = TOP - 8
+    height = s.pair_block(RIGHT, TOP, f"{st.name.full_name_th}  เลขประจำตัวนักเรียน "
+                          f"{st.student_id}", st.name.full_name_en, 9, align="right",
+                          max_width=RIGHT - LEFT - 60)
+    y = TOP - 8 - (height - 9 * LEADING)
     s.line(LEFT, y, RIGHT, y)
     y -= 18
     s.pair((LEFT + RIGHT) / 2, y, what_th, what_en, 12, BOLD, align="center")

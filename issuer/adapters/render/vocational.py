@@ -8,18 +8,22 @@ come from the record's summary (`issuer.core.grading.summarise`).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from issuer.adapters.render import fonts, thai
 from issuer.adapters.render.common import RESULT_EN, signatory
 from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.layout import (
     BODY_BOTTOM,
     GREY,
+    LEADING,
     LEFT,
     PAGE_W,
     RIGHT,
     SHADE,
     TOP,
     Sheet,
+    pair_height,
     signatures,
 )
 from issuer.core.records import TranscriptRecord
@@ -128,11 +132,13 @@ def _transcript_header(s: Sheet, t: TranscriptRecord, cont: bool) -> float:
         fields.insert(2, ("เกิดวันที่", "Born", thai.date_th(st.birth_date),
                           thai.date_en(st.birth_date)))
     y -= 6
+    height = 0.0
     for th, en, v_th, v_en in fields:
-        y -= 14
-        s.pair(LEFT + 4, y, th, en, 8.5, BOLD, max_width=118)
-        s.pair(LEFT + 130, y, v_th, v_en, 9.5, max_width=RIGHT - LEFT - 134)
-    return y - 10
+        y -= 14 + max(0.0, height - 9.5 * LEADING)
+        label = s.pair_block(LEFT + 4, y, th, en, 8.5, BOLD, max_width=118)
+        height = max(label, s.pair_block(LEFT + 130, y, v_th, v_en, 9.5,
+                                         max_width=RIGHT - LEFT - 134))
+    return y - 10 - max(0.0, height - 9.5 * LEADING)
 
 
 _COLS = (("ลำดับ", "No.", 30.0), ("รหัส", "Code", 62.0), ("หน่วยการเรียน", "Module", 0.0),
@@ -160,7 +166,9 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
     reserve = 130  # totals and the signature under the last row
     for i, m in enumerate(modules, 1):
         last = i == len(modules)
-        if y - ROW < BODY_BOTTOM + (reserve if last else 0):
+        name_h = pair_height(m.name_th, m.name_en, 9, REGULAR, xs[3] - xs[2] - 8)
+        row = ROW + name_h - 9 * LEADING
+        if y - row < BODY_BOTTOM + (reserve if last else 0):
             _grid(s, xs, top, y)
             s.new_page()
             top, xs = _table_head(s, _transcript_header(s, t, True))
@@ -168,11 +176,13 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
         base = y - ROW + 4.5
         s.text((xs[0] + xs[1]) / 2, base, str(i), REGULAR, 9, "center")
         s.text(xs[1] + 4, base, m.code, REGULAR, 9, max_width=xs[2] - xs[1] - 8)
-        s.pair(xs[2] + 4, base, m.name_th, m.name_en, 9, max_width=xs[3] - xs[2] - 8)
+        s.pair_block(xs[2] + 4, base, m.name_th, m.name_en, 9, max_width=xs[3] - xs[2] - 8)
+        for x0, x1 in pairwise(xs):
+            s.cell(x0, y - row, x1, y)
         s.text((xs[3] + xs[4]) / 2, base, str(m.hours), REGULAR, 9, "center")
         s.pair((xs[4] + xs[5]) / 2, base, m.grade, RESULT_EN.get(m.grade, ""), 9, BOLD,
                align="center", max_width=xs[5] - xs[4] - 6)
-        y -= ROW
+        y -= row
     _grid(s, xs, top, y)
     summ = t.summary
     y -= 16
