@@ -20,7 +20,7 @@ import pikepdf
 import pytest
 
 from issuer.adapters.render import fonts, render_transcript, school, vocational
-from issuer.adapters.render.layout import LEFT, PAGE_H, RIGHT, Cell, Sheet
+from issuer.adapters.render.layout import BODY_BOTTOM, LEFT, PAGE_H, RIGHT, Cell, Sheet
 from issuer.core import grading
 from issuer.core.records import Person, TranscriptRecord
 from tests.factories import school_record, vocational_record
@@ -146,6 +146,20 @@ def test_every_word_stays_on_the_page(rendered: tuple[Rendered, list[Word]]) -> 
            if w.x0 < LEFT - SLACK or w.x1 > RIGHT + SLACK
            or w.y0 < 0 or w.y1 > PAGE_H]
     assert not off, off[:5]
+
+
+def test_the_body_stays_inside_its_frame(rendered: tuple[Rendered, list[Word]]) -> None:
+    """On a framed page (the certificate) every word above the footer lies in the frame."""
+    r, words = rendered
+    outside = []
+    for c in (c for c in r.cells if c.frame):
+        for w in words:
+            x0, y0, x1, y1 = _inner(w)
+            if w.page == c.page and y0 > BODY_BOTTOM - SLACK and (
+                    x0 < c.x0 - SLACK or x1 > c.x1 + SLACK or y0 < c.y0 - SLACK
+                    or y1 > c.y1 + SLACK):
+                outside.append(w)
+    assert not outside, outside[:5]
 
 
 def test_every_word_stays_inside_its_cell(rendered: tuple[Rendered, list[Word]]) -> None:

@@ -44,6 +44,7 @@ class Cell:
     y0: float  # bottom
     x1: float
     y1: float  # top
+    frame: bool = False  # a frame: all the page's body text lies inside it
 
 
 @dataclass
@@ -59,9 +60,9 @@ class Sheet:
     def new_page(self) -> None:
         self.pages.append([])
 
-    def cell(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        """Record a table cell on the current page (drawing nothing)."""
-        self.cells.append(Cell(len(self.pages) - 1, x0, y0, x1, y1))
+    def cell(self, x0: float, y0: float, x1: float, y1: float, frame: bool = False) -> None:
+        """Record a table cell (or a `frame`) on the current page (drawing nothing)."""
+        self.cells.append(Cell(len(self.pages) - 1, x0, y0, x1, y1, frame))
 
     def op(self, fn: Op) -> None:
         self.pages[-1].append(fn)

@@ -8,6 +8,7 @@ come from the record's summary (`issuer.core.grading.summarise`).
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import pairwise
 
 from issuer.adapters.render import fonts, thai
@@ -41,33 +42,35 @@ def _centred_lines(s: Sheet, y: float, text: str, font: str, size: float, width:
     return y
 
 
-def _certificate(s: Sheet, t: TranscriptRecord) -> None:
+def _certificate_body(s: Sheet, t: TranscriptRecord, k: float) -> float:
+    """Draw the certificate with its larger gaps scaled by `k`; returns its lowest y."""
     rec, inst, prog = t.record, t.institution, t.record.programme
     name = rec.student.name
     frame_bottom = BODY_BOTTOM + 6
     s.rect(LEFT, frame_bottom, RIGHT - LEFT, TOP + 6 - frame_bottom, 2.0, color=(0.2, 0.2, 0.2))
     s.rect(LEFT + 5, frame_bottom + 5, RIGHT - LEFT - 10, TOP - 4 - frame_bottom, 0.6)
+    s.cell(LEFT + 5, frame_bottom + 5, RIGHT - 5, TOP + 1, frame=True)
     s.pair(RIGHT - 14, TOP - 14, f"เลขที่ {t.transcript_id}", f"No. {t.transcript_id}", 8.5,
            align="right")
     y = TOP - 46
     s.text(MID, y, "กรุงเทพมหานคร", BOLD, 16, "center")
     y -= 16
     s.text(MID, y, "Bangkok Metropolitan Administration", REGULAR, 10, "center", color=GREY)
-    y -= 20
+    y -= max(20 * k, 14)
     s.text(MID, y, inst.affiliation_th, REGULAR, 12, "center", max_width=RIGHT - LEFT - 40)
     y -= 15
     s.text(MID, y, inst.affiliation_en, REGULAR, 9, "center", color=GREY)
-    y -= 46
+    y -= max(46 * k, 32)
     s.text(MID, y, "ประกาศนียบัตร", BOLD, 30, "center")
-    y -= 24
+    y -= max(24 * k, 18)
     s.text(MID, y, "Certificate", BOLD, 16, "center", color=GREY)
-    y -= 48
+    y -= max(48 * k, 15)
     s.pair(MID, y, "ให้ไว้เพื่อแสดงว่า", "This is to certify that", 12, align="center")
-    y -= 38
+    y -= max(38 * k, 25)
     s.text(MID, y, name.full_name_th, BOLD, 22, "center", max_width=RIGHT - LEFT - 60)
-    y -= 22
+    y -= max(22 * k, 22)
     s.text(MID, y, name.full_name_en, BOLD, 13, "center", max_width=RIGHT - LEFT - 60)
-    y -= 40
+    y -= max(40 * k, 18)
     width = RIGHT - LEFT - 80
     statement = (f"ได้สำเร็จการฝึกอาชีพ หลักสูตร{prog.name_th} "
                  f"จำนวน {prog.total_hours} ชั่วโมง")
@@ -79,23 +82,36 @@ def _certificate(s: Sheet, t: TranscriptRecord) -> None:
     y -= 8
     if prog.cohort:
         s.pair(MID, y, f"รุ่นที่ {prog.cohort}", f"Cohort {prog.cohort}", 12, align="center")
-        y -= 22
+        y -= max(22 * k, 22)
     s.text(MID, y, f"ณ {inst.name_th}", REGULAR, 13, "center", max_width=width)
     y -= 17
     s.text(MID, y, f"at {inst.name_en}", REGULAR, 10, "center", color=GREY, max_width=width)
-    y -= 36
+    y -= max(36 * k, 16)
     when = rec.graduation_date or t.issued_at.date()
     s.text(MID, y, f"ให้ไว้ ณ วันที่ {when.day} เดือน {thai.MONTHS_TH[when.month - 1]} "
            f"พ.ศ. {when.year + thai.BE_OFFSET}", REGULAR, 13, "center")
     y -= 16
     s.text(MID, y, f"Given on {thai.date_en(when)}", REGULAR, 10, "center", color=GREY)
-    y -= 26
+    y -= max(26 * k, 8)
     director = signatory(t, "ผู้อำนวยการ", "director")
     role_en = director[1] if director else "Director"
     role_th = director[0] if director else "ผู้อำนวยการ"
     if not role_th.endswith(inst.name_th) and len(role_th) < 20:
         role_th = f"{role_th}{inst.name_th}"
     _sign(s, y, director, role_th, role_en)
+    return y - 84 - 4
+
+
+def _certificate(s: Sheet, t: TranscriptRecord) -> None:
+    """The certificate page; its gaps close up when long names or a long course name
+    need the room, so the signature stays inside the frame."""
+    limit = BODY_BOTTOM + 6 + 5 + 2
+    for k in (1.0, 0.8, 0.6, 0.4, 0.2):
+        trial = Sheet()
+        if _certificate_body(trial, t, k) >= limit:
+            break
+    s.pages[-1].extend(trial.pages[0])
+    s.cells.extend(dataclasses.replace(c, page=len(s.pages) - 1) for c in trial.cells)
 
 
 def _sign(s: Sheet, y: float, found: tuple[str, str, str, str] | None, role_th: str,
