@@ -32,6 +32,7 @@ RULE = (0.55, 0.55, 0.55)
 SHADE = (0.92, 0.92, 0.92)
 
 LEADING = 1.2  # line pitch of wrapped text, in em
+GLOSS_MIN = fonts.MIN_SIZE * 0.8  # an English gloss is set at 80 % of its Thai
 Op = Callable[[Canvas], None]
 
 
@@ -126,7 +127,7 @@ class Sheet:
         """Thai text and its grey English gloss, wrapped: the gloss follows on the same line
         when it fits there, else on lines of its own. Returns the height taken
         (`pair_height`)."""
-        en_size = max(size * 0.8, fonts.MIN_SIZE)
+        en_size = size * 0.8
         if _one_line(th, en, size, font, max_width):
             self.pair(x, y, th, en, size, font, align=align)
             return size * LEADING
@@ -149,17 +150,18 @@ class Sheet:
     ) -> float:
         """Thai text followed by its English gloss in smaller grey type, on one line.
 
-        When space is short the gloss shrinks first, then the Thai, neither below
-        `fonts.MIN_SIZE`; the gloss is never left out (text that still does not fit
+        When space is short the gloss shrinks first (not below `GLOSS_MIN`), then the Thai
+        (not below `fonts.MIN_SIZE`); the gloss is never left out (text that still does not fit
         belongs in `pair_block`). Returns the width drawn.
         """
-        en_size, gap = max(size * 0.8, fonts.MIN_SIZE), size * 0.45
+        en_size, gap = size * 0.8, size * 0.45
         w_th = fonts.width(th, font, size)
         w_en = fonts.width(en, REGULAR, en_size) if en else 0.0
         if max_width is not None and w_th + (gap + w_en if en else 0.0) > max_width:
             if en:
                 room = max_width - w_th - gap
-                en_size = fonts.fit(en, REGULAR, en_size, room) if room > 0 else fonts.MIN_SIZE
+                en_size = min(en_size, fonts.fit(en, REGULAR, en_size, max(room, 1.0),
+                                                 GLOSS_MIN))
                 w_en = fonts.width(en, REGULAR, en_size)
             room = max_width - (gap + w_en if en else 0.0)
             size = fonts.fit(th, font, size, max(room, 1.0))
@@ -197,7 +199,7 @@ class Sheet:
 
 
 def _one_line(th: str, en: str, size: float, font: str, max_width: float) -> bool:
-    en_size = max(size * 0.8, fonts.MIN_SIZE)
+    en_size = size * 0.8
     w = fonts.width(th, font, size)
     return w + (size * 0.45 + fonts.width(en, REGULAR, en_size) if en else 0.0) <= max_width
 
@@ -211,7 +213,7 @@ def pair_height(th: str, en: str, size: float = 9, font: str = REGULAR,
     size_th, lines = fonts.wrap(th or "-", font, size, max_width)
     height = len(lines) * size_th * LEADING
     if en:
-        en_size, en_lines = fonts.wrap(en, REGULAR, max(size * 0.8, fonts.MIN_SIZE), max_width)
+        en_size, en_lines = fonts.wrap(en, REGULAR, size * 0.8, max_width)
         height += len(en_lines) * en_size * LEADING
     return height
 

@@ -29,6 +29,7 @@ from issuer.adapters.render.school_common import (
     amount_heading,
     continuation_header,
     in_hours,
+    legend,
     section_bar,
 )
 from issuer.core.records import CourseType, TranscriptRecord
@@ -54,8 +55,10 @@ def _activities(s: Sheet, t: TranscriptRecord, y: float) -> float:
                7.5, BOLD)
         s.text(x + 3, yy - 18, "กิจกรรม / Activity", REGULAR, 6.5, color=GREY)
         name_w = width - 2 * NUM_W
-        s.pair(x + name_w + NUM_W / 2, yy - 18, "ชม.", "Hours", 6.5, align="center")
-        s.pair(x + name_w + 1.5 * NUM_W, yy - 18, "ผล", "Result", 6.5, align="center")
+        s.pair(x + name_w + NUM_W / 2, yy - 18, "ชม.", "Hours", 7, align="center",
+               max_width=NUM_W - 2)
+        s.pair(x + name_w + 1.5 * NUM_W, yy - 18, "ผล", "Result", 7, align="center",
+               max_width=NUM_W - 2)
         yy -= 22
         for a in by_year[year]:
             base = yy - ROW + 3.5
@@ -189,10 +192,13 @@ def _room(s: Sheet, t: TranscriptRecord, y: float, needed: float) -> float:
 
 
 
-def back(s: Sheet, t: TranscriptRecord) -> None:
-    """The back page (continuing onto another page if it has to)."""
+def back(s: Sheet, t: TranscriptRecord, with_legend: bool = False) -> None:
+    """The back page (continuing onto another page if it has to); `with_legend` puts the
+    grade legend at its top when the front had no room for it."""
     s.new_page()
     y = continuation_header(s, t, "ผลการประเมินและการจบหลักสูตร", "Assessment and graduation")
+    if with_legend:
+        y = legend(s, y - 4) - 4
     y = _activities(s, t, y) - 10
     half = (RIGHT - LEFT - GROUP_GAP) / 2
     y = _room(s, t, y, 4 + 22 + max(24 * 5, ROW * len(t.summary.areas) + 2))

@@ -31,6 +31,8 @@ from issuer.adapters.render.school_common import (
     amount,
     amount_heading,
     continuation_header,
+    legend,
+    legend_height,
     level_texts,
     section_bar,
 )
@@ -250,8 +252,9 @@ def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: f
             s.text(grade_x, base, gpa(summary.gpa), BOLD, 8, "center")
 
 
-def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
-    """Lay the course rows out in three column groups, flowing onto further pages."""
+def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
+    """Lay the course rows out in three column groups, flowing onto further pages; then
+    the grade legend if it fits under them (returns whether it did)."""
     width = GROUP_W
     years = _course_rows(t, width - 2 * NUM_W - 5)
     y0 = section_bar(s, top - 6, "ผลการเรียนรายวิชา", "Course results") - 4
@@ -280,23 +283,13 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
             _draw_row(s, t, row, x, y, width)
             y -= row.height
         lowest = min(lowest, bottom - 2) if slot else bottom - 2
-    if lowest - BODY_BOTTOM >= 34:
-        _legend(s, lowest - 12)
+    if lowest - BODY_BOTTOM >= legend_height() + 12:
+        legend(s, lowest - 12)
+        return True
+    return False
 
 
-GRADE_LEGEND = (
-    ("ระดับผลการเรียน: 4 ดีเยี่ยม, 3.5 ดีมาก, 3 ดี, 2.5 ค่อนข้างดี, 2 น่าพอใจ, 1.5 พอใช้, "
-     "1 ผ่านเกณฑ์ขั้นต่ำ, 0 ต่ำกว่าเกณฑ์, ร รอการตัดสิน, มส ไม่มีสิทธิ์เข้ารับการวัดผลปลายภาค"),
-    ("Grades: 4 excellent, 3.5 very good, 3 good, 2.5 fairly good, 2 satisfactory, 1.5 fair, "
-     "1 minimum pass, 0 fail, ร (r) pending, มส (ms) not eligible for the final assessment"),
-)
-
-
-def _legend(s: Sheet, y: float) -> None:
-    s.text(LEFT, y, GRADE_LEGEND[0], REGULAR, 7.5, max_width=RIGHT - LEFT)
-    s.text(LEFT, y - 11, GRADE_LEGEND[1], REGULAR, 7, max_width=RIGHT - LEFT, color=GREY)
-
-
-def front(s: Sheet, t: TranscriptRecord) -> None:
-    """The header and the course results (one or more pages)."""
-    _course_pages(s, t, _header(s, t))
+def front(s: Sheet, t: TranscriptRecord) -> bool:
+    """The header and the course results (one or more pages); whether the grade legend
+    found room under them (else the back page carries it)."""
+    return _course_pages(s, t, _header(s, t))
