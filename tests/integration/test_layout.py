@@ -18,9 +18,10 @@ from xml.etree import ElementTree
 
 import pikepdf
 import pytest
+from reportlab.lib.units import mm
 
 from issuer.adapters.render import fonts, render_transcript, school, vocational
-from issuer.adapters.render.layout import BODY_BOTTOM, LEFT, PAGE_H, RIGHT, Cell, Sheet
+from issuer.adapters.render.layout import BODY_BOTTOM, LEFT, PAGE_H, QR_WIDTH, RIGHT, Cell, Sheet
 from issuer.core import grading
 from issuer.core.records import Person, TranscriptRecord
 from tests.factories import school_record, vocational_record
@@ -36,6 +37,12 @@ PROGRAMME_TH = ("ช่างเทคนิคการติดตั้ง �
                 "และเครื่องทำความเย็นเชิงพาณิชย์ขนาดใหญ่สำหรับอาคารสูง")
 PROGRAMME_EN = ("Installation, Maintenance and Inspection of Commercial Air Conditioning "
                 "and Refrigeration Systems for High-Rise Buildings")
+
+
+INSTITUTION_TH = ("โรงเรียนมัธยมสาธิตวัดพระศรีมหาธาตุมหาวิทยาลัยราชภัฏพระนคร "
+                  "(สำนักงานเขตบางเขน กรุงเทพมหานคร)")
+INSTITUTION_EN = ("Wat Phra Sri Mahathat Demonstration Secondary School of Phranakhon Rajabhat "
+                  "University (Bang Khen District Office)")
 
 
 def _resummarised(t: TranscriptRecord, **record: object) -> TranscriptRecord:
@@ -54,7 +61,9 @@ def _school_corpus() -> TranscriptRecord:
     courses = [dataclasses.replace(c, name_th=COURSE_TH) if n % 3 == 0 else c
                for n, c in enumerate(courses)]
     student = dataclasses.replace(base.record.student, name=LONG)
-    return _resummarised(base, student=student, courses=tuple(courses))
+    inst = dataclasses.replace(base.institution, name_th=INSTITUTION_TH, name_en=INSTITUTION_EN)
+    return _resummarised(dataclasses.replace(base, institution=inst), student=student,
+                         courses=tuple(courses))
 
 
 def _vocational_corpus() -> TranscriptRecord:
@@ -160,6 +169,15 @@ def test_the_body_stays_inside_its_frame(rendered: tuple[Rendered, list[Word]]) 
                     or y1 > c.y1 + SLACK):
                 outside.append(w)
     assert not outside, outside[:5]
+
+
+def test_no_word_enters_the_qr_code(rendered: tuple[Rendered, list[Word]]) -> None:
+    """The footer's lines (a long institution name) stop short of the QR's quiet zone."""
+    _, words = rendered
+    qx, qy = RIGHT - QR_WIDTH - 2 * mm, 8 * mm + 9 * mm
+    zone = (qx - 2 * mm, qy, RIGHT, qy + QR_WIDTH)
+    inside = [w for w in words if _overlap(_inner(w), zone)]
+    assert not inside, inside[:5]
 
 
 def test_every_word_stays_inside_its_cell(rendered: tuple[Rendered, list[Word]]) -> None:

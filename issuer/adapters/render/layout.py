@@ -257,6 +257,8 @@ class Footer:
             (f"เลขที่เอกสาร / Transcript ID {self.transcript_id}   ฉบับที่ / Version "
              f"{self.version}", REGULAR, 8, INK),
             (f"รหัสตรวจสอบ / Verification code {self.verification_code}", REGULAR, 8, INK),
+        ]
+        signed = [  # an institution's long name wraps rather than shrinks
             (f"ลงลายมือชื่อดิจิทัลโดย {self.issuer_th}", REGULAR, 7.5, GREY),
             (f"Digitally signed by {self.issuer_en}", REGULAR, 7.5, GREY),
         ]
@@ -264,6 +266,13 @@ class Footer:
             c.setFillColorRGB(*color)
             fonts.draw(c, x, y, text, font, size, max_width=width)
             y -= size * 1.6
+        for text, font, size, color in signed:
+            c.setFillColorRGB(*color)
+            size, lines = fonts.wrap(text, font, size, width, 1)
+            for line in lines:
+                fonts.draw(c, x, y, line, font, size)
+                y -= size * LEADING
+            y -= size * (1.6 - LEADING)
         c.setFillColorRGB(*INK)
         fonts.draw(c, x, 8 * mm + 2, f"หน้า {page} / {pages} — Page {page} of {pages}",
                    BOLD, 8.5)
