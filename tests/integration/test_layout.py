@@ -25,6 +25,7 @@ from issuer.adapters.render.layout import BODY_BOTTOM, LEFT, PAGE_H, QR_WIDTH, R
 from issuer.core import grading
 from issuer.core.records import Person, TranscriptRecord
 from tests.factories import school_record, vocational_record
+from tests.pdfcheck import assert_text_layer
 
 # 50-character surnames, Thai and English; 90-character course names.
 SURNAME_TH = ("ศรีสุวรรณ์เจริญรุ่งเรืองสุขสวัสดิ์วงศ์ษากุลธนพัฒน์ไพบูลย์")[:50]
@@ -219,3 +220,12 @@ def test_no_text_is_smaller_than_the_minimum(rendered: tuple[Rendered, list[Word
 def test_the_corpus_is_long() -> None:
     assert len(SURNAME_TH) == len(SURNAME_EN) == 50 and len(COURSE_TH) == 90
     assert len(_school_corpus().record.courses) >= 60
+
+
+def test_wrapped_text_reads_back_whole() -> None:
+    """Wrapped names, course names and course titles still extract and search whole."""
+    long_strings = [SURNAME_TH, SURNAME_EN, LONG.first_name_th, COURSE_TH, INSTITUTION_TH,
+                    INSTITUTION_EN]
+    assert_text_layer(_corpus()["school"].pdf, long_strings)
+    assert_text_layer(_corpus()["vocational"].pdf, [SURNAME_TH, SURNAME_EN, COURSE_TH,
+                                                    PROGRAMME_TH, PROGRAMME_EN])
