@@ -31,6 +31,7 @@ _FILES = {REGULAR: "Sarabun-Regular.ttf", BOLD: "Sarabun-Bold.ttf"}
 # No ligatures: "fi" would become U+FB01 and English would not extract or search cleanly.
 # Thai needs only the default ccmp/mark/mkmk features, which stay on.
 _FEATURES = {"kern": True, "liga": False}
+MIN_SIZE = 7.0  # smallest type the layout uses; below this text wraps instead
 
 
 def register() -> None:
@@ -69,7 +70,8 @@ def width(text: str, font: str = REGULAR, size: float = 9) -> float:
     return pdfmetrics.stringWidth(text, font, size)
 
 
-def fit(text: str, font: str, size: float, max_width: float, min_size: float = 5.5) -> float:
+def fit(text: str, font: str, size: float, max_width: float,
+        min_size: float = MIN_SIZE) -> float:
     """The largest size <= `size` (in 0.25 pt steps) at which `text` fits `max_width`."""
     w = width(text, font, size)
     if w <= max_width:
@@ -79,6 +81,24 @@ def fit(text: str, font: str, size: float, max_width: float, min_size: float = 5
     while guess > min_size and width(text, font, guess) > max_width:
         guess -= 0.25
     return max(guess, min_size)
+
+
+@lru_cache(maxsize=4096)
+def wrap(text: str, font: str, size: float, max_width: float,
+         max_lines: int | None = None, min_size: float = MIN_SIZE) -> tuple[float, tuple[str, ...]]:
+    """(size, lines): `text` broken at word boundaries (Thai by PyThaiNLP, English at
+    spaces) into lines no wider than `max_width`.
+
+    Wraps before shrinking: the size drops (to `min_size`) only while the text needs more
+    than `max_lines` lines; at `min_size` it takes as many lines as it needs.
+    """
+    from issuer.adapters.render import thai
+
+    while True:
+        lines = thai.wrap(text, max_width, lambda t, z=size: width(t, font, z)) or [""]
+        if max_lines is None or len(lines) <= max_lines or size <= min_size:
+            return size, tuple(lines)
+        size = max(min_size, size - 0.5)
 
 
 def draw(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -30,17 +31,39 @@ GREY = (0.33, 0.33, 0.33)
 RULE = (0.55, 0.55, 0.55)
 SHADE = (0.92, 0.92, 0.92)
 
+LEADING = 1.2  # line pitch of wrapped text, in em
+GLOSS_MIN = fonts.MIN_SIZE * 0.8  # an English gloss is set at 80 % of its Thai
 Op = Callable[[Canvas], None]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A rectangle the layout promised to keep some text inside (points, page origin)."""
+
+    page: int  # 0-based
+    x0: float
+    y0: float  # bottom
+    x1: float
+    y1: float  # top
+    frame: bool = False  # a frame: all the page's body text lies inside it
 
 
 @dataclass
 class Sheet:
-    """Pages as lists of drawing operations, drawn once the page count is known."""
+    """Pages as lists of drawing operations, drawn once the page count is known.
+
+    `cells` lists the table cells laid out, so tests can check that no text leaves its cell.
+    """
 
     pages: list[list[Op]] = field(default_factory=lambda: [[]])
+    cells: list[Cell] = field(default_factory=list)
 
     def new_page(self) -> None:
         self.pages.append([])
+
+    def cell(self, x0: float, y0: float, x1: float, y1: float, frame: bool = False) -> None:
+        """Record a table cell (or a `frame`) on the current page (drawing nothing)."""
+        self.cells.append(Cell(len(self.pages) - 1, x0, y0, x1, y1, frame))
 
     def op(self, fn: Op) -> None:
         self.pages[-1].append(fn)
@@ -69,6 +92,51 @@ class Sheet:
         self.op(draw)
         return fonts.width(text, font, size)
 
+    def block(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        font: str = REGULAR,
+        size: float = 9,
+        max_width: float = PAGE_W,
+        align: str = "left",
+        color: tuple[float, float, float] = INK,
+        max_lines: int | None = None,
+    ) -> float:
+        """Queue `text` wrapped to `max_width` (first baseline at `y`); returns the height
+        taken, a multiple of the line pitch (`fonts.wrap`: wrap first, shrink last)."""
+        if not text:
+            return 0.0
+        size, lines = fonts.wrap(text, font, size, max_width, max_lines)
+        for i, line in enumerate(lines):
+            self.text(x, y - i * size * LEADING, line, font, size, align, color=color)
+        return len(lines) * size * LEADING
+
+    def pair_block(
+        self,
+        x: float,
+        y: float,
+        th: str,
+        en: str,
+        size: float = 9,
+        font: str = REGULAR,
+        max_width: float = PAGE_W,
+        align: str = "left",
+    ) -> float:
+        """Thai text and its grey English gloss, wrapped: the gloss follows on the same line
+        when it fits there, else on lines of its own. Returns the height taken
+        (`pair_height`)."""
+        en_size = size * 0.8
+        if _one_line(th, en, size, font, max_width):
+            self.pair(x, y, th, en, size, font, align=align)
+            return size * LEADING
+        height = self.block(x, y, th or "-", font, size, max_width, align)
+        if en:
+            height += self.block(x, y - height - (en_size - size) * LEADING, en, REGULAR,
+                                 en_size, max_width, align, color=GREY)
+        return height
+
     def pair(
         self,
         x: float,
@@ -82,22 +150,22 @@ class Sheet:
     ) -> float:
         """Thai text followed by its English gloss in smaller grey type, on one line.
 
-        When space is short the gloss shrinks first (down to 5.5 pt), then is left out
-        (the record and the English labels carry it); the Thai shrinks only as a last resort.
-        Returns the width drawn.
+        When space is short the gloss shrinks first (not below `GLOSS_MIN`), then the Thai
+        (not below `fonts.MIN_SIZE`); the gloss is never left out (text that still does not fit
+        belongs in `pair_block`). Returns the width drawn.
         """
         en_size, gap = size * 0.8, size * 0.45
         w_th = fonts.width(th, font, size)
-        if max_width is not None and w_th > max_width:
-            size = fonts.fit(th, font, size, max_width)
-            w_th = fonts.width(th, font, size)
         w_en = fonts.width(en, REGULAR, en_size) if en else 0.0
-        if en and max_width is not None and w_th + gap + w_en > max_width:
-            room = max_width - w_th - gap
-            en_size = fonts.fit(en, REGULAR, en_size, room) if room > 0 else 0.0
-            w_en = fonts.width(en, REGULAR, en_size) if en_size else 0.0
-            if not en_size or w_en > room:
-                en, w_en = "", 0.0
+        if max_width is not None and w_th + (gap + w_en if en else 0.0) > max_width:
+            if en:
+                room = max_width - w_th - gap
+                en_size = min(en_size, fonts.fit(en, REGULAR, en_size, max(room, 1.0),
+                                                 GLOSS_MIN))
+                w_en = fonts.width(en, REGULAR, en_size)
+            room = max_width - (gap + w_en if en else 0.0)
+            size = fonts.fit(th, font, size, max(room, 1.0))
+            w_th = fonts.width(th, font, size)
         total = w_th + (gap + w_en if en else 0.0)
         if align == "center":
             x -= total / 2
@@ -128,6 +196,26 @@ class Sheet:
             c.rect(x, y, w, h, stroke=int(stroke), fill=int(fill is not None))
 
         self.op(draw)
+
+
+def _one_line(th: str, en: str, size: float, font: str, max_width: float) -> bool:
+    en_size = size * 0.8
+    w = fonts.width(th, font, size)
+    return w + (size * 0.45 + fonts.width(en, REGULAR, en_size) if en else 0.0) <= max_width
+
+
+@lru_cache(maxsize=4096)
+def pair_height(th: str, en: str, size: float = 9, font: str = REGULAR,
+                max_width: float = PAGE_W) -> float:
+    """The height `Sheet.pair_block` takes for these arguments, without drawing."""
+    if _one_line(th, en, size, font, max_width):
+        return size * LEADING
+    size_th, lines = fonts.wrap(th or "-", font, size, max_width)
+    height = len(lines) * size_th * LEADING
+    if en:
+        en_size, en_lines = fonts.wrap(en, REGULAR, size * 0.8, max_width)
+        height += len(en_lines) * en_size * LEADING
+    return height
 
 
 @dataclass(frozen=True)
@@ -169,6 +257,8 @@ class Footer:
             (f"เลขที่เอกสาร / Transcript ID {self.transcript_id}   ฉบับที่ / Version "
              f"{self.version}", REGULAR, 8, INK),
             (f"รหัสตรวจสอบ / Verification code {self.verification_code}", REGULAR, 8, INK),
+        ]
+        signed = [  # an institution's long name wraps rather than shrinks
             (f"ลงลายมือชื่อดิจิทัลโดย {self.issuer_th}", REGULAR, 7.5, GREY),
             (f"Digitally signed by {self.issuer_en}", REGULAR, 7.5, GREY),
         ]
@@ -176,6 +266,13 @@ class Footer:
             c.setFillColorRGB(*color)
             fonts.draw(c, x, y, text, font, size, max_width=width)
             y -= size * 1.6
+        for text, font, size, color in signed:
+            c.setFillColorRGB(*color)
+            size, lines = fonts.wrap(text, font, size, width, 1)
+            for line in lines:
+                fonts.draw(c, x, y, line, font, size)
+                y -= size * LEADING
+            y -= size * (1.6 - LEADING)
         c.setFillColorRGB(*INK)
         fonts.draw(c, x, 8 * mm + 2, f"หน้า {page} / {pages} — Page {page} of {pages}",
                    BOLD, 8.5)

@@ -13,10 +13,12 @@ from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.layout import (
     BODY_BOTTOM,
     GREY,
+    LEADING,
     LEFT,
     RIGHT,
     SHADE,
     Sheet,
+    pair_height,
     signatures,
 )
 from issuer.adapters.render.school_common import (
@@ -27,6 +29,7 @@ from issuer.adapters.render.school_common import (
     amount_heading,
     continuation_header,
     in_hours,
+    legend,
     section_bar,
 )
 from issuer.core.records import CourseType, TranscriptRecord
@@ -52,15 +55,19 @@ def _activities(s: Sheet, t: TranscriptRecord, y: float) -> float:
                7.5, BOLD)
         s.text(x + 3, yy - 18, "กิจกรรม / Activity", REGULAR, 6.5, color=GREY)
         name_w = width - 2 * NUM_W
-        s.pair(x + name_w + NUM_W / 2, yy - 18, "ชม.", "Hours", 6.5, align="center")
-        s.pair(x + name_w + 1.5 * NUM_W, yy - 18, "ผล", "Result", 6.5, align="center")
+        s.pair(x + name_w + NUM_W / 2, yy - 18, "ชม.", "Hours", 7, align="center",
+               max_width=NUM_W - 2)
+        s.pair(x + name_w + 1.5 * NUM_W, yy - 18, "ผล", "Result", 7, align="center",
+               max_width=NUM_W - 2)
         yy -= 22
         for a in by_year[year]:
             base = yy - ROW + 3.5
-            s.pair(x + 3, base, a.name_th, a.name_en, 8, max_width=name_w - 5)
+            row = ROW - 8 * LEADING + pair_height(a.name_th, a.name_en, 8, REGULAR, name_w - 5)
+            s.pair_block(x + 3, base, a.name_th, a.name_en, 8, max_width=name_w - 5)
+            s.cell(x, yy - row, x + name_w, yy)
             s.text(x + name_w + NUM_W / 2, base, str(a.hours), REGULAR, 8, "center")
             s.text(x + name_w + 1.5 * NUM_W, base, a.result, BOLD, 8, "center")
-            yy -= ROW
+            yy -= row
         s.rect(x, yy - 2, width, y - 4 - yy + 2, 0.6)
         lowest = min(lowest, yy - 2)
     return lowest
@@ -128,12 +135,14 @@ def _areas(s: Sheet, t: TranscriptRecord, y: float, x: float, w: float) -> float
     top = y
     for area in t.summary.areas:
         base = y - ROW + 3.5
-        s.pair(x + 4, base, area.name_th, area.name_en, 8,
-               max_width=w - credit_w - gpa_w - 8)
+        name_w = w - credit_w - gpa_w - 8
+        row = ROW - 8 * LEADING + pair_height(area.name_th, area.name_en, 8, REGULAR, name_w)
+        s.pair_block(x + 4, base, area.name_th, area.name_en, 8, max_width=name_w)
+        s.cell(x, y - row, x + w - gpa_w - credit_w, y)
         s.text(x + w - gpa_w - credit_w / 2, base, amount(t, area.credits_attempted, area.hours),
                REGULAR, 8, "center")
         s.text(x + w - gpa_w / 2, base, gpa(area.gpa), REGULAR, 8, "center")
-        y -= ROW
+        y -= row
     s.line(x + w - gpa_w - credit_w, top + 22, x + w - gpa_w - credit_w, y - 2, 0.3)
     s.line(x + w - gpa_w, top + 22, x + w - gpa_w, y - 2, 0.3)
     s.rect(x, y - 2, w, top + 22 - y + 2, 0.6)
@@ -183,10 +192,13 @@ def _room(s: Sheet, t: TranscriptRecord, y: float, needed: float) -> float:
 
 
 
-def back(s: Sheet, t: TranscriptRecord) -> None:
-    """The back page (continuing onto another page if it has to)."""
+def back(s: Sheet, t: TranscriptRecord, with_legend: bool = False) -> None:
+    """The back page (continuing onto another page if it has to); `with_legend` puts the
+    grade legend at its top when the front had no room for it."""
     s.new_page()
     y = continuation_header(s, t, "ผลการประเมินและการจบหลักสูตร", "Assessment and graduation")
+    if with_legend:
+        y = legend(s, y - 4) - 4
     y = _activities(s, t, y) - 10
     half = (RIGHT - LEFT - GROUP_GAP) / 2
     y = _room(s, t, y, 4 + 22 + max(24 * 5, ROW * len(t.summary.areas) + 2))

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from issuer.adapters.render import fonts
 from issuer.adapters.render.common import credits
-from issuer.adapters.render.fonts import BOLD
-from issuer.adapters.render.layout import LEFT, RIGHT, SHADE, TOP, Sheet
+from issuer.adapters.render.fonts import BOLD, REGULAR
+from issuer.adapters.render.layout import GREY, LEADING, LEFT, RIGHT, SHADE, TOP, Sheet
 from issuer.core.levels import STAGES, Stage, stage_of
 from issuer.core.records import TranscriptRecord
 
@@ -44,9 +45,10 @@ def amount(t: TranscriptRecord, credits_value: Decimal, hours: int) -> str:
 def continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:
     st = t.record.student
     s.text(LEFT, TOP, f"ปพ.1 : {level_texts(t.record.programme.level)[0]}", BOLD, 10)
-    s.pair(RIGHT, TOP, f"{st.name.full_name_th}  เลขประจำตัวนักเรียน {st.student_id}",
-           st.name.full_name_en, 9, align="right", max_width=RIGHT - LEFT - 60)
-    y = TOP - 8
+    height = s.pair_block(RIGHT, TOP, f"{st.name.full_name_th}  เลขประจำตัวนักเรียน "
+                          f"{st.student_id}", st.name.full_name_en, 9, align="right",
+                          max_width=RIGHT - LEFT - 60)
+    y = TOP - 8 - (height - 9 * LEADING)
     s.line(LEFT, y, RIGHT, y)
     y -= 18
     s.pair((LEFT + RIGHT) / 2, y, what_th, what_en, 12, BOLD, align="center")
@@ -57,3 +59,24 @@ def section_bar(s: Sheet, y: float, th: str, en: str) -> float:
     s.rect(LEFT, y - 16, RIGHT - LEFT, 16, fill=SHADE, stroke=False)
     s.pair(LEFT + 5, y - 11.5, th, en, 10, BOLD)
     return y - 16
+
+
+GRADE_LEGEND = (
+    ("ระดับผลการเรียน: 4 ดีเยี่ยม, 3.5 ดีมาก, 3 ดี, 2.5 ค่อนข้างดี, 2 น่าพอใจ, 1.5 พอใช้, "
+     "1 ผ่านเกณฑ์ขั้นต่ำ, 0 ต่ำกว่าเกณฑ์, ร รอการตัดสิน, มส ไม่มีสิทธิ์เข้ารับการวัดผลปลายภาค"),
+    ("Grades: 4 excellent, 3.5 very good, 3 good, 2.5 fairly good, 2 satisfactory, 1.5 fair, "
+     "1 minimum pass, 0 fail, ร (r) pending, มส (ms) not eligible for the final assessment"),
+)
+
+
+def legend_height() -> float:
+    """The height `legend` takes (both lines wrap on a narrow page)."""
+    th = fonts.wrap(GRADE_LEGEND[0], REGULAR, 7.5, RIGHT - LEFT)
+    en = fonts.wrap(GRADE_LEGEND[1], REGULAR, 7, RIGHT - LEFT)
+    return len(th[1]) * th[0] * LEADING + len(en[1]) * en[0] * LEADING
+
+
+def legend(s: Sheet, y: float) -> float:
+    """The grade legend, first baseline at `y`; returns the y under it."""
+    y -= s.block(LEFT, y, GRADE_LEGEND[0], REGULAR, 7.5, RIGHT - LEFT)
+    return y - s.block(LEFT, y, GRADE_LEGEND[1], REGULAR, 7, RIGHT - LEFT, color=GREY)

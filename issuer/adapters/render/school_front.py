@@ -15,11 +15,13 @@ from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.layout import (
     BODY_BOTTOM,
     GREY,
+    LEADING,
     LEFT,
     RIGHT,
     SHADE,
     TOP,
     Sheet,
+    pair_height,
 )
 from issuer.adapters.render.school_common import (
     FIELD,
@@ -29,6 +31,8 @@ from issuer.adapters.render.school_common import (
     amount,
     amount_heading,
     continuation_header,
+    legend,
+    legend_height,
     level_texts,
     section_bar,
 )
@@ -94,20 +98,13 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
 
 def _fields(s: Sheet, x0: float, top: float, fields: list[tuple[str, str, str, str]],
             label_w: float, value_w: float) -> float:
-    """Label/value rows; a value whose English gloss does not fit gets it on a second line."""
+    """Label/value rows; a value wraps, its English gloss following on its own lines when
+    it does not fit beside the Thai; the row grows to hold it."""
     y = top - FIELD + 2
     for th, en, value_th, value_en in fields:
-        s.pair(x0 + 5, y, th, en, 8, BOLD, max_width=label_w - 8)
-        one_line = (fonts.width(value_th, REGULAR, 9) + 4
-                    + fonts.width(value_en, REGULAR, 7.2)) <= value_w
-        if one_line or not value_en:
-            s.pair(x0 + label_w, y, value_th or "-", value_en, 9, max_width=value_w)
-            y -= FIELD
-        else:
-            s.text(x0 + label_w, y, value_th, REGULAR, 9, max_width=value_w)
-            s.text(x0 + label_w, y - 10.5, value_en, REGULAR, 7.5, max_width=value_w,
-                   color=GREY)
-            y -= FIELD + 10.5
+        label = s.pair_block(x0 + 5, y, th, en, 8, BOLD, max_width=label_w - 8)
+        value = s.pair_block(x0 + label_w, y, value_th or "-", value_en, 9, max_width=value_w)
+        y -= FIELD + max(label, value) - 9 * LEADING
     return y + FIELD - 2
 
 
@@ -118,10 +115,37 @@ class _Row:
     term: Term
     course: CourseResult | None = None
     cont: bool = False  # a term heading repeated at the top of a column
+    lines: tuple[str, ...] = ()  # a course's code and name, wrapped to the column
+    size: float = 8.0
+
+    @property
+    def height(self) -> float:
+        if self.kind == "course":
+            return ROW + max(0, len(self.lines) - 1) * self.size * LEADING
+        if self.kind == "term":
+            return ROW - 8 * LEADING + pair_height(*_term_label(self), 8, BOLD, GROUP_W - 6)
+        return ROW - 7.5 * LEADING + pair_height(*TOTAL_LABEL, 7.5, REGULAR,
+                                                 GROUP_W - 2 * NUM_W - 8)
 
 
-def _course_rows(t: TranscriptRecord) -> list[list[_Row]]:
-    """Rows per school year: term heading, courses, term total, for each semester."""
+GROUP_W = (RIGHT - LEFT - 2 * GROUP_GAP) / 3  # one column group of the course table
+TOTAL_LABEL = ("หน่วยกิตรวม / ผลการเรียนเฉลี่ย", "Total / GPA")
+
+
+def _term_label(row: _Row) -> tuple[str, str]:
+    label = f"ปีการศึกษา {row.term.year}"
+    if row.term.semester:
+        label += f" ภาคเรียนที่ {row.term.semester}"
+    ce = row.term.year - 543
+    en = f"{ce}/{str(ce + 1)[2:]}" + (f" sem. {row.term.semester}" if row.term.semester else "")
+    if row.cont:
+        label, en = label + " (ต่อ)", en + " (cont.)"
+    return label, en
+
+
+def _course_rows(t: TranscriptRecord, name_w: float) -> list[list[_Row]]:
+    """Rows per school year: term heading, courses (names wrapped to `name_w`), term total,
+    for each semester."""
     by_term: dict[Term, list[CourseResult]] = defaultdict(list)
     for c in t.record.courses:
         by_term[c.term].append(c)
@@ -129,19 +153,28 @@ def _course_rows(t: TranscriptRecord) -> list[list[_Row]]:
     for term in sorted(by_term, key=Term.sort_key):
         rows = years[term.year]
         rows.append(_Row("term", term))
-        rows.extend(_Row("course", term, c) for c in by_term[term])
+        for c in by_term[term]:
+            text = f"{c.code} {c.name_th}"
+            # One line down to the minimum size, as on the paper form; else wrapped at 8 pt.
+            size = fonts.fit(text, REGULAR, 8, name_w)
+            if fonts.width(text, REGULAR, size) <= name_w:
+                lines: tuple[str, ...] = (text,)
+            else:
+                size, lines = fonts.wrap(text, REGULAR, 8, name_w, 2)
+            rows.append(_Row("course", term, c, lines=lines, size=size))
         rows.append(_Row("total", term))
     return [years[y] for y in sorted(years)]
 
 
-def _flow(rows: list[_Row], capacity: int) -> list[list[_Row]]:
-    """Cut rows into columns of `capacity`, never ending a column on a term heading and
-    repeating the heading at the top of a column that starts inside a term."""
+def _flow(rows: list[_Row], capacity: float) -> list[list[_Row]]:
+    """Cut rows into columns at most `capacity` points tall, never ending a column on a term
+    heading and repeating the heading at the top of a column that starts inside a term."""
     columns: list[list[_Row]] = [[]]
     for row in rows:
         col = columns[-1]
-        full = len(col) >= capacity or (row.kind == "term" and len(col) >= capacity - 1)
-        if full:
+        used = sum(r.height for r in col)
+        need = row.height + (ROW if row.kind == "term" else 0.0)
+        if col and used + need > capacity:
             col = []
             columns.append(col)
             if row.kind != "term":
@@ -150,16 +183,42 @@ def _flow(rows: list[_Row], capacity: int) -> list[list[_Row]]:
     return columns
 
 
+# Where a narrow column's heading breaks when it does not fit on one line at 7 pt.
+_HEADING_BREAKS = {"ผลการเรียน": ("ผลการ", "เรียน"), "เวลาเรียน": ("เวลา", "เรียน")}
+
+
+def _headings(t: TranscriptRecord) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """(Thai lines, English) of the credits and grade columns' headings."""
+    out = []
+    for th, en in (amount_heading(t), ("ผลการเรียน", "Grade")):
+        if fonts.width(th, BOLD, fonts.MIN_SIZE) > NUM_W - 2:
+            lines = _HEADING_BREAKS.get(th) or fonts.wrap(th, BOLD, 7.5, NUM_W - 2)[1]
+        else:
+            lines = (th,)
+        out.append((lines, en))
+    return tuple(out)
+
+
+def _head_height(t: TranscriptRecord) -> float:
+    """The column heading's height: 22 pt, more when a narrow column's heading wraps."""
+    lines = max(len(th) for th, _ in _headings(t))
+    return 22 + (lines - 1) * 7.5 * LEADING
+
+
 def _group_columns(s: Sheet, t: TranscriptRecord, x: float, y: float, w: float) -> float:
     name_w = w - 2 * NUM_W
-    s.rect(x, y - 22, w, 22, fill=SHADE, stroke=False)
+    head = _head_height(t)
+    s.rect(x, y - head, w, head, fill=SHADE, stroke=False)
     s.text(x + 3, y - 9, "รหัส / รายวิชา", BOLD, 7.5)
     s.text(x + 3, y - 18, "Code / Course", REGULAR, 6.5, color=GREY)
-    for i, (th, en) in enumerate((amount_heading(t), ("ผลการเรียน", "Grade"))):
+    for i, (th, en) in enumerate(_headings(t)):
         cx = x + name_w + NUM_W * i + NUM_W / 2
-        s.text(cx, y - 9, th, BOLD, 7.5, "center", max_width=NUM_W - 2)
-        s.text(cx, y - 18, en, REGULAR, 6.5, "center", color=GREY)
-    return y - 22
+        for n, line in enumerate(th):
+            s.text(cx, y - 9 - n * 7.5 * LEADING, line, BOLD, 7.5, "center",
+                   max_width=NUM_W - 2)
+        s.text(cx, y - head + 4, en, REGULAR, 6.5, "center", color=GREY)
+        s.cell(cx - NUM_W / 2, y - head, cx + NUM_W / 2, y)
+    return y - head
 
 
 def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: float) -> None:
@@ -168,41 +227,40 @@ def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: f
     cred_x = x + name_w + NUM_W / 2
     grade_x = cred_x + NUM_W
     if row.kind == "term":
-        label = f"ปีการศึกษา {row.term.year}"
-        if row.term.semester:
-            label += f" ภาคเรียนที่ {row.term.semester}"
-        ce = row.term.year - 543
-        en = f"{ce}/{str(ce + 1)[2:]}" + (f" sem. {row.term.semester}"
-                                           if row.term.semester else "")
-        if row.cont:
-            label, en = label + " (ต่อ)", en + " (cont.)"
-        s.pair(x + 3, base, label, en, 8, BOLD, max_width=w - 6)
+        s.pair_block(x + 3, base, *_term_label(row), 8, BOLD, max_width=w - 6)
+        s.cell(x, y - row.height, x + w, y)
     elif row.kind == "course" and row.course is not None:
         c = row.course
         # Thai names only, as on the paper form: English glosses fit for a few courses
         # only, and a mixed column reads worse. The record carries `name_en`.
-        s.text(x + 3, base, f"{c.code} {c.name_th}", REGULAR, 8, max_width=name_w - 5)
+        for i, line in enumerate(row.lines):
+            s.text(x + 3, base - i * row.size * LEADING, line, REGULAR, row.size)
+        s.cell(x, y - row.height, x + name_w, y)
+        s.cell(x + name_w, y - row.height, x + name_w + NUM_W, y)
+        s.cell(x + name_w + NUM_W, y - row.height, x + w, y)
         s.text(cred_x, base, amount(t, c.credits, c.hours), REGULAR, 8, "center")
         s.text(grade_x, base, c.grade, BOLD, 8, "center")
     else:
         summary = {ts.term: ts for ts in t.summary.terms}.get(row.term)
         s.line(x, y, x + w, y, 0.3)
-        s.pair(x + name_w - 4, base, "หน่วยกิตรวม / ผลการเรียนเฉลี่ย", "Total / GPA", 7.5,
-               max_width=name_w - 8, align="right")
+        s.pair_block(x + name_w - 4, base, *TOTAL_LABEL, 7.5, max_width=name_w - 8,
+                     align="right")
+        s.cell(x, y - row.height, x + name_w, y)
         if summary is not None:
             s.text(cred_x, base, amount(t, summary.credits_attempted, summary.hours), BOLD, 8,
                    "center")
             s.text(grade_x, base, gpa(summary.gpa), BOLD, 8, "center")
 
 
-def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
-    """Lay the course rows out in three column groups, flowing onto further pages."""
-    years = _course_rows(t)
-    width = (RIGHT - LEFT - 2 * GROUP_GAP) / 3
+def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
+    """Lay the course rows out in three column groups, flowing onto further pages; then
+    the grade legend if it fits under them (returns whether it did)."""
+    width = GROUP_W
+    years = _course_rows(t, width - 2 * NUM_W - 5)
     y0 = section_bar(s, top - 6, "ผลการเรียนรายวิชา", "Course results") - 4
-    capacity = int((y0 - 22 - BODY_BOTTOM) // ROW)
+    capacity = y0 - _head_height(t) - 2 - BODY_BOTTOM
     # One year per column group when every year fits; otherwise one continuous flow.
-    if len(years) <= 3 and all(len(rows) <= capacity for rows in years):
+    if len(years) <= 3 and all(sum(r.height for r in rows) <= capacity for rows in years):
         columns = years
     else:
         columns = _flow([r for rows in years for r in rows], capacity)
@@ -213,35 +271,25 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
             s.new_page()
             top = continuation_header(s, t, "ผลการเรียนรายวิชา (ต่อ)", "Course results (cont.)")
             y0 = top - 4
-            capacity = int((y0 - 22 - BODY_BOTTOM) // ROW)
+            capacity = y0 - _head_height(t) - 2 - BODY_BOTTOM
         x = LEFT + slot * (width + GROUP_GAP)
         y = _group_columns(s, t, x, y0, width)
-        bottom = y - len(rows) * ROW
+        bottom = y - sum(r.height for r in rows)
         s.rect(x, bottom - 2, width, y0 - bottom + 2, 0.6)
         name_w = width - 2 * NUM_W
         s.line(x + name_w, y0, x + name_w, bottom - 2, 0.3)
         s.line(x + name_w + NUM_W, y0, x + name_w + NUM_W, bottom - 2, 0.3)
         for row in rows:
             _draw_row(s, t, row, x, y, width)
-            y -= ROW
+            y -= row.height
         lowest = min(lowest, bottom - 2) if slot else bottom - 2
-    if lowest - BODY_BOTTOM >= 34:
-        _legend(s, lowest - 12)
+    if lowest - BODY_BOTTOM >= legend_height() + 12:
+        legend(s, lowest - 12)
+        return True
+    return False
 
 
-GRADE_LEGEND = (
-    ("ระดับผลการเรียน: 4 ดีเยี่ยม, 3.5 ดีมาก, 3 ดี, 2.5 ค่อนข้างดี, 2 น่าพอใจ, 1.5 พอใช้, "
-     "1 ผ่านเกณฑ์ขั้นต่ำ, 0 ต่ำกว่าเกณฑ์, ร รอการตัดสิน, มส ไม่มีสิทธิ์เข้ารับการวัดผลปลายภาค"),
-    ("Grades: 4 excellent, 3.5 very good, 3 good, 2.5 fairly good, 2 satisfactory, 1.5 fair, "
-     "1 minimum pass, 0 fail, ร (r) pending, มส (ms) not eligible for the final assessment"),
-)
-
-
-def _legend(s: Sheet, y: float) -> None:
-    s.text(LEFT, y, GRADE_LEGEND[0], REGULAR, 7.5, max_width=RIGHT - LEFT)
-    s.text(LEFT, y - 11, GRADE_LEGEND[1], REGULAR, 7, max_width=RIGHT - LEFT, color=GREY)
-
-
-def front(s: Sheet, t: TranscriptRecord) -> None:
-    """The header and the course results (one or more pages)."""
-    _course_pages(s, t, _header(s, t))
+def front(s: Sheet, t: TranscriptRecord) -> bool:
+    """The header and the course results (one or more pages); whether the grade legend
+    found room under them (else the back page carries it)."""
+    return _course_pages(s, t, _header(s, t))

@@ -8,18 +8,23 @@ come from the record's summary (`issuer.core.grading.summarise`).
 
 from __future__ import annotations
 
+import dataclasses
+from itertools import pairwise
+
 from issuer.adapters.render import fonts, thai
 from issuer.adapters.render.common import RESULT_EN, signatory
 from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.layout import (
     BODY_BOTTOM,
     GREY,
+    LEADING,
     LEFT,
     PAGE_W,
     RIGHT,
     SHADE,
     TOP,
     Sheet,
+    pair_height,
     signatures,
 )
 from issuer.core.records import TranscriptRecord
@@ -37,33 +42,35 @@ def _centred_lines(s: Sheet, y: float, text: str, font: str, size: float, width:
     return y
 
 
-def _certificate(s: Sheet, t: TranscriptRecord) -> None:
+def _certificate_body(s: Sheet, t: TranscriptRecord, k: float) -> float:
+    """Draw the certificate with its larger gaps scaled by `k`; returns its lowest y."""
     rec, inst, prog = t.record, t.institution, t.record.programme
     name = rec.student.name
     frame_bottom = BODY_BOTTOM + 6
     s.rect(LEFT, frame_bottom, RIGHT - LEFT, TOP + 6 - frame_bottom, 2.0, color=(0.2, 0.2, 0.2))
     s.rect(LEFT + 5, frame_bottom + 5, RIGHT - LEFT - 10, TOP - 4 - frame_bottom, 0.6)
+    s.cell(LEFT + 5, frame_bottom + 5, RIGHT - 5, TOP + 1, frame=True)
     s.pair(RIGHT - 14, TOP - 14, f"เลขที่ {t.transcript_id}", f"No. {t.transcript_id}", 8.5,
            align="right")
     y = TOP - 46
     s.text(MID, y, "กรุงเทพมหานคร", BOLD, 16, "center")
     y -= 16
     s.text(MID, y, "Bangkok Metropolitan Administration", REGULAR, 10, "center", color=GREY)
-    y -= 20
+    y -= max(20 * k, 14)
     s.text(MID, y, inst.affiliation_th, REGULAR, 12, "center", max_width=RIGHT - LEFT - 40)
     y -= 15
     s.text(MID, y, inst.affiliation_en, REGULAR, 9, "center", color=GREY)
-    y -= 46
+    y -= max(46 * k, 32)
     s.text(MID, y, "ประกาศนียบัตร", BOLD, 30, "center")
-    y -= 24
+    y -= max(24 * k, 18)
     s.text(MID, y, "Certificate", BOLD, 16, "center", color=GREY)
-    y -= 48
+    y -= max(48 * k, 15)
     s.pair(MID, y, "ให้ไว้เพื่อแสดงว่า", "This is to certify that", 12, align="center")
-    y -= 38
+    y -= max(38 * k, 25)
     s.text(MID, y, name.full_name_th, BOLD, 22, "center", max_width=RIGHT - LEFT - 60)
-    y -= 22
+    y -= max(22 * k, 22)
     s.text(MID, y, name.full_name_en, BOLD, 13, "center", max_width=RIGHT - LEFT - 60)
-    y -= 40
+    y -= max(40 * k, 18)
     width = RIGHT - LEFT - 80
     statement = (f"ได้สำเร็จการฝึกอาชีพ หลักสูตร{prog.name_th} "
                  f"จำนวน {prog.total_hours} ชั่วโมง")
@@ -75,23 +82,36 @@ def _certificate(s: Sheet, t: TranscriptRecord) -> None:
     y -= 8
     if prog.cohort:
         s.pair(MID, y, f"รุ่นที่ {prog.cohort}", f"Cohort {prog.cohort}", 12, align="center")
-        y -= 22
+        y -= max(22 * k, 22)
     s.text(MID, y, f"ณ {inst.name_th}", REGULAR, 13, "center", max_width=width)
     y -= 17
     s.text(MID, y, f"at {inst.name_en}", REGULAR, 10, "center", color=GREY, max_width=width)
-    y -= 36
+    y -= max(36 * k, 16)
     when = rec.graduation_date or t.issued_at.date()
     s.text(MID, y, f"ให้ไว้ ณ วันที่ {when.day} เดือน {thai.MONTHS_TH[when.month - 1]} "
            f"พ.ศ. {when.year + thai.BE_OFFSET}", REGULAR, 13, "center")
     y -= 16
     s.text(MID, y, f"Given on {thai.date_en(when)}", REGULAR, 10, "center", color=GREY)
-    y -= 26
+    y -= max(26 * k, 8)
     director = signatory(t, "ผู้อำนวยการ", "director")
     role_en = director[1] if director else "Director"
     role_th = director[0] if director else "ผู้อำนวยการ"
     if not role_th.endswith(inst.name_th) and len(role_th) < 20:
         role_th = f"{role_th}{inst.name_th}"
     _sign(s, y, director, role_th, role_en)
+    return y - 84 - 4
+
+
+def _certificate(s: Sheet, t: TranscriptRecord) -> None:
+    """The certificate page; its gaps close up when long names or a long course name
+    need the room, so the signature stays inside the frame."""
+    limit = BODY_BOTTOM + 6 + 5 + 2
+    for k in (1.0, 0.8, 0.6, 0.4, 0.2):
+        trial = Sheet()
+        if _certificate_body(trial, t, k) >= limit:
+            break
+    s.pages[-1].extend(trial.pages[0])
+    s.cells.extend(dataclasses.replace(c, page=len(s.pages) - 1) for c in trial.cells)
 
 
 def _sign(s: Sheet, y: float, found: tuple[str, str, str, str] | None, role_th: str,
@@ -128,11 +148,13 @@ def _transcript_header(s: Sheet, t: TranscriptRecord, cont: bool) -> float:
         fields.insert(2, ("เกิดวันที่", "Born", thai.date_th(st.birth_date),
                           thai.date_en(st.birth_date)))
     y -= 6
+    height = 0.0
     for th, en, v_th, v_en in fields:
-        y -= 14
-        s.pair(LEFT + 4, y, th, en, 8.5, BOLD, max_width=118)
-        s.pair(LEFT + 130, y, v_th, v_en, 9.5, max_width=RIGHT - LEFT - 134)
-    return y - 10
+        y -= 14 + max(0.0, height - 9.5 * LEADING)
+        label = s.pair_block(LEFT + 4, y, th, en, 8.5, BOLD, max_width=118)
+        height = max(label, s.pair_block(LEFT + 130, y, v_th, v_en, 9.5,
+                                         max_width=RIGHT - LEFT - 134))
+    return y - 10 - max(0.0, height - 9.5 * LEADING)
 
 
 _COLS = (("ลำดับ", "No.", 30.0), ("รหัส", "Code", 62.0), ("หน่วยการเรียน", "Module", 0.0),
@@ -160,7 +182,9 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
     reserve = 130  # totals and the signature under the last row
     for i, m in enumerate(modules, 1):
         last = i == len(modules)
-        if y - ROW < BODY_BOTTOM + (reserve if last else 0):
+        name_h = pair_height(m.name_th, m.name_en, 9, REGULAR, xs[3] - xs[2] - 8)
+        row = ROW + name_h - 9 * LEADING
+        if y - row < BODY_BOTTOM + (reserve if last else 0):
             _grid(s, xs, top, y)
             s.new_page()
             top, xs = _table_head(s, _transcript_header(s, t, True))
@@ -168,11 +192,13 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
         base = y - ROW + 4.5
         s.text((xs[0] + xs[1]) / 2, base, str(i), REGULAR, 9, "center")
         s.text(xs[1] + 4, base, m.code, REGULAR, 9, max_width=xs[2] - xs[1] - 8)
-        s.pair(xs[2] + 4, base, m.name_th, m.name_en, 9, max_width=xs[3] - xs[2] - 8)
+        s.pair_block(xs[2] + 4, base, m.name_th, m.name_en, 9, max_width=xs[3] - xs[2] - 8)
+        for x0, x1 in pairwise(xs):
+            s.cell(x0, y - row, x1, y)
         s.text((xs[3] + xs[4]) / 2, base, str(m.hours), REGULAR, 9, "center")
         s.pair((xs[4] + xs[5]) / 2, base, m.grade, RESULT_EN.get(m.grade, ""), 9, BOLD,
                align="center", max_width=xs[5] - xs[4] - 6)
-        y -= ROW
+        y -= row
     _grid(s, xs, top, y)
     summ = t.summary
     y -= 16
