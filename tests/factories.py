@@ -183,6 +183,9 @@ def school_record(*, person: Person = GIRL, many_courses: bool = False,
         mother_name_th="นางกาญจนา ศรีสุวรรณ์",
         admission_date=date(2023, 5, 16),
         previous_school_th="โรงเรียนวัดช่องลม",
+        previous_school_province_th="กรุงเทพมหานคร",
+        leave_date=date(2026, 3, 31),
+        leave_reason_th="จบการศึกษา",
     )
     activities = tuple(
         ActivityResult(year, th, en, hours, "ผ")
@@ -197,6 +200,8 @@ def school_record(*, person: Person = GIRL, many_courses: bool = False,
         activities=activities,
         assessments=Assessments("ดีเยี่ยม", "ดีเยี่ยม"),
         graduation_date=date(2026, 3, 31),
+        form_set="0012",
+        form_number="000345",
         signatories=SCHOOL_SIGNATORIES,
     )
     record = TranscriptRecord(

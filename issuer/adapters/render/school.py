@@ -10,5 +10,4 @@ from issuer.core.records import TranscriptRecord
 
 def layout(s: Sheet, t: TranscriptRecord) -> None:
     """Lay out a ปพ.1 transcript onto `s`."""
-    front(s, t)
-    back(s, t)
+    back(s, t, with_legend=not front(s, t))

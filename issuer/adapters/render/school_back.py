@@ -16,6 +16,7 @@ from issuer.adapters.render.layout import (
     LEFT,
     RIGHT,
     SHADE,
+    SIGNATURE_H,
     Sheet,
     signatures,
 )
@@ -29,6 +30,7 @@ from issuer.adapters.render.school_common import (
     in_hours,
     section_bar,
 )
+from issuer.adapters.render.school_front import LEGEND_H, legend
 from issuer.core.records import CourseType, TranscriptRecord
 
 
@@ -161,14 +163,25 @@ def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
     y -= 15
     s.pair(LEFT + 4, y, "วันอนุมัติการจบ", "Graduation approved", 9, BOLD)
     if rec.graduation_date:
-        s.pair(LEFT + 150, y, thai.date_th(rec.graduation_date),
+        s.pair(LEFT + 150, y, thai.date_th(rec.graduation_date, era=True),
                thai.date_en(rec.graduation_date), 10)
     else:
         s.text(LEFT + 150, y, "-", REGULAR, 10)
     y -= 15
+    st = rec.student
+    s.pair(LEFT + 4, y, "วันออกจากโรงเรียน", "Left school", 9, BOLD)
+    if st.leave_date:
+        s.pair(LEFT + 150, y, thai.date_th(st.leave_date, era=True), thai.date_en(st.leave_date),
+               10)
+    else:
+        s.text(LEFT + 150, y, "-", REGULAR, 10)
+    y -= 15
+    s.pair(LEFT + 4, y, "สาเหตุที่ออก", "Reason for leaving", 9, BOLD)
+    s.text(LEFT + 150, y, st.leave_reason_th or "-", REGULAR, 10, max_width=RIGHT - LEFT - 154)
+    y -= 15
     issued = t.issued_at.date()
     s.pair(LEFT + 4, y, "วันที่ออกเอกสาร", "Issued", 9, BOLD)
-    s.pair(LEFT + 150, y, thai.date_th(issued), thai.date_en(issued), 10)
+    s.pair(LEFT + 150, y, thai.date_th(issued, era=True), thai.date_en(issued), 10)
     return y - 8
 
 
@@ -183,8 +196,9 @@ def _room(s: Sheet, t: TranscriptRecord, y: float, needed: float) -> float:
 
 
 
-def back(s: Sheet, t: TranscriptRecord) -> None:
-    """The back page (continuing onto another page if it has to)."""
+def back(s: Sheet, t: TranscriptRecord, with_legend: bool = False) -> None:
+    """The back page (continuing onto another page if it has to); `with_legend` adds the
+    grade scale the front had no room for."""
     s.new_page()
     y = continuation_header(s, t, "ผลการประเมินและการจบหลักสูตร", "Assessment and graduation")
     y = _activities(s, t, y) - 10
@@ -192,9 +206,13 @@ def back(s: Sheet, t: TranscriptRecord) -> None:
     y = _room(s, t, y, 4 + 22 + max(24 * 5, ROW * len(t.summary.areas) + 2))
     y_left = _summary(s, t, y, LEFT, half + 40)
     y_right = _areas(s, t, y, LEFT + half + 40 + GROUP_GAP, half - 40)
-    y = _room(s, t, min(y_left, y_right), 80)
+    y = _room(s, t, min(y_left, y_right), 110)
     y = _decision(s, t, y)
-    y = _room(s, t, y, 80)
+    if with_legend:
+        y = _room(s, t, y, LEGEND_H)
+        legend(s, y - 8)
+        y -= LEGEND_H
+    y = _room(s, t, y, SIGNATURE_H)
     signatures(s, t, y, (
         (("ทะเบียน", "registrar"), "นายทะเบียน", "Registrar"),
         (("ผู้อำนวยการ", "director"), "ผู้อำนวยการโรงเรียน", "Director"),

@@ -41,11 +41,19 @@ def amount(t: TranscriptRecord, credits_value: Decimal, hours: int) -> str:
     return str(hours) if in_hours(t) else credits(credits_value)
 
 
+def serial_line(s: Sheet, t: TranscriptRecord) -> None:
+    """The form's serial line, "ปพ.1 : พ  ชุดที่ …  เลขที่ …", as on the controlled paper
+    stock; dots where the school gave no serial."""
+    rec = t.record
+    s.text(LEFT, TOP, f"ปพ.1 : {level_texts(rec.programme.level)[0]}   "
+           f"ชุดที่ {rec.form_set or '……'}   เลขที่ {rec.form_number or '……'}", BOLD, 10)
+
+
 def continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:
     st = t.record.student
-    s.text(LEFT, TOP, f"ปพ.1 : {level_texts(t.record.programme.level)[0]}", BOLD, 10)
+    serial_line(s, t)
     s.pair(RIGHT, TOP, f"{st.name.full_name_th}  เลขประจำตัวนักเรียน {st.student_id}",
-           st.name.full_name_en, 9, align="right", max_width=RIGHT - LEFT - 60)
+           st.name.full_name_en, 9, align="right", max_width=RIGHT - LEFT - 190)
     y = TOP - 8
     s.line(LEFT, y, RIGHT, y)
     y -= 18

@@ -18,8 +18,10 @@ from issuer.adapters.render.layout import (
     LEFT,
     RIGHT,
     SHADE,
+    SIGNATURE_LINE_H,
     TOP,
     Sheet,
+    signature_line,
 )
 from issuer.adapters.render.school_common import (
     FIELD,
@@ -31,17 +33,20 @@ from issuer.adapters.render.school_common import (
     continuation_header,
     level_texts,
     section_bar,
+    serial_line,
 )
 from issuer.core.records import CourseResult, Term, TranscriptRecord
+
+BOTTOM = BODY_BOTTOM + SIGNATURE_LINE_H  # the course table ends above the signature band
 
 
 def _header(s: Sheet, t: TranscriptRecord) -> float:
     rec, inst = t.record, t.institution
     st = rec.student
-    variant, level_th, level_en, _ = level_texts(rec.programme.level)
-    s.text(LEFT, TOP, f"ปพ.1 : {variant}", BOLD, 10)
-    s.pair(RIGHT, TOP, f"เลขที่ {t.transcript_id}  ฉบับที่ {t.version}",
-           f"No. {t.transcript_id}, version {t.version}", 8.5, align="right")
+    _, level_th, level_en, _ = level_texts(rec.programme.level)
+    serial_line(s, t)
+    s.pair(RIGHT, TOP, f"เลขที่เอกสาร {t.transcript_id}  ฉบับที่ {t.version}",
+           f"Document {t.transcript_id}, version {t.version}", 8.5, align="right")
     mid = (LEFT + RIGHT) / 2
     y = TOP - 22
     title = f"ระเบียนแสดงผลการเรียนหลักสูตรแกนกลางการศึกษาขั้นพื้นฐาน {level_th}"
@@ -59,10 +64,13 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
         ("จังหวัด", "Province", inst.province_th, inst.province_en),
     ]
     if st.admission_date:
-        school.append(("วันเข้าเรียน", "Admitted", thai.date_th(st.admission_date),
+        school.append(("วันเข้าเรียน", "Admitted", thai.date_th(st.admission_date, era=True),
                        thai.date_en(st.admission_date)))
     if st.previous_school_th:
         school.append(("โรงเรียนเดิม", "Previous school", st.previous_school_th, ""))
+    if st.previous_school_province_th:
+        school.append(("จังหวัด (โรงเรียนเดิม)", "Its province",
+                       st.previous_school_province_th, ""))
     school.append(("ชั้นเรียนสุดท้าย", "Last class", rec.programme.level,
                    rec.programme.name_en))
     sex = st.sex + (f" ({SEX_EN[st.sex]})" if st.sex in SEX_EN else "")
@@ -77,7 +85,7 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
         ("ชื่อสกุล", "Surname", st.name.last_name_th, st.name.last_name_en),
         ("เลขประจำตัวนักเรียน", "Student ID", st.student_id, ""),
         ("เลขประจำตัวประชาชน", "National ID", thai.national_id(st.national_id), ""),
-        ("เกิดวันที่", "Born", thai.date_th(st.birth_date), thai.date_en(st.birth_date)),
+        ("เกิดวันที่", "Born", thai.date_th(st.birth_date, era=True), thai.date_en(st.birth_date)),
         ("ข้อมูลบุคคล", "Sex, nationality", personal, ""),
         ("ชื่อบิดา", "Father", st.father_name_th, ""),
         ("ชื่อมารดา", "Mother", st.mother_name_th, ""),
@@ -195,12 +203,13 @@ def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: f
             s.text(grade_x, base, gpa(summary.gpa), BOLD, 8, "center")
 
 
-def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
-    """Lay the course rows out in three column groups, flowing onto further pages."""
+def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
+    """Lay the course rows out in three column groups, flowing onto further pages, above
+    the band of the registrar's signature (`BOTTOM`); whether the grade legend fitted."""
     years = _course_rows(t)
     width = (RIGHT - LEFT - 2 * GROUP_GAP) / 3
     y0 = section_bar(s, top - 6, "ผลการเรียนรายวิชา", "Course results") - 4
-    capacity = int((y0 - 22 - BODY_BOTTOM) // ROW)
+    capacity = int((y0 - 22 - BOTTOM) // ROW)
     # One year per column group when every year fits; otherwise one continuous flow.
     if len(years) <= 3 and all(len(rows) <= capacity for rows in years):
         columns = years
@@ -213,7 +222,7 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
             s.new_page()
             top = continuation_header(s, t, "ผลการเรียนรายวิชา (ต่อ)", "Course results (cont.)")
             y0 = top - 4
-            capacity = int((y0 - 22 - BODY_BOTTOM) // ROW)
+            capacity = int((y0 - 22 - BOTTOM) // ROW)
         x = LEFT + slot * (width + GROUP_GAP)
         y = _group_columns(s, t, x, y0, width)
         bottom = y - len(rows) * ROW
@@ -225,8 +234,10 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> None:
             _draw_row(s, t, row, x, y, width)
             y -= ROW
         lowest = min(lowest, bottom - 2) if slot else bottom - 2
-    if lowest - BODY_BOTTOM >= 34:
-        _legend(s, lowest - 12)
+    if lowest - BOTTOM >= 34:
+        legend(s, lowest - 12)
+        return True
+    return False
 
 
 GRADE_LEGEND = (
@@ -237,11 +248,21 @@ GRADE_LEGEND = (
 )
 
 
-def _legend(s: Sheet, y: float) -> None:
+def legend(s: Sheet, y: float) -> None:
+    """The grade scale, two lines below `y` (LEGEND_H with its gap)."""
     s.text(LEFT, y, GRADE_LEGEND[0], REGULAR, 7.5, max_width=RIGHT - LEFT)
     s.text(LEFT, y - 11, GRADE_LEGEND[1], REGULAR, 7, max_width=RIGHT - LEFT, color=GREY)
 
 
-def front(s: Sheet, t: TranscriptRecord) -> None:
-    """The header and the course results (one or more pages)."""
-    _course_pages(s, t, _header(s, t))
+LEGEND_H = 34.0
+
+
+def front(s: Sheet, t: TranscriptRecord) -> bool:
+    """The header, the course results (one or more pages) and the registrar's signature,
+    which the paper form carries at the foot of the front; whether the grade legend fitted
+    (if not, the back carries it)."""
+    fitted = _course_pages(s, t, _header(s, t))
+    half = (RIGHT - LEFT) / 2
+    signature_line(s, t, LEFT + half, BODY_BOTTOM + SIGNATURE_LINE_H, half,
+                   (("ทะเบียน", "registrar"), "นายทะเบียน", "Registrar"))
+    return fitted
