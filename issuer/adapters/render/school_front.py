@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from reportlab.lib.units import mm
+
 from issuer.adapters.render import fonts, thai
 from issuer.adapters.render.common import NATIONALITY_EN, SEX_EN, gpa
 from issuer.adapters.render.fonts import BOLD, REGULAR
@@ -56,7 +58,6 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
            "center", color=GREY)
     y -= 10
     box_top = y
-    half = (RIGHT - LEFT) / 2
     school = [
         ("โรงเรียน", "School", inst.name_th, inst.name_en),
         ("สังกัด", "Affiliation", inst.affiliation_th, inst.affiliation_en),
@@ -90,14 +91,29 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
         ("ชื่อบิดา", "Father", st.father_name_th, ""),
         ("ชื่อมารดา", "Mother", st.mother_name_th, ""),
     ]
+    photo_x = RIGHT - PHOTO_W - 6
+    split = LEFT + (photo_x - 6 - LEFT) * 0.53
     bottoms = [
-        _fields(s, LEFT, box_top, school, 84, half - 90),
-        _fields(s, mid, box_top, student, 126, half - 132),
+        _fields(s, LEFT, box_top, school, 84, split - LEFT - 90),
+        _fields(s, split, box_top, student, 118, photo_x - 6 - split - 122),
+        box_top - PHOTO_H - 6,
     ]
     box_bottom = min(bottoms) - 6
     s.rect(LEFT, box_bottom, RIGHT - LEFT, box_top - box_bottom)
-    s.line(mid, box_top, mid, box_bottom)
+    s.line(split, box_top, split, box_bottom)
+    _photo_box(s, photo_x, box_top - 6 - PHOTO_H)
     return box_bottom
+
+
+PHOTO_W, PHOTO_H = 30 * mm, 40 * mm  # the form's 3 x 4 cm photo box
+
+
+def _photo_box(s: Sheet, x: float, y: float) -> None:
+    """The photo box, left empty as on paper when the school sends no photo."""
+    s.rect(x, y, PHOTO_W, PHOTO_H, 0.5)
+    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 + 2, "รูปถ่าย", REGULAR, 8, "center", color=GREY)
+    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 - 8, "Photo 3 x 4 cm", REGULAR, 6.5, "center",
+           color=GREY)
 
 
 def _fields(s: Sheet, x0: float, top: float, fields: list[tuple[str, str, str, str]],
