@@ -254,6 +254,7 @@ def vocational_record(*, person: Person = BOY, long_name: bool = False,
                             level="200", total_hours=200, cohort="2/2568"),
         courses=modules,
         graduation_date=date(2026, 3, 20),
+        form_number="2569/0042",
         signatories=TRAINING_SIGNATORIES,
     )
     record = TranscriptRecord(

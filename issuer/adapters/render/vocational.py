@@ -43,8 +43,11 @@ def _certificate(s: Sheet, t: TranscriptRecord) -> None:
     frame_bottom = BODY_BOTTOM + 6
     s.rect(LEFT, frame_bottom, RIGHT - LEFT, TOP + 6 - frame_bottom, 2.0, color=(0.2, 0.2, 0.2))
     s.rect(LEFT + 5, frame_bottom + 5, RIGHT - LEFT - 10, TOP - 4 - frame_bottom, 0.6)
-    s.pair(RIGHT - 14, TOP - 14, f"เลขที่ {t.transcript_id}", f"No. {t.transcript_id}", 8.5,
-           align="right")
+    if rec.form_number:  # the certificate's own number, as the school's register has it
+        s.pair(RIGHT - 14, TOP - 14, f"เลขที่ {rec.form_number}", f"No. {rec.form_number}",
+               10, BOLD, align="right")
+    s.pair(RIGHT - 14, TOP - 27, f"เลขที่เอกสาร {t.transcript_id}",
+           f"Document {t.transcript_id}", 8.5, align="right")
     y = TOP - 46
     s.text(MID, y, "กรุงเทพมหานคร", BOLD, 16, "center")
     y -= 16
@@ -125,7 +128,7 @@ def _transcript_header(s: Sheet, t: TranscriptRecord, cont: bool) -> float:
         ("สถานที่ฝึก", "Training school", t.institution.name_th, t.institution.name_en),
     ]
     if not cont:
-        fields.insert(2, ("เกิดวันที่", "Born", thai.date_th(st.birth_date),
+        fields.insert(2, ("เกิดวันที่", "Born", thai.date_th(st.birth_date, era=True),
                           thai.date_en(st.birth_date)))
     y -= 6
     for th, en, v_th, v_en in fields:
