@@ -47,6 +47,8 @@ SCHOOL = Institution(
     name_en="Wat Don School (Sathon District Office)",
     district_th="เขตสาทร",
     district_en="Sathon",
+    subdistrict_th="แขวงทุ่งมหาเมฆ",
+    subdistrict_en="Thung Maha Mek",
 )
 TRAINING = Institution(
     code="3001",

@@ -51,6 +51,8 @@ def _institution(inst: Institution) -> dict[str, Any]:
         "name_en": inst.name_en,
         "district_th": inst.district_th,
         "district_en": inst.district_en,
+        "subdistrict_th": inst.subdistrict_th,
+        "subdistrict_en": inst.subdistrict_en,
         "province_th": inst.province_th,
         "province_en": inst.province_en,
         "affiliation_th": inst.affiliation_th,

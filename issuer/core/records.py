@@ -64,6 +64,8 @@ class Institution:
     name_en: str
     district_th: str = ""
     district_en: str = ""
+    subdistrict_th: str = ""  # ตำบล/แขวง (e.g. แขวงทุ่งมหาเมฆ)
+    subdistrict_en: str = ""
     province_th: str = "กรุงเทพมหานคร"
     province_en: str = "Bangkok"
     affiliation_th: str = "สำนักการศึกษา กรุงเทพมหานคร"

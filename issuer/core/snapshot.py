@@ -67,6 +67,7 @@ def to_dict(s: Snapshot) -> dict[str, Any]:
             "district_en": inst.district_en, "province_th": inst.province_th,
             "province_en": inst.province_en, "affiliation_th": inst.affiliation_th,
             "affiliation_en": inst.affiliation_en,
+            **_optional(subdistrict_th=inst.subdistrict_th, subdistrict_en=inst.subdistrict_en),
         },
         "student": {
             "student_id": st.student_id, "national_id": st.national_id,

@@ -239,7 +239,8 @@ def test_the_full_pp1_fields(docs: dict[str, Issued]) -> None:
         assert "ชุดที่0012เลขที่000345" in side
         assert "(นางสาวสุนันทาแก้วประเสริฐ)" in side  # the registrar signs both sides
         assert "วันที่2เมษายนพ.ศ.2569" in side  # the date beside the signature
-    assert "จังหวัด(โรงเรียนเดิม)กรุงเทพมหานคร" in front and "รูปถ่ายPhoto3x4cm" in front
+    assert "โรงเรียนวัดช่องลมจังหวัดกรุงเทพมหานคร" in front and "แขวงทุ่งมหาเมฆ" in front
+    assert "รูปถ่าย" in front and "Photo3x4cm" in front
     assert "14สิงหาคมพ.ศ.2554" in front and "16พฤษภาคมพ.ศ.2566" in front
     assert "วันออกจากโรงเรียนLeftschool" in back and "สาเหตุที่ออกReasonforleaving" in back
     assert back.count("31มีนาคมพ.ศ.2569") == 2  # graduation approved, left school

@@ -61,17 +61,17 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
     school = [
         ("โรงเรียน", "School", inst.name_th, inst.name_en),
         ("สังกัด", "Affiliation", inst.affiliation_th, inst.affiliation_en),
-        ("เขต", "District", inst.district_th, inst.district_en),
+        ("ตำบล/แขวง", "Subdistrict", inst.subdistrict_th, inst.subdistrict_en),
+        ("อำเภอ/เขต", "District", inst.district_th, inst.district_en),
         ("จังหวัด", "Province", inst.province_th, inst.province_en),
     ]
     if st.admission_date:
         school.append(("วันเข้าเรียน", "Admitted", thai.date_th(st.admission_date, era=True),
                        thai.date_en(st.admission_date)))
-    if st.previous_school_th:
-        school.append(("โรงเรียนเดิม", "Previous school", st.previous_school_th, ""))
-    if st.previous_school_province_th:
-        school.append(("จังหวัด (โรงเรียนเดิม)", "Its province",
-                       st.previous_school_province_th, ""))
+    if st.previous_school_th or st.previous_school_province_th:
+        province = (f"  จังหวัด {st.previous_school_province_th}"
+                    if st.previous_school_province_th else "")
+        school.append(("โรงเรียนเดิม", "Previous school", st.previous_school_th + province, ""))
     school.append(("ชั้นเรียนสุดท้าย", "Last class", rec.programme.level,
                    rec.programme.name_en))
     sex = st.sex + (f" ({SEX_EN[st.sex]})" if st.sex in SEX_EN else "")
