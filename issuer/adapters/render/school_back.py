@@ -31,6 +31,7 @@ from issuer.adapters.render.school_common import (
     section_bar,
 )
 from issuer.adapters.render.school_front import LEGEND_H, legend
+from issuer.adapters.render.templates import wording
 from issuer.core.records import CourseType, TranscriptRecord
 
 
@@ -158,10 +159,11 @@ def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
     y -= 26 + 16
     decision = t.summary.decision
     decision_th, decision_en = (decision.th, decision.en) if decision else ("-", "")
-    s.pair(LEFT + 4, y, "ผลการตัดสิน", "Decision", 9, BOLD)
+    w = wording("pp1")
+    s.pair(LEFT + 4, y, *w.pair("back", "decision"), 9, BOLD)
     s.pair(LEFT + 150, y, decision_th, decision_en, 10, BOLD)
     y -= 15
-    s.pair(LEFT + 4, y, "วันอนุมัติการจบ", "Graduation approved", 9, BOLD)
+    s.pair(LEFT + 4, y, *w.pair("back", "graduation_approved"), 9, BOLD)
     if rec.graduation_date:
         s.pair(LEFT + 150, y, thai.date_th(rec.graduation_date, era=True),
                thai.date_en(rec.graduation_date), 10)
@@ -169,18 +171,18 @@ def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
         s.text(LEFT + 150, y, "-", REGULAR, 10)
     y -= 15
     st = rec.student
-    s.pair(LEFT + 4, y, "วันออกจากโรงเรียน", "Left school", 9, BOLD)
+    s.pair(LEFT + 4, y, *w.pair("back", "left_school"), 9, BOLD)
     if st.leave_date:
         s.pair(LEFT + 150, y, thai.date_th(st.leave_date, era=True), thai.date_en(st.leave_date),
                10)
     else:
         s.text(LEFT + 150, y, "-", REGULAR, 10)
     y -= 15
-    s.pair(LEFT + 4, y, "สาเหตุที่ออก", "Reason for leaving", 9, BOLD)
+    s.pair(LEFT + 4, y, *w.pair("back", "leave_reason"), 9, BOLD)
     s.text(LEFT + 150, y, st.leave_reason_th or "-", REGULAR, 10, max_width=RIGHT - LEFT - 154)
     y -= 15
     issued = t.issued_at.date()
-    s.pair(LEFT + 4, y, "วันที่ออกเอกสาร", "Issued", 9, BOLD)
+    s.pair(LEFT + 4, y, *w.pair("back", "issued"), 9, BOLD)
     s.pair(LEFT + 150, y, thai.date_th(issued, era=True), thai.date_en(issued), 10)
     return y - 8
 
@@ -213,8 +215,9 @@ def back(s: Sheet, t: TranscriptRecord, with_legend: bool = False) -> None:
         legend(s, y - 8)
         y -= LEGEND_H
     y = _room(s, t, y, SIGNATURE_H)
+    w = wording("pp1")
     signatures(s, t, y, (
-        (("ทะเบียน", "registrar"), "นายทะเบียน", "Registrar"),
-        (("ผู้อำนวยการ", "director"), "ผู้อำนวยการโรงเรียน", "Director"),
-    ))
+        (("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")),
+        (("ผู้อำนวยการ", "director"), *w.pair("signatures", "director")),
+    ), w)
 

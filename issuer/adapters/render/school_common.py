@@ -10,6 +10,7 @@ from decimal import Decimal
 from issuer.adapters.render.common import credits
 from issuer.adapters.render.fonts import BOLD
 from issuer.adapters.render.layout import LEFT, RIGHT, SHADE, TOP, Sheet
+from issuer.adapters.render.templates import wording
 from issuer.core.levels import STAGES, Stage, stage_of
 from issuer.core.records import TranscriptRecord
 
@@ -44,9 +45,10 @@ def amount(t: TranscriptRecord, credits_value: Decimal, hours: int) -> str:
 def serial_line(s: Sheet, t: TranscriptRecord) -> None:
     """The form's serial line, "ปพ.1 : พ  ชุดที่ …  เลขที่ …", as on the controlled paper
     stock; dots where the school gave no serial."""
-    rec = t.record
+    rec, w = t.record, wording("pp1")
     s.text(LEFT, TOP, f"ปพ.1 : {level_texts(rec.programme.level)[0]}   "
-           f"ชุดที่ {rec.form_set or '……'}   เลขที่ {rec.form_number or '……'}", BOLD, 10)
+           f"{w.text('serial', 'set')} {rec.form_set or '……'}   "
+           f"{w.text('serial', 'number')} {rec.form_number or '……'}", BOLD, 10)
 
 
 def continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:

@@ -37,6 +37,7 @@ from issuer.adapters.render.school_common import (
     section_bar,
     serial_line,
 )
+from issuer.adapters.render.templates import wording
 from issuer.core.records import CourseResult, Term, TranscriptRecord
 
 BOTTOM = BODY_BOTTOM + SIGNATURE_LINE_H  # the course table ends above the signature band
@@ -46,50 +47,55 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
     rec, inst = t.record, t.institution
     st = rec.student
     _, level_th, level_en, _ = level_texts(rec.programme.level)
+    w = wording("pp1")
     serial_line(s, t)
-    s.pair(RIGHT, TOP, f"เลขที่เอกสาร {t.transcript_id}  ฉบับที่ {t.version}",
-           f"Document {t.transcript_id}, version {t.version}", 8.5, align="right")
+    (doc_th, doc_en), (ver_th, ver_en) = w.pair("serial", "document"), w.pair("serial", "version")
+    s.pair(RIGHT, TOP, f"{doc_th} {t.transcript_id}  {ver_th} {t.version}",
+           f"{doc_en} {t.transcript_id}, {ver_en} {t.version}", 8.5, align="right")
     mid = (LEFT + RIGHT) / 2
     y = TOP - 22
-    title = f"ระเบียนแสดงผลการเรียนหลักสูตรแกนกลางการศึกษาขั้นพื้นฐาน {level_th}"
+    title = f"{w.text('title', 'th')} {level_th}"
     s.text(mid, y, title, BOLD, 13, "center", max_width=RIGHT - LEFT)
     y -= 16
-    s.text(mid, y, f"Basic Education Core Curriculum Transcript ({level_en})", BOLD, 10,
-           "center", color=GREY)
+    s.text(mid, y, f"{w.text('title', 'en')} ({level_en})", BOLD, 10, "center", color=GREY)
     y -= 10
     box_top = y
+    def label(section: str, key: str, th: str, en: str) -> tuple[str, str, str, str]:
+        return (*w.pair(section, key), th, en)
+
     school = [
-        ("โรงเรียน", "School", inst.name_th, inst.name_en),
-        ("สังกัด", "Affiliation", inst.affiliation_th, inst.affiliation_en),
-        ("ตำบล/แขวง", "Subdistrict", inst.subdistrict_th, inst.subdistrict_en),
-        ("อำเภอ/เขต", "District", inst.district_th, inst.district_en),
-        ("จังหวัด", "Province", inst.province_th, inst.province_en),
+        label("school", "name", inst.name_th, inst.name_en),
+        label("school", "affiliation", inst.affiliation_th, inst.affiliation_en),
+        label("school", "subdistrict", inst.subdistrict_th, inst.subdistrict_en),
+        label("school", "district", inst.district_th, inst.district_en),
+        label("school", "province", inst.province_th, inst.province_en),
     ]
     if st.admission_date:
-        school.append(("วันเข้าเรียน", "Admitted", thai.date_th(st.admission_date, era=True),
-                       thai.date_en(st.admission_date)))
+        school.append(label("school", "admitted", thai.date_th(st.admission_date, era=True),
+                            thai.date_en(st.admission_date)))
     if st.previous_school_th or st.previous_school_province_th:
-        province = (f"  จังหวัด {st.previous_school_province_th}"
-                    if st.previous_school_province_th else "")
-        school.append(("โรงเรียนเดิม", "Previous school", st.previous_school_th + province, ""))
-    school.append(("ชั้นเรียนสุดท้าย", "Last class", rec.programme.level,
-                   rec.programme.name_en))
+        province = (f"  {w.text('school', 'previous_province')} "
+                    f"{st.previous_school_province_th}" if st.previous_school_province_th
+                    else "")
+        school.append(label("school", "previous_school", st.previous_school_th + province, ""))
+    school.append(label("school", "last_class", rec.programme.level, rec.programme.name_en))
     sex = st.sex + (f" ({SEX_EN[st.sex]})" if st.sex in SEX_EN else "")
     nat = st.nationality_th + (f" ({NATIONALITY_EN[st.nationality_th]})"
                                if st.nationality_th in NATIONALITY_EN else "")
-    personal = f"เพศ {sex}   สัญชาติ {nat}"
+    personal = f"{w.text('student', 'sex')} {sex}   {w.text('student', 'nationality')} {nat}"
     if st.religion_th:  # PDPA-sensitive: only when the school supplied it
-        personal += f"   ศาสนา {st.religion_th}"
+        personal += f"   {w.text('student', 'religion')} {st.religion_th}"
     student = [
-        ("ชื่อ", "Name", f"{st.name.prefix_th}{st.name.first_name_th}",
-         f"{st.name.prefix_en} {st.name.first_name_en}".strip()),
-        ("ชื่อสกุล", "Surname", st.name.last_name_th, st.name.last_name_en),
-        ("เลขประจำตัวนักเรียน", "Student ID", st.student_id, ""),
-        ("เลขประจำตัวประชาชน", "National ID", thai.national_id(st.national_id), ""),
-        ("เกิดวันที่", "Born", thai.date_th(st.birth_date, era=True), thai.date_en(st.birth_date)),
-        ("ข้อมูลบุคคล", "Sex, nationality", personal, ""),
-        ("ชื่อบิดา", "Father", st.father_name_th, ""),
-        ("ชื่อมารดา", "Mother", st.mother_name_th, ""),
+        label("student", "name", f"{st.name.prefix_th}{st.name.first_name_th}",
+              f"{st.name.prefix_en} {st.name.first_name_en}".strip()),
+        label("student", "surname", st.name.last_name_th, st.name.last_name_en),
+        label("student", "student_id", st.student_id, ""),
+        label("student", "national_id", thai.national_id(st.national_id), ""),
+        label("student", "born", thai.date_th(st.birth_date, era=True),
+              thai.date_en(st.birth_date)),
+        label("student", "personal", personal, ""),
+        label("student", "father", st.father_name_th, ""),
+        label("student", "mother", st.mother_name_th, ""),
     ]
     photo_x = RIGHT - PHOTO_W - 6
     split = LEFT + (photo_x - 6 - LEFT) * 0.53
@@ -101,18 +107,18 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
     box_bottom = min(bottoms) - 6
     s.rect(LEFT, box_bottom, RIGHT - LEFT, box_top - box_bottom)
     s.line(split, box_top, split, box_bottom)
-    _photo_box(s, photo_x, box_top - 6 - PHOTO_H)
+    _photo_box(s, photo_x, box_top - 6 - PHOTO_H, w.pair("photo", "label"))
     return box_bottom
 
 
 PHOTO_W, PHOTO_H = 30 * mm, 40 * mm  # the form's 3 x 4 cm photo box
 
 
-def _photo_box(s: Sheet, x: float, y: float) -> None:
+def _photo_box(s: Sheet, x: float, y: float, label: tuple[str, str]) -> None:
     """The photo box, left empty as on paper when the school sends no photo."""
     s.rect(x, y, PHOTO_W, PHOTO_H, 0.5)
-    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 + 2, "รูปถ่าย", REGULAR, 8, "center", color=GREY)
-    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 - 8, "Photo 3 x 4 cm", REGULAR, 6.5, "center",
+    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 + 2, label[0], REGULAR, 8, "center", color=GREY)
+    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 - 8, label[1], REGULAR, 6.5, "center",
            color=GREY)
 
 
@@ -280,5 +286,6 @@ def front(s: Sheet, t: TranscriptRecord) -> bool:
     fitted = _course_pages(s, t, _header(s, t))
     half = (RIGHT - LEFT) / 2
     signature_line(s, t, LEFT + half, BODY_BOTTOM + SIGNATURE_LINE_H, half,
-                   (("ทะเบียน", "registrar"), "นายทะเบียน", "Registrar"))
+                   (("ทะเบียน", "registrar"), *wording("pp1").pair("signatures", "registrar")),
+                   wording("pp1"))
     return fitted
