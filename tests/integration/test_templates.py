@@ -15,7 +15,8 @@ from tests.pdfcheck import pdf_text
 
 def _copy(tmp_path: Path, name: str, old: str, new: str) -> None:
     for f in DEFAULT_DIR.glob("*.toml"):
-        shutil.copy(f, tmp_path / f.name)
+        if not (tmp_path / f.name).exists():
+            shutil.copy(f, tmp_path / f.name)
     path = tmp_path / f"{name}.toml"
     text = path.read_text(encoding="utf-8")
     assert old in text
