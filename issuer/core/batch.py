@@ -422,9 +422,6 @@ def _student(row: _Row, institution: Institution, today: date) -> Student | None
     if leave and birth and leave <= birth:
         row.fail("leave_date", "วันออกจากโรงเรียนต้องอยู่หลังวันเกิด",
                  "the leaving date must be after the birth date")
-    if leave and leave > today:
-        row.fail("leave_date", f"วันออกจากโรงเรียนอยู่ในอนาคต (วันนี้คือ {_thai_date(today)})",
-                 f"the leaving date is in the future (today is {today.isoformat()})")
     if row.get("leave_reason_th") and not leave:
         row.fail("leave_date", "ต้องกรอกวันออกจากโรงเรียนเมื่อมีสาเหตุที่ออก",
                  "a leaving reason needs the leaving date")

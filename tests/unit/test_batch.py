@@ -568,7 +568,7 @@ def test_form_fields_reach_the_record() -> None:
 
 @pytest.mark.parametrize(("values", "column"), [
     ({"leave_date": "2023-05-01"}, "leave_date"),  # before admission (2023-05-16)
-    ({"leave_date": "2026-05-01"}, "leave_date"),  # after today
+    ({"leave_date": "2011-08-14"}, "leave_date"),  # the birth date
     ({"leave_date": "", "leave_reason_th": "ย้ายโรงเรียน"}, "leave_date"),
     ({"form_set": "ชุด 1"}, "form_set"),
     ({"form_number": "1" * 21}, "form_number"),
