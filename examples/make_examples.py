@@ -27,19 +27,21 @@ SCHOOL_COLUMNS = (
     "record_type", "institution_code", "student_id", "national_id", "prefix_th",
     "first_name_th", "last_name_th", "prefix_en", "first_name_en", "last_name_en",
     "birth_date", "sex", "religion_th", "father_name_th", "mother_name_th", "admission_date",
-    "previous_school_th", "graduation_date", "programme_code", "programme_name_th",
+    "previous_school_th", "previous_school_province_th", "graduation_date", "leave_date",
+    "leave_reason_th", "form_set", "form_number", "programme_code", "programme_name_th",
     "programme_name_en", "programme_level", "academic_year", "semester", "code", "name_th",
     "name_en", "course_type", "credits", "hours", "grade", "learning_area",
 )
 VOCATIONAL_COLUMNS = (
     "record_type", "institution_code", "student_id", "national_id", "prefix_th",
     "first_name_th", "last_name_th", "prefix_en", "first_name_en", "last_name_en",
-    "birth_date", "sex", "graduation_date", "programme_code", "programme_name_th",
-    "programme_name_en", "programme_level", "programme_total_hours", "programme_cohort",
+    "birth_date", "sex", "graduation_date", "form_number", "programme_code",
+    "programme_name_th", "programme_name_en", "programme_level", "programme_total_hours",
+    "programme_cohort",
     "academic_year", "semester", "code", "name_th", "name_en", "course_type", "hours", "grade",
 )
 INTEGER_COLUMNS = {"academic_year", "semester", "hours", "programme_total_hours"}
-DATE_COLUMNS = {"birth_date", "admission_date", "graduation_date"}
+DATE_COLUMNS = {"birth_date", "admission_date", "graduation_date", "leave_date"}
 
 
 def national_id(rng: random.Random, prefix: str = "11028") -> str:
@@ -123,7 +125,11 @@ def school_rows(
             "birth_date": born, "sex": sex, "religion_th": religion, "father_name_th": father,
             "mother_name_th": mother, "admission_date": "16/05/2566",
             "previous_school_th": "โรงเรียนวัดช่องลม (สำนักงานเขตยานนาวา)",
+            "previous_school_province_th": "กรุงเทพมหานคร",
             "graduation_date": "31/03/2569" if graduates else "",
+            "leave_date": "31/03/2569" if graduates else "",
+            "leave_reason_th": "จบการศึกษา" if graduates else "",
+            "form_set": "0012", "form_number": f"{344 + i:06d}",
             "programme_code": "LS-2551",
             "programme_name_th": "หลักสูตรแกนกลางการศึกษาขั้นพื้นฐาน พุทธศักราช 2551 "
                                  "ระดับมัธยมศึกษาตอนต้น",
@@ -198,7 +204,8 @@ def vocational_rows(
             "first_name_th": fth,
             "last_name_th": lth, "prefix_en": pen, "first_name_en": fen, "last_name_en": len_,
             "birth_date": born, "sex": sex, "graduation_date": "2026-08-28",
-            "programme_code": "IND-AC-200", "programme_name_th": "ช่างซ่อมเครื่องปรับอากาศ",
+            "form_number": f"2569/{i:04d}", "programme_code": "IND-AC-200",
+            "programme_name_th": "ช่างซ่อมเครื่องปรับอากาศ",
             "programme_name_en": "Air-Conditioner Repair", "programme_level": "200",
             "programme_total_hours": "200", "programme_cohort": "รุ่นที่ 1/2569",
         }

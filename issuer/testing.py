@@ -71,7 +71,8 @@ class FakeStore:
                         registrar: tuple[str, str] = ("", ""),
                         director: tuple[str, str] = ("", "")) -> InstitutionRow:
         fields = {k: getattr(institution, k) for k in (
-            "code", "kind", "name_th", "name_en", "district_th", "district_en", "province_th",
+            "code", "kind", "name_th", "name_en", "district_th", "district_en", "subdistrict_th",
+            "subdistrict_en", "province_th",
             "province_en", "affiliation_th", "affiliation_en")}
         row = InstitutionRow(
             id=self.new_id(), **fields, created_at=NOW,

@@ -47,6 +47,8 @@ SCHOOL = Institution(
     name_en="Wat Don School (Sathon District Office)",
     district_th="เขตสาทร",
     district_en="Sathon",
+    subdistrict_th="แขวงทุ่งมหาเมฆ",
+    subdistrict_en="Thung Maha Mek",
 )
 TRAINING = Institution(
     code="3001",
@@ -183,6 +185,9 @@ def school_record(*, person: Person = GIRL, many_courses: bool = False,
         mother_name_th="นางกาญจนา ศรีสุวรรณ์",
         admission_date=date(2023, 5, 16),
         previous_school_th="โรงเรียนวัดช่องลม",
+        previous_school_province_th="กรุงเทพมหานคร",
+        leave_date=date(2026, 3, 31),
+        leave_reason_th="จบการศึกษา",
     )
     activities = tuple(
         ActivityResult(year, th, en, hours, "ผ")
@@ -197,6 +202,8 @@ def school_record(*, person: Person = GIRL, many_courses: bool = False,
         activities=activities,
         assessments=Assessments("ดีเยี่ยม", "ดีเยี่ยม"),
         graduation_date=date(2026, 3, 31),
+        form_set="0012",
+        form_number="000345",
         signatories=SCHOOL_SIGNATORIES,
     )
     record = TranscriptRecord(
@@ -249,6 +256,7 @@ def vocational_record(*, person: Person = BOY, long_name: bool = False,
                             level="200", total_hours=200, cohort="2/2568"),
         courses=modules,
         graduation_date=date(2026, 3, 20),
+        form_number="2569/0042",
         signatories=TRAINING_SIGNATORIES,
     )
     record = TranscriptRecord(

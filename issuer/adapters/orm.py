@@ -117,6 +117,8 @@ class InstitutionRow(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     district_th: Mapped[str] = mapped_column(String(100), default="")
     district_en: Mapped[str] = mapped_column(String(100), default="")
+    subdistrict_th: Mapped[str] = mapped_column(String(100), default="")
+    subdistrict_en: Mapped[str] = mapped_column(String(100), default="")
     province_th: Mapped[str] = mapped_column(String(100))
     province_en: Mapped[str] = mapped_column(String(100))
     affiliation_th: Mapped[str] = mapped_column(String(200))

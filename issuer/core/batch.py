@@ -49,6 +49,7 @@ STUDENT_COLUMNS = (
     "last_name_th", "prefix_en", "first_name_en", "last_name_en", "birth_date",
     "sex", "nationality_th", "religion_th", "father_name_th", "mother_name_th",
     "admission_date", "previous_school_th", "graduation_date",
+    "previous_school_province_th", "leave_date", "leave_reason_th", "form_set", "form_number",
 )
 PROGRAMME_COLUMNS = (
     "programme_code", "programme_name_th", "programme_name_en", "programme_level",
@@ -67,6 +68,7 @@ TEXT_COLUMNS = frozenset({
     "prefix_th", "first_name_th", "last_name_th", "prefix_en", "first_name_en",
     "last_name_en", "nationality_th", "religion_th", "father_name_th", "mother_name_th",
     "previous_school_th", "programme_name_th", "programme_name_en", "programme_cohort",
+    "previous_school_province_th", "leave_reason_th", "form_set", "form_number",
     "student_id", "code", "name_th", "name_en",
 })
 # People's names: which characters, sequences and lengths each allows (issuer.core.names).
@@ -293,6 +295,18 @@ def _academic_year(text: str) -> int:
     return year
 
 
+MAX_SERIAL = 20
+_SERIAL = re.compile(r"[0-9A-Za-z][0-9A-Za-z/.-]*")
+
+
+def _serial(text: str) -> str:
+    """ชุดที่ or เลขที่ of the form's serial line: Arabic digits, Latin letters, / . -."""
+    if len(text) > MAX_SERIAL or not _SERIAL.fullmatch(text):
+        raise Invalid(f"ต้องเป็นตัวเลขหรืออักษรละติน (ใช้ / . - ได้) ไม่เกิน {MAX_SERIAL} ตัว",
+                      f"digits or Latin letters (and / . -), at most {MAX_SERIAL} characters")
+    return text
+
+
 def _positive(text: str) -> int:
     value = parse_int(text)
     if value <= 0:
@@ -399,6 +413,18 @@ def _student(row: _Row, institution: Institution, today: date) -> Student | None
     admission = row.check("admission_date", parse_date, required=False)
     graduation = row.check("graduation_date", parse_date, required=False)
     sex = row.check("sex", _one_of(SEXES, "เพศ", "sex"), required=False)
+    leave = row.check("leave_date", parse_date, required=False)
+    for col in ("form_set", "form_number"):
+        row.check(col, _serial, required=False)
+    if leave and admission and leave < admission:
+        row.fail("leave_date", "วันออกจากโรงเรียนต้องไม่ก่อนวันเข้าเรียน",
+                 "the leaving date cannot be before the admission date")
+    if leave and birth and leave <= birth:
+        row.fail("leave_date", "วันออกจากโรงเรียนต้องอยู่หลังวันเกิด",
+                 "the leaving date must be after the birth date")
+    if row.get("leave_reason_th") and not leave:
+        row.fail("leave_date", "ต้องกรอกวันออกจากโรงเรียนเมื่อมีสาเหตุที่ออก",
+                 "a leaving reason needs the leaving date")
     if birth and birth > today:
         row.fail("birth_date", f"วันเกิดอยู่ในอนาคต (วันนี้คือ {_thai_date(today)})",
                  f"the birth date is in the future (today is {today.isoformat()})")
@@ -423,6 +449,9 @@ def _student(row: _Row, institution: Institution, today: date) -> Student | None
         mother_name_th=row.get("mother_name_th"),
         admission_date=admission,
         previous_school_th=row.get("previous_school_th"),
+        previous_school_province_th=row.get("previous_school_province_th"),
+        leave_date=leave,
+        leave_reason_th=row.get("leave_reason_th"),
     )
 
 
@@ -645,6 +674,8 @@ class _StudentState:
                                        for k in ASSESSMENT_CODES}),
             graduation_date=parse_date(self.first.get("graduation_date"))
             if self.first.get("graduation_date") else None,
+            form_set=self.first.get("form_set"),
+            form_number=self.first.get("form_number"),
         )
 
 

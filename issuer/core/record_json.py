@@ -1,4 +1,4 @@
-"""The JSON form of a transcript record: what `transcript.json` holds (schema v2).
+"""The JSON form of a transcript record: what `transcript.json` holds (schema v3).
 
 Canonicalised with RFC 8785 before hashing and embedding. The national ID is
 replaced by ``sha256(salt || national_id)`` (base64url) so it never appears in
@@ -51,6 +51,8 @@ def _institution(inst: Institution) -> dict[str, Any]:
         "name_en": inst.name_en,
         "district_th": inst.district_th,
         "district_en": inst.district_en,
+        "subdistrict_th": inst.subdistrict_th,
+        "subdistrict_en": inst.subdistrict_en,
         "province_th": inst.province_th,
         "province_en": inst.province_en,
         "affiliation_th": inst.affiliation_th,
@@ -100,6 +102,9 @@ def _student(rec: StudentRecord, salt: str, school: bool) -> dict[str, Any]:
             "mother_name_th": s.mother_name_th,
             "admission_date": _d(s.admission_date),
             "previous_school_th": s.previous_school_th,
+            "previous_school_province_th": s.previous_school_province_th,
+            "leave_date": _d(s.leave_date),
+            "leave_reason_th": s.leave_reason_th,
         }
     return out
 
@@ -222,6 +227,8 @@ def to_dict(t: TranscriptRecord) -> dict[str, Any]:
         "student": _student(t.record, t.national_id_salt, school),
         **body,
         "graduation_date": _d(t.record.graduation_date),
+        "form_set": t.record.form_set,
+        "form_number": t.record.form_number,
         "signatories": _signatories(t.record),
     }
 

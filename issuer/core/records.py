@@ -13,9 +13,11 @@ from decimal import Decimal
 from enum import StrEnum
 
 SCHEMA_BASE = "https://transcripts.bangkok.go.th/schema/transcript"
-SCHEMA_VERSION = 2
-"""Version 2 (this one): the summary carries every number the page prints, and vocational
-records have their own shape. Version 1 (the first issued records) had no published schema."""
+SCHEMA_VERSION = 3
+"""Version 3 (this one): the form's serial line (`form_set`, `form_number`), the previous
+school's province, the leaving date and reason. Version 2: the summary carries every number
+the page prints, and vocational records have their own shape. Version 1 (the first issued
+records) had no published schema."""
 
 
 def schema_url(kind: InstitutionKind, version: int = SCHEMA_VERSION) -> str:
@@ -62,6 +64,8 @@ class Institution:
     name_en: str
     district_th: str = ""
     district_en: str = ""
+    subdistrict_th: str = ""  # ตำบล/แขวง (e.g. แขวงทุ่งมหาเมฆ)
+    subdistrict_en: str = ""
     province_th: str = "กรุงเทพมหานคร"
     province_en: str = "Bangkok"
     affiliation_th: str = "สำนักการศึกษา กรุงเทพมหานคร"
@@ -179,6 +183,9 @@ class Student:
     mother_name_th: str = ""
     admission_date: date | None = None
     previous_school_th: str = ""
+    previous_school_province_th: str = ""  # จังหวัด of the previous school
+    leave_date: date | None = None  # วันออกจากโรงเรียน
+    leave_reason_th: str = ""  # สาเหตุที่ออก (e.g. จบการศึกษา, ย้ายโรงเรียน)
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,8 @@ class StudentRecord:
     assessments: Assessments = field(default_factory=Assessments)
     graduation_date: date | None = None
     signatories: tuple[Signatory, ...] = ()
+    form_set: str = ""  # ชุดที่ of the form's serial line (the controlled-stock series)
+    form_number: str = ""  # เลขที่ of the serial line (a certificate's number)
 
 
 @dataclass(frozen=True)

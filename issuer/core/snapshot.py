@@ -67,6 +67,7 @@ def to_dict(s: Snapshot) -> dict[str, Any]:
             "district_en": inst.district_en, "province_th": inst.province_th,
             "province_en": inst.province_en, "affiliation_th": inst.affiliation_th,
             "affiliation_en": inst.affiliation_en,
+            **_optional(subdistrict_th=inst.subdistrict_th, subdistrict_en=inst.subdistrict_en),
         },
         "student": {
             "student_id": st.student_id, "national_id": st.national_id,
@@ -76,6 +77,8 @@ def to_dict(s: Snapshot) -> dict[str, Any]:
             "father_name_th": st.father_name_th, "mother_name_th": st.mother_name_th,
             "admission_date": _d(st.admission_date),
             "previous_school_th": st.previous_school_th,
+            **_optional(previous_school_province_th=st.previous_school_province_th,
+                        leave_date=_d(st.leave_date), leave_reason_th=st.leave_reason_th),
         },
         "programme": asdict(rec.programme),
         "courses": [
@@ -89,7 +92,14 @@ def to_dict(s: Snapshot) -> dict[str, Any]:
         "assessments": asdict(rec.assessments),
         "graduation_date": _d(rec.graduation_date),
         "signatories": [asdict(g) for g in rec.signatories],
+        **_optional(form_set=rec.form_set, form_number=rec.form_number),
     }
+
+
+def _optional(**values: str | None) -> dict[str, str]:
+    """Fields added after the first snapshots, written only when set: a snapshot without
+    them keeps the canonical JSON (and digest) it was approved with."""
+    return {k: v for k, v in values.items() if v}
 
 
 def from_dict(data: dict[str, Any]) -> Snapshot:
@@ -101,7 +111,8 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
     name = Person(**{f.name: st.pop(f.name) for f in fields(Person)})
     student = Student(
         name=name, **(st | {"birth_date": _date(st["birth_date"]),
-                            "admission_date": _date(st["admission_date"])}))
+                            "admission_date": _date(st["admission_date"]),
+                            "leave_date": _date(st.get("leave_date"))}))
     record = StudentRecord(
         institution_code=institution.code,
         student=student,
@@ -117,6 +128,8 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
         assessments=Assessments(**data["assessments"]),
         graduation_date=_date(data["graduation_date"]),
         signatories=tuple(Signatory(**g) for g in data["signatories"]),
+        form_set=data.get("form_set", ""),
+        form_number=data.get("form_number", ""),
     )
     return Snapshot(institution, record)
 

@@ -226,6 +226,27 @@ def test_english_side_and_printed_fields(docs: dict[str, Issued]) -> None:
     assert "14 August 2011" in front
 
 
+def _squeezed_page(path: Path, page: int) -> str:
+    return "".join(run("pdftotext", "-f", page, "-l", page, path, "-").split())
+
+
+def test_the_full_pp1_fields(docs: dict[str, Issued]) -> None:
+    """FORMS.md: serial line on both sides, previous school's province, the registrar's
+    signature dated on the front, leaving date and reason on the back, dates in พ.ศ."""
+    doc = docs["school"]
+    front, back = _squeezed_page(doc.path, 1), _squeezed_page(doc.path, 2)
+    for side in (front, back):
+        assert "ชุดที่0012เลขที่000345" in side
+        assert "(นางสาวสุนันทาแก้วประเสริฐ)" in side  # the registrar signs both sides
+        assert "วันที่2เมษายนพ.ศ.2569" in side  # the date beside the signature
+    assert "โรงเรียนวัดช่องลมจังหวัดกรุงเทพมหานคร" in front and "แขวงทุ่งมหาเมฆ" in front
+    assert "รูปถ่าย" in front and "Photo3x4cm" in front
+    assert "14สิงหาคมพ.ศ.2554" in front and "16พฤษภาคมพ.ศ.2566" in front
+    assert "วันออกจากโรงเรียนLeftschool" in back and "สาเหตุที่ออกReasonforleaving" in back
+    assert back.count("31มีนาคมพ.ศ.2569") == 2  # graduation approved, left school
+    assert "จบการศึกษา" in back
+
+
 def test_vocational_certificate_text(docs: dict[str, Issued]) -> None:
     doc = docs["vocational"]
     cert = run("pdftotext", "-f", 1, "-l", 1, doc.path, "-")

@@ -547,3 +547,40 @@ def test_too_many_rows_stops_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     (err,) = parse_batch(rows(), SCHOOL, today=TODAY).errors
     assert err.row == 0 and "more than 5 rows" in err.reason_en
     assert len(pulled) == 7  # the header, 5 rows and the one too many
+
+
+# --- the full ปพ.1 (issue 11): serial line, previous school's province, leaving ---------
+
+FORM_FIELDS = {"previous_school_province_th": "นนทบุรี", "leave_date": "31/03/2569",
+               "leave_reason_th": "จบการศึกษา", "form_set": "0012", "form_number": "000345"}
+
+
+def test_form_fields_reach_the_record() -> None:
+    rows = [{**STUDENT_A, **FORM_FIELDS, **i} for i in items()]
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    assert result.errors == ()
+    (rec,) = result.records
+    assert rec.student.previous_school_province_th == "นนทบุรี"
+    assert rec.student.leave_date == date(2026, 3, 31)
+    assert rec.student.leave_reason_th == "จบการศึกษา"
+    assert (rec.form_set, rec.form_number) == ("0012", "000345")
+
+
+@pytest.mark.parametrize(("values", "column"), [
+    ({"leave_date": "2023-05-01"}, "leave_date"),  # before admission (2023-05-16)
+    ({"leave_date": "2011-08-14"}, "leave_date"),  # the birth date
+    ({"leave_date": "", "leave_reason_th": "ย้ายโรงเรียน"}, "leave_date"),
+    ({"form_set": "ชุด 1"}, "form_set"),
+    ({"form_number": "1" * 21}, "form_number"),
+    ({"leave_reason_th": "=HYPERLINK(1)"}, "leave_reason_th"),
+])
+def test_form_field_errors_name_row_and_column(values: dict[str, str], column: str) -> None:
+    rows = [{**STUDENT_A, **FORM_FIELDS, **values, **i} for i in items()]
+    result = parse_batch(table(rows), SCHOOL, today=TODAY)
+    assert (2, column) in errors_at(result)
+
+
+def test_form_fields_must_agree_across_a_students_rows() -> None:
+    rows = [{**STUDENT_A, **FORM_FIELDS, **i} for i in items()]
+    rows[2] = {**rows[2], "form_number": "000346"}
+    assert (4, "form_number") in errors_at(parse_batch(table(rows), SCHOOL, today=TODAY))

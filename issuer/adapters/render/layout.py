@@ -14,9 +14,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from issuer.adapters.render import fonts, qr
+from issuer.adapters.render import fonts, qr, thai
 from issuer.adapters.render.common import signatory
 from issuer.adapters.render.fonts import BOLD, REGULAR
+from issuer.adapters.render.templates import Wording
 from issuer.core.records import TranscriptRecord
 
 PAGE_W, PAGE_H = A4
@@ -278,16 +279,23 @@ class Footer:
                    BOLD, 8.5)
 
 
+SIGNATURE_H = 92.0
+"""Height of a row of signature blocks (`signatures`)."""
+
+
 def signatures(s: Sheet, t: TranscriptRecord, y: float,
-               roles: tuple[tuple[tuple[str, ...], str, str], ...]) -> float:
-    """Signature blocks side by side: (role keywords, fallback Thai role, English role)."""
+               roles: tuple[tuple[tuple[str, ...], str, str], ...], w: Wording) -> float:
+    """Signature blocks side by side: (role keywords, fallback Thai role, English role),
+    each dated with the day of issue (the day the digital signature is made)."""
+    issued = t.issued_at.date()
+    date_th, date_en = thai.date_th(issued, era=True), thai.date_en(issued)
     n = len(roles)
     width = (RIGHT - LEFT) / n
     for i, (keys, role_th, role_en) in enumerate(roles):
         found = signatory(t, *keys)
         cx = LEFT + width * i + width / 2
         yy = y - 14
-        s.text(cx, yy, "(ลงลายมือชื่อดิจิทัล / digitally signed)", REGULAR, 7.5, "center",
+        s.text(cx, yy, w.text("signatures", "digitally_signed"), REGULAR, 7.5, "center",
                color=GREY)
         yy -= 18
         s.line(cx - 90, yy + 4, cx + 90, yy + 4, 0.4)
@@ -297,4 +305,38 @@ def signatures(s: Sheet, t: TranscriptRecord, y: float,
         s.text(cx, yy - 10, f"( {name_th or '-'} )", REGULAR, 10, "center", max_width=width - 10)
         s.text(cx, yy - 22, name_en, REGULAR, 8, "center", color=GREY, max_width=width - 10)
         s.pair(cx, yy - 36, role_th, role_en, 9.5, BOLD, align="center", max_width=width - 10)
-    return y - 80
+        s.pair(cx, yy - 50, f"{w.text('signatures', 'date')} {date_th}", date_en, 9, align="center",
+               max_width=width - 10)
+    return y - SIGNATURE_H
+
+
+SIGNATURE_LINE_H = 40.0
+"""Height of a compact signature block (`signature_line`)."""
+
+
+def signature_line(s: Sheet, t: TranscriptRecord, x: float, y: float, w: float,
+                   role: tuple[tuple[str, ...], str, str], wording: Wording) -> None:
+    """A compact signature block below `y` (SIGNATURE_LINE_H high) within x..x+w: the
+    signature line with the role, the name, and the date of issue, as the foot of the
+    ปพ.1 front carries the registrar's."""
+    keys, role_th, role_en = role
+    found = signatory(t, *keys)
+    name_th, name_en = "", ""
+    if found:
+        role_th, role_en, name_th, name_en = found
+    issued = t.issued_at.date()
+    yy = y - 11
+    label_w = s.text(x, yy, wording.text("signatures", "sign"), BOLD, 9)
+    role_w = fonts.width(role_th, BOLD, 9) + 4 + fonts.width(role_en, REGULAR, 7.2)
+    line_end = x + w - role_w - 6
+    s.line(x + label_w + 4, yy - 1, line_end, yy - 1, 0.4)
+    s.text((x + label_w + line_end) / 2, yy + 2,
+           wording.text("signatures", "digitally_signed"), REGULAR, 6.5, "center", color=GREY)
+    s.pair(line_end + 6, yy, role_th, role_en, 9, BOLD)
+    yy -= 13
+    s.pair(x + label_w + 4, yy, f"( {name_th or '-'} )", name_en, 9,
+           max_width=w - label_w - 4)
+    yy -= 12
+    s.pair(x + label_w + 4, yy, f"{wording.text('signatures', 'date')} "
+           f"{thai.date_th(issued, era=True)}",
+           thai.date_en(issued), 9, max_width=w - label_w - 4)

@@ -17,6 +17,7 @@ from issuer.adapters.render.layout import (
     LEFT,
     RIGHT,
     SHADE,
+    SIGNATURE_H,
     Sheet,
     pair_height,
     signatures,
@@ -32,6 +33,7 @@ from issuer.adapters.render.school_common import (
     legend,
     section_bar,
 )
+from issuer.adapters.render.templates import wording
 from issuer.core.records import CourseType, TranscriptRecord
 
 
@@ -165,19 +167,31 @@ def _decision(s: Sheet, t: TranscriptRecord, y: float) -> float:
     y -= 26 + 16
     decision = t.summary.decision
     decision_th, decision_en = (decision.th, decision.en) if decision else ("-", "")
-    s.pair(LEFT + 4, y, "ผลการตัดสิน", "Decision", 9, BOLD)
+    w = wording("pp1")
+    s.pair(LEFT + 4, y, *w.pair("back", "decision"), 9, BOLD)
     s.pair(LEFT + 150, y, decision_th, decision_en, 10, BOLD)
     y -= 15
-    s.pair(LEFT + 4, y, "วันอนุมัติการจบ", "Graduation approved", 9, BOLD)
+    s.pair(LEFT + 4, y, *w.pair("back", "graduation_approved"), 9, BOLD)
     if rec.graduation_date:
-        s.pair(LEFT + 150, y, thai.date_th(rec.graduation_date),
+        s.pair(LEFT + 150, y, thai.date_th(rec.graduation_date, era=True),
                thai.date_en(rec.graduation_date), 10)
     else:
         s.text(LEFT + 150, y, "-", REGULAR, 10)
     y -= 15
+    st = rec.student
+    s.pair(LEFT + 4, y, *w.pair("back", "left_school"), 9, BOLD)
+    if st.leave_date:
+        s.pair(LEFT + 150, y, thai.date_th(st.leave_date, era=True), thai.date_en(st.leave_date),
+               10)
+    else:
+        s.text(LEFT + 150, y, "-", REGULAR, 10)
+    y -= 15
+    s.pair(LEFT + 4, y, *w.pair("back", "leave_reason"), 9, BOLD)
+    s.text(LEFT + 150, y, st.leave_reason_th or "-", REGULAR, 10, max_width=RIGHT - LEFT - 154)
+    y -= 15
     issued = t.issued_at.date()
-    s.pair(LEFT + 4, y, "วันที่ออกเอกสาร", "Issued", 9, BOLD)
-    s.pair(LEFT + 150, y, thai.date_th(issued), thai.date_en(issued), 10)
+    s.pair(LEFT + 4, y, *w.pair("back", "issued"), 9, BOLD)
+    s.pair(LEFT + 150, y, thai.date_th(issued, era=True), thai.date_en(issued), 10)
     return y - 8
 
 
@@ -204,11 +218,12 @@ def back(s: Sheet, t: TranscriptRecord, with_legend: bool = False) -> None:
     y = _room(s, t, y, 4 + 22 + max(24 * 5, ROW * len(t.summary.areas) + 2))
     y_left = _summary(s, t, y, LEFT, half + 40)
     y_right = _areas(s, t, y, LEFT + half + 40 + GROUP_GAP, half - 40)
-    y = _room(s, t, min(y_left, y_right), 80)
+    y = _room(s, t, min(y_left, y_right), 110)
     y = _decision(s, t, y)
-    y = _room(s, t, y, 80)
+    y = _room(s, t, y, SIGNATURE_H)
+    w = wording("pp1")
     signatures(s, t, y, (
-        (("ทะเบียน", "registrar"), "นายทะเบียน", "Registrar"),
-        (("ผู้อำนวยการ", "director"), "ผู้อำนวยการโรงเรียน", "Director"),
-    ))
+        (("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")),
+        (("ผู้อำนวยการ", "director"), *w.pair("signatures", "director")),
+    ), w)
 

@@ -11,6 +11,7 @@ from issuer.adapters.render import fonts
 from issuer.adapters.render.common import credits
 from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.layout import GREY, LEADING, LEFT, RIGHT, SHADE, TOP, Sheet
+from issuer.adapters.render.templates import wording
 from issuer.core.levels import STAGES, Stage, stage_of
 from issuer.core.records import TranscriptRecord
 
@@ -42,12 +43,21 @@ def amount(t: TranscriptRecord, credits_value: Decimal, hours: int) -> str:
     return str(hours) if in_hours(t) else credits(credits_value)
 
 
+def serial_line(s: Sheet, t: TranscriptRecord) -> None:
+    """The form's serial line, "ปพ.1 : พ  ชุดที่ …  เลขที่ …", as on the controlled paper
+    stock; dots where the school gave no serial."""
+    rec, w = t.record, wording("pp1")
+    s.text(LEFT, TOP, f"ปพ.1 : {level_texts(rec.programme.level)[0]}   "
+           f"{w.text('serial', 'set')} {rec.form_set or '……'}   "
+           f"{w.text('serial', 'number')} {rec.form_number or '……'}", BOLD, 10)
+
+
 def continuation_header(s: Sheet, t: TranscriptRecord, what_th: str, what_en: str) -> float:
     st = t.record.student
-    s.text(LEFT, TOP, f"ปพ.1 : {level_texts(t.record.programme.level)[0]}", BOLD, 10)
+    serial_line(s, t)
     height = s.pair_block(RIGHT, TOP, f"{st.name.full_name_th}  เลขประจำตัวนักเรียน "
                           f"{st.student_id}", st.name.full_name_en, 9, align="right",
-                          max_width=RIGHT - LEFT - 60)
+                          max_width=RIGHT - LEFT - 190)
     y = TOP - 8 - (height - 9 * LEADING)
     s.line(LEFT, y, RIGHT, y)
     y -= 18

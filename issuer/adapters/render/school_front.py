@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from reportlab.lib.units import mm
+
 from issuer.adapters.render import fonts, thai
 from issuer.adapters.render.common import NATIONALITY_EN, SEX_EN, gpa
 from issuer.adapters.render.fonts import BOLD, REGULAR
@@ -19,12 +21,13 @@ from issuer.adapters.render.layout import (
     LEFT,
     RIGHT,
     SHADE,
+    SIGNATURE_LINE_H,
     TOP,
     Sheet,
     pair_height,
+    signature_line,
 )
 from issuer.adapters.render.school_common import (
-    FIELD,
     GROUP_GAP,
     NUM_W,
     ROW,
@@ -35,77 +38,110 @@ from issuer.adapters.render.school_common import (
     legend_height,
     level_texts,
     section_bar,
+    serial_line,
 )
+from issuer.adapters.render.templates import wording
 from issuer.core.records import CourseResult, Term, TranscriptRecord
+
+BOTTOM = BODY_BOTTOM + SIGNATURE_LINE_H  # the course table ends above the signature band
 
 
 def _header(s: Sheet, t: TranscriptRecord) -> float:
     rec, inst = t.record, t.institution
     st = rec.student
-    variant, level_th, level_en, _ = level_texts(rec.programme.level)
-    s.text(LEFT, TOP, f"ปพ.1 : {variant}", BOLD, 10)
-    s.pair(RIGHT, TOP, f"เลขที่ {t.transcript_id}  ฉบับที่ {t.version}",
-           f"No. {t.transcript_id}, version {t.version}", 8.5, align="right")
+    _, level_th, level_en, _ = level_texts(rec.programme.level)
+    w = wording("pp1")
+    serial_line(s, t)
+    (doc_th, doc_en), (ver_th, ver_en) = w.pair("serial", "document"), w.pair("serial", "version")
+    s.pair(RIGHT, TOP, f"{doc_th} {t.transcript_id}  {ver_th} {t.version}",
+           f"{doc_en} {t.transcript_id}, {ver_en} {t.version}", 8.5, align="right")
     mid = (LEFT + RIGHT) / 2
-    y = TOP - 22
-    title = f"ระเบียนแสดงผลการเรียนหลักสูตรแกนกลางการศึกษาขั้นพื้นฐาน {level_th}"
+    y = TOP - 20
+    title = f"{w.text('title', 'th')} {level_th}"
     s.text(mid, y, title, BOLD, 13, "center", max_width=RIGHT - LEFT)
-    y -= 16
-    s.text(mid, y, f"Basic Education Core Curriculum Transcript ({level_en})", BOLD, 10,
-           "center", color=GREY)
-    y -= 10
+    y -= 14
+    s.text(mid, y, f"{w.text('title', 'en')} ({level_en})", BOLD, 10, "center", color=GREY)
+    y -= 8
     box_top = y
-    half = (RIGHT - LEFT) / 2
+    def label(section: str, key: str, th: str, en: str) -> tuple[str, str, str, str]:
+        return (*w.pair(section, key), th, en)
+
     school = [
-        ("โรงเรียน", "School", inst.name_th, inst.name_en),
-        ("สังกัด", "Affiliation", inst.affiliation_th, inst.affiliation_en),
-        ("เขต", "District", inst.district_th, inst.district_en),
-        ("จังหวัด", "Province", inst.province_th, inst.province_en),
+        label("school", "name", inst.name_th, inst.name_en),
+        label("school", "affiliation", inst.affiliation_th, inst.affiliation_en),
+        label("school", "subdistrict", inst.subdistrict_th, inst.subdistrict_en),
+        label("school", "district", inst.district_th, inst.district_en),
+        label("school", "province", inst.province_th, inst.province_en),
     ]
     if st.admission_date:
-        school.append(("วันเข้าเรียน", "Admitted", thai.date_th(st.admission_date),
-                       thai.date_en(st.admission_date)))
-    if st.previous_school_th:
-        school.append(("โรงเรียนเดิม", "Previous school", st.previous_school_th, ""))
-    school.append(("ชั้นเรียนสุดท้าย", "Last class", rec.programme.level,
-                   rec.programme.name_en))
+        school.append(label("school", "admitted", thai.date_th(st.admission_date, era=True),
+                            thai.date_en(st.admission_date)))
+    if st.previous_school_th or st.previous_school_province_th:
+        province = (f"  {w.text('school', 'previous_province')} "
+                    f"{st.previous_school_province_th}" if st.previous_school_province_th
+                    else "")
+        school.append(label("school", "previous_school", st.previous_school_th + province, ""))
+    school.append(label("school", "last_class", rec.programme.level, rec.programme.name_en))
     sex = st.sex + (f" ({SEX_EN[st.sex]})" if st.sex in SEX_EN else "")
     nat = st.nationality_th + (f" ({NATIONALITY_EN[st.nationality_th]})"
                                if st.nationality_th in NATIONALITY_EN else "")
-    personal = f"เพศ {sex}   สัญชาติ {nat}"
+    personal = f"{w.text('student', 'sex')} {sex}   {w.text('student', 'nationality')} {nat}"
     if st.religion_th:  # PDPA-sensitive: only when the school supplied it
-        personal += f"   ศาสนา {st.religion_th}"
+        personal += f"   {w.text('student', 'religion')} {st.religion_th}"
     student = [
-        ("ชื่อ", "Name", f"{st.name.prefix_th}{st.name.first_name_th}",
-         f"{st.name.prefix_en} {st.name.first_name_en}".strip()),
-        ("ชื่อสกุล", "Surname", st.name.last_name_th, st.name.last_name_en),
-        ("เลขประจำตัวนักเรียน", "Student ID", st.student_id, ""),
-        ("เลขประจำตัวประชาชน", "National ID", thai.national_id(st.national_id), ""),
-        ("เกิดวันที่", "Born", thai.date_th(st.birth_date), thai.date_en(st.birth_date)),
-        ("ข้อมูลบุคคล", "Sex, nationality", personal, ""),
-        ("ชื่อบิดา", "Father", st.father_name_th, ""),
-        ("ชื่อมารดา", "Mother", st.mother_name_th, ""),
+        label("student", "name", f"{st.name.prefix_th}{st.name.first_name_th}",
+              f"{st.name.prefix_en} {st.name.first_name_en}".strip()),
+        label("student", "surname", st.name.last_name_th, st.name.last_name_en),
+        label("student", "student_id", st.student_id, ""),
+        label("student", "national_id", thai.national_id(st.national_id), ""),
+        label("student", "born", thai.date_th(st.birth_date, era=True),
+              thai.date_en(st.birth_date)),
+        label("student", "personal", personal, ""),
+        label("student", "father", st.father_name_th, ""),
+        label("student", "mother", st.mother_name_th, ""),
     ]
+    photo_x = RIGHT - PHOTO_W - 6
+    split = LEFT + (photo_x - 6 - LEFT) * SPLIT
     bottoms = [
-        _fields(s, LEFT, box_top, school, 84, half - 90),
-        _fields(s, mid, box_top, student, 126, half - 132),
+        _fields(s, LEFT, box_top, school, SCHOOL_LABEL_W, split - LEFT - SCHOOL_LABEL_W - 6),
+        _fields(s, split, box_top, student, STUDENT_LABEL_W,
+                photo_x - 6 - split - STUDENT_LABEL_W - 4),
+        box_top - PHOTO_H - 6,
     ]
     box_bottom = min(bottoms) - 6
     s.rect(LEFT, box_bottom, RIGHT - LEFT, box_top - box_bottom)
-    s.line(mid, box_top, mid, box_bottom)
+    s.line(split, box_top, split, box_bottom)
+    _photo_box(s, photo_x, box_top - 6 - PHOTO_H, w.pair("photo", "label"))
     return box_bottom
+
+
+PHOTO_W, PHOTO_H = 30 * mm, 40 * mm  # the form's 3 x 4 cm photo box
+SPLIT = 0.56  # the school fields' share of the width beside the photo box
+SCHOOL_LABEL_W, STUDENT_LABEL_W = 84.0, 90.0
+# Header rows: 8.5 pt values at a 10.5 pt pitch, so that with the photo box, the serial line
+# and the signature band a usual record's wrapped fields still leave a year per column.
+HEADER_FIELD, VALUE_SIZE = 10.5, 8.5
+
+
+def _photo_box(s: Sheet, x: float, y: float, label: tuple[str, str]) -> None:
+    """The photo box, left empty as on paper when the school sends no photo."""
+    s.rect(x, y, PHOTO_W, PHOTO_H, 0.5)
+    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 + 2, label[0], REGULAR, 8, "center", color=GREY)
+    s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 - 8, label[1], REGULAR, 6.5, "center",
+           color=GREY)
 
 
 def _fields(s: Sheet, x0: float, top: float, fields: list[tuple[str, str, str, str]],
             label_w: float, value_w: float) -> float:
     """Label/value rows; a value wraps, its English gloss following on its own lines when
     it does not fit beside the Thai; the row grows to hold it."""
-    y = top - FIELD + 2
+    y = top - HEADER_FIELD + 2
     for th, en, value_th, value_en in fields:
         label = s.pair_block(x0 + 5, y, th, en, 8, BOLD, max_width=label_w - 8)
-        value = s.pair_block(x0 + label_w, y, value_th or "-", value_en, 9, max_width=value_w)
-        y -= FIELD + max(label, value) - 9 * LEADING
-    return y + FIELD - 2
+        value = s.pair_block(x0 + label_w, y, value_th or "-", value_en, VALUE_SIZE,
+                             max_width=value_w)
+        y -= HEADER_FIELD + max(label, value) - VALUE_SIZE * LEADING
+    return y + HEADER_FIELD - 2
 
 
 
@@ -252,18 +288,29 @@ def _draw_row(s: Sheet, t: TranscriptRecord, row: _Row, x: float, y: float, w: f
             s.text(grade_x, base, gpa(summary.gpa), BOLD, 8, "center")
 
 
+def _columns(years: list[list[_Row]], capacity: float) -> list[list[_Row]]:
+    """One year per column group when every year fits; otherwise one continuous flow."""
+    if len(years) <= 3 and all(sum(r.height for r in rows) <= capacity for rows in years):
+        return years
+    return _flow([r for rows in years for r in rows], capacity)
+
+
 def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
-    """Lay the course rows out in three column groups, flowing onto further pages; then
-    the grade legend if it fits under them (returns whether it did)."""
+    """Lay the course rows out in three column groups, flowing onto further pages, above
+    the band of the registrar's signature (`BOTTOM`); then the grade legend if it fits
+    under them (returns whether it did)."""
     width = GROUP_W
     years = _course_rows(t, width - 2 * NUM_W - 5)
-    y0 = section_bar(s, top - 6, "ผลการเรียนรายวิชา", "Course results") - 4
-    capacity = y0 - _head_height(t) - 2 - BODY_BOTTOM
-    # One year per column group when every year fits; otherwise one continuous flow.
-    if len(years) <= 3 and all(sum(r.height for r in rows) <= capacity for rows in years):
-        columns = years
-    else:
-        columns = _flow([r for rows in years for r in rows], capacity)
+    y0 = section_bar(s, top - 4, "ผลการเรียนรายวิชา", "Course results") - 3
+    free = y0 - _head_height(t) - 2 - BODY_BOTTOM
+    # The signature band is kept free on the front's last page only: when the table goes
+    # onto further pages anyway, the first page's columns run down to the footer (a
+    # continuation page has more room than the first, so the last still has the band).
+    columns = _columns(years, free - SIGNATURE_LINE_H)
+    if len(columns) > 3:
+        wider = _columns(years, free)
+        if len(wider) > 3:
+            columns = wider
     lowest = y0
     for i, rows in enumerate(columns):
         slot = i % 3
@@ -271,7 +318,6 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
             s.new_page()
             top = continuation_header(s, t, "ผลการเรียนรายวิชา (ต่อ)", "Course results (cont.)")
             y0 = top - 4
-            capacity = y0 - _head_height(t) - 2 - BODY_BOTTOM
         x = LEFT + slot * (width + GROUP_GAP)
         y = _group_columns(s, t, x, y0, width)
         bottom = y - sum(r.height for r in rows)
@@ -283,13 +329,19 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
             _draw_row(s, t, row, x, y, width)
             y -= row.height
         lowest = min(lowest, bottom - 2) if slot else bottom - 2
-    if lowest - BODY_BOTTOM >= legend_height() + 12:
+    if lowest - BOTTOM >= legend_height() + 12:
         legend(s, lowest - 12)
         return True
     return False
 
 
 def front(s: Sheet, t: TranscriptRecord) -> bool:
-    """The header and the course results (one or more pages); whether the grade legend
-    found room under them (else the back page carries it)."""
-    return _course_pages(s, t, _header(s, t))
+    """The header, the course results (one or more pages) and the registrar's signature,
+    which the paper form carries at the foot of the front; whether the grade legend fitted
+    (if not, the back carries it)."""
+    fitted = _course_pages(s, t, _header(s, t))
+    half = (RIGHT - LEFT) / 2
+    signature_line(s, t, LEFT + half, BODY_BOTTOM + SIGNATURE_LINE_H, half,
+                   (("ทะเบียน", "registrar"), *wording("pp1").pair("signatures", "registrar")),
+                   wording("pp1"))
+    return fitted

@@ -27,6 +27,7 @@ from issuer.adapters.render.layout import (
     pair_height,
     signatures,
 )
+from issuer.adapters.render.templates import wording
 from issuer.core.records import TranscriptRecord
 
 ROW = 15.0  # 9 pt type at 1.6 em
@@ -50,22 +51,30 @@ def _certificate_body(s: Sheet, t: TranscriptRecord, k: float) -> float:
     s.rect(LEFT, frame_bottom, RIGHT - LEFT, TOP + 6 - frame_bottom, 2.0, color=(0.2, 0.2, 0.2))
     s.rect(LEFT + 5, frame_bottom + 5, RIGHT - LEFT - 10, TOP - 4 - frame_bottom, 0.6)
     s.cell(LEFT + 5, frame_bottom + 5, RIGHT - 5, TOP + 1, frame=True)
-    s.pair(RIGHT - 14, TOP - 14, f"เลขที่ {t.transcript_id}", f"No. {t.transcript_id}", 8.5,
-           align="right")
+    w = wording("vocational")
+    if rec.form_number:  # the certificate's own number, as the school's register has it
+        num_th, num_en = w.pair("certificate", "number")
+        s.pair(RIGHT - 14, TOP - 14, f"{num_th} {rec.form_number}",
+               f"{num_en} {rec.form_number}", 10, BOLD, align="right")
+    doc_th, doc_en = w.pair("certificate", "document")
+    s.pair(RIGHT - 14, TOP - 27, f"{doc_th} {t.transcript_id}", f"{doc_en} {t.transcript_id}",
+           8.5, align="right")
     y = TOP - 46
-    s.text(MID, y, "กรุงเทพมหานคร", BOLD, 16, "center")
+    issuer_th, issuer_en = w.pair("certificate", "issuer")
+    s.text(MID, y, issuer_th, BOLD, 16, "center")
     y -= 16
-    s.text(MID, y, "Bangkok Metropolitan Administration", REGULAR, 10, "center", color=GREY)
+    s.text(MID, y, issuer_en, REGULAR, 10, "center", color=GREY)
     y -= max(20 * k, 14)
     s.text(MID, y, inst.affiliation_th, REGULAR, 12, "center", max_width=RIGHT - LEFT - 40)
     y -= 15
     s.text(MID, y, inst.affiliation_en, REGULAR, 9, "center", color=GREY)
     y -= max(46 * k, 32)
-    s.text(MID, y, "ประกาศนียบัตร", BOLD, 30, "center")
+    title_th, title_en = w.pair("certificate", "title")
+    s.text(MID, y, title_th, BOLD, 30, "center")
     y -= max(24 * k, 18)
-    s.text(MID, y, "Certificate", BOLD, 16, "center", color=GREY)
+    s.text(MID, y, title_en, BOLD, 16, "center", color=GREY)
     y -= max(48 * k, 15)
-    s.pair(MID, y, "ให้ไว้เพื่อแสดงว่า", "This is to certify that", 12, align="center")
+    s.pair(MID, y, *w.pair("certificate", "certify"), 12, align="center")
     y -= max(38 * k, 25)
     s.text(MID, y, name.full_name_th, BOLD, 22, "center", max_width=RIGHT - LEFT - 60)
     y -= max(22 * k, 22)
@@ -81,7 +90,9 @@ def _certificate_body(s: Sheet, t: TranscriptRecord, k: float) -> float:
     y = _centred_lines(s, y, statement_en, REGULAR, 10.5, width, GREY)
     y -= 8
     if prog.cohort:
-        s.pair(MID, y, f"รุ่นที่ {prog.cohort}", f"Cohort {prog.cohort}", 12, align="center")
+        cohort_th, cohort_en = w.pair("certificate", "cohort")
+        s.pair(MID, y, f"{cohort_th} {prog.cohort}", f"{cohort_en} {prog.cohort}", 12,
+               align="center")
         y -= max(22 * k, 22)
     s.text(MID, y, f"ณ {inst.name_th}", REGULAR, 13, "center", max_width=width)
     y -= 17
@@ -145,7 +156,7 @@ def _transcript_header(s: Sheet, t: TranscriptRecord, cont: bool) -> float:
         ("สถานที่ฝึก", "Training school", t.institution.name_th, t.institution.name_en),
     ]
     if not cont:
-        fields.insert(2, ("เกิดวันที่", "Born", thai.date_th(st.birth_date),
+        fields.insert(2, ("เกิดวันที่", "Born", thai.date_th(st.birth_date, era=True),
                           thai.date_en(st.birth_date)))
     y -= 6
     height = 0.0
@@ -212,10 +223,11 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
     result = (summ.decision.th, summ.decision.en) if summ.decision else ("-", "")
     s.pair(LEFT + 4, y, "ผลการฝึก", "Result", 10, BOLD)
     s.pair(LEFT + 190, y, *result, 11, BOLD)
+    w = wording("vocational")
     signatures(s, t, y - 4, (
-        (("ทะเบียน", "registrar"), "นายทะเบียน", "Registrar"),
-        (("ผู้อำนวยการ", "director"), "ผู้อำนวยการ", "Director"),
-    ))
+        (("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")),
+        (("ผู้อำนวยการ", "director"), *w.pair("signatures", "director")),
+    ), w)
 
 
 def _grid(s: Sheet, xs: list[float], top: float, bottom: float) -> None:
