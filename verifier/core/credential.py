@@ -173,6 +173,9 @@ def sign_compact(claims: Claims, private_key: ec.EllipticCurvePrivateKey, kid: s
     for key in ("m", "h"):
         if key in payload:
             payload[key] = b64url_decode(payload[key])
+    if "e" in payload and all(c in _TIS620 for c in payload["n"]):
+        # An English name outside TIS-620 (é, ’): the Thai name stays one byte a character.
+        payload["m"] = [payload.pop("n").encode(NAMES_CODEC), payload.pop("e")]
     return compact.sign({COMPACT_KEYS[k]: v for k, v in payload.items()}, private_key,
                         b64url_decode(kid))
 
@@ -180,6 +183,7 @@ def sign_compact(claims: Claims, private_key: ec.EllipticCurvePrivateKey, kid: s
 COMPACT_KEYS = {"t": 1, "v": 2, "i": 3, "n": 4, "e": 5, "m": 6, "p": 7, "g": 8, "d": 9,
                 "iat": 10, "s": 11, "h": 12}  # JSON claim -> CBOR key of the compact form
 _COMPACT_NAMES = {v: k for k, v in COMPACT_KEYS.items()}
+_TIS620 = frozenset(bytes(range(256)).decode(NAMES_CODEC, errors="ignore"))
 
 
 def _verify_compact(
@@ -192,6 +196,14 @@ def _verify_compact(
     if not isinstance(payload, dict) or not set(payload) <= set(_COMPACT_NAMES):
         raise CredentialError("malformed credential payload: not a map of known claims")
     payload = {_COMPACT_NAMES[k]: v for k, v in payload.items()}
+    names = payload.get("m")
+    if isinstance(names, list) and len(names) == 2 and isinstance(names[0], bytes):
+        try:
+            payload["n"] = names[0].decode(NAMES_CODEC)
+        except UnicodeDecodeError:
+            raise CredentialError("malformed credential payload: Thai name") from None
+        payload["e"] = names[1]
+        del payload["m"]
     for key in ("m", "h"):
         if isinstance(payload.get(key), bytes):
             payload[key] = b64url(payload[key])

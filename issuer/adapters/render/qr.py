@@ -34,21 +34,40 @@ class QrSymbol:
 
 _ALNUM = frozenset(util.ALPHA_NUM.decode("ascii"))
 _MIN_DIGITS = 8  # a shorter digit run is not worth a segment header of its own
+_MIN_ALNUM = 5  # nor a shorter alphanumeric run between bytes
 
 
 def segments(content: str) -> list[tuple[int, bytes]]:
-    """(mode, data) segments of `content`: [alphanumeric or byte prefix] [numeric tail]."""
+    """(mode, data) segments of `content`: a trailing run of digits in numeric mode; before
+    it, runs of alphanumeric characters in alphanumeric mode (``HTTPS://HOST/V``,
+    ``BKT1:``) and the rest (``#``, lower case) in byte mode."""
     head = content.rstrip("0123456789")
     tail = content[len(head):]
     if len(tail) < _MIN_DIGITS:
         head, tail = content, ""
     out: list[tuple[int, bytes]] = []
-    if head:
-        mode = util.MODE_ALPHA_NUM if set(head) <= _ALNUM else util.MODE_8BIT_BYTE
-        out.append((mode, head.encode("utf-8")))
+    for alnum, run in _runs(head):
+        mode = util.MODE_ALPHA_NUM if alnum else util.MODE_8BIT_BYTE
+        if out and out[-1][0] == mode:  # a short alphanumeric run merged into bytes
+            out[-1] = (mode, out[-1][1] + run.encode("utf-8"))
+        else:
+            out.append((mode, run.encode("utf-8")))
     if tail:
         out.append((util.MODE_NUMBER, tail.encode("ascii")))
     return out
+
+
+def _runs(text: str) -> list[tuple[bool, str]]:
+    """Maximal runs of alphanumeric-mode characters and of others; a run of fewer than
+    `_MIN_ALNUM` alphanumeric characters counts as other (a segment header costs more)."""
+    runs: list[tuple[bool, str]] = []
+    for ch in text:
+        alnum = ch in _ALNUM
+        if runs and runs[-1][0] == alnum:
+            runs[-1] = (alnum, runs[-1][1] + ch)
+        else:
+            runs.append((alnum, ch))
+    return [(alnum and len(run) >= _MIN_ALNUM, run) for alnum, run in runs]
 
 
 def _data_bits(mode: int, n: int) -> int:
