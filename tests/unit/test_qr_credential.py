@@ -27,6 +27,7 @@ from verifier.core.credential import (
     extract_token,
     qr_url,
     shorten,
+    unverified_header,
     verify,
 )
 
@@ -204,3 +205,9 @@ def forge_kid(keys: InstitutionKeys) -> str:
 def test_garbage_refused_not_crashing(text: str, school_keys: InstitutionKeys) -> None:
     rejected(text, school_keys)
     rejected(f"{URL.upper()}/V#{text}", school_keys)
+
+
+def test_unverified_header_names_the_kid(token: str, school_keys: InstitutionKeys) -> None:
+    assert unverified_header(token) == {"alg": "ES256", "kid": school_keys.kid}
+    with pytest.raises(CredentialError):
+        unverified_header("BKT1:123")

@@ -211,7 +211,13 @@ def _verify_compact(
 
 
 def unverified_header(token: str) -> dict[str, Any]:
-    """The protected header, parsed but not trusted: only to find the key by `kid`."""
+    """The protected header, parsed but not trusted: only to find the key by `kid`.
+    For a compact credential: ``{"alg": "ES256", "kid": <base64url kid>}``."""
+    if compact.is_compact(token.strip()):
+        try:
+            return {"alg": ALG, "kid": b64url(compact.kid(token))}
+        except ValueError as exc:
+            raise CredentialError(str(exc)) from None
     return jws_header.parse(token, CredentialError, "credential")
 
 
