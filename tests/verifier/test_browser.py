@@ -195,6 +195,17 @@ def test_a_vocational_credential_scans_valid(chromium, live: LiveVerifier,  # ty
     assert_never_logged(live, documents.vocational.credential)
 
 
+def test_the_upper_case_qr_url_scans_valid(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
+                                           documents: Documents) -> None:
+    """The compact credential's QR opens ``/V#BKT1:<digits>`` (alphanumeric mode)."""
+    page = new_page(chromium, live.url)
+    page.goto(f"/V#{documents.school.credential}")
+    expect(page.locator("#verdict")).to_be_visible()
+    expect(page.locator("#result")).to_have_class("result ok")
+    assert page.url == f"{live.url}/V"  # the credential left the address bar
+    assert_never_logged(live, documents.school.credential)
+
+
 def test_a_tampered_credential_is_invalid(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
                                           documents: Documents) -> None:
     """The GPA raised in the payload, header and signature kept."""
