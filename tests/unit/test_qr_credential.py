@@ -10,6 +10,8 @@ from datetime import date
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from qrcode import util
 
 from issuer.adapters.credential_signing import sign_credential, sign_credential_jws
@@ -211,3 +213,13 @@ def test_unverified_header_names_the_kid(token: str, school_keys: InstitutionKey
     assert unverified_header(token) == {"alg": "ES256", "kid": school_keys.kid}
     with pytest.raises(CredentialError):
         unverified_header("BKT1:123")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.text(alphabet="0123456789", max_size=700),
+                 st.binary(max_size=300).map(
+                     lambda b: str(int.from_bytes(b"\x01" + b, "big")))))
+def test_any_digits_are_refused_with_one_error(digits: str) -> None:
+    """Whatever the digits (or the bytes they stand for), a CredentialError, no crash."""
+    with pytest.raises(CredentialError):
+        verify("BKT1:" + digits, lambda kid: None)
