@@ -3,7 +3,7 @@
 A reader holding the printout scans the QR on the page; the PDF path checks the
 embedded ``credential.jws``. Both must be one credential, or a page could carry
 another student's QR. So the first page is rendered (poppler's ``pdftoppm``, grey,
-`RESOLUTION` dpi: a QR module of the 40 mm symbol is about three pixels) in a child
+`RESOLUTION` dpi: a QR module of the 42 mm symbol is about four pixels) in a child
 process with CPU, memory and time limits, and read with zbar (`verifier.zbar`).
 
 Check ``printed_qr``: pass when every QR code on the page is the embedded credential;

@@ -89,7 +89,8 @@ class Verifier:
     # --- the two paths ------------------------------------------------------------------
 
     def credential(self, text: str) -> Verdict:
-        """The verdict on a compact JWS or a QR URL (``…/v#<JWS>``)."""
+        """The verdict on a credential (``BKT1:<digits>`` or a compact JWS) or a QR URL
+        (``…/V#BKT1:<digits>``, ``…/v#<JWS>``)."""
 
         def run(store: TrustStore) -> _Outcome:
             claims, checks = check_credential(text, store)

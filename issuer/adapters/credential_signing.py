@@ -1,15 +1,30 @@
-"""Sign the QR credential (ES256 compact JWS) with the institution's credential key."""
+"""Sign the QR credential with the institution's credential key.
+
+New credentials are compact (COSE_Sign1 in digits, `verifier.core.compact`); the verifier
+still accepts the compact JWS credentials issued before (`sign_credential_jws`).
+"""
 
 from __future__ import annotations
 
 from issuer.adapters.pki import InstitutionKeys
-from verifier.core.credential import Claims, sign
+from verifier.core.credential import Claims, sign, sign_compact
 
 
 def sign_credential(claims: Claims, keys: InstitutionKeys) -> str:
-    """The compact JWS of `claims`, ``kid`` taken from the credential certificate."""
+    """The compact credential (``BKT1:<digits>``) of `claims`, ``kid`` of the credential
+    certificate."""
+    _check_institution(claims, keys)
+    return sign_compact(claims, keys.credential_key, keys.kid)
+
+
+def sign_credential_jws(claims: Claims, keys: InstitutionKeys) -> str:
+    """The compact JWS of `claims` (the format issued before ``BKT1``)."""
+    _check_institution(claims, keys)
+    return sign(claims, keys.credential_key, keys.kid)
+
+
+def _check_institution(claims: Claims, keys: InstitutionKeys) -> None:
     if claims.institution != keys.code:
         raise ValueError(
             f"claims name institution {claims.institution!r}, keys belong to {keys.code!r}"
         )
-    return sign(claims, keys.credential_key, keys.kid)

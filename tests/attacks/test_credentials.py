@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issuer.adapters.credential_signing import sign_credential
+from issuer.adapters.credential_signing import sign_credential, sign_credential_jws
 from issuer.adapters.pdf_signing import TranscriptSigner
 from issuer.adapters.pki import Authority, InstitutionKeys
 from issuer.adapters.publish import jwks_document, write_json, write_status_lists
@@ -43,6 +43,14 @@ from verifier.pdf import check_credential
 from verifier.sources import SourceSettings, TrustSource
 from verifier.trust import TrustStore
 from verifier.verification import Verifier
+
+
+@pytest.fixture(scope="module")
+def jws_doc(school_doc: IssuedDocument, school_keys: InstitutionKeys) -> IssuedDocument:
+    """The school's document with a JWS credential: the attacks here are on the JWS form,
+    which the verifier still accepts (the compact form: tests/unit/test_qr_credential.py)."""
+    claims = claims_for(school_doc.record, school_doc.record_digest)
+    return replace(school_doc, credential=sign_credential_jws(claims, school_keys))
 
 
 def _segments(token: str) -> list[str]:
@@ -105,49 +113,49 @@ def test_genuine_credentials(genuine: IssuedDocument, trust: TrustStore) -> None
 
 @pytest.mark.parametrize("field,value", [("g", "4.00"), ("n", "สมหญิง ใจดี"), ("i", "2001"),
                                          ("h", b64url(bytes(32))), ("v", 2), ("s", 0)])
-def test_payload_changed(field: str, value: object, school_doc: IssuedDocument,
+def test_payload_changed(field: str, value: object, jws_doc: IssuedDocument,
                          trust: TrustStore) -> None:
     """A claim changed, the original signature kept."""
-    payload = _payload(school_doc.credential) | {field: value}
-    _rejected(_with(school_doc.credential, payload=payload), trust)
+    payload = _payload(jws_doc.credential) | {field: value}
+    _rejected(_with(jws_doc.credential, payload=payload), trust)
 
 
-def test_signature_of_another_credential(school_doc: IssuedDocument, trust: TrustStore,
+def test_signature_of_another_credential(jws_doc: IssuedDocument, trust: TrustStore,
                                          school_keys: InstitutionKeys) -> None:
     """Payload of one credential, signature of another genuine one (same key)."""
-    other = sign_credential(replace(claims_for(school_doc.record, school_doc.record_digest),
+    other = sign_credential_jws(replace(claims_for(jws_doc.record, jws_doc.record_digest),
                                     gpa="4.00"), school_keys)
-    _rejected(_with(school_doc.credential, signature=_segments(other)[2]), trust)
+    _rejected(_with(jws_doc.credential, signature=_segments(other)[2]), trust)
 
 
-def test_wrong_key_claiming_the_kid(school_doc: IssuedDocument, trust: TrustStore,
+def test_wrong_key_claiming_the_kid(jws_doc: IssuedDocument, trust: TrustStore,
                                    vocational_keys: InstitutionKeys) -> None:
     """Signed by the vocational centre's (trusted) key under the school's kid."""
-    header = _header(school_doc.credential)
-    payload = _payload(school_doc.credential) | {"g": "4.00"}
+    header = _header(jws_doc.credential)
+    payload = _payload(jws_doc.credential) | {"g": "4.00"}
     text, data = _signing_input(header, payload)
     _rejected(f"{text}.{_es256_raw(vocational_keys.credential_key, data)}", trust)
 
 
-def test_signature_bytes_mangled(school_doc: IssuedDocument,
+def test_signature_bytes_mangled(jws_doc: IssuedDocument,
                                          trust: TrustStore) -> None:
     """Signature bytes cut, padded, doubled, or not base64url."""
-    sig = _segments(school_doc.credential)[2]
+    sig = _segments(jws_doc.credential)[2]
     raw = b64url_decode(sig)
     for bad in (sig[:-2], b64url(raw + b"\0"), b64url(raw * 2), "", "!!!!", b64url(bytes(64))):
-        _rejected(_with(school_doc.credential, signature=bad), trust)
+        _rejected(_with(jws_doc.credential, signature=bad), trust)
 
 
 # --- algorithm and type confusion --------------------------------------------------------------
 
 
-def test_alg_none(school_doc: IssuedDocument, trust: TrustStore) -> None:
-    header = _header(school_doc.credential) | {"alg": "none"}
-    payload = _payload(school_doc.credential) | {"g": "4.00"}
-    for signature in ("", _segments(school_doc.credential)[2]):
-        _rejected(_with(school_doc.credential, header, payload, signature), trust)
+def test_alg_none(jws_doc: IssuedDocument, trust: TrustStore) -> None:
+    header = _header(jws_doc.credential) | {"alg": "none"}
+    payload = _payload(jws_doc.credential) | {"g": "4.00"}
+    for signature in ("", _segments(jws_doc.credential)[2]):
+        _rejected(_with(jws_doc.credential, header, payload, signature), trust)
     for alg in ("None", "NONE", "nOnE"):
-        _rejected(_with(school_doc.credential, header | {"alg": alg}, payload, ""), trust)
+        _rejected(_with(jws_doc.credential, header | {"alg": alg}, payload, ""), trust)
 
 
 def _public_key_secrets(keys: InstitutionKeys) -> list[bytes]:
@@ -168,23 +176,23 @@ def _public_key_secrets(keys: InstitutionKeys) -> list[bytes]:
 
 @pytest.mark.parametrize("alg,digest", [("HS256", "sha256"), ("HS384", "sha384"),
                                         ("HS512", "sha512")])
-def test_hmac_with_the_public_key_as_secret(alg: str, digest: str, school_doc: IssuedDocument,
+def test_hmac_with_the_public_key_as_secret(alg: str, digest: str, jws_doc: IssuedDocument,
                                             school_keys: InstitutionKeys,
                                             trust: TrustStore) -> None:
-    header = _header(school_doc.credential) | {"alg": alg}
-    payload = _payload(school_doc.credential) | {"g": "4.00"}
+    header = _header(jws_doc.credential) | {"alg": alg}
+    payload = _payload(jws_doc.credential) | {"g": "4.00"}
     text, data = _signing_input(header, payload)
     for secret in _public_key_secrets(school_keys):
         mac = hmac.new(secret, data, digest).digest()
         _rejected(f"{text}.{b64url(mac)}", trust)
 
 
-def test_other_asymmetric_algorithms(school_doc: IssuedDocument, school_keys: InstitutionKeys,
+def test_other_asymmetric_algorithms(jws_doc: IssuedDocument, school_keys: InstitutionKeys,
                                      trust: TrustStore) -> None:
     """RS256/PS256 (with an RSA key), ES384 (P-384), ES256K (secp256k1), EdDSA headers, each
     with a real signature by a key of that type, and with the genuine ES256 signature."""
-    payload = _payload(school_doc.credential) | {"g": "4.00"}
-    base = _header(school_doc.credential)
+    payload = _payload(jws_doc.credential) | {"g": "4.00"}
+    base = _header(jws_doc.credential)
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     p384 = ec.generate_private_key(ec.SECP384R1())
     k1 = ec.generate_private_key(ec.SECP256K1())
@@ -199,45 +207,45 @@ def test_other_asymmetric_algorithms(school_doc: IssuedDocument, school_keys: In
     for alg, signer in cases.items():
         text, data = _signing_input(base | {"alg": alg}, payload)
         _rejected(f"{text}.{signer(data)}", trust)
-        genuine_sig = _segments(school_doc.credential)[2]
-        _rejected(_with(school_doc.credential, base | {"alg": alg}, None, genuine_sig), trust)
+        genuine_sig = _segments(jws_doc.credential)[2]
+        _rejected(_with(jws_doc.credential, base | {"alg": alg}, None, genuine_sig), trust)
 
 
 @pytest.mark.parametrize("typ", [None, "JWT", "BKT", "bkt+jwt", "", 1, ["bkt"]])
-def test_typ_missing_or_wrong(typ: object, school_doc: IssuedDocument,
+def test_typ_missing_or_wrong(typ: object, jws_doc: IssuedDocument,
                               school_keys: InstitutionKeys, trust: TrustStore) -> None:
     """Correctly signed by the school's key, with another type: refused (the ``typ``
     separates transcript credentials from the status lists the same key signs)."""
-    header = _header(school_doc.credential)
+    header = _header(jws_doc.credential)
     if typ is None:
         del header["typ"]
     else:
         header["typ"] = typ
-    text, data = _signing_input(header, _payload(school_doc.credential))
+    text, data = _signing_input(header, _payload(jws_doc.credential))
     _rejected(f"{text}.{_es256_raw(school_keys.credential_key, data)}", trust)
 
 
 @pytest.mark.parametrize("kid", [None, "", "AAAAAAAAAAA", 7, {"kid": "x"}, "../../etc/passwd"])
-def test_kid_missing_unknown_or_odd(kid: object, school_doc: IssuedDocument,
+def test_kid_missing_unknown_or_odd(kid: object, jws_doc: IssuedDocument,
                                     school_keys: InstitutionKeys, trust: TrustStore) -> None:
-    header = _header(school_doc.credential)
+    header = _header(jws_doc.credential)
     if kid is None:
         del header["kid"]
     else:
         header["kid"] = kid
-    text, data = _signing_input(header, _payload(school_doc.credential))
+    text, data = _signing_input(header, _payload(jws_doc.credential))
     _rejected(f"{text}.{_es256_raw(school_keys.credential_key, data)}", trust)
 
 
-def test_key_embedded_in_the_header(school_doc: IssuedDocument, trust: TrustStore,
+def test_key_embedded_in_the_header(jws_doc: IssuedDocument, trust: TrustStore,
                                     rogue_school_keys: InstitutionKeys) -> None:
     """"jwk"/"x5c"/"jku" headers carrying the forger's own key: never used."""
     jwk = jwks_for([rogue_school_keys])["keys"][0]
-    payload = _payload(school_doc.credential) | {"g": "4.00"}
+    payload = _payload(jws_doc.credential) | {"g": "4.00"}
     for extra in ({"jwk": {k: jwk[k] for k in ("kty", "crv", "x", "y")}},
                   {"x5c": jwk["x5c"]}, {"jku": "https://evil.example/jwks.json"},
                   {"kid": jwk["kid"], "jwk": {k: jwk[k] for k in ("kty", "crv", "x", "y")}}):
-        header = _header(school_doc.credential) | extra
+        header = _header(jws_doc.credential) | extra
         text, data = _signing_input(header, payload)
         _rejected(f"{text}.{_es256_raw(rogue_school_keys.credential_key, data)}", trust)
 
@@ -245,12 +253,12 @@ def test_key_embedded_in_the_header(school_doc: IssuedDocument, trust: TrustStor
 @pytest.mark.parametrize("extra", [{"crit": None}, {"crit": ["exp"]}, {"crit": 5},
                                    {"b64": False, "crit": ["b64"]}, {"zip": "DEF"},
                                    {"cty": "JWT"}, {"x5u": "https://evil.example/c.pem"}])
-def test_extra_header_parameters(extra: dict, school_doc: IssuedDocument,
+def test_extra_header_parameters(extra: dict, jws_doc: IssuedDocument,
                                  school_keys: InstitutionKeys, trust: TrustStore) -> None:
     """Headers that change processing, correctly signed by the school's key: refused.
     ("crit": null used to crash joserfc with a TypeError before any signature check.)"""
-    header = _header(school_doc.credential) | extra
-    text, data = _signing_input(header, _payload(school_doc.credential))
+    header = _header(jws_doc.credential) | extra
+    text, data = _signing_input(header, _payload(jws_doc.credential))
     _rejected(f"{text}.{_es256_raw(school_keys.credential_key, data)}", trust)
 
 
@@ -258,13 +266,13 @@ def test_extra_header_parameters(extra: dict, school_doc: IssuedDocument,
 
 
 def test_credential_from_an_untrusted_root(
-    school_doc: IssuedDocument, authority: Authority, school_keys: InstitutionKeys,
+    jws_doc: IssuedDocument, authority: Authority, school_keys: InstitutionKeys,
     vocational_keys: InstitutionKeys, rogue_school_keys: InstitutionKeys,
 ) -> None:
     """A valid credential by a look-alike "1001" key whose JWKS entry carries an x5c chain
     to another root: the trust store drops the entry, so the kid is unknown. Also when the
     rogue entry is published next to the genuine ones, or claims the genuine kid."""
-    claims = replace(claims_for(school_doc.record, school_doc.record_digest), gpa="4.00")
+    claims = replace(claims_for(jws_doc.record, jws_doc.record_digest), gpa="4.00")
     token = sign_credential(claims, rogue_school_keys)
     rogue_entry = jwks_for([rogue_school_keys])["keys"][0]
     stolen_kid = rogue_entry | {"kid": school_keys.kid}
@@ -278,11 +286,11 @@ def test_credential_from_an_untrusted_root(
 
 
 def test_kid_of_one_institution_for_anothers_claims(
-    school_doc: IssuedDocument, trust: TrustStore, vocational_keys: InstitutionKeys
+    jws_doc: IssuedDocument, trust: TrustStore, vocational_keys: InstitutionKeys
 ) -> None:
     """The vocational centre (a trusted key) signs a credential naming school 1001: the
     signature is valid, the key is not 1001's: INVALID, ``credential_institution``."""
-    claims = replace(claims_for(school_doc.record, school_doc.record_digest), gpa="4.00")
+    claims = replace(claims_for(jws_doc.record, jws_doc.record_digest), gpa="4.00")
     token = sign(claims, vocational_keys.credential_key, vocational_keys.kid)
     claims_seen, checks = check_credential(token, trust)
     assert claims_seen is not None
@@ -291,19 +299,19 @@ def test_kid_of_one_institution_for_anothers_claims(
 
 
 def test_credential_issued_before_the_key_existed(
-    school_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
+    jws_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
 ) -> None:
     """Back-dated: the key was not valid at the claimed issue time."""
     old = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp())
-    claims = replace(claims_for(school_doc.record, school_doc.record_digest), issued_at=old)
+    claims = replace(claims_for(jws_doc.record, jws_doc.record_digest), issued_at=old)
     _rejected(sign_credential(claims, school_keys), trust, "credential_issuer_trusted")
 
 
 @pytest.mark.parametrize("iat", [10**20, -10**20, 2**63])
-def test_issue_time_out_of_any_calendar(iat: int, school_doc: IssuedDocument,
+def test_issue_time_out_of_any_calendar(iat: int, jws_doc: IssuedDocument,
                                         school_keys: InstitutionKeys,
                                         trust: TrustStore) -> None:
-    claims = replace(claims_for(school_doc.record, school_doc.record_digest), issued_at=iat)
+    claims = replace(claims_for(jws_doc.record, jws_doc.record_digest), issued_at=iat)
     _rejected(sign_credential(claims, school_keys), trust, "credential_issuer_trusted")
 
 
@@ -330,12 +338,12 @@ _JSON = st.recursive(
 @given(header=_JSON, payload=_JSON, signature=st.binary(max_size=80),
        text=st.text(max_size=60))
 def test_no_token_crashes(header: object, payload: object, signature: bytes, text: str,
-                          school_doc: IssuedDocument, school_keys: InstitutionKeys,
+                          jws_doc: IssuedDocument, school_keys: InstitutionKeys,
                           trust: TrustStore) -> None:
     """Arbitrary JSON in the header and payload (also correctly signed with the school's
     key), arbitrary signature bytes, arbitrary text: a failed check, never an exception,
     never VALID unless it is a well-formed credential by the school's key."""
-    base = _header(school_doc.credential)
+    base = _header(jws_doc.credential)
     for head in (header, base | header if isinstance(header, dict) else header):
         text_in, data = _signing_input(head, payload)
         for token in (f"{text_in}.{b64url(signature)}",
@@ -357,48 +365,48 @@ def _certified(doc: IssuedDocument, record: bytes, credential: str, keys: Instit
 
 
 def test_record_does_not_match_the_credential(
-    school_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
+    jws_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
 ) -> None:
     """A genuinely certified PDF whose transcript.json is not the record the embedded
     credential's digest names (GPA raised in the record)."""
-    record = json.loads(school_doc.record_json)
+    record = json.loads(jws_doc.record_json)
     record["summary"]["gpa"] = "3.90"
     fake = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-    pdf = _certified(school_doc, fake, school_doc.credential, school_keys)
+    pdf = _certified(jws_doc, fake, jws_doc.credential, school_keys)
     assert_caught(pdf, trust, "record_digest")
 
 
 def test_credential_of_another_transcript_embedded(
-    school_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
+    jws_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
 ) -> None:
     """The genuine credential of another transcript of the same school embedded with this
     record: the digest it carries is the other record's."""
     other = Producer(school_keys, VERIFIER_URL).produce(
         school(transcript_id="1001-2569-000124", seed=8))
-    pdf = _certified(school_doc, school_doc.record_json, other.credential, school_keys)
+    pdf = _certified(jws_doc, jws_doc.record_json, other.credential, school_keys)
     assert_caught(pdf, trust, "record_digest")
 
 
 def test_forged_credential_embedded(
-    school_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
+    jws_doc: IssuedDocument, school_keys: InstitutionKeys, trust: TrustStore
 ) -> None:
     """A credential with the GPA raised and its signature kept, embedded and certified."""
-    payload = _payload(school_doc.credential) | {"g": "4.00"}
-    pdf = _certified(school_doc, school_doc.record_json,
-                     _with(school_doc.credential, payload=payload), school_keys)
+    payload = _payload(jws_doc.credential) | {"g": "4.00"}
+    pdf = _certified(jws_doc, jws_doc.record_json,
+                     _with(jws_doc.credential, payload=payload), school_keys)
     assert_caught(pdf, trust, "credential_signature")
 
 
 def test_credential_of_another_institution_embedded(
-    school_doc: IssuedDocument, school_keys: InstitutionKeys,
+    jws_doc: IssuedDocument, school_keys: InstitutionKeys,
     vocational_keys: InstitutionKeys, trust: TrustStore
 ) -> None:
     """School 1001's PDF carrying a credential for this record signed by 2001's key and
     naming 2001: valid signature, but not the institution that certified the PDF."""
-    claims = replace(claims_for(school_doc.record, school_doc.record_digest),
+    claims = replace(claims_for(jws_doc.record, jws_doc.record_digest),
                      institution="2001")
     token = sign_credential(claims, vocational_keys)
-    pdf = _certified(school_doc, school_doc.record_json, token, school_keys)
+    pdf = _certified(jws_doc, jws_doc.record_json, token, school_keys)
     assert_caught(pdf, trust, "same_institution")
 
 
@@ -426,22 +434,22 @@ def verifier(tmp_path_factory: pytest.TempPathFactory, authority: Authority,
         roots=(authority.root_cert,), jwks=str(jwks), status=str(folder / "status"))))
 
 
-def test_revoked_credential_and_pdf(revoked: IssuedDocument, school_doc: IssuedDocument,
+def test_revoked_credential_and_pdf(revoked: IssuedDocument, jws_doc: IssuedDocument,
                                     verifier: Verifier) -> None:
-    assert verifier.credential(school_doc.credential).result is Result.VALID
-    assert verifier.pdf(school_doc.pdf).result is Result.VALID
+    assert verifier.credential(jws_doc.credential).result is Result.VALID
+    assert verifier.pdf(jws_doc.pdf).result is Result.VALID
     for verdict in (verifier.credential(revoked.credential), verifier.pdf(revoked.pdf)):
         assert verdict.result is Result.REVOKED
         assert "not_revoked" in failed(verdict.checks)
 
 
 def test_institution_mismatch_through_the_verifier(
-    school_doc: IssuedDocument, vocational_keys: InstitutionKeys, verifier: Verifier,
+    jws_doc: IssuedDocument, vocational_keys: InstitutionKeys, verifier: Verifier,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Signed by 2001's key, claiming 1001: INVALID, and 1001's status lists are not even
     fetched (``credential_institution`` is one of the checks status look-ups wait for)."""
-    claims = replace(claims_for(school_doc.record, school_doc.record_digest), gpa="4.00")
+    claims = replace(claims_for(jws_doc.record, jws_doc.record_digest), gpa="4.00")
     token = sign(claims, vocational_keys.credential_key, vocational_keys.kid)
     asked: list[tuple[str, str]] = []
     status = verifier.source.status
@@ -458,6 +466,6 @@ def test_institution_mismatch_through_the_verifier(
     assert skipped == {"not_revoked", "latest_version"}
     assert asked == []
     assert not verdict.data  # no signed data shown for a mis-attributed credential
-    verifier.credential(school_doc.credential)  # the same verifier does look for a good one
+    verifier.credential(jws_doc.credential)  # the same verifier does look for a good one
     assert asked == [("1001", "revocation"), ("1001", "refresh")]
 

@@ -47,6 +47,7 @@ from tests.e2e.conftest import (
     staff,
 )
 from tests.pdfcheck import assert_record_round_trips, pdfsig_report, pyhanko_validate
+from verifier.core.credential import qr_url
 from verifier.core.verdict import Result
 
 BATCHES = {"school": ("1001", "school-batch.csv"), "vocational": ("2001", "vocational-batch.xlsx")}
@@ -127,7 +128,7 @@ def test_qr_from_a_150_dpi_render_is_the_embedded_credential(
     scanned = subprocess.run(["zbarimg", "--raw", "-q", str(image)], check=True,
                              capture_output=True, text=True).stdout.strip()
     files = attachments(pdf_path.read_bytes())
-    assert scanned == f"{VERIFIER_URL}/v#{files['credential.jws'].decode()}"
+    assert scanned == qr_url(VERIFIER_URL, files["credential.jws"].decode())
     assert files["credential.jws"].decode() == row.credential_jws
     assert files["transcript.json"] == row.record_json
 

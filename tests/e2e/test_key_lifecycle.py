@@ -5,7 +5,6 @@ claims to have signed before unproven; other institutions are untouched."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
@@ -66,8 +65,9 @@ def credential(pdf: bytes) -> str:
 
 
 def transcript_id(pdf: bytes) -> str:
-    payload = credential(pdf).split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["t"])
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        record = doc.attachments["transcript.json"].get_file().read_bytes()
+    return str(json.loads(record)["transcript_id"])
 
 
 def kid(pdf: bytes) -> str:

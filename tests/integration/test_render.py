@@ -32,7 +32,7 @@ from issuer.pipeline import claims_for
 from tests.factories import BOY, GIRL, school_record, vocational_record
 from tests.pdfcheck import assert_record_round_trips, assert_text_layer
 from verifier.core.canonical import b64url_decode
-from verifier.core.credential import kid_for, qr_url, sign
+from verifier.core.credential import kid_for, qr_url, sign_compact
 
 VERIFIER = "https://transcripts.bangkok.go.th"
 KEY = ec.generate_private_key(ec.SECP256R1())
@@ -51,8 +51,8 @@ class Issued:
 
 
 def credential(record: TranscriptRecord) -> tuple[str, str]:
-    """(QR content, compact JWS) as the issuance pipeline builds them."""
-    jws = sign(claims_for(record, record_digest(record)), KEY, kid_for(KEY.public_key()))
+    """(QR content, compact credential) as the issuance pipeline builds them."""
+    jws = sign_compact(claims_for(record, record_digest(record)), KEY, kid_for(KEY.public_key()))
     return qr_url(VERIFIER, jws), jws
 
 
@@ -186,7 +186,7 @@ def test_attachments_round_trip(docs: dict[str, Issued], kind: str) -> None:
         assert data.read_bytes() == doc.json
         assert jws.read_bytes() == doc.jws.encode("ascii")
         assert data.mime_type == "application/json"
-        assert jws.mime_type == "application/jose"
+        assert jws.mime_type == "text/plain"  # BKT1 compact credential, not a JWS
         assert files["transcript.json"].obj.AFRelationship == pikepdf.Name.Data
         assert files["credential.jws"].obj.AFRelationship in (
             pikepdf.Name.Data, pikepdf.Name.Supplement)

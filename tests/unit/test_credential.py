@@ -1,4 +1,4 @@
-"""The QR credential signed with an institution's key, checked by the verifier's code."""
+"""The QR credential in its first form (compact JWS, still accepted), checked by the verifier."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
 from joserfc.jwk import ECKey
 
-from issuer.adapters.credential_signing import sign_credential
+from issuer.adapters.credential_signing import sign_credential_jws as sign_credential
 from issuer.adapters.pki import InstitutionKeys
 from verifier.core.canonical import b64url, b64url_decode
 from verifier.core.credential import (

@@ -2,7 +2,7 @@
 
 - ``multipart/form-data`` with field ``file`` (a PDF), ``image`` (a photo or
   screenshot of the QR) or ``credential`` (text); a urlencoded ``credential`` too;
-- ``application/json`` ``{"credential": "<compact JWS or the QR's URL>"}``;
+- ``application/json`` ``{"credential": "<BKT1:… or compact JWS, or the QR's URL>"}``;
 - ``application/pdf`` with the PDF as the body.
 
 200 with the verdict (`verifier.core.verdict.Verdict.to_json`) and its ``summary`` (what

@@ -26,7 +26,8 @@ def document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Verify a BMA transcript from its PDF, a picture of its QR code or the QR "
-                "credential (compact JWS, or the QR's URL `…/v#<JWS>`). Every check is "
+                "credential (`BKT1:<digits>` or a compact JWS, or the QR's URL "
+                "`…/V#BKT1:…`). Every check is "
                 "listed with Thai and English messages; `result` is the overall verdict and "
                 "`summary` says what it proves: a QR credential (or a picture of it) proves "
                 "the credential, not the paper, so compare `data` with the paper; a PDF "

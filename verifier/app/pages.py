@@ -37,6 +37,7 @@ def index() -> Response:
 
 
 @bp.get("/v")
+@bp.get("/V")  # the compact QR's URL is upper case (alphanumeric mode)
 def verify_page() -> str:
     return render_template("verifier/v.html", verdict=None, error=None)
 

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
 from joserfc.jwk import ECKey
 
-from verifier.core import jws_header
+from verifier.core import compact, jws_header
 from verifier.core.canonical import b64url, b64url_decode
 
 ALG = "ES256"
@@ -35,8 +35,8 @@ TYP = "bkt"
 KID_BYTES = 8  # like the EU digital COVID certificate's kid: a short thumbprint prefix
 QR_PATH = "/v#"
 NAMES_CODEC = "tis_620"  # ASCII plus the Thai block, one byte a character
-MAX_NAME_TH = 48  # characters of the Thai name in the QR (longer ones are shortened)
-MAX_NAME_EN = 64  # characters of the English name in the QR
+MAX_NAME_TH = 32  # characters of the Thai name in the QR (longer ones are shortened)
+MAX_NAME_EN = 32  # characters of the English name in the QR (bound: docs/qr.md)
 SHORTENED = "..."  # ends a name shortened to fit the QR (ASCII: TIS-620 has no "…")
 
 
@@ -163,8 +163,61 @@ def sign(claims: Claims, private_key: ec.EllipticCurvePrivateKey, kid: str) -> s
     )
 
 
+def sign_compact(claims: Claims, private_key: ec.EllipticCurvePrivateKey, kid: str) -> str:
+    """The compact credential (``BKT1:<digits>``, `verifier.core.compact`) of `claims`.
+
+    Same claims as the JWS payload, in CBOR with the integer keys of `COMPACT_KEYS`; the
+    names (``m``) and the record digest (``h``) as raw bytes instead of base64url text.
+    """
+    payload = claims.to_payload()
+    for key in ("m", "h"):
+        if key in payload:
+            payload[key] = b64url_decode(payload[key])
+    if "e" in payload and all(c in _TIS620 for c in payload["n"]):
+        # An English name outside TIS-620 (é, ’): the Thai name stays one byte a character.
+        payload["m"] = [payload.pop("n").encode(NAMES_CODEC), payload.pop("e")]
+    return compact.sign({COMPACT_KEYS[k]: v for k, v in payload.items()}, private_key,
+                        b64url_decode(kid))
+
+
+COMPACT_KEYS = {"t": 1, "v": 2, "i": 3, "n": 4, "e": 5, "m": 6, "p": 7, "g": 8, "d": 9,
+                "iat": 10, "s": 11, "h": 12}  # JSON claim -> CBOR key of the compact form
+_COMPACT_NAMES = {v: k for k, v in COMPACT_KEYS.items()}
+_TIS620 = frozenset(bytes(range(256)).decode(NAMES_CODEC, errors="ignore"))
+
+
+def _verify_compact(
+    token: str, resolve_key: Callable[[str], ec.EllipticCurvePublicKey | None]
+) -> tuple[str, Claims]:
+    try:
+        kid, payload = compact.open_signed(token, lambda k: resolve_key(b64url(k)))
+    except ValueError as exc:
+        raise CredentialError(str(exc)) from None
+    if not isinstance(payload, dict) or not set(payload) <= set(_COMPACT_NAMES):
+        raise CredentialError("malformed credential payload: not a map of known claims")
+    payload = {_COMPACT_NAMES[k]: v for k, v in payload.items()}
+    names = payload.get("m")
+    if isinstance(names, list) and len(names) == 2 and isinstance(names[0], bytes):
+        try:
+            payload["n"] = names[0].decode(NAMES_CODEC)
+        except UnicodeDecodeError:
+            raise CredentialError("malformed credential payload: Thai name") from None
+        payload["e"] = names[1]
+        del payload["m"]
+    for key in ("m", "h"):
+        if isinstance(payload.get(key), bytes):
+            payload[key] = b64url(payload[key])
+    return b64url(kid), Claims.from_payload(payload)
+
+
 def unverified_header(token: str) -> dict[str, Any]:
-    """The protected header, parsed but not trusted: only to find the key by `kid`."""
+    """The protected header, parsed but not trusted: only to find the key by `kid`.
+    For a compact credential: ``{"alg": "ES256", "kid": <base64url kid>}``."""
+    if compact.is_compact(token.strip()):
+        try:
+            return {"alg": ALG, "kid": b64url(compact.kid(token))}
+        except ValueError as exc:
+            raise CredentialError(str(exc)) from None
     return jws_header.parse(token, CredentialError, "credential")
 
 
@@ -179,6 +232,8 @@ def verify(
     offered by the token itself, no ``crit`` or ``b64`` changing how it is processed.
     """
     token = extract_token(token)
+    if compact.is_compact(token):
+        return _verify_compact(token, resolve_key)
     kid = jws_header.key_id(token, alg=ALG, typ=TYP, error=CredentialError, what="credential")
     public_key = resolve_key(kid)
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
@@ -186,18 +241,23 @@ def verify(
     ):
         raise CredentialError("credential key is unknown or not trusted")
     try:
-        compact = jws.deserialize_compact(token, ECKey.import_key(public_key), algorithms=[ALG])
-        payload = json.loads(compact.payload)
+        signed = jws.deserialize_compact(token, ECKey.import_key(public_key), algorithms=[ALG])
+        payload = json.loads(signed.payload)
     except Exception:  # joserfc raises more than JoseError on odd input; one answer for all
         raise CredentialError("credential signature is not valid") from None
     return kid, Claims.from_payload(payload)
 
 
 def extract_token(text: str) -> str:
-    """Accept a compact JWS or the QR's URL (``…/v#<JWS>``) and return the JWS."""
+    """Accept a credential (compact JWS or ``BKT1:<digits>``) or the QR's URL
+    (``…/v#<JWS>``, ``…/V#BKT1:<digits>``) and return the credential."""
     text = text.strip()
     if "#" in text:
         text = text.rsplit("#", 1)[1]
+    if compact.is_compact(text):
+        if len(text) > 4096:
+            raise CredentialError("credential too long")
+        return compact.PREFIX + text[len(compact.PREFIX):]
     if text.count(".") != 2 or len(text) > 4096:
         raise CredentialError("not a compact JWS")
     return text
@@ -211,5 +271,16 @@ def verification_code(record_digest: str) -> str:
 
 
 def qr_url(verifier_base_url: str, token: str) -> str:
-    """The QR's content: the verifier page with the credential in the fragment."""
-    return verifier_base_url.rstrip("/") + QR_PATH + token
+    """The QR's content: the verifier page with the credential in the fragment.
+
+    For a compact credential the scheme, host and page are upper case (``HTTPS://HOST/V#``),
+    which a QR code holds in alphanumeric mode; both are case-insensitive, and the verifier
+    serves ``/V`` as ``/v``.
+    """
+    base = verifier_base_url.rstrip("/")
+    if not compact.is_compact(token):
+        return base + QR_PATH + token
+    scheme, sep, rest = base.partition("://")
+    host, slash, path = rest.partition("/")
+    return (scheme.upper() + sep + host.upper() + slash + path
+            + QR_PATH.upper() + token) if sep else base + QR_PATH.upper() + token

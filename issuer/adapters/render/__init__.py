@@ -12,6 +12,7 @@ from io import BytesIO
 from issuer.adapters.render import fonts, pdfa, qr, school, vocational
 from issuer.adapters.render.layout import PAGE_H, PAGE_W, Footer, Sheet
 from issuer.core.records import InstitutionKind, TranscriptRecord
+from verifier.core.compact import is_compact
 from verifier.core.credential import QR_PATH, verification_code
 
 __all__ = ["attach_files", "render_transcript", "verification_code", "warm_up"]
@@ -28,9 +29,17 @@ def warm_up() -> None:
 
 
 def _verifier_url(qr_content: str) -> str:
-    if QR_PATH in qr_content:
-        return qr_content.split(QR_PATH, 1)[0]
-    return qr_content.split("#", 1)[0]
+    """The verifier's address as printed on the page (lower case: the QR's compact URL
+    spells scheme and host in upper case for alphanumeric mode)."""
+    for path in (QR_PATH, QR_PATH.upper()):
+        if path in qr_content:
+            base = qr_content.split(path, 1)[0]
+            break
+    else:
+        base = qr_content.split("#", 1)[0]
+    scheme, sep, rest = base.partition("://")
+    host, slash, tail = rest.partition("/")
+    return scheme.lower() + sep + host.lower() + slash + tail if sep else base
 
 
 def render_transcript(record: TranscriptRecord, qr_content: str, verification_code: str) -> bytes:
@@ -85,7 +94,10 @@ def attach_files(pdf: bytes, transcript_json: bytes, credential_jws: str) -> byt
             pdfa.Attachment("transcript.json", transcript_json, "application/json", "Data",
                             "Transcript record, RFC 8785 canonical JSON"),
             pdfa.Attachment("credential.jws", credential_jws.encode("ascii"),
-                            "application/jose", "Supplement",
-                            "QR credential, compact JWS (ES256)"),
+                            *(("text/plain", "Supplement",
+                               "QR credential, BKT1 compact COSE_Sign1 (ES256)")
+                              if is_compact(credential_jws) else
+                              ("application/jose", "Supplement",
+                               "QR credential, compact JWS (ES256)"))),
         ),
     )

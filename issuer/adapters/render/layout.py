@@ -24,7 +24,7 @@ PAGE_W, PAGE_H = A4
 MARGIN = 12 * mm
 LEFT, RIGHT = MARGIN, PAGE_W - MARGIN
 TOP = PAGE_H - 10 * mm
-QR_WIDTH = 40 * mm  # the symbol itself; the quiet zone is kept clear around it
+QR_WIDTH = 42 * mm  # the symbol itself, version <= 13: modules >= 0.6 mm (docs/qr.md)
 FOOTER_H = QR_WIDTH + 12 * mm  # space reserved at the bottom of every page
 BODY_BOTTOM = 8 * mm + FOOTER_H
 INK = (0, 0, 0)
@@ -233,9 +233,9 @@ class Footer:
     issuer_en: str
 
     def draw(self, c: Canvas, page: int, pages: int) -> None:
-        qx = RIGHT - QR_WIDTH - 2 * mm
-        qy = 8 * mm + 9 * mm
         quiet = qr.QUIET_ZONE * QR_WIDTH / self.symbol.size
+        qx = RIGHT - QR_WIDTH - quiet
+        qy = 8 * mm + 10 * mm
         top = qy + QR_WIDTH + quiet
         c.setStrokeColorRGB(*RULE)
         c.setLineWidth(0.5)
@@ -243,10 +243,10 @@ class Footer:
         qr.draw(c, qx, qy, QR_WIDTH, self.symbol, self.qr_ops)
         cx = qx + QR_WIDTH / 2
         c.setFillColorRGB(*INK)
-        fonts.draw(c, cx, qy - quiet - 4, self.verification_code, BOLD, 9, "center")
+        fonts.draw(c, cx, qy - quiet - 8, self.verification_code, BOLD, 9, "center")
         c.setFillColorRGB(*GREY)
         ident = f"{self.transcript_id} v{self.version}"
-        fonts.draw(c, cx, qy - quiet - 13, ident, REGULAR, 7, "center", max_width=QR_WIDTH + 8)
+        fonts.draw(c, cx, qy - quiet - 16, ident, REGULAR, 7, "center", max_width=QR_WIDTH + 8)
 
         x = LEFT
         width = qx - quiet - x - 4 * mm

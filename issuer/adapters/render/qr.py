@@ -3,6 +3,10 @@
 Automatic mask selection scores all eight masks and costs ~20 ms per symbol; automatic
 version fitting encodes the data once more. We compute the version from the byte-mode
 capacity table and pin the mask, which leaves ~4 ms per symbol.
+
+Content is split in segments (ISO/IEC 18004 modes): a trailing run of digits in numeric
+mode (the compact credential, `verifier.core.compact`), an upper-case prefix in
+alphanumeric mode (``HTTPS://HOST/V#BKT1:``), anything else in byte mode.
 """
 
 from __future__ import annotations
@@ -28,14 +32,61 @@ class QrSymbol:
         return len(self.modules)
 
 
+_ALNUM = frozenset(util.ALPHA_NUM.decode("ascii"))
+_MIN_DIGITS = 8  # a shorter digit run is not worth a segment header of its own
+_MIN_ALNUM = 5  # nor a shorter alphanumeric run between bytes
+
+
+def segments(content: str) -> list[tuple[int, bytes]]:
+    """(mode, data) segments of `content`: a trailing run of digits in numeric mode; before
+    it, runs of alphanumeric characters in alphanumeric mode (``HTTPS://HOST/V``,
+    ``BKT1:``) and the rest (``#``, lower case) in byte mode."""
+    head = content.rstrip("0123456789")
+    tail = content[len(head):]
+    if len(tail) < _MIN_DIGITS:
+        head, tail = content, ""
+    out: list[tuple[int, bytes]] = []
+    for alnum, run in _runs(head):
+        mode = util.MODE_ALPHA_NUM if alnum else util.MODE_8BIT_BYTE
+        if out and out[-1][0] == mode:  # a short alphanumeric run merged into bytes
+            out[-1] = (mode, out[-1][1] + run.encode("utf-8"))
+        else:
+            out.append((mode, run.encode("utf-8")))
+    if tail:
+        out.append((util.MODE_NUMBER, tail.encode("ascii")))
+    return out
+
+
+def _runs(text: str) -> list[tuple[bool, str]]:
+    """Maximal runs of alphanumeric-mode characters and of others; a run of fewer than
+    `_MIN_ALNUM` alphanumeric characters counts as other (a segment header costs more)."""
+    runs: list[tuple[bool, str]] = []
+    for ch in text:
+        alnum = ch in _ALNUM
+        if runs and runs[-1][0] == alnum:
+            runs[-1] = (alnum, runs[-1][1] + ch)
+        else:
+            runs.append((alnum, ch))
+    return [(alnum and len(run) >= _MIN_ALNUM, run) for alnum, run in runs]
+
+
+def _data_bits(mode: int, n: int) -> int:
+    if mode == util.MODE_NUMBER:
+        return 10 * (n // 3) + (0, 4, 7)[n % 3]
+    if mode == util.MODE_ALPHA_NUM:
+        return 11 * (n // 2) + 6 * (n % 2)
+    return 8 * n
+
+
 def version_for(content: str) -> int:
-    """Smallest QR version holding `content` as one byte-mode segment at level M."""
-    n = len(content.encode("utf-8"))
+    """Smallest QR version holding `content`'s `segments` at level M."""
+    parts = segments(content)
     for version in range(1, 41):
-        bits = 4 + util.length_in_bits(util.MODE_8BIT_BYTE, version) + 8 * n
+        bits = sum(4 + util.length_in_bits(mode, version) + _data_bits(mode, len(data))
+                   for mode, data in parts)
         if bits <= util.BIT_LIMIT_TABLE[ERROR_CORRECT_M][version]:
             return version
-    raise ValueError(f"QR content too long: {n} bytes")
+    raise ValueError(f"QR content too long: {len(content)} characters")
 
 
 def encode(content: str) -> QrSymbol:
@@ -44,7 +95,8 @@ def encode(content: str) -> QrSymbol:
     qr = qrcode.QRCode(
         version=version, error_correction=ERROR_CORRECT_M, border=0, mask_pattern=MASK
     )
-    qr.add_data(util.QRData(content.encode("utf-8"), mode=util.MODE_8BIT_BYTE))
+    for mode, data in segments(content):
+        qr.add_data(util.QRData(data, mode=mode, check_data=False))
     qr.make(fit=False)
     return QrSymbol(version, tuple(tuple(bool(m) for m in row) for row in qr.modules))
 
