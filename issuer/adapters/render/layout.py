@@ -25,7 +25,7 @@ MARGIN = 12 * mm
 LEFT, RIGHT = MARGIN, PAGE_W - MARGIN
 TOP = PAGE_H - 10 * mm
 QR_WIDTH = 42 * mm  # the symbol itself, version <= 13: modules >= 0.6 mm (docs/qr.md)
-FOOTER_H = QR_WIDTH + 12 * mm  # space reserved at the bottom of every page
+FOOTER_H = QR_WIDTH + 10 * mm  # space reserved at the bottom of every page
 BODY_BOTTOM = 8 * mm + FOOTER_H
 INK = (0, 0, 0)
 GREY = (0.33, 0.33, 0.33)
@@ -235,7 +235,7 @@ class Footer:
     def draw(self, c: Canvas, page: int, pages: int) -> None:
         quiet = qr.QUIET_ZONE * QR_WIDTH / self.symbol.size
         qx = RIGHT - QR_WIDTH - quiet
-        qy = 8 * mm + 10 * mm
+        qy = 8 * mm + 7.4 * mm  # its quiet zone ends where the body may begin (BODY_BOTTOM)
         top = qy + QR_WIDTH + quiet
         c.setStrokeColorRGB(*RULE)
         c.setLineWidth(0.5)
