@@ -18,7 +18,7 @@ from issuer.core.records import TranscriptRecord
 ROW = 12.0  # table row pitch: 8 pt type at 1.5 em
 FIELD = 13.5  # header field pitch: 9 pt type at 1.5 em
 GROUP_GAP = 6.0
-NUM_W = 30.0  # credits and grade columns
+NUM_W = 28.0  # credits and grade columns: "หน่วยกิต" at 7 pt, and the names beside them
 
 
 def level_texts(level: str) -> tuple[str, str, str, str]:
