@@ -100,7 +100,7 @@ def _actor(ctx: click.Context) -> Actor:
             code = os.environ.get("BKT_TOTP") or click.prompt("authenticator code", err=True)
             account = account_service.verify_code(issuer, signed.challenge or "", code,
                                                   source=source)
-        if account.role.value in issuer.settings.second_factor_roles and not account.totp_enabled:
+        if account_service.second_factor_missing(issuer, account):
             raise click.ClickException(
                 f"{account.username} ({account.role.value}) acts only with two-step sign-in: "
                 "turn it on in the web service's account page first")

@@ -161,6 +161,13 @@ def intact(uow: UnitOfWork, row: AccountRow | None, source: str, now: datetime) 
     return False
 
 
+def second_factor_missing(issuer: Issuer, account: AccountInfo) -> bool:
+    """Whether `account`'s role must act with TOTP (`Settings.second_factor_roles`) and it
+    has none yet: the web holds it on its account page, the command line refuses it."""
+    return account.role.value in issuer.settings.second_factor_roles \
+        and not account.totp_enabled
+
+
 def load_account(issuer: Issuer, account_id: int) -> AccountInfo | None:
     with issuer.uow() as uow:
         row = uow.accounts.get(account_id)

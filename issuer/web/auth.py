@@ -114,12 +114,6 @@ def actor() -> Actor:
     return Actor(u.username, f"web {request.remote_addr or '-'}", u.role, u.institution_code)
 
 
-def _second_factor_missing() -> bool:
-    """Whether the signed-in account's role needs TOTP and it has none yet."""
-    required = issuer().settings.second_factor_roles
-    return user().role.value in required and not user().info.totp_enabled
-
-
 def roles(*allowed: AccountRole) -> Callable[[F], F]:
     """Only signed-in accounts of one of `allowed` roles may call the view."""
     def decorator(view: F) -> F:
@@ -129,7 +123,7 @@ def roles(*allowed: AccountRole) -> Callable[[F], F]:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if user().role not in allowed:
                 abort(403)
-            if _second_factor_missing():
+            if accounts.second_factor_missing(issuer(), user().info):
                 if wants_json():
                     abort(403)
                 flash(_("Your role needs two-step sign-in: turn it on to continue."), "error")
