@@ -23,9 +23,10 @@ from reportlab.lib.units import mm
 from issuer.adapters.render import fonts, render_transcript, school, vocational
 from issuer.adapters.render.layout import BODY_BOTTOM, LEFT, PAGE_H, QR_WIDTH, RIGHT, Cell, Sheet
 from issuer.core import grading
-from issuer.core.records import Person, TranscriptRecord
+from issuer.core.records import Person, Signatory, TranscriptRecord
 from tests.factories import school_record, vocational_record
 from tests.pdfcheck import assert_text_layer
+from verifier.core.credential import qr_url
 
 # 50-character surnames, Thai and English; 90-character course names.
 SURNAME_TH = ("ศรีสุวรรณ์เจริญรุ่งเรืองสุขสวัสดิ์วงศ์ษากุลธนพัฒน์ไพบูลย์")[:50]
@@ -46,6 +47,19 @@ INSTITUTION_EN = ("Wat Phra Sri Mahathat Demonstration Secondary School of Phran
                   "University (Bang Khen District Office)")
 
 
+# The longest signatory names an institutions file may hold (a title, a rank and 50-character
+# names), and a long verifier address.
+SIGNATORY_TH = "ว่าที่ร้อยตรี ดร." + LONG.first_name_th + " " + SURNAME_TH
+SIGNATORY_EN = "Acting Sub-Lieutenant Dr. " + LONG.first_name_en + " " + SURNAME_EN
+VERIFIER_URL = "https://verify.transcripts.education.bangkok.go.th/transcripts/verifier"
+QR_CONTENT = qr_url(VERIFIER_URL, "BKT1:" + "1" * 530)  # a credential's size: version 13
+
+
+def _signed_by_long_names(t: TranscriptRecord) -> tuple[Signatory, ...]:
+    return tuple(dataclasses.replace(s, name_th=SIGNATORY_TH, name_en=SIGNATORY_EN)
+                 for s in t.record.signatories)
+
+
 def _resummarised(t: TranscriptRecord, **record: object) -> TranscriptRecord:
     rec = dataclasses.replace(t.record, **record)
     return dataclasses.replace(t, record=rec, summary=grading.summarise(rec, t.institution.kind))
@@ -64,7 +78,7 @@ def _school_corpus() -> TranscriptRecord:
     student = dataclasses.replace(base.record.student, name=LONG)
     inst = dataclasses.replace(base.institution, name_th=INSTITUTION_TH, name_en=INSTITUTION_EN)
     return _resummarised(dataclasses.replace(base, institution=inst), student=student,
-                         courses=tuple(courses))
+                         courses=tuple(courses), signatories=_signed_by_long_names(base))
 
 
 def _vocational_corpus() -> TranscriptRecord:
@@ -74,7 +88,8 @@ def _vocational_corpus() -> TranscriptRecord:
     modules = tuple(dataclasses.replace(m, name_th=COURSE_TH, name_en=PROGRAMME_EN)
                     if n % 4 == 0 else m for n, m in enumerate(base.record.courses))
     student = dataclasses.replace(base.record.student, name=LONG)
-    return _resummarised(base, student=student, programme=programme, courses=modules)
+    return _resummarised(base, student=student, programme=programme, courses=modules,
+                         signatories=_signed_by_long_names(base))
 
 
 @dataclass(frozen=True)
@@ -112,7 +127,7 @@ class Rendered:
 def _render(t: TranscriptRecord) -> Rendered:
     sheet = Sheet()
     (vocational if t.institution.kind.value == "vocational" else school).layout(sheet, t)
-    return Rendered(render_transcript(t, "https://v.example/v#x", "ABCD-EFGH"), sheet.cells,
+    return Rendered(render_transcript(t, QR_CONTENT, "ABCD-EFGH"), sheet.cells,
                     len(sheet.pages))
 
 
@@ -225,7 +240,8 @@ def test_the_corpus_is_long() -> None:
 def test_wrapped_text_reads_back_whole() -> None:
     """Wrapped names, course names and course titles still extract and search whole."""
     long_strings = [SURNAME_TH, SURNAME_EN, LONG.first_name_th, COURSE_TH, INSTITUTION_TH,
-                    INSTITUTION_EN]
+                    INSTITUTION_EN, SIGNATORY_TH, SIGNATORY_EN, VERIFIER_URL]
     assert_text_layer(_corpus()["school"].pdf, long_strings)
     assert_text_layer(_corpus()["vocational"].pdf, [SURNAME_TH, SURNAME_EN, COURSE_TH,
-                                                    PROGRAMME_TH, PROGRAMME_EN])
+                                                    PROGRAMME_TH, PROGRAMME_EN, SIGNATORY_TH,
+                                                    SIGNATORY_EN, VERIFIER_URL])

@@ -239,7 +239,7 @@ class Footer:
         top = qy + QR_WIDTH + quiet
         c.setStrokeColorRGB(*RULE)
         c.setLineWidth(0.5)
-        c.line(LEFT, top + 2, RIGHT, top + 2)
+        c.line(LEFT, top, RIGHT, top)  # on the quiet zone's edge: clear of text above
         qr.draw(c, qx, qy, QR_WIDTH, self.symbol, self.qr_ops)
         cx = qx + QR_WIDTH / 2
         c.setFillColorRGB(*INK)
@@ -259,15 +259,11 @@ class Footer:
              f"{self.version}", REGULAR, 8, INK),
             (f"รหัสตรวจสอบ / Verification code {self.verification_code}", REGULAR, 8, INK),
         ]
-        signed = [  # an institution's long name wraps rather than shrinks
+        signed = [
             (f"ลงลายมือชื่อดิจิทัลโดย {self.issuer_th}", REGULAR, 7.5, GREY),
             (f"Digitally signed by {self.issuer_en}", REGULAR, 7.5, GREY),
         ]
-        for text, font, size, color in rows:
-            c.setFillColorRGB(*color)
-            fonts.draw(c, x, y, text, font, size, max_width=width)
-            y -= size * 1.6
-        for text, font, size, color in signed:
+        for text, font, size, color in rows + signed:  # shrink to one line, else wrap
             c.setFillColorRGB(*color)
             size, lines = fonts.wrap(text, font, size, width, 1)
             for line in lines:
@@ -280,53 +276,107 @@ class Footer:
 
 
 SIGNATURE_H = 92.0
-"""Height of a row of signature blocks (`signatures`)."""
+"""Height of a row of signature blocks (`signatures`) whose names fit one line each."""
+
+Roles = tuple[tuple[tuple[str, ...], str, str], ...]
+"""Signature blocks: (role keywords, fallback Thai role, English role) each."""
 
 
-def signatures(s: Sheet, t: TranscriptRecord, y: float,
-               roles: tuple[tuple[tuple[str, ...], str, str], ...], w: Wording) -> float:
-    """Signature blocks side by side: (role keywords, fallback Thai role, English role),
-    each dated with the day of issue (the day the digital signature is made)."""
+def _signatory_names(t: TranscriptRecord, roles: Roles, width: float
+                     ) -> list[tuple[str, str, tuple[float, tuple[str, ...]],
+                                     tuple[float, tuple[str, ...]]]]:
+    """Per block: role (Thai, English) and the Thai and English names as (size, lines),
+    shrunk to one line down to the minimum size, then wrapped."""
+    blocks = []
+    for keys, role_th, role_en in roles:
+        name_th, name_en = "", ""
+        found = signatory(t, *keys)
+        if found:
+            role_th, role_en, name_th, name_en = found
+        blocks.append((role_th, role_en,
+                       fonts.wrap(f"( {name_th or '-'} )", REGULAR, 10, width - 10, 1),
+                       fonts.wrap(name_en, REGULAR, 8, width - 10, 1) if name_en
+                       else (8, ())))
+    return blocks
+
+
+def _extra_lines(th: tuple[float, tuple[str, ...]], en: tuple[float, tuple[str, ...]]
+                 ) -> float:
+    """Height the names take beyond one line each."""
+    (th_size, th_lines), (en_size, en_lines) = th, en
+    return (max(len(th_lines) - 1, 0) * th_size * LEADING
+            + max(len(en_lines) - 1, 0) * en_size * LEADING)
+
+
+def signatures_height(t: TranscriptRecord, roles: Roles) -> float:
+    """Height of `signatures` for `t`: SIGNATURE_H plus the lines of wrapped long names."""
+    width = (RIGHT - LEFT) / len(roles)
+    return SIGNATURE_H + max(_extra_lines(th, en)
+                             for _, _, th, en in _signatory_names(t, roles, width))
+
+
+def signatures(s: Sheet, t: TranscriptRecord, y: float, roles: Roles, w: Wording) -> float:
+    """Signature blocks side by side, each dated with the day of issue (the day the
+    digital signature is made); returns the y below them (`signatures_height`)."""
     issued = t.issued_at.date()
     date_th, date_en = thai.date_th(issued, era=True), thai.date_en(issued)
-    n = len(roles)
-    width = (RIGHT - LEFT) / n
-    for i, (keys, role_th, role_en) in enumerate(roles):
-        found = signatory(t, *keys)
+    width = (RIGHT - LEFT) / len(roles)
+    for i, (role_th, role_en, (th_size, th_lines), (en_size, en_lines)) in enumerate(
+            _signatory_names(t, roles, width)):
         cx = LEFT + width * i + width / 2
         yy = y - 14
         s.text(cx, yy, w.text("signatures", "digitally_signed"), REGULAR, 7.5, "center",
                color=GREY)
         yy -= 18
         s.line(cx - 90, yy + 4, cx + 90, yy + 4, 0.4)
-        name_th, name_en = ("", "")
-        if found:
-            role_th, role_en, name_th, name_en = found
-        s.text(cx, yy - 10, f"( {name_th or '-'} )", REGULAR, 10, "center", max_width=width - 10)
-        s.text(cx, yy - 22, name_en, REGULAR, 8, "center", color=GREY, max_width=width - 10)
-        s.pair(cx, yy - 36, role_th, role_en, 9.5, BOLD, align="center", max_width=width - 10)
-        s.pair(cx, yy - 50, f"{w.text('signatures', 'date')} {date_th}", date_en, 9, align="center",
-               max_width=width - 10)
-    return y - SIGNATURE_H
+        yy -= 10
+        for n, line in enumerate(th_lines):
+            s.text(cx, yy - n * th_size * LEADING, line, REGULAR, th_size, "center")
+        yy -= 12 + max(len(th_lines) - 1, 0) * th_size * LEADING
+        for n, line in enumerate(en_lines):
+            s.text(cx, yy - n * en_size * LEADING, line, REGULAR, en_size, "center", color=GREY)
+        yy -= 14 + max(len(en_lines) - 1, 0) * en_size * LEADING
+        s.pair(cx, yy, role_th, role_en, 9.5, BOLD, align="center", max_width=width - 10)
+        s.pair(cx, yy - 14, f"{w.text('signatures', 'date')} {date_th}", date_en, 9,
+               align="center", max_width=width - 10)
+    return y - signatures_height(t, roles)
 
 
 SIGNATURE_LINE_H = 40.0
-"""Height of a compact signature block (`signature_line`)."""
+"""Height of a compact signature block (`signature_line`) whose name fits one line."""
+
+Role = tuple[tuple[str, ...], str, str]
 
 
-def signature_line(s: Sheet, t: TranscriptRecord, x: float, y: float, w: float,
-                   role: tuple[tuple[str, ...], str, str], wording: Wording) -> None:
-    """A compact signature block below `y` (SIGNATURE_LINE_H high) within x..x+w: the
-    signature line with the role, the name, and the date of issue, as the foot of the
-    ปพ.1 front carries the registrar's."""
+def _line_parts(t: TranscriptRecord, w: float, role: Role, wording: Wording
+                ) -> tuple[str, str, str, str, float]:
+    """Role (Thai, English), the name (Thai in brackets, English) and the label's width."""
     keys, role_th, role_en = role
     found = signatory(t, *keys)
     name_th, name_en = "", ""
     if found:
         role_th, role_en, name_th, name_en = found
+    label_w = fonts.width(wording.text("signatures", "sign"), BOLD, 9)
+    return role_th, role_en, f"( {name_th or '-'} )", name_en, label_w
+
+
+def signature_line_height(t: TranscriptRecord, w: float, role: Role, wording: Wording
+                          ) -> float:
+    """Height of `signature_line`: SIGNATURE_LINE_H plus the lines of a wrapped long name."""
+    _, _, name_th, name_en, label_w = _line_parts(t, w, role, wording)
+    name_h = pair_height(name_th, name_en, 9, REGULAR, w - label_w - 4)
+    return SIGNATURE_LINE_H + max(0.0, name_h - 9 * LEADING)
+
+
+def signature_line(s: Sheet, t: TranscriptRecord, x: float, y: float, w: float,
+                   role: Role, wording: Wording) -> None:
+    """A compact signature block below `y` (`signature_line_height` high) within x..x+w:
+    the signature line with the role, the name, and the date of issue, as the foot of the
+    ปพ.1 front carries the registrar's."""
+    role_th, role_en, name_th, name_en, label_w = _line_parts(t, w, role, wording)
     issued = t.issued_at.date()
     yy = y - 11
-    label_w = s.text(x, yy, wording.text("signatures", "sign"), BOLD, 9)
+    s.text(x, yy, wording.text("signatures", "sign"), BOLD, 9)
     role_w = fonts.width(role_th, BOLD, 9) + 4 + fonts.width(role_en, REGULAR, 7.2)
     line_end = x + w - role_w - 6
     s.line(x + label_w + 4, yy - 1, line_end, yy - 1, 0.4)
@@ -334,9 +384,8 @@ def signature_line(s: Sheet, t: TranscriptRecord, x: float, y: float, w: float,
            wording.text("signatures", "digitally_signed"), REGULAR, 6.5, "center", color=GREY)
     s.pair(line_end + 6, yy, role_th, role_en, 9, BOLD)
     yy -= 13
-    s.pair(x + label_w + 4, yy, f"( {name_th or '-'} )", name_en, 9,
-           max_width=w - label_w - 4)
-    yy -= 12
+    name_h = s.pair_block(x + label_w + 4, yy, name_th, name_en, 9, max_width=w - label_w - 4)
+    yy -= 12 + max(0.0, name_h - 9 * LEADING)
     s.pair(x + label_w + 4, yy, f"{wording.text('signatures', 'date')} "
            f"{thai.date_th(issued, era=True)}",
            thai.date_en(issued), 9, max_width=w - label_w - 4)

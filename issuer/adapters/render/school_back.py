@@ -17,10 +17,10 @@ from issuer.adapters.render.layout import (
     LEFT,
     RIGHT,
     SHADE,
-    SIGNATURE_H,
     Sheet,
     pair_height,
     signatures,
+    signatures_height,
 )
 from issuer.adapters.render.school_common import (
     GROUP_GAP,
@@ -57,10 +57,10 @@ def _activities(s: Sheet, t: TranscriptRecord, y: float) -> float:
                7.5, BOLD)
         s.text(x + 3, yy - 18, "กิจกรรม / Activity", REGULAR, 6.5, color=GREY)
         name_w = width - 2 * NUM_W
-        s.pair(x + name_w + NUM_W / 2, yy - 18, "ชม.", "Hours", 7, align="center",
-               max_width=NUM_W - 2)
-        s.pair(x + name_w + 1.5 * NUM_W, yy - 18, "ผล", "Result", 7, align="center",
-               max_width=NUM_W - 2)
+        for cx, th, en in ((x + name_w + NUM_W / 2, "ชม.", "Hours"),
+                           (x + name_w + 1.5 * NUM_W, "ผล", "Result")):  # stacked: narrow
+            s.text(cx, yy - 10, th, BOLD, 7, "center", max_width=NUM_W - 4)
+            s.text(cx, yy - 18, en, REGULAR, 6, "center", color=GREY, max_width=NUM_W - 4)
         yy -= 22
         for a in by_year[year]:
             base = yy - ROW + 3.5
@@ -220,10 +220,9 @@ def back(s: Sheet, t: TranscriptRecord, with_legend: bool = False) -> None:
     y_right = _areas(s, t, y, LEFT + half + 40 + GROUP_GAP, half - 40)
     y = _room(s, t, min(y_left, y_right), 110)
     y = _decision(s, t, y)
-    y = _room(s, t, y, SIGNATURE_H)
     w = wording("pp1")
-    signatures(s, t, y, (
-        (("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")),
-        (("ผู้อำนวยการ", "director"), *w.pair("signatures", "director")),
-    ), w)
+    roles = ((("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")),
+             (("ผู้อำนวยการ", "director"), *w.pair("signatures", "director")))
+    y = _room(s, t, y, signatures_height(t, roles))
+    signatures(s, t, y, roles, w)
 

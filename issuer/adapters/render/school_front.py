@@ -21,11 +21,11 @@ from issuer.adapters.render.layout import (
     LEFT,
     RIGHT,
     SHADE,
-    SIGNATURE_LINE_H,
     TOP,
     Sheet,
     pair_height,
     signature_line,
+    signature_line_height,
 )
 from issuer.adapters.render.school_common import (
     GROUP_GAP,
@@ -42,8 +42,6 @@ from issuer.adapters.render.school_common import (
 )
 from issuer.adapters.render.templates import wording
 from issuer.core.records import CourseResult, Term, TranscriptRecord
-
-BOTTOM = BODY_BOTTOM + SIGNATURE_LINE_H  # the course table ends above the signature band
 
 
 def _header(s: Sheet, t: TranscriptRecord) -> float:
@@ -297,7 +295,7 @@ def _columns(years: list[list[_Row]], capacity: float) -> list[list[_Row]]:
 
 def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
     """Lay the course rows out in three column groups, flowing onto further pages, above
-    the band of the registrar's signature (`BOTTOM`); then the grade legend if it fits
+    the band of the registrar's signature (`_signature_band`); then the grade legend if it fits
     under them (returns whether it did)."""
     width = GROUP_W
     years = _course_rows(t, width - 2 * NUM_W - 5)
@@ -306,7 +304,8 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
     # The signature band is kept free on the front's last page only: when the table goes
     # onto further pages anyway, the first page's columns run down to the footer (a
     # continuation page has more room than the first, so the last still has the band).
-    columns = _columns(years, free - SIGNATURE_LINE_H)
+    band = _signature_band(t)
+    columns = _columns(years, free - band)
     if len(columns) > 3:
         wider = _columns(years, free)
         if len(wider) > 3:
@@ -329,7 +328,7 @@ def _course_pages(s: Sheet, t: TranscriptRecord, top: float) -> bool:
             _draw_row(s, t, row, x, y, width)
             y -= row.height
         lowest = min(lowest, bottom - 2) if slot else bottom - 2
-    if lowest - BOTTOM >= legend_height() + 12:
+    if lowest - (BODY_BOTTOM + band) >= legend_height() + 12:
         legend(s, lowest - 12)
         return True
     return False
@@ -340,8 +339,19 @@ def front(s: Sheet, t: TranscriptRecord) -> bool:
     which the paper form carries at the foot of the front; whether the grade legend fitted
     (if not, the back carries it)."""
     fitted = _course_pages(s, t, _header(s, t))
-    half = (RIGHT - LEFT) / 2
-    signature_line(s, t, LEFT + half, BODY_BOTTOM + SIGNATURE_LINE_H, half,
-                   (("ทะเบียน", "registrar"), *wording("pp1").pair("signatures", "registrar")),
-                   wording("pp1"))
+    w = wording("pp1")
+    signature_line(s, t, LEFT + HALF, BODY_BOTTOM + _signature_band(t), HALF,
+                   (("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")), w)
     return fitted
+
+
+HALF = (RIGHT - LEFT) / 2
+"""Width of the registrar's signature block, in the right half of the front's foot."""
+
+
+def _signature_band(t: TranscriptRecord) -> float:
+    """Height kept free above the footer for the registrar's signature (the course table
+    ends above it)."""
+    w = wording("pp1")
+    return signature_line_height(
+        t, HALF, (("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")), w)

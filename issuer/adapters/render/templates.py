@@ -3,18 +3,22 @@
 The files live in the repository's top-level `templates/` (`pp1.toml`, `vocational.toml`),
 so a registrar's change to a form's wording is a change to a data file, not to code
 (docs/templates.md). `TRANSCRIPTS_TEMPLATES` names another folder holding the same files.
+An installed wheel carries them under ``{sys.prefix}/share/bangkok-transcripts/templates``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "templates"
+SOURCE_DIR = Path(__file__).resolve().parents[3] / "templates"
+INSTALLED_DIR = Path(sys.prefix) / "share" / "bangkok-transcripts" / "templates"
+DEFAULT_DIR = SOURCE_DIR if SOURCE_DIR.is_dir() else INSTALLED_DIR
 
 
 class TemplateError(ValueError):

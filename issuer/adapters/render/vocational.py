@@ -26,6 +26,7 @@ from issuer.adapters.render.layout import (
     Sheet,
     pair_height,
     signatures,
+    signatures_height,
 )
 from issuer.adapters.render.templates import wording
 from issuer.core.records import TranscriptRecord
@@ -131,8 +132,8 @@ def _sign(s: Sheet, y: float, found: tuple[str, str, str, str] | None, role_th: 
            color=GREY)
     s.line(MID - 110, y - 28, MID + 110, y - 28, 0.4)
     name_th, name_en = (found[2], found[3]) if found else ("-", "")
-    s.text(MID, y - 42, f"( {name_th} )", REGULAR, 12, "center")
-    s.text(MID, y - 55, name_en, REGULAR, 9, "center", color=GREY)
+    s.text(MID, y - 42, f"( {name_th} )", REGULAR, 12, "center", max_width=RIGHT - LEFT - 60)
+    s.text(MID, y - 55, name_en, REGULAR, 9, "center", color=GREY, max_width=RIGHT - LEFT - 60)
     s.text(MID, y - 71, role_th, BOLD, 11, "center", max_width=RIGHT - LEFT - 60)
     s.text(MID, y - 84, role_en, REGULAR, 9, "center", color=GREY)
 
@@ -190,7 +191,10 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
     y = _transcript_header(s, t, False)
     top, xs = _table_head(s, y)
     y = top
-    reserve = 130  # totals and the signature under the last row
+    w = wording("vocational")
+    roles = ((("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")),
+             (("ผู้อำนวยการ", "director"), *w.pair("signatures", "director")))
+    reserve = 38 + signatures_height(t, roles)  # totals and the signatures under the last row
     for i, m in enumerate(modules, 1):
         last = i == len(modules)
         name_h = pair_height(m.name_th, m.name_en, 9, REGULAR, xs[3] - xs[2] - 8)
@@ -223,11 +227,7 @@ def _transcript(s: Sheet, t: TranscriptRecord) -> None:
     result = (summ.decision.th, summ.decision.en) if summ.decision else ("-", "")
     s.pair(LEFT + 4, y, "ผลการฝึก", "Result", 10, BOLD)
     s.pair(LEFT + 190, y, *result, 11, BOLD)
-    w = wording("vocational")
-    signatures(s, t, y - 4, (
-        (("ทะเบียน", "registrar"), *w.pair("signatures", "registrar")),
-        (("ผู้อำนวยการ", "director"), *w.pair("signatures", "director")),
-    ), w)
+    signatures(s, t, y - 4, roles, w)
 
 
 def _grid(s: Sheet, xs: list[float], top: float, bottom: float) -> None:
