@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,9 +46,15 @@ def institutions(issuer: Issuer) -> list[InstitutionInfo]:
         ]
 
 
+ADDRESS_FIELDS = ("district_th", "district_en", "subdistrict_th", "subdistrict_en",
+                  "province_th", "province_en", "affiliation_th", "affiliation_en")
+"""An institution's optional place and affiliation, as `Institution` names them (a blank
+province or affiliation keeps the BMA default)."""
+
+
 def create_institution(
     issuer: Issuer, *, code: str, kind: str, name_th: str, name_en: str, actor: Actor,
-    district_th: str = "", district_en: str = "", registrar: tuple[str, str] = ("", ""),
+    address: Mapping[str, str] | None = None, registrar: tuple[str, str] = ("", ""),
     director: tuple[str, str] = ("", ""),
 ) -> str:
     """Create a school or vocational centre (its keys come from `transcripts keys create`)."""
@@ -56,12 +63,13 @@ def create_institution(
         raise ServiceError("an institution code is 1-32 letters, digits, '-' or '_'")
     if not name_th.strip() or not name_en.strip():
         raise ServiceError("the Thai and English names are required")
-    if starts_like_formula(name_th.strip()) or starts_like_formula(name_en.strip()):
+    place = {k: v.strip() for k, v in (address or {}).items() if k in ADDRESS_FIELDS
+             and v.strip()}
+    if any(starts_like_formula(t) for t in (name_th.strip(), name_en.strip(), *place.values())):
         raise ServiceError("a name must not start with = + - or @")
     try:
         institution = Institution(code=code, kind=InstitutionKind(kind), name_th=name_th.strip(),
-                                  name_en=name_en.strip(), district_th=district_th.strip(),
-                                  district_en=district_en.strip())
+                                  name_en=name_en.strip(), **place)
     except ValueError:
         raise ServiceError(f"unknown kind {kind!r}") from None
     with issuer.uow() as uow:

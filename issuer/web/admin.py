@@ -56,7 +56,7 @@ def create_institution() -> Any:
         code = admin.create_institution(
             issuer(), code=f.get("code", ""), kind=f.get("kind", ""),
             name_th=f.get("name_th", ""), name_en=f.get("name_en", ""),
-            district_th=f.get("district_th", ""), district_en=f.get("district_en", ""),
+            address={k: f.get(k, "") for k in admin.ADDRESS_FIELDS},
             registrar=(f.get("registrar_th", ""), f.get("registrar_en", "")),
             director=(f.get("director_th", ""), f.get("director_en", "")), actor=actor(),
         )
