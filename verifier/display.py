@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from verifier.core.credential import Claims, verification_code
 from verifier.core.directory import Directory
@@ -126,6 +127,34 @@ COMPARE = {
     PDF: ("โปรดเทียบข้อมูลด้านล่างกับเอกสารที่ได้รับ",
           "Compare the signed data below with the document you were given."),
 }
+
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+BADGES: dict[Result, tuple[str, str, str, str]] = {
+    # result: (tone, icon, Thai word, English word): every verdict its own colour, icon
+    # and word, so none is told by colour alone (WCAG 1.4.1).
+    Result.VALID: ("ok", "✓", "ถูกต้อง", "VALID"),
+    Result.INVALID: ("bad", "✗", "ไม่ถูกต้อง", "INVALID"),
+    Result.REVOKED: ("revoked", "⊘", "ถูกเพิกถอน", "REVOKED"),
+    Result.UNTRUSTED: ("untrusted", "⚠", "ผู้ออกไม่ได้รับการรับรอง", "UNTRUSTED"),
+    Result.SUPERSEDED: ("superseded", "↻", "มีฉบับใหม่กว่า", "SUPERSEDED"),
+    Result.INDETERMINATE: ("indeterminate", "?", "ยังสรุปไม่ได้", "INDETERMINATE"),
+}
+
+
+def badge(result: Result) -> dict[str, str]:
+    """The verdict's tone (its colour), icon and word, Thai and English."""
+    tone, icon, th, en = BADGES[result]
+    return {"tone": tone, "icon": icon, "th": th, "en": en}
+
+
+def checked_at(moment: datetime) -> dict[str, str]:
+    """When a verdict was reached, as a printed verdict states it (Bangkok time)."""
+    local = moment.astimezone(BANGKOK)
+    clock = local.strftime("%H:%M:%S")
+    return {"th": f"{date_th(local.date())} เวลา {clock} น.",
+            "en": f"{date_en(local.date())}, {clock} (UTC+7)"}
 
 
 def summary(verdict: Verdict, scope: str) -> dict[str, str]:

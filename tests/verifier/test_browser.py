@@ -228,11 +228,45 @@ def test_a_tampered_credential_is_invalid(chromium, live: LiveVerifier,  # type:
 def test_a_revoked_credential(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
                               documents: Documents) -> None:
     page = scan(chromium, live, documents.revoked.credential)
-    expect(page.locator("#result")).to_have_class("result bad")
+    expect(page.locator("#result")).to_have_class("result revoked")
     expect(page.locator("#result-en")).to_contain_text("Revoked")
     assert failing_checks(page) == {"not_revoked"}
     expect(page.locator("#checks li[data-check=not_revoked]")).to_contain_text("revoked")
     assert documents.revoked.record.transcript_id in data_shown(page)["Transcript no."]
+
+
+def test_the_verdict_is_a_heading_read_first(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
+                                             documents: Documents) -> None:
+    """Heading navigation finds the verdict; the page starts there (focus) and says it as
+    a status; its word and icon say what the colour says; the two forms' buttons have
+    names of their own."""
+    page = scan(chromium, live, documents.school.credential)
+    heading = page.get_by_role("heading", name=re.compile("This credential is genuine"))
+    expect(heading).to_have_count(1)
+    expect(heading).to_be_focused()
+    expect(page.get_by_role("status")).to_contain_text("ถูกต้อง VALID")
+    expect(page.locator("#badge .icon")).to_have_text("✓")
+    for name in ("ตรวจสอบลิงก์ Verify the link", "ตรวจสอบไฟล์ Verify the file"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(1)
+
+
+def test_a_printed_verdict_is_one_a4_page_to_file(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
+                                                  documents: Documents, tmp_path: Path) -> None:
+    """What an HR office files: the verdict, the signed data, every check (unfolded), when
+    and where it was checked and the transcript ID, on one A4 page without the forms."""
+    page = scan(chromium, live, documents.school.credential, viewport=DESKTOP)
+    checks = page.locator("#checks li .en").all_inner_texts()
+    pdf = save(tmp_path, "verdict.pdf", page.pdf(format="A4", print_background=True))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    text = " ".join(subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert checks and all(" ".join(c.split()) in text for c in checks)
+    for shown in ("VALID", "This credential is genuine", "Checked on", f"{live.url}/v",
+                  documents.school.record.transcript_id):
+        assert shown in text, shown
+    assert "Paste the QR code" not in text and "Upload the PDF" not in text
 
 
 # --- the PDF path ------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def scan(chromium, url: str, credential: str):  # type: ignore[no-untyped-def]
 def test_revoked_shows_when_and_why(chromium, live: str,  # type: ignore[no-untyped-def]
                                     documents: Documents) -> None:
     page = scan(chromium, live, documents.revoked.credential)
-    expect(page.locator("#result")).to_have_class("result bad")
+    expect(page.locator("#result")).to_have_class("result revoked")
     expect(page.locator("#details")).to_have_attribute("open", "")
     revoked = page.locator("#checks li[data-check=not_revoked]")
     expect(revoked).to_be_visible()
@@ -95,6 +95,7 @@ def test_revoked_shows_when_and_why(chromium, live: str,  # type: ignore[no-unty
 def test_superseded_names_the_newer_version(chromium, live: str,  # type: ignore[no-untyped-def]
                                             documents: Documents) -> None:
     page = scan(chromium, live, documents.superseded.credential)
+    expect(page.locator("#result")).to_have_class("result superseded")
     expect(page.locator("#result-en")).to_contain_text("Superseded")
     latest = page.locator("#checks li[data-check=latest_version]")
     expect(latest).to_be_visible()
@@ -108,7 +109,7 @@ def test_superseded_names_the_newer_version(chromium, live: str,  # type: ignore
 def test_stale_status_is_never_the_green_valid(chromium, stale: str,  # type: ignore[no-untyped-def]
                                                documents: Documents) -> None:
     page = scan(chromium, stale, documents.school.credential)
-    expect(page.locator("#result")).not_to_have_class("result ok")
+    expect(page.locator("#result")).to_have_class("result indeterminate")
     expect(page.locator("#result-en")).to_contain_text("Cannot be confirmed")
     expect(page.locator("#details")).to_have_attribute("open", "")
     reason = page.locator("#checks li[data-check=not_revoked]")

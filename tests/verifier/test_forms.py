@@ -14,9 +14,12 @@ from pathlib import Path
 import qrcode
 from flask.testing import FlaskClient
 
+from issuer.config import ROOT
 from tests.verifier.conftest import BASE_URL, Documents, file_config
 from verifier.app import create_app
 from verifier.core.credential import verification_code
+from verifier.core.verdict import Result
+from verifier.display import badge
 from verifier.qr_image import PhotoLimits
 
 
@@ -134,3 +137,21 @@ def test_form_posts_count_against_the_rate_limit(published: Path,
     limited = client.post("/v", data={"credential": documents.school.credential})
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert "Too many requests" in limited.get_data(as_text=True)
+
+
+def test_every_verdict_has_its_own_colour_icon_and_word() -> None:
+    """SUPERSEDED and INDETERMINATE once shared one amber: now no two verdicts share a
+    colour, an icon or a word, and the stylesheet colours each."""
+    badges = [badge(r) for r in Result]
+    for part in ("tone", "icon", "th", "en"):
+        assert len({b[part] for b in badges}) == len(Result), part
+    css = (ROOT / "verifier" / "app" / "static" / "verify.css").read_text()
+    colours = {}
+    for b in badges:
+        rule = re.escape(f".result.{b['tone']} {{ background: var(--") + r"([\w-]+)\); \}"
+        found = re.search(rule, css)
+        assert found, b["tone"]
+        value = re.search(rf"--{found.group(1)}: (#[0-9a-f]{{6}})", css)
+        assert value, found.group(1)
+        colours[b["tone"]] = value.group(1)
+    assert len(set(colours.values())) == len(Result), colours

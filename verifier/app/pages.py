@@ -10,6 +10,7 @@ out of the address bar and posts it through the same form. Without scripts a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
@@ -18,14 +19,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from verifier.app import inputs, ratelimit
 from verifier.app.openapi import document
 from verifier.core.verdict import Result
-from verifier.display import summary
+from verifier.display import badge, checked_at, summary
 from verifier.verification import Verifier
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/verifier")
 
-TONES = {Result.VALID: "ok", Result.INVALID: "bad", Result.REVOKED: "bad",
-         Result.UNTRUSTED: "bad", Result.SUPERSEDED: "warn", Result.INDETERMINATE: "warn"}
 STATUS_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "indeterminate": "?", "skipped": "–"}
 NOTHING_SENT = ("กรุณาวางลิงก์หรือข้อมูลรับรอง หรือเลือกไฟล์",
                 "Paste the link or the credential, or choose a file")
@@ -86,7 +85,9 @@ def _view(judged: inputs.Judged) -> dict[str, Any]:
         "why": [{"id": c.id, "th": c.message_th, "en": c.message_en}
                 for c in verdict.checks if c.status.value != "pass"],
         "result": verdict.result.value,
-        "tone": TONES.get(verdict.result, "warn"),
+        "badge": badge(verdict.result),
+        "checked_at": checked_at(datetime.now(UTC)),
+        "address": request.host_url.rstrip("/") + "/v",
         "summary": summary(verdict, judged.scope),
         "rows": rows(verdict.data),
         "open": verdict.result is not Result.VALID,

@@ -17,7 +17,21 @@
     $("paste-form").submit();
   }
 
+  // A verdict page: screen readers start at the verdict's heading; printing shows the
+  // checks unfolded (browsers without ::details-content).
+  function showVerdict() {
+    var heading = $("result-th");
+    if (heading) { heading.focus(); }
+    var details = $("details");
+    if (details) {
+      var was = details.open;
+      window.addEventListener("beforeprint", function () { details.open = true; });
+      window.addEventListener("afterprint", function () { details.open = was; });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    showVerdict();
     $("paste-form").addEventListener("submit", busy);
     $("upload-form").addEventListener("submit", busy);
     window.addEventListener("hashchange", fromHash);
