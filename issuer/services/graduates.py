@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -92,10 +93,27 @@ class LinkLocked(LinkError):
 
 
 @dataclass(frozen=True)
+class VersionNote:
+    """What a versions table says of a version besides its status, as data (the page words
+    it in the reader's language)."""
+
+    superseded_by: int | None  # the version that replaced it
+    issue_reason: str  # why this version was requested: a reissue's or correction's reason
+
+
+def version_notes(rows: Sequence[TranscriptRow]) -> dict[int, VersionNote]:
+    """Version number -> its note, for every version of one transcript in `rows`."""
+    replaced = {r.supersedes_id: r.version for r in rows if r.supersedes_id is not None}
+    return {r.version: VersionNote(replaced.get(r.id), r.batch_record.batch.reason)
+            for r in rows}
+
+
+@dataclass(frozen=True)
 class VersionView:
     version: int
     status: str  # issued, revoked, superseded
-    status_reason: str  # empty on share links
+    status_reason: str  # the registrar's words for a revocation; empty on share links
+    note: VersionNote  # empty on share links
     status_changed_at: datetime
     issued_at: datetime
     pdf_path: str | None  # relative to Settings.output_dir
@@ -163,9 +181,12 @@ def _view(issuer: Issuer, rows: list[TranscriptRow], *, history: bool) -> Transc
     student, programme = record.get("student", {}), record.get("programme", {})
     institution = newest.institution
 
+    notes = version_notes(rows) if history else {}
+
     def version(row: TranscriptRow) -> VersionView:
         return VersionView(
             row.version, row.status.value, row.status_reason if history else "",
+            notes.get(row.version, VersionNote(None, "")),
             row.status_changed_at, row.issued_at, row.pdf_path,
             issuer.settings.output_dir / row.pdf_path if row.pdf_path else None,
             row.pdf_sha256,

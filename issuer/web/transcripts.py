@@ -23,7 +23,7 @@ from issuer.adapters import queries
 from issuer.adapters.orm import TranscriptRow
 from issuer.core.lifecycle import STAFF, AccountRole, TranscriptStatus
 from issuer.services.context import ServiceError
-from issuer.services.graduates import create_claim_link
+from issuer.services.graduates import VersionNote, create_claim_link, version_notes
 from issuer.services.importing import BatchRejected
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.web.auth import actor, institution_code, roles
@@ -36,11 +36,17 @@ PAGE = 50
 
 
 def _versions(transcript_id: str) -> list[TranscriptRow]:
+    return _noted_versions(transcript_id)[0]
+
+
+def _noted_versions(transcript_id: str) -> tuple[list[TranscriptRow], dict[int, VersionNote]]:
+    """Every version, newest first, and what the versions table notes beside each."""
     with reading() as session:
         rows = queries.versions_of(session, transcript_id, institution_code())
+        notes = version_notes(rows)
     if not rows:
         abort(404)
-    return rows
+    return rows, notes
 
 
 @bp.get("/transcripts")
@@ -63,10 +69,11 @@ def index() -> Any:
 @bp.get("/transcripts/<transcript_id>")
 @roles(*STAFF)
 def detail(transcript_id: str) -> Any:
-    versions = _versions(transcript_id)
+    versions, notes = _noted_versions(transcript_id)
     with reading() as session:
         pending = queries.pending_requests(session, transcript_id)
     return render_template("issuer/transcript.html", versions=versions, current=versions[0],
+                           notes=notes,
                            pending=pending, reasons=REASONS, unspecified=UNSPECIFIED)
 
 

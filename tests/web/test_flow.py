@@ -22,7 +22,7 @@ from issuer.services.checking import verify_pdf
 from issuer.services.context import Issuer
 from tests.e2e.conftest import EXAMPLES, edit_csv, make_issuer
 from tests.pdfcheck import assert_record_round_trips, pyhanko_validate
-from tests.web.conftest import add_accounts, as_user, web_app
+from tests.web.conftest import Browser, add_accounts, as_user, web_app
 from verifier.core.verdict import Result
 from verifier.sources import SourceSettings, TrustSource
 from verifier.verification import Verifier
@@ -182,6 +182,18 @@ def test_from_file_to_signed_transcripts_and_back(issuer: Issuer) -> None:
     director.post(f"/batches/{request_id}/approve")
     assert _transcript_status(issuer, other) == ["superseded", "issued"]
     assert registrar.get(f"/transcripts/{other}/v2.pdf").status_code == 200
+    # The versions table in the reader's language: v1 replaced by v2, v2 with its reason
+    # (Thai is the default; the stored note is English).
+    page = registrar.get(f"/transcripts/{other}").get_data(as_text=True)
+    assert "ถูกแทนที่ด้วยฉบับที่ 2" in page and "superseded by version" not in page
+    assert "ขอฉบับใหม่เนื่องจาก: grades corrected" in page
+    registrar.get("/lang/en")
+    page = registrar.get(f"/transcripts/{other}").get_data(as_text=True)
+    assert "Superseded by version 2" in page and "Requested because: grades corrected" in page
+    claim = registrar.post(f"/transcripts/{other}/claim-link").get_data(as_text=True)
+    claim_path = "/" + re.search(r'id="claim-url">([^<]+)<', claim).group(1).split("/", 3)[3]
+    page = Browser(app.test_client()).get(claim_path).get_data(as_text=True)
+    assert "ถูกแทนที่ด้วยฉบับที่ 2" in page and "ขอฉบับใหม่เนื่องจาก: grades corrected" in page
 
 
 def test_a_reissue_from_a_file_with_errors_lists_them(issuer: Issuer) -> None:
