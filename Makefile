@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tl
 LOCK := requirements.lock
 UV := uv>=0.9,<1
 
-.PHONY: demo test install lock audit audit-feed audit-latest catalogs system-deps lint bench clean
+.PHONY: demo test install lock audit audit-feed audit-latest messages catalogs system-deps lint bench clean
 
 ## Exactly the locked versions, every file checked against its hash (pip too), then this
 ## project itself without resolving anything (docs/dependencies.md).
@@ -44,6 +44,11 @@ audit-feed:
 ## project's latest release (PyPI's project JSON); the others are named as unchecked.
 audit-latest:
 	python3 tools/lock_advisories.py $(LOCK)
+
+## New or changed messages (the web's and every refusal of the services) into the Thai
+## catalog, to translate; then `make catalogs`.
+messages: install
+	$(BIN)/python -m issuer.web.i18n extract
 
 ## The web service's Thai catalog (.po in git, .mo built here and by the app when stale).
 catalogs: install

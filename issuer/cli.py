@@ -169,8 +169,10 @@ def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
         known = [(code, name) for code, name in uow.session.execute(stmt)]
     missing = set(codes) - {code for code, _ in known}
     if missing or not known:
-        raise ServiceError(f"unknown institution(s): {' '.join(sorted(missing))}" if missing
-                           else "no institutions: run `transcripts institutions load` first")
+        if missing:
+            raise ServiceError("unknown institution(s): %(codes)s",
+                               codes=" ".join(sorted(missing)))
+        raise ServiceError("no institutions: run `transcripts institutions load` first")
     offline = issuer.settings.var_dir / DEV_CEREMONY
     had_ca = (issuer.settings.keys_dir / "issuing.crt").exists()
     write_dev_pki(issuer.settings.keys_dir, known, issuer.passphrase(), datetime.now(UTC),
@@ -186,7 +188,8 @@ def _secret(variable: str, prompt: str) -> bytes:
     value = os.environ.get(variable) or click.prompt(prompt, hide_input=True,
                                                      confirmation_prompt=True, err=True)
     if not value:
-        raise ServiceError(f"an empty passphrase would leave the key unencrypted ({variable})")
+        raise ServiceError("an empty passphrase would leave the key unencrypted (%(variable)s)",
+                           variable=variable)
     return value.encode()
 
 
@@ -430,10 +433,11 @@ def _issue(issuer: Issuer, batch_id: int, actor: Actor, workers: int) -> list[Pa
         bar.close()
     status = job_status(issuer, job_id)
     if state is None:
-        raise ServiceError(f"job {job_id} is running elsewhere: follow it with "
-                           f"`transcripts jobs show {job_id}`")
+        raise ServiceError("job %(job)s is running elsewhere: follow it with "
+                           "`transcripts jobs show %(job)s`", job=job_id)
     if state is not JobState.DONE:
-        raise ServiceError(f"batch {batch_id}: {status.error or state.value}")
+        raise ServiceError("batch %(batch)s: %(problem)s", batch=batch_id,
+                           problem=status.error or state.value)
     click.echo(f"batch {batch_id} issued: {status.done} of {status.total} transcript(s)")
     return _pdfs(issuer, batch_id)
 

@@ -187,13 +187,13 @@ class FakeBatches:
     def move(self, batch: BatchRow, to: BatchStatus, *, now: datetime, by: str = "",
              reason: str = "") -> None:
         if self.store.batches[batch.id] is not batch:
-            raise Changed(f"batch {batch.id} changed meanwhile")
+            raise Changed("batch %(batch)s changed meanwhile: reload the page", batch=batch.id)
         for name, value in move_values(to, now=now, by=by, reason=reason).items():
             setattr(batch, name, value)
 
     def confirm_warnings(self, batch: BatchRow, *, by: str, now: datetime) -> None:
         if self.store.batches[batch.id] is not batch or batch.warnings_confirmed_at:
-            raise Changed(f"batch {batch.id} changed meanwhile")
+            raise Changed("batch %(batch)s changed meanwhile: reload the page", batch=batch.id)
         batch.warnings_confirmed_by, batch.warnings_confirmed_at = by, now
 
     def approve(self, batch: BatchRow, *, by: str, now: datetime, manifest_digest: str

@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from issuer.core.refusal import Phrase, Refusal
 
-class LifecycleError(Exception):
+
+class LifecycleError(Refusal):
     """An action the rules do not allow; the message says why, in one line."""
 
 
@@ -122,18 +124,30 @@ class BatchFacts:
     warnings_confirmed: bool = False  # the registrar checked them and confirmed
 
 
-def _must_belong(who: Principal, institution_code: str, what: str) -> None:
+_ANOTHER = {  # what acts on another institution's ...: the subject names it
+    "batch": Phrase("batch %(subject)s belongs to another institution"),
+    "institution": Phrase("institution %(subject)s is another institution: you act for your "
+                          "own only"),
+    "transcript": Phrase("%(subject)s belongs to another institution"),
+}
+
+
+def _must_belong(who: Principal, institution_code: str, noun: str, subject: object) -> None:
+    """`noun` (batch, institution, transcript) `subject` is of `who`'s institution."""
     if who.institution_code != institution_code:
-        raise LifecycleError(f"{what} belongs to another institution")
+        raise LifecycleError(_ANOTHER[noun], subject=subject)
 
 
-def require_role(who: Principal, roles: tuple[AccountRole, ...], doing: str) -> None:
+def require_role(who: Principal, roles: tuple[AccountRole, ...], doing: Phrase) -> None:
     if who.role not in roles:
-        allowed = " or ".join(r.value for r in roles)
-        if not allowed:
-            raise LifecycleError(f"only the service itself may {doing}")
-        article = "an" if allowed[0] in "aeiou" else "a"
-        raise LifecycleError(f"only {article} {allowed} may {doing}")
+        if not roles:
+            raise LifecycleError("only the service itself may %(doing)s", doing=doing)
+        if len(roles) == 1 and roles[0].value[0] in "aeiou":
+            raise LifecycleError("only an %(role)s may %(doing)s", role=roles[0], doing=doing)
+        if len(roles) == 1:
+            raise LifecycleError("only a %(role)s may %(doing)s", role=roles[0], doing=doing)
+        raise LifecycleError("only the roles %(roles)s may %(doing)s", doing=doing,
+                             roles=" / ".join(r.value for r in roles))
 
 
 def next_status(batch: BatchFacts, action: BatchAction, who: Principal | None) -> BatchStatus:
@@ -141,55 +155,66 @@ def next_status(batch: BatchFacts, action: BatchAction, who: Principal | None) -
 
     `who` is None only for the system itself (a job runner), which may only issue.
     """
-    what = f"batch {batch.id}"
     if who is None:
         if action not in (BatchAction.START_ISSUING, BatchAction.FINISH_ISSUING):
-            raise LifecycleError(f"{action.value} needs a signed-in account")
+            raise LifecycleError("%(action)s needs a signed-in account", action=action)
     else:
-        require_role(who, MAY.get(action, ()), f"{action.value.replace('_', ' ')} a batch")
-        _must_belong(who, batch.institution_code, what)
+        require_role(who, MAY.get(action, ()), _DOING[action])
+        _must_belong(who, batch.institution_code, "batch", batch.id)
         if action is BatchAction.APPROVE and who.username == batch.created_by:
-            raise LifecycleError(
-                f"{what}: the person who requested a batch cannot approve it (four eyes)")
+            raise LifecycleError("batch %(batch)s: the person who requested a batch cannot "
+                                 "approve it (four eyes)", batch=batch.id)
     to = TRANSITIONS.get((batch.status, action))
     if to is None:
-        raise LifecycleError(_not_now(what, batch.status, action))
+        raise _not_now(batch.id, batch.status, action)
     if action is BatchAction.SUBMIT and batch.warnings and not batch.warnings_confirmed:
         raise LifecycleError(
-            f"{what} has {batch.warnings} warning(s) not yet confirmed: check them, then "
-            "confirm them (on the batch's page, or transcripts submit --confirm-warnings)")
+            "batch %(batch)s has %(warnings)s warning(s) not yet confirmed: check them, then "
+            "confirm them (on the batch's page, or transcripts submit --confirm-warnings)",
+            batch=batch.id, warnings=batch.warnings)
     return to
 
 
 def check_confirm_warnings(batch: BatchFacts, who: Principal) -> None:
     """A registrar of the institution confirms the warnings of an imported batch, once."""
-    what = f"batch {batch.id}"
-    require_role(who, (AccountRole.REGISTRAR,), "confirm the warnings of a batch")
-    _must_belong(who, batch.institution_code, what)
+    require_role(who, (AccountRole.REGISTRAR,), Phrase("confirm the warnings of a batch"))
+    _must_belong(who, batch.institution_code, "batch", batch.id)
     if not batch.warnings:
-        raise LifecycleError(f"{what} has no warnings to confirm")
+        raise LifecycleError("batch %(batch)s has no warnings to confirm", batch=batch.id)
     if batch.warnings_confirmed:
-        raise LifecycleError(f"the warnings of {what} are already confirmed")
+        raise LifecycleError("the warnings of batch %(batch)s are already confirmed",
+                             batch=batch.id)
     if batch.status is not BatchStatus.IMPORTED:
-        raise LifecycleError(f"{what} is {batch.status.value}: only an imported batch's "
-                             "warnings are confirmed")
+        raise LifecycleError("batch %(batch)s is %(status)s: only an imported batch's "
+                             "warnings are confirmed", batch=batch.id, status=batch.status)
 
 
-def _not_now(what: str, status: BatchStatus, action: BatchAction) -> str:
+def _not_now(batch: int, status: BatchStatus, action: BatchAction) -> LifecycleError:
     if action is BatchAction.APPROVE:
-        return f"{what} is {status.value}, not submitted: only a submitted batch is approved"
+        return LifecycleError("batch %(batch)s is %(status)s, not submitted: only a submitted "
+                              "batch is approved", batch=batch, status=status)
     if action in (BatchAction.START_ISSUING, BatchAction.FINISH_ISSUING):
-        return f"{what} is {status.value}: it must be approved before issuing"
-    return f"{what} is {status.value}: it cannot be {_PAST[action]} now"
+        return LifecycleError("batch %(batch)s is %(status)s: it must be approved before "
+                              "issuing", batch=batch, status=status)
+    return LifecycleError("batch %(batch)s is %(status)s: it cannot be %(done)s now",
+                          batch=batch, status=status, done=_PAST[action])
 
 
 _PAST = {
-    BatchAction.SUBMIT: "submitted",
-    BatchAction.WITHDRAW: "withdrawn",
-    BatchAction.REJECT: "rejected",
-    BatchAction.APPROVE: "approved",
-    BatchAction.START_ISSUING: "issued",
-    BatchAction.FINISH_ISSUING: "issued",
+    BatchAction.SUBMIT: Phrase("submitted"),
+    BatchAction.WITHDRAW: Phrase("withdrawn"),
+    BatchAction.REJECT: Phrase("rejected"),
+    BatchAction.APPROVE: Phrase("approved"),
+    BatchAction.START_ISSUING: Phrase("issued"),
+    BatchAction.FINISH_ISSUING: Phrase("issued"),
+}
+_DOING = {
+    BatchAction.SUBMIT: Phrase("submit a batch"),
+    BatchAction.WITHDRAW: Phrase("withdraw a batch"),
+    BatchAction.REJECT: Phrase("reject a batch"),
+    BatchAction.APPROVE: Phrase("approve a batch"),
+    BatchAction.START_ISSUING: Phrase("start issuing a batch"),
+    BatchAction.FINISH_ISSUING: Phrase("finish issuing a batch"),
 }
 
 
@@ -202,10 +227,11 @@ def may_issue(status: BatchStatus) -> bool:
 def check_revoke(status: TranscriptStatus, who: Principal, institution_code: str,
                  transcript: str) -> None:
     """A registrar of the institution revokes the current, valid version."""
-    require_role(who, (AccountRole.REGISTRAR,), "revoke a transcript")
-    _must_belong(who, institution_code, transcript)
+    require_role(who, (AccountRole.REGISTRAR,), Phrase("revoke a transcript"))
+    _must_belong(who, institution_code, "transcript", transcript)
     if status is not TranscriptStatus.ISSUED:
-        raise LifecycleError(f"{transcript} is already {status.value}")
+        raise LifecycleError("%(transcript)s is already %(status)s", transcript=transcript,
+                             status=status)
 
 
 def check_new_version(kind: ItemKind, latest: TranscriptStatus, *, same_record: bool,
@@ -218,22 +244,29 @@ def check_new_version(kind: ItemKind, latest: TranscriptStatus, *, same_record: 
     A correction must change something; a revocation is final, so a revoked transcript
     gets a new version only for changed student data, never for a reissue."""
     if latest is TranscriptStatus.SUPERSEDED:
-        raise LifecycleError(f"{transcript}: its latest version is superseded")
+        raise LifecycleError("%(transcript)s: its latest version is superseded",
+                             transcript=transcript)
     if kind is ItemKind.REISSUE:
         if latest is TranscriptStatus.REVOKED:
             raise LifecycleError(
-                f"{transcript} is revoked, and a revocation cannot be undone: to issue "
-                "corrected data, upload a correction")
+                "%(transcript)s is revoked, and a revocation cannot be undone: to issue "
+                "corrected data, upload a correction", transcript=transcript)
         return
     if same_record:
-        raise LifecycleError(f"{transcript}: the corrected data is the same as the issued data")
+        raise LifecycleError("%(transcript)s: the corrected data is the same as the issued "
+                             "data", transcript=transcript)
     if latest is TranscriptStatus.REVOKED and same_student_data:
         raise LifecycleError(
-            f"{transcript} is revoked, and a revocation cannot be undone: only changed "
-            "results or student details can be issued as a new version")
+            "%(transcript)s is revoked, and a revocation cannot be undone: only changed "
+            "results or student details can be issued as a new version", transcript=transcript)
 
 
-def check_request(who: Principal, institution_code: str, what: str) -> None:
-    """Importing a file or requesting a new version: a registrar of the institution."""
-    require_role(who, (AccountRole.REGISTRAR,), "import results or request a new version")
-    _must_belong(who, institution_code, what)
+def check_request(who: Principal, institution_code: str, transcript: str | None = None
+                  ) -> None:
+    """Importing a file, or requesting a new version of `transcript`: a registrar of the
+    institution."""
+    require_role(who, (AccountRole.REGISTRAR,), Phrase("import results or request a new version"))
+    if transcript is None:
+        _must_belong(who, institution_code, "institution", institution_code)
+    else:
+        _must_belong(who, institution_code, "transcript", transcript)

@@ -13,6 +13,8 @@ from threading import Lock
 
 from zxcvbn import zxcvbn
 
+from issuer.core.refusal import Refusal
+
 MIN_LENGTH = 12
 MIN_SCORE = 3
 """zxcvbn's score 3: more than 10^8 guesses (safe against online guessing and a slow
@@ -24,19 +26,19 @@ CHECKED_LENGTH = 72
 _ZXCVBN = Lock()  # zxcvbn keeps the user inputs of the current call in a module global
 
 
-def password_problem(password: str, username: str = "") -> str | None:
+def password_problem(password: str, username: str = "") -> Refusal | None:
     """Why `password` may not be set for `username`, or None if it may."""
     if len(password) < MIN_LENGTH:
-        return f"a password needs at least {MIN_LENGTH} characters"
+        return Refusal("a password needs at least %(n)s characters", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"a password may have at most {MAX_LENGTH} characters"
+        return Refusal("a password may have at most %(n)s characters", n=MAX_LENGTH)
     name = username.strip().lower()
     if name and name in password.lower():
-        return "a password must not contain the username"
+        return Refusal("a password must not contain the username")
     inputs = [name] if name else []
     with _ZXCVBN:
         score = zxcvbn(password[:CHECKED_LENGTH], user_inputs=inputs)["score"]
     if score < MIN_SCORE:
-        return ("this password is too common or too easy to guess: use a few unrelated "
-                "words, or a password manager's random one")
+        return Refusal("this password is too common or too easy to guess: use a few "
+                       "unrelated words, or a password manager's random one")
     return None

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from issuer.core.refusal import Refusal
+
 SCHEMA_BASE = "https://transcripts.bangkok.go.th/schema/transcript"
 SCHEMA_VERSION = 3
 """Version 3 (this one): the form's serial line (`form_set`, `form_number`), the previous
@@ -40,14 +42,19 @@ MAX_REASON = 500
 on pages and in the audit log, so bounded."""
 
 
+class InvalidReason(Refusal, ValueError):
+    """A reason that breaks a rule of `reason_text`."""
+
+
 def reason_text(text: str) -> str:
-    """A reason as stored: stripped, required, at most MAX_REASON characters; ValueError
-    saying which rule it breaks."""
+    """A reason as stored: stripped, required, at most MAX_REASON characters; InvalidReason
+    (a ValueError) saying which rule it breaks."""
     text = text.strip()
     if not text:
-        raise ValueError("a reason is required")
+        raise InvalidReason("a reason is required")
     if len(text) > MAX_REASON:
-        raise ValueError(f"a reason is at most {MAX_REASON} characters ({len(text):,} given)")
+        raise InvalidReason("a reason is at most %(max)s characters (%(given)s given)",
+                            max=MAX_REASON, given=format(len(text), ","))
     return text
 
 

@@ -87,12 +87,12 @@ def enqueue_issue(issuer: Issuer, batch_id: int, actor: Actor, *,
     with issuer.uow() as uow:
         batch = uow.batches.get(batch_id, institution_code)
         if batch is None:
-            raise ServiceError(f"no batch {batch_id}")
+            raise ServiceError("no batch %(batch)s", batch=batch_id)
         if batch.status is BatchStatus.ISSUED:
-            raise ServiceError(f"batch {batch_id} is already issued")
+            raise ServiceError("batch %(batch)s is already issued", batch=batch_id)
         if not may_issue(batch.status):
-            raise ServiceError(f"batch {batch_id} is {batch.status.value}: "
-                               "it must be approved before issuing")
+            raise ServiceError("batch %(batch)s is %(status)s: it must be approved before "
+                               "issuing", batch=batch_id, status=batch.status)
         try:
             job_id = add_issue_job(uow, batch, actor, now=issuer.clock(),
                                    total=len(uow.batches.records(batch)))
@@ -122,15 +122,16 @@ def dispatch(issuer: Issuer, job_id: int) -> None:
             store.fail_unowned(uow.session, job_id, now=issuer.clock(),
                                error=f"the job queue is unreachable ({type(e).__name__})")
             uow.commit()
-        raise ServiceError(f"job {job_id} could not be queued: the job queue is unreachable "
-                           f"({type(e).__name__}: {e})") from e
+        raise ServiceError("job %(job)s could not be queued: the job queue is unreachable "
+                           "(%(problem)s)", job=job_id,
+                           problem=": ".join((type(e).__name__, str(e)))) from e
 
 
 def job_status(issuer: Issuer, job_id: int) -> JobStatus:
     with issuer.uow() as uow:
         row = uow.session.get(JobRow, job_id)
         if row is None:
-            raise ServiceError(f"no job {job_id}")
+            raise ServiceError("no job %(job)s", job=job_id)
         return _status(row)
 
 

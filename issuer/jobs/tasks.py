@@ -198,7 +198,7 @@ def run_job(issuer: Issuer, job_id: int, *, owner: str, config: RunnerConfig = D
     state, error = JobState.DONE, None
     try:
         if task is None:
-            raise ServiceError(f"unknown job kind {job.kind!r}")
+            raise ServiceError("unknown job kind %(kind)r", kind=job.kind)
         task(issuer, job.args, reporter, config)
     except JobLost:
         log.warning("job %s was taken over by another runner", job_id)

@@ -23,7 +23,8 @@ from issuer.adapters.orm import AccountRow
 from issuer.adapters.repositories import UnitOfWork
 from issuer.core.lifecycle import AccountRole
 from issuer.core.passwords import MIN_LENGTH, password_problem
-from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.core.refusal import Phrase
+from issuer.services.context import Actor, Issuer, ServiceError, refused
 
 log = logging.getLogger(__name__)
 MAX_FAILURES = 5
@@ -38,7 +39,7 @@ class LoginFailed(ServiceError):
     """Sign-in refused; deliberately says nothing about why."""
 
     def __init__(self) -> None:
-        super().__init__("incorrect username, password or code")
+        super().__init__(Phrase("incorrect username, password or code"))
 
 
 @dataclass(frozen=True)
@@ -89,16 +90,16 @@ def check_new_password(password: str, username: str = "") -> None:
     (`issuer.core.passwords`)."""
     problem = password_problem(password, username)
     if problem is not None:
-        raise ServiceError(problem)
+        raise refused(problem)
 
 
-def require_admin(uow: UnitOfWork, actor: Actor, doing: str) -> None:
+def require_admin(uow: UnitOfWork, actor: Actor, doing: Phrase) -> None:
     """An administrator; or, while the installation has no account at all, whoever sets it
     up (the first `transcripts accounts create`, `institutions load`)."""
     if actor.role is AccountRole.ADMIN or not uow.accounts.exist():
         return
-    raise ServiceError(f"only an administrator may {doing} (on the command line: "
-                       "transcripts --as ADMIN ...)")
+    raise ServiceError("only an administrator may %(doing)s (on the command line: "
+                       "transcripts --as ADMIN ...)", doing=doing)
 
 
 def create_account(
@@ -120,14 +121,14 @@ def create_account(
     if (role is AccountRole.ADMIN) != (institution_code is None):
         raise ServiceError("administrators have no institution; everyone else has one")
     with issuer.uow() as uow:
-        require_admin(uow, actor, "create accounts")
+        require_admin(uow, actor, Phrase("create accounts"))
         if uow.accounts.find(username) is not None:
-            raise ServiceError(f"the username {username!r} is taken")
+            raise ServiceError("the username %(username)r is taken", username=username)
         institution = None
         if institution_code is not None:
             institution = uow.institutions.get(institution_code)
             if institution is None:
-                raise ServiceError(f"no institution with code {institution_code!r}")
+                raise ServiceError("no institution with code %(code)r", code=institution_code)
         now = issuer.clock()
         row = uow.accounts.add(
             username=username, password_hash=accounts_adapter.hash_password(password),
@@ -343,10 +344,11 @@ def _update(issuer: Issuer, account_id: int, actor: Actor, action: str, change: 
     with issuer.uow() as uow:
         row = uow.accounts.get(account_id)
         if row is None:
-            raise ServiceError(f"no account {account_id}")
+            raise ServiceError("no account %(account)s", account=account_id)
         if not accounts_adapter.sealed(row, _seal_key(uow)):
-            raise ServiceError(f"account {row.username} was changed outside the service: "
-                               "it cannot be used or changed (see the audit log)")
+            raise ServiceError("account %(username)s was changed outside the service: it "
+                               "cannot be used or changed (see the audit log)",
+                               username=row.username)
         now = issuer.clock()
         detail = change(row, now) or {}
         accounts_adapter.seal(row, _seal_key(uow))

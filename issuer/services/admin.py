@@ -19,6 +19,7 @@ from issuer.adapters import keystore
 from issuer.adapters.pki import PkiError
 from issuer.core.key_lifecycle import Generation
 from issuer.core.records import Institution, InstitutionKind, starts_like_formula
+from issuer.core.refusal import Phrase
 from issuer.services.accounts import require_admin
 from issuer.services.context import Actor, Issuer, ServiceError
 from verifier.core.credential import kid_for
@@ -71,11 +72,11 @@ def create_institution(
         institution = Institution(code=code, kind=InstitutionKind(kind), name_th=name_th.strip(),
                                   name_en=name_en.strip(), **place)
     except ValueError:
-        raise ServiceError(f"unknown kind {kind!r}") from None
+        raise ServiceError("unknown kind %(kind)r", kind=kind) from None
     with issuer.uow() as uow:
-        require_admin(uow, actor, "create institutions")
+        require_admin(uow, actor, Phrase("create institutions"))
         if uow.institutions.get(code) is not None:
-            raise ServiceError(f"institution {code} exists")
+            raise ServiceError("institution %(code)s exists", code=code)
         now = issuer.clock()
         row = uow.institutions.get_or_create(institution, now=now, registrar=registrar,
                                              director=director)
@@ -176,11 +177,12 @@ def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], t
         registrar, director = ((p.get("name_th", ""), p.get("name_en", "")) for p in people)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         code = entry.get("code", "?")
-        raise ServiceError(f"institution entry {code!r} is invalid: {e}") from None
+        raise ServiceError("institution entry %(code)r is invalid: %(problem)s", code=code,
+                           problem=str(e)) from None
     for name in (institution.name_th, institution.name_en, *registrar, *director):
         if starts_like_formula(name.strip()):
-            raise ServiceError(f"institution entry {institution.code!r}: the name {name!r} "
-                               "must not start with = + - or @")
+            raise ServiceError("institution entry %(code)r: the name %(name)r must not start "
+                               "with = + - or @", code=institution.code, name=name)
     return institution, registrar, director
 
 
@@ -192,12 +194,13 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise ServiceError(f"cannot read {path}: {e}") from None
+        raise ServiceError("cannot read %(path)s: %(problem)s", path=str(path),
+                           problem=str(e)) from None
     if not isinstance(entries, list):
-        raise ServiceError(f"{path} must hold a JSON list of institutions")
+        raise ServiceError("%(path)s must hold a JSON list of institutions", path=str(path))
     created = []
     with issuer.uow() as uow:
-        require_admin(uow, actor, "load institutions")
+        require_admin(uow, actor, Phrase("load institutions"))
         now = issuer.clock()
         for entry in entries:
             institution, registrar, director = _institution(entry)

@@ -21,7 +21,7 @@ from issuer.adapters.orm import BatchRecordRow, BatchRow
 from issuer.adapters.repositories import Changed, UnitOfWork
 from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import BatchAction, BatchFacts, BatchStatus, Principal, next_status
-from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
+from issuer.services.context import Actor, Issuer, ServiceError, refused, rules, signed_in
 from verifier.core.canonical import canonical_json, digest
 
 PURPOSE = "batch-approval"
@@ -44,7 +44,7 @@ def manifest_digest(records: Sequence[BatchRecordRow]) -> str:
 def approval_message(batch: BatchRow) -> bytes:
     """What the approval MAC covers."""
     if batch.approved_at is None:
-        raise ServiceError(f"batch {batch.id} carries no approval")
+        raise ServiceError("batch %(batch)s carries no approval", batch=batch.id)
     return canonical_json({
         "batch": batch.id, "institution": batch.institution.code, "kind": batch.kind.value,
         "requested_by": batch.created_by, "approved_by": batch.approved_by,
@@ -55,8 +55,9 @@ def approval_message(batch: BatchRow) -> bytes:
 def _intact(records: Sequence[BatchRecordRow]) -> None:
     for r in records:
         if digest(r.record_json) != r.record_digest:
-            raise ServiceError(f"batch {r.batch_id}: record {r.position + 1} does not match "
-                               "its digest (changed in the database); nothing done")
+            raise ServiceError("batch %(batch)s: record %(record)s does not match its digest "
+                               "(changed in the database); nothing done",
+                               batch=r.batch_id, record=r.position + 1)
 
 
 def decide(uow: UnitOfWork, batch_id: int, action: BatchAction, who: Principal
@@ -65,7 +66,7 @@ def decide(uow: UnitOfWork, batch_id: int, action: BatchAction, who: Principal
     ServiceError if it is not theirs to see or the rules say no."""
     batch = uow.batches.get(batch_id, who.institution_code)
     if batch is None:
-        raise ServiceError(f"no batch {batch_id}")
+        raise ServiceError("no batch %(batch)s", batch=batch_id)
     with rules():
         return batch, next_status(facts(batch), action, who)
 
@@ -85,7 +86,7 @@ def approve(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
             uow.batches.approve(batch, by=who.username, now=now,
                                 manifest_digest=manifest_digest(records))
         except Changed as e:
-            raise ServiceError(str(e)) from None
+            raise refused(e) from None
         batch.approval_mac = integrity.mac(uow.integrity_key(PURPOSE), approval_message(batch))
         uow.audit.append(
             actor=actor.name, action="batch.approve", source=actor.source, now=now,
@@ -107,12 +108,14 @@ def approved_digests(uow: UnitOfWork, batch: BatchRow, records: Sequence[BatchRe
     requester, and the records are exactly those approved."""
     if not integrity.mac_ok(uow.integrity_key(PURPOSE), approval_message(batch),
                             batch.approval_mac):
-        raise ServiceError(f"batch {batch.id}: its approval does not verify (changed in the "
-                           "database, or made without this service's key); nothing signed")
+        raise ServiceError("batch %(batch)s: its approval does not verify (changed in the "
+                           "database, or made without this service's key); nothing signed",
+                           batch=batch.id)
     if batch.approved_by == batch.created_by:
-        raise ServiceError(f"batch {batch.id}: approved by its requester; nothing signed")
+        raise ServiceError("batch %(batch)s: approved by its requester; nothing signed",
+                           batch=batch.id)
     if manifest_digest(records) != batch.manifest_digest:
-        raise ServiceError(f"batch {batch.id}: its records are not those approved; "
-                           "nothing signed")
+        raise ServiceError("batch %(batch)s: its records are not those approved; nothing signed",
+                           batch=batch.id)
     _intact(records)
     return {r.id: r.record_digest for r in records}

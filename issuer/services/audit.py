@@ -108,11 +108,13 @@ def roots_of(settings: Settings, root: Path | None = None) -> list[x509.Certific
         try:
             return [load_root(settings.keys_dir)]
         except PkiError as e:
-            raise ServiceError(f"{e} (give the pinned root with --root)") from None
+            raise ServiceError("%(problem)s (give the pinned root with --root)",
+                               problem=str(e)) from None
     try:
         return x509.load_pem_x509_certificates(Path(root).read_bytes())
     except (OSError, ValueError) as e:
-        raise ServiceError(f"cannot read the root certificate(s) {root}: {e}") from None
+        raise ServiceError("cannot read the root certificate(s) %(root)s: %(problem)s",
+                           root=root, problem=str(e)) from None
 
 
 def load_checkpoint(
@@ -194,7 +196,8 @@ def write_checkpoint(issuer: Issuer) -> tuple[Checkpoint, bool]:
     try:
         signer = issuer.audit_signer()
     except PkiError as e:
-        raise ServiceError(f"no audit checkpoint: {e} (run `transcripts keys create`)") \
+        raise ServiceError("no audit checkpoint: %(problem)s (run `transcripts keys create`)",
+                           problem=str(e)) \
             from None
     with audit_checkpoint.lock(settings.published_dir):
         return _write_checkpoint(issuer, signer)
@@ -216,7 +219,8 @@ def _write_checkpoint(issuer: Issuer, signer: AuditSigner) -> tuple[Checkpoint, 
     settings = issuer.settings
     previous, problem = load_checkpoint(settings, None, [signer.chain[-1]])
     if problem is not None:
-        raise ServiceError(f"no audit checkpoint written: the published {problem}")
+        raise ServiceError("no audit checkpoint written: the published %(problem)s",
+                           problem=problem)
     for _attempt in range(3):
         with issuer.uow() as uow:
             newest = uow.audit.head()
@@ -244,8 +248,8 @@ def _write_checkpoint(issuer: Issuer, signer: AuditSigner) -> tuple[Checkpoint, 
         try:
             audit_checkpoint.write(settings.published_dir, checkpoint, token)
         except FileExistsError:
-            raise ServiceError(f"checkpoint {checkpoint.seq} is already published: "
-                               "the database's checkpoint numbers went back") from None
+            raise ServiceError("checkpoint %(seq)s is already published: the database's checkpoint"
+                               " numbers went back", seq=checkpoint.seq) from None
         return checkpoint, True
     raise ServiceError("no audit checkpoint written: other hosts kept taking its number")
 
@@ -255,17 +259,17 @@ def _refuse_if_rewritten(audit: AuditLog, previous: Checkpoint, head_id: int) ->
         return
     held = audit.hash_at(previous.head_id)
     if head_id < previous.head_id or held is None:
-        raise ServiceError(
-            f"no audit checkpoint written: event {previous.head_id}, the head of "
-            f"checkpoint {previous.seq}, is gone (the log was truncated)")
+        raise ServiceError("no audit checkpoint written: event %(head)s, the head of checkpoint "
+                           "%(seq)s, is gone (the log was truncated)",
+                           head=previous.head_id, seq=previous.seq)
     if held != previous.head_hash:
-        raise ServiceError(
-            f"no audit checkpoint written: event {previous.head_id} differs from "
-            f"checkpoint {previous.seq} (the log was rewritten)")
+        raise ServiceError("no audit checkpoint written: event %(head)s differs from checkpoint "
+                           "%(seq)s (the log was rewritten)",
+                           head=previous.head_id, seq=previous.seq)
     if audit.count_upto(previous.head_id) != previous.events:
-        raise ServiceError(
-            f"no audit checkpoint written: events up to {previous.head_id} were deleted "
-            f"or inserted since checkpoint {previous.seq}")
+        raise ServiceError("no audit checkpoint written: events up to %(head)s were deleted or "
+                           "inserted since checkpoint %(seq)s",
+                           head=previous.head_id, seq=previous.seq)
 
 
 # --- exports -------------------------------------------------------------------------------
@@ -279,7 +283,8 @@ def export_audit(issuer: Issuer, out: TextIO, fmt: str = "jsonl") -> int:
     """Write every event, in order, to `out` as JSON lines or CSV (``detail`` as canonical
     JSON); returns the number of events written."""
     if fmt not in FORMATS:
-        raise ServiceError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
+        raise ServiceError("unknown export format %(fmt)r (use %(formats)s)", fmt=fmt,
+                           formats=" or ".join(FORMATS))
     with issuer.uow() as uow:
         if fmt == "csv":
             return csvfile.write(out, COLUMNS, (_csv_row(_line(e)) for e in uow.audit.chain()),
@@ -334,14 +339,16 @@ def _rows(lines: Iterable[str], fmt: str) -> Iterator[dict[str, Any]]:
     elif fmt == "jsonl":
         rows = (json.loads(line) for line in lines if line.strip())
     else:
-        raise ServiceError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
+        raise ServiceError("unknown export format %(fmt)r (use %(formats)s)", fmt=fmt,
+                           formats=" or ".join(FORMATS))
     try:
         for number, row in enumerate(rows, 1):
             if not isinstance(row, dict) or type(row.get("id")) is not int:
-                raise ServiceError(f"export line {number} is not an audit event")
+                raise ServiceError("export line %(number)s is not an audit event", number=number)
             yield row
     except (ValueError, KeyError) as e:
-        raise ServiceError(f"not an audit export ({fmt}): {e}") from None
+        raise ServiceError("not an audit export (%(fmt)s): %(problem)s", fmt=fmt,
+                           problem=str(e)) from None
 
 
 def _from_csv(guarded: dict[str, str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import json
 from issuer.adapters.pki import PkiError, load_root
 from issuer.config import BANGKOK
 from issuer.core.lifecycle import TranscriptStatus
-from issuer.services.context import Issuer, ServiceError
+from issuer.services.context import Issuer, ServiceError, refused
 from issuer.services.publishing import JWKS_PATH, publish
 from verifier.core.credential import Claims
 from verifier.core.freshness import FreshnessPolicy, issue_time_check
@@ -65,7 +65,7 @@ def verify_pdf(issuer: Issuer, data: bytes) -> Verdict:
     try:
         findings = check_pdf(data, trust_store(issuer))
     except NotATranscript as e:
-        raise ServiceError(str(e)) from None
+        raise refused(e) from None
     checks = list(findings.checks)
     if findings.claims is not None:
         checks.append(issue_time_check(findings.claims.issued_at, issuer.clock(),

@@ -24,10 +24,12 @@ from issuer.adapters.pki import (
 from issuer.adapters.repositories import UnitOfWork
 from issuer.config import BANGKOK, Settings
 from issuer.core.lifecycle import AccountRole, LifecycleError, Principal
+from issuer.core.refusal import Refusal
 
 
-class ServiceError(Exception):
-    """A failure the user can act on; its message is one line, shown as is."""
+class ServiceError(Refusal):
+    """A failure the user can act on: one line, a catalog message with named values
+    (`issuer.core.refusal`)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,15 @@ def rules() -> Iterator[None]:
     try:
         yield
     except LifecycleError as e:
-        raise ServiceError(str(e)) from None
+        raise refused(e) from None
+
+
+def refused(e: Exception) -> ServiceError:
+    """`e` as the ServiceError callers show: a `Refusal` keeps its catalog message, any
+    other error is shown in its own words."""
+    if isinstance(e, Refusal):
+        return ServiceError(e.message, **e.values)
+    return ServiceError("%(problem)s", problem=str(e))
 
 
 def private_state(settings: Settings) -> None:
@@ -147,7 +157,7 @@ class Issuer:
                 master = integrity.load_key(self.settings.integrity_key,
                                             self.settings.keys_dir)
             except integrity.IntegrityKeyError as e:
-                raise ServiceError(str(e)) from None
+                raise refused(e) from None
             self._integrity[purpose] = integrity.derive(master, purpose)
         return self._integrity[purpose]
 

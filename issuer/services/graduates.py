@@ -34,6 +34,7 @@ from pathlib import Path
 from issuer.adapters import graduate_links as links
 from issuer.adapters.orm import ClaimLinkRow, ShareLinkRow, TranscriptRow
 from issuer.adapters.repositories import UnitOfWork
+from issuer.core.refusal import Phrase
 from issuer.services.context import Actor, Issuer, ServiceError
 
 
@@ -69,23 +70,24 @@ class InvalidLink(LinkError):
     """Unknown, expired or revoked: the same answer for all three."""
 
     def __init__(self) -> None:
-        super().__init__("this link is not valid or has expired")
+        super().__init__(Phrase("this link is not valid or has expired"))
 
 
 class PinRequired(LinkError):
     def __init__(self) -> None:
-        super().__init__("this link needs its PIN")
+        super().__init__(Phrase("this link needs its PIN"))
 
 
 class WrongPin(LinkError):
     def __init__(self, attempts_left: int) -> None:
-        super().__init__(f"wrong PIN ({attempts_left} attempt(s) left before a lockout)")
+        super().__init__(Phrase("wrong PIN (%(left)s attempt(s) left before a lockout)"),
+                         left=attempts_left)
         self.attempts_left = attempts_left
 
 
 class LinkLocked(LinkError):
     def __init__(self, until: datetime | None) -> None:
-        super().__init__("too many wrong PINs: this link is locked for now")
+        super().__init__(Phrase("too many wrong PINs: this link is locked for now"))
         self.until = until
 
 
@@ -230,8 +232,7 @@ def create_claim_link(issuer: Issuer, transcript_id: str, *, actor: Actor,
     with issuer.uow() as uow:
         latest = uow.transcripts.latest(transcript_id, institution_code)
         if latest is None:
-            raise ServiceError(f"no transcript {transcript_id}" + (
-                f" at institution {institution_code}" if institution_code else ""))
+            raise ServiceError("no transcript %(transcript)s", transcript=transcript_id)
         now = issuer.clock()
         link = _new_claim_link(uow, latest, actor, now, policy)
         uow.audit.append(actor=actor.name, action="claim_link.create", source=actor.source,
@@ -249,8 +250,7 @@ def create_claim_links(issuer: Issuer, batch_id: int, *, actor: Actor,
     with issuer.uow() as uow:
         batch = uow.batches.get(batch_id, institution_code)
         if batch is None:
-            raise ServiceError(f"no batch {batch_id}" + (
-                f" for institution {institution_code}" if institution_code else ""))
+            raise ServiceError("no batch %(batch)s", batch=batch_id)
         now = issuer.clock()
         made = []
         issued = uow.transcripts.latest_of(
@@ -258,7 +258,7 @@ def create_claim_links(issuer: Issuer, batch_id: int, *, actor: Actor,
         for transcript_id, latest in issued.items():
             made.append((transcript_id, _new_claim_link(uow, latest, actor, now, policy)))
         if not made:
-            raise ServiceError(f"batch {batch_id} has no issued transcripts yet")
+            raise ServiceError("batch %(batch)s has no issued transcripts yet", batch=batch_id)
         uow.audit.append(actor=actor.name, action="claim_link.create_batch",
                          source=actor.source, now=now, institution=batch.institution,
                          subject=f"batch:{batch_id}", detail={"links": len(made)})
@@ -302,8 +302,8 @@ def create_share(issuer: Issuer, claim_token: str, *, ip: str, label: str = "",
     """A share link for an employer; `pin` (4-12 digits) is asked for on every opening."""
     ttl = policy.share_default_ttl if expires_in is None else expires_in
     if not timedelta(minutes=5) <= ttl <= policy.share_max_ttl:
-        raise ServiceError(f"a share link lasts from 5 minutes to {policy.share_max_ttl.days} "
-                           f"days")
+        raise ServiceError("a share link lasts from 5 minutes to %(days)s days",
+                           days=policy.share_max_ttl.days)
     if pin is not None and not _PIN.fullmatch(pin):
         raise ServiceError("a PIN is 4 to 12 digits")
     pin_hash = links.hash_pin(pin) if pin is not None else None
@@ -313,8 +313,8 @@ def create_share(issuer: Issuer, claim_token: str, *, ip: str, label: str = "",
         live = [r for r in uow.links.shares_of(claim_link.transcript_id)
                 if r.revoked_at is None and r.expires_at > now]
         if len(live) >= policy.max_live_shares:
-            raise ServiceError(f"at most {policy.max_live_shares} live share links: "
-                               f"revoke one first")
+            raise ServiceError("at most %(max)s live share links: revoke one first",
+                               max=policy.max_live_shares)
         token, digest = links.new_token()
         row = uow.links.add_share_link(claim_link, token_hash=digest, label=label.strip()[:200],
                                        now=now, expires_at=now + ttl, pin_hash=pin_hash)
@@ -360,7 +360,7 @@ def revoke_share(issuer: Issuer, claim_token: str, share_id: int, *, ip: str) ->
         claim_link = _live_claim(uow, claim_token, now)
         row = uow.links.get_share_link(share_id)
         if row is None or row.transcript_id != claim_link.transcript_id:
-            raise ServiceError(f"no share link {share_id}")
+            raise ServiceError("no share link %(share)s", share=share_id)
         if row.revoked_at is None:
             row.revoked_at, row.revoked_reason = now, "revoked by the graduate"
             uow.audit.append(actor=f"graduate:{row.transcript_id}",

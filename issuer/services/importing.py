@@ -16,6 +16,7 @@ from issuer.core.lifecycle import (
     check_new_version,
     check_request,
 )
+from issuer.core.refusal import Phrase
 from issuer.core.snapshot import content_digest, student_data
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
 from issuer.services.snapshots import Frozen, Issuing, stored, transcript_id_for
@@ -25,7 +26,8 @@ class BatchRejected(ServiceError):
     """The batch file has errors; every one is listed and nothing was stored."""
 
     def __init__(self, errors: tuple[BatchError, ...]) -> None:
-        super().__init__(f"batch rejected: {len(errors)} error(s), nothing was imported")
+        super().__init__(Phrase("batch rejected: %(errors)s error(s), nothing was imported"),
+                         errors=len(errors))
         self.errors = errors
 
 
@@ -33,7 +35,8 @@ class AlreadyImported(ServiceError):
     """The same file content was imported before, as `batch_id`."""
 
     def __init__(self, filename: str, batch_id: int) -> None:
-        super().__init__(f"{filename}: this file was already imported as batch {batch_id}")
+        super().__init__(Phrase("%(filename)s: this file was already imported as batch "
+                                "%(batch)s"), filename=filename, batch=batch_id)
         self.batch_id = batch_id
 
 
@@ -103,11 +106,11 @@ def import_batch(
     """
     who = signed_in(actor)
     with rules():
-        check_request(who, institution_code, f"institution {institution_code}")
+        check_request(who, institution_code)
     with issuer.uow() as uow:
         institution = uow.institutions.get(institution_code)
         if institution is None:
-            raise ServiceError(f"no institution with code {institution_code!r}")
+            raise ServiceError("no institution with code %(code)r", code=institution_code)
         issuing = Issuing.of(institution)
     result = load_batch(data, issuing.institution, today=issuer.today(), progress=progress,
                         isolate=True)
@@ -132,8 +135,9 @@ def import_batch(
         keyed = [(f, e, transcript_id_for(institution_code, e)) for f, e in identified]
         items, unchanged = classify(keyed, uow.transcripts.latest_of([t for *_, t in keyed]))
         if not items:
-            raise ServiceError(f"{filename}: all {unchanged} student(s) were issued with "
-                               "exactly this data already: nothing to approve")
+            raise ServiceError("%(filename)s: all %(unchanged)s student(s) were issued with "
+                               "exactly this data already: nothing to approve",
+                               filename=filename, unchanged=unchanged)
         new = sum(1 for i in items if i.kind is ItemKind.NEW)
         batch = uow.batches.add(
             institution, kind=BatchKind.IMPORT if new else BatchKind.CORRECTION,

@@ -86,7 +86,7 @@ def issue_batch(
     with issuer.uow() as uow:
         batch = uow.batches.get(batch_id, institution_code)
         if batch is None:
-            raise ServiceError(f"no batch {batch_id}")
+            raise ServiceError("no batch %(batch)s", batch=batch_id)
         if batch.status is BatchStatus.ISSUED:
             report.skipped = len(uow.batches.records(batch))
             return report
@@ -109,7 +109,8 @@ def issue_batch(
     try:
         issuer.keys(code)  # fail here, before any work, if the keys are missing or locked
     except PkiError as e:
-        raise ServiceError(f"signing keys of {code}: {e}") from None
+        raise ServiceError("signing keys of %(code)s: %(problem)s", code=code,
+                           problem=str(e)) from None
     if progress:
         progress(report.skipped)  # the first call: issuance is under way
     job = Job(issuer.settings.keys_dir, code, issuer.passphrase(),
@@ -140,8 +141,8 @@ def _prepare(
         rows = uow.batches.records(batch, record_ids)
         for row in rows:
             if digest(row.record_json) != approved.get(row.id):
-                raise ServiceError(f"batch {batch_id}: record {row.position + 1} changed "
-                                   "after approval; nothing more signed")
+                raise ServiceError("batch %(batch)s: record %(record)s changed after approval; "
+                                   "nothing more signed", batch=batch_id, record=row.position + 1)
         now = issuer.clock()
         indexes = uow.transcripts.allocate_status_indexes(batch.institution, len(rows))
         built = [(row.id, transcript_record(row, status_index=i, now=now))
@@ -156,9 +157,10 @@ def _supersedes(uow: UnitOfWork, row: BatchRecordRow) -> TranscriptRow | None:
     latest = uow.transcripts.latest(row.transcript_id)
     expected = None if row.kind is ItemKind.NEW else row.supersedes_version
     if (latest.version if latest else None) != expected:
-        raise ServiceError(
-            f"{row.transcript_id}: the batch expected version {expected or 'none'} to be the "
-            f"latest, but it is {latest.version if latest else 'none'}; nothing stored")
+        raise ServiceError("%(transcript)s: the batch expected version %(expected)s to be the "
+                           "latest, but it is %(latest)s; nothing stored",
+                           transcript=row.transcript_id, expected=expected or "none",
+                           latest=latest.version if latest else "none")
     return latest
 
 
@@ -174,10 +176,10 @@ def _store(
         try:
             produced.append(future.result())
         except Exception as e:
-            raise ServiceError(
-                f"issuing {record.transcript_id} failed ({type(e).__name__}: {e}); "
-                f"{len(report.issued)} issued so far, run the same command again to resume"
-            ) from e
+            raise ServiceError("issuing %(transcript)s failed (%(error)s: %(problem)s); "
+                               "%(issued)s issued so far, run the same command again to resume",
+                               transcript=record.transcript_id, error=type(e).__name__,
+                               problem=str(e), issued=len(report.issued)) from e
     t0 = time.perf_counter()
     with issuer.uow() as uow:
         batch = uow.batches.get(batch_id)
@@ -189,7 +191,8 @@ def _store(
                 record, batch_record=row, supersedes=_supersedes(uow, row),
                 files=IssuedFiles(p.credential, p.signing_kid, p.pdf_path, p.pdf_sha256))
             if stored_row.record_digest != p.record_digest:
-                raise ServiceError(f"{record.transcript_id}: record changed while signing")
+                raise ServiceError("%(transcript)s: record changed while signing",
+                                   transcript=record.transcript_id)
             uow.enrolments.issued(row.enrolment, record.record, now=record.issued_at)
         uow.commit()
     store = (time.perf_counter() - t0) / len(chunk)

@@ -20,8 +20,9 @@ from typing import Any
 from issuer.adapters import keystore
 from issuer.adapters.pki import PkiError
 from issuer.core.key_lifecycle import Generation, KeyHistory, KeyLifecycleError
+from issuer.core.refusal import Phrase
 from issuer.services.accounts import require_admin
-from issuer.services.context import Actor, Issuer, ServiceError
+from issuer.services.context import Actor, Issuer, ServiceError, refused
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,11 @@ def rotate_keys(issuer: Issuer, code: str, *, actor: Actor) -> KeyChange:
     def step(history: KeyHistory, make: Callable[[], Generation], now: datetime
              ) -> tuple[KeyHistory, Generation | None]:
         if not history.generations:
-            raise ServiceError(f"{code} has no keys yet: transcripts keys create")
+            raise ServiceError("%(code)s has no keys yet: transcripts keys create", code=code)
         new = make()
         return history.rotated(new), new
 
-    return _change(issuer, code, actor, "key.rotate", "rotate signing keys", step)
+    return _change(issuer, code, actor, "key.rotate", Phrase("rotate signing keys"), step)
 
 
 def retire_key(issuer: Issuer, code: str, kid: str, *, actor: Actor,
@@ -56,7 +57,7 @@ def retire_key(issuer: Issuer, code: str, kid: str, *, actor: Actor,
              ) -> tuple[KeyHistory, Generation | None]:
         return history.retired(kid, now, final=final), None
 
-    return _change(issuer, code, actor, "key.retire", "retire signing keys", step,
+    return _change(issuer, code, actor, "key.retire", Phrase("retire signing keys"), step,
                    detail={"kid": kid, "final": final})
 
 
@@ -73,7 +74,7 @@ def compromise_key(issuer: Issuer, code: str, kid: str, since: datetime, *,
         new = make() if generation.retired is None else None
         return history.compromised(kid, since, now, new), new
 
-    return _change(issuer, code, actor, "key.compromise", "report compromised keys", step,
+    return _change(issuer, code, actor, "key.compromise", Phrase("report compromised keys"), step,
                    detail={"kid": kid, "since": since.isoformat()})
 
 
@@ -82,21 +83,21 @@ def key_history(issuer: Issuer, code: str) -> KeyHistory:
     try:
         return keystore.read_history(issuer.settings.keys_dir, code)
     except PkiError as e:
-        raise ServiceError(str(e)) from None
+        raise refused(e) from None
 
 
 Step = Callable[[KeyHistory, Callable[[], Generation], datetime],
                 tuple[KeyHistory, Generation | None]]
 
 
-def _change(issuer: Issuer, code: str, actor: Actor, action: str, doing: str, step: Step,
+def _change(issuer: Issuer, code: str, actor: Actor, action: str, doing: Phrase, step: Step,
             detail: dict[str, Any] | None = None) -> KeyChange:
     keys_dir = issuer.settings.keys_dir
     with issuer.uow() as uow:
         require_admin(uow, actor, doing)
         institution = uow.institutions.get(code)
         if institution is None:
-            raise ServiceError(f"no institution with code {code!r}")
+            raise ServiceError("no institution with code %(code)r", code=code)
         with keystore.lock(keys_dir):
             now = issuer.clock()
             try:
@@ -108,7 +109,7 @@ def _change(issuer: Issuer, code: str, actor: Actor, action: str, doing: str, st
 
                 after, created = step(before, make, now)
             except (KeyLifecycleError, PkiError) as e:
-                raise ServiceError(str(e)) from None
+                raise refused(e) from None
             uow.audit.append(
                 actor=actor.name, action=action, source=actor.source, now=now,
                 institution=institution, subject=f"keys:{code}",

@@ -25,8 +25,9 @@ from issuer.core.lifecycle import (
 )
 from issuer.core.names import prefix_sex_conflicts
 from issuer.core.records import StudentRecord, reason_text
+from issuer.core.refusal import Both
 from issuer.core.snapshot import Snapshot, content_digest, student_data
-from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
+from issuer.services.context import Actor, Issuer, ServiceError, refused, rules, signed_in
 from issuer.services.importing import BatchRejected
 from issuer.services.snapshots import Frozen, Issuing, stored
 from verifier.core.status_details import REASONS, UNSPECIFIED
@@ -36,14 +37,14 @@ def _reason(reason: str) -> str:
     try:
         return reason_text(reason)  # required, bounded
     except ValueError as e:
-        raise ServiceError(str(e)) from None
+        raise refused(e) from None
 
 
 def _latest(uow: repo.UnitOfWork, transcript_id: str, institution_code: str | None
             ) -> TranscriptRow:
     row = uow.transcripts.latest(transcript_id, institution_code)
     if row is None:
-        raise ServiceError(f"no transcript {transcript_id}")
+        raise ServiceError("no transcript %(transcript)s", transcript=transcript_id)
     return row
 
 
@@ -55,8 +56,8 @@ def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor,
     `reason_code`, one of `REASONS`, with the date (`issuer.services.publishing`)."""
     reason = _reason(reason)
     if reason_code not in REASONS:
-        raise ServiceError(f"unknown public reason {reason_code!r}: one of "
-                           + ", ".join(REASONS))
+        raise ServiceError("unknown public reason %(code)r: one of %(reasons)s",
+                           code=reason_code, reasons=", ".join(REASONS))
     who = signed_in(actor)
     with issuer.uow() as uow:
         row = _latest(uow, transcript_id, who.institution_code)
@@ -85,8 +86,9 @@ def _corrected_record(issuing: Issuing, old: Snapshot, corrected: tuple[str, byt
     matches = [r for r in result.records if
                (r.student.student_id, r.programme.code) == old.key]
     if len(matches) != 1:
-        raise ServiceError(f"{filename} holds no rows for student {old.key[0]} "
-                           f"in programme {old.key[1]}")
+        raise ServiceError("%(filename)s holds no rows for student %(student)s in programme "
+                           "%(programme)s", filename=filename, student=old.key[0],
+                           programme=old.key[1])
     return matches[0]
 
 
@@ -126,8 +128,9 @@ def request_new_version(
             record = _corrected_record(issuing, old, corrected, issuer.today())
             warnings = _prefix_warnings(record)
             if warnings and not confirm_warnings:
-                raise ServiceError("check and confirm: " + "; ".join(
-                    f"{w.column} {w.value}: {w.reason_en}" for w in warnings))
+                raise ServiceError("check and confirm: %(warnings)s", warnings=Both(
+                    "; ".join(f"{w.column} {w.value}: {w.reason_th}" for w in warnings),
+                    "; ".join(f"{w.column} {w.value}: {w.reason_en}" for w in warnings)))
             kind, snapshot = ItemKind.CORRECTION, issuing.snapshot(record)
         else:
             kind, snapshot = ItemKind.REISSUE, Snapshot(issuing.institution, dataclasses.replace(
@@ -141,8 +144,8 @@ def request_new_version(
         enrolment = latest.batch_record.enrolment
         busy = uow.batches.open_batches_of([enrolment.id])
         if busy:
-            raise ServiceError(f"{transcript_id} is already in batch {busy[enrolment.id].id}, "
-                               "not yet issued")
+            raise ServiceError("%(transcript)s is already in batch %(batch)s, not yet issued",
+                               transcript=transcript_id, batch=busy[enrolment.id].id)
         now = issuer.clock()
         batch = uow.batches.add(
             institution, kind=BatchKind.CORRECTION if corrected else BatchKind.REISSUE,

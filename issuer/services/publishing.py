@@ -91,7 +91,8 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         try:
             generations = public_generations(issuer.settings.keys_dir, code)
         except PkiError as e:  # a key dropped from the JWKS would void what it signed
-            raise ServiceError(f"keys of {code} not published: {e}") from None
+            raise ServiceError("keys of %(code)s not published: %(problem)s", code=code,
+                               problem=str(e)) from None
         entries += [(g.credential_cert, g.chain, g.generation) for g in generations]
         # Lists are signed with the active key; one retired without a successor
         # (`keys retire --final`) leaves none, an error only when its lists are asked for.
@@ -106,7 +107,8 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         try:
             keys = issuer.keys(code)
         except PkiError as e:  # a revocation must not go unpublished silently
-            raise ServiceError(f"status lists of {code} not published: {e}") from None
+            raise ServiceError("status lists of %(code)s not published: %(problem)s",
+                               code=code, problem=str(e)) from None
         revoked, superseded, details, sequence = statuses[code]
         write_status_lists(published, keys, revoked, superseded, now, sequence=sequence,
                            details=details)

@@ -17,7 +17,7 @@ from issuer.core.lifecycle import BatchAction, ItemKind, check_confirm_warnings
 from issuer.core.records import reason_text
 from issuer.core.snapshot import Change, diff
 from issuer.services.approval import decide, facts
-from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
+from issuer.services.context import Actor, Issuer, ServiceError, refused, rules, signed_in
 from issuer.services.issuing import transcript_record
 from issuer.services.snapshots import stored
 
@@ -31,7 +31,7 @@ def _decide(issuer: Issuer, batch_id: int, action: BatchAction, *, actor: Actor,
         try:
             uow.batches.move(batch, to, now=now, by=who.username, reason=reason)
         except Changed as e:
-            raise ServiceError(str(e)) from None
+            raise refused(e) from None
         uow.audit.append(
             actor=actor.name, action=f"batch.{action.value}", source=actor.source, now=now,
             institution=batch.institution, subject=f"batch:{batch.id}",
@@ -43,7 +43,7 @@ def _reason(reason: str) -> str:
     try:
         return reason_text(reason)  # required, bounded
     except ValueError as e:
-        raise ServiceError(str(e)) from None
+        raise refused(e) from None
 
 
 def confirm_warnings(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
@@ -53,7 +53,7 @@ def confirm_warnings(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
     with issuer.uow() as uow:
         batch = uow.batches.get(batch_id, who.institution_code)
         if batch is None:
-            raise ServiceError(f"no batch {batch_id}")
+            raise ServiceError("no batch %(batch)s", batch=batch_id)
         with rules():
             check_confirm_warnings(facts(batch), who)
         warnings = load_warnings(batch.warnings)
@@ -61,7 +61,7 @@ def confirm_warnings(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
         try:
             uow.batches.confirm_warnings(batch, by=who.username, now=now)
         except Changed as e:
-            raise ServiceError(str(e)) from None
+            raise refused(e) from None
         uow.audit.append(
             actor=actor.name, action="batch.confirm_warnings", source=actor.source, now=now,
             institution=batch.institution, subject=f"batch:{batch.id}",
@@ -102,11 +102,13 @@ def compare(issuer: Issuer, batch_id: int, record_id: int, *, institution_code: 
         batch = uow.batches.get(batch_id, institution_code)
         rows = uow.batches.records(batch, [record_id]) if batch else []
         if not rows or rows[0].supersedes_version is None:
-            raise ServiceError(f"no correction {record_id} in batch {batch_id}")
+            raise ServiceError("no correction %(record)s in batch %(batch)s", record=record_id,
+                               batch=batch_id)
         row = rows[0]
         old = uow.transcripts.get(row.transcript_id, row.supersedes_version)
         if old is None:
-            raise ServiceError(f"{row.transcript_id} v{row.supersedes_version} is not issued")
+            raise ServiceError("%(transcript)s v%(version)s is not issued",
+                               transcript=row.transcript_id, version=row.supersedes_version)
         return Comparison(row.transcript_id, row.kind, old.version,
                           diff(stored(old.batch_record), stored(row)))
 
@@ -122,7 +124,8 @@ def preview_pdf(issuer: Issuer, batch_id: int, record_id: int, *,
         batch = uow.batches.get(batch_id, institution_code)
         rows = uow.batches.records(batch, [record_id]) if batch else []
         if not rows:
-            raise ServiceError(f"no student {record_id} in batch {batch_id}")
+            raise ServiceError("no student %(record)s in batch %(batch)s", record=record_id,
+                               batch=batch_id)
         record = transcript_record(rows[0], status_index=0, now=issuer.clock())
     pdf = render_transcript(record, PREVIEW_QR, PREVIEW_CODE)
     return record.transcript_id, mark_preview(pdf)

@@ -85,5 +85,6 @@ def stored(row: BatchRecordRow) -> Snapshot:
     try:
         return from_dict(json.loads(row.record_json))
     except (KeyError, TypeError, ValueError) as e:
-        raise ServiceError(f"batch {row.batch_id}: record {row.position + 1} is not a "
-                           f"readable snapshot ({type(e).__name__})") from None
+        raise ServiceError("batch %(batch)s: record %(record)s is not a readable snapshot "
+                           "(%(error)s)", batch=row.batch_id, record=row.position + 1,
+                           error=type(e).__name__) from None

@@ -39,16 +39,16 @@ def receive(issuer: Issuer, institution_code: str, filename: str, data: bytes, *
 
     who = signed_in(actor)
     with rules():
-        check_request(who, institution_code, f"institution {institution_code}")
+        check_request(who, institution_code)
     if not data:
         raise ServiceError("the file is empty")
     if len(data) > MAX_UPLOAD:
-        raise ServiceError(f"the file is larger than {MAX_UPLOAD // 2**20} MB: split it "
-                           "(see the batch format)")
+        raise ServiceError("the file is larger than %(mb)s MB: split it (see the batch format)",
+                           mb=MAX_UPLOAD // 2 ** 20)
     with issuer.uow() as uow:
         institution = uow.institutions.get(institution_code)
         if institution is None:
-            raise ServiceError(f"no institution with code {institution_code!r}")
+            raise ServiceError("no institution with code %(code)r", code=institution_code)
         now = issuer.clock()
         upload = uow.uploads.add(institution, filename=filename, data=data,
                                  created_by=who.username, now=now)
@@ -137,7 +137,7 @@ def upload_view(issuer: Issuer, upload_id: int, *, institution_code: str) -> Upl
     with issuer.uow() as uow:
         u = uow.uploads.get(upload_id, institution_code)
         if u is None:
-            raise ServiceError(f"no upload {upload_id}")
+            raise ServiceError("no upload %(upload)s", upload=upload_id)
         view = UploadView(u.id, u.filename, u.size, u.state, u.created_by, u.created_at,
                           u.finished_at, u.rows_read, u.error_count, u.batch_id, u.message,
                           False, None)
@@ -156,7 +156,7 @@ def upload_errors(issuer: Issuer, upload_id: int, *, institution_code: str, offs
     with issuer.uow() as uow:
         upload = uow.uploads.get(upload_id, institution_code)
         if upload is None:
-            raise ServiceError(f"no upload {upload_id}")
+            raise ServiceError("no upload %(upload)s", upload=upload_id)
         return uow.uploads.error_groups(upload), [
             BatchError(e.row, e.column, e.value, e.reason_th, e.reason_en)
             for e in uow.uploads.errors(upload, offset=offset, limit=limit)]

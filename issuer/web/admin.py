@@ -27,6 +27,7 @@ from issuer.services.context import ServiceError
 from issuer.web.auth import actor, roles, user
 from issuer.web.csvexport import csv_response
 from issuer.web.extensions import issuer
+from issuer.web.labels import said
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = AccountRole.ADMIN
@@ -61,7 +62,7 @@ def create_institution() -> Any:
             director=(f.get("director_th", ""), f.get("director_en", "")), actor=actor(),
         )
     except ServiceError as e:
-        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        flash(_("Not done: %(reason)s", reason=said(e)), "error")
     else:
         flash(_("Institution %(code)s created. Create its signing keys next.", code=code), "ok")
     return redirect(url_for("admin.institutions"))
@@ -89,7 +90,7 @@ def create_account() -> Any:
             email=f.get("email", ""), display_name=f.get("display_name", ""), actor=actor(),
         )
     except (ServiceError, ValueError) as e:
-        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        flash(_("Not done: %(reason)s", reason=said(e)), "error")
         return redirect(url_for("admin.accounts_page"))
     return render_template("issuer/admin/password.html", account=info, password=password)
 
@@ -114,7 +115,7 @@ def _account_action(account_id: int) -> Any:
         else:
             accounts.set_active(issuer(), account_id, action == "enable", actor=actor())
     except ServiceError as e:
-        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        flash(_("Not done: %(reason)s", reason=said(e)), "error")
         return redirect(url_for("admin.accounts_page"))
     flash(_("Done."), "ok")
     return redirect(url_for("admin.accounts_page"))

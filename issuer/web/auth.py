@@ -46,6 +46,7 @@ from issuer.services.context import Actor, ServiceError
 from issuer.web.config import WebConfig
 from issuer.web.extensions import issuer, login_manager
 from issuer.web.i18n import LOCALES
+from issuer.web.labels import said
 from issuer.web.shared_limits import SharedLimits
 
 bp = Blueprint("auth", __name__)
@@ -306,7 +307,7 @@ def change_password() -> Any:
         info = accounts.change_password(issuer(), user().info.id, form.current.data or "",
                                         form.new.data or "", actor=actor())
     except ServiceError as e:
-        flash(str(e), "error")
+        flash(said(e), "error")
         return redirect(url_for("auth.account"))
     _start_session(info)  # every session ended: carry on under a new one
     flash(_("Password changed. Other sessions have been signed out."), "ok")
@@ -331,7 +332,7 @@ def totp_enable() -> Any:
         info = accounts.enable_totp(issuer(), user().info.id, secret, form.code.data or "",
                                     password=form.current.data or "", actor=actor())
     except ServiceError as e:
-        flash(str(e), "error")
+        flash(said(e), "error")
         return redirect(url_for("auth.account"))
     _start_session(info)  # every session ended: carry on under a new one
     flash(_("Two-step sign-in is on. Other sessions have been signed out."), "ok")
@@ -348,7 +349,7 @@ def totp_disable() -> Any:
         info = accounts.disable_totp(issuer(), user().info.id, actor=actor(),
                                      password=form.current.data or "")
     except ServiceError as e:
-        flash(str(e), "error")
+        flash(said(e), "error")
         return redirect(url_for("auth.account"))
     _start_session(info)
     flash(_("Two-step sign-in is off. Other sessions have been signed out."), "ok")

@@ -51,7 +51,7 @@ from issuer.web.csvexport import csv_response
 from issuer.web.extensions import issuer, reading
 from issuer.web.graduates import public_url
 from issuer.web.jobs import IssueJobs
-from issuer.web.labels import label
+from issuer.web.labels import label, said
 from issuer.web.zipstream import zip_stream
 
 bp = Blueprint("batches", __name__)
@@ -73,7 +73,7 @@ def _batch(batch_id: int) -> BatchRow:
 
 
 def _failed(e: ServiceError, batch_id: int) -> Any:
-    flash(_("Not done: %(reason)s", reason=str(e)), "error")
+    flash(_("Not done: %(reason)s", reason=said(e)), "error")
     return redirect(url_for("batches.detail", batch_id=batch_id))
 
 
@@ -106,7 +106,7 @@ def upload() -> Any:
         upload_id, job_id = receive(issuer(), institution_code(), filename, file.read(),
                                     actor=actor())
     except ServiceError as e:
-        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        flash(_("Not done: %(reason)s", reason=said(e)), "error")
         return render_template("issuer/upload.html"), 400
     jobs().queued(job_id)
     return redirect(url_for("uploads.detail", upload_id=upload_id))

@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from issuer.services import graduates
 from issuer.services.context import ServiceError
 from issuer.web.extensions import issuer, limiter
+from issuer.web.labels import said
 
 bp = Blueprint("graduates", __name__)
 LINK_LIMIT = "60 per minute;600 per hour"
@@ -114,7 +115,7 @@ def create_share(token: str) -> Any:
     except graduates.LinkError:
         return _invalid()
     except ServiceError as e:
-        return _claim_page(token, view, error=str(e), status=400)
+        return _claim_page(token, view, error=said(e), status=400)
     url = public_url("graduates.share", token=link.token)
     return _claim_page(token, view, new_share={"url": url, "expires_at": link.expires_at,
                                                 "pin": pin is not None})

@@ -5,17 +5,23 @@ files are build products (git-ignored), compiled by ``make install`` and, when m
 or older than their ``.po``, by `create_app` itself::
 
     .venv/bin/python -m issuer.web.i18n           # compile
-    .venv/bin/pybabel extract -F issuer/web/babel.cfg -o issuer/web/messages.pot issuer/web
-    .venv/bin/pybabel update -i issuer/web/messages.pot -d issuer/web/translations
+    .venv/bin/python -m issuer.web.i18n extract   # new messages into the .po (make messages)
+
+The messages are the web's (``_``, ``_l``, templates) and every refusal the services can
+give (`issuer.core.refusal`: ``ServiceError("no batch %(batch)s", batch=7)``), read from the
+whole ``issuer`` package.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from flask import session
 
 LOCALES = ("th", "en")
@@ -49,6 +55,39 @@ def compile_catalogs(directory: Path = TRANSLATIONS, *, force: bool = False) -> 
     return written
 
 
+PACKAGE = Path(__file__).resolve().parent.parent
+METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+KEYWORDS: dict[str, Any] = {
+    "_": None, "gettext": None, "_l": None, "lazy_gettext": None,
+    # refusals (`issuer.core.refusal`): their first argument is the catalog message
+    "Refusal": None, "ServiceError": None, "LifecycleError": None, "Phrase": None,
+    "InvalidReason": None, "Changed": None,
+}
+
+
+def used_messages() -> set[str]:
+    """Every message the service can show: the catalog must translate each."""
+    return {message for _, _, message, _, _ in extract_from_dir(
+        str(PACKAGE), METHODS, keywords=KEYWORDS) if isinstance(message, str)}
+
+
+def extract(directory: Path = TRANSLATIONS) -> None:
+    """Add new messages to every ``.po`` (empty, to translate) and drop gone ones."""
+    template = Catalog()
+    for filename, lineno, message, comments, context in extract_from_dir(
+            str(PACKAGE), METHODS, keywords=KEYWORDS):
+        template.add(message, None, [(filename, lineno)], auto_comments=comments,
+                     context=context)
+    for po in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=po.parent.parent.name)
+        catalog.update(template, no_fuzzy_matching=True)
+        with po.open("wb") as f:
+            write_po(f, catalog, width=100, ignore_obsolete=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["extract"]:
+        extract()
     for path in compile_catalogs(force="--force" in sys.argv):
         print(f"compiled {path}")

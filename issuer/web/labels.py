@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from issuer.config import BANGKOK
+from issuer.core.refusal import Both, Phrase, Refusal
 
 LABELS: dict[str, Any] = {
     # batch statuses
@@ -49,6 +51,21 @@ LABELS: dict[str, Any] = {
 def label(value: Any) -> str:
     key = getattr(value, "value", value)
     return str(LABELS.get(str(key), key))
+
+
+def said(refusal: Refusal) -> str:
+    """A refusal (a `ServiceError`) in the page's language: its message through the
+    catalog, a `Phrase` value too, an enum value as its label, a `Both` in the language."""
+    thai = str(get_locale()) == "th"
+
+    def word(value: object) -> object:
+        if isinstance(value, Phrase):
+            return gettext(value)
+        if isinstance(value, Both):
+            return value.th if thai else value.en
+        return label(value) if isinstance(value, Enum) else value
+
+    return gettext(refusal.message) % {k: word(v) for k, v in refusal.values.items()}
 
 
 def when(value: datetime | None) -> str:

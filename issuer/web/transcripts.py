@@ -29,6 +29,7 @@ from issuer.services.lifecycle import request_new_version, revoke
 from issuer.web.auth import actor, institution_code, roles
 from issuer.web.extensions import issuer, reading
 from issuer.web.graduates import public_url
+from issuer.web.labels import said
 from verifier.core.status_details import REASONS, UNSPECIFIED
 
 bp = Blueprint("transcripts", __name__)
@@ -99,7 +100,7 @@ def revoke_(transcript_id: str) -> Any:
                          actor=actor(),
                          reason_code=request.form.get("reason_code", UNSPECIFIED))
     except ServiceError as e:
-        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        flash(_("Not done: %(reason)s", reason=said(e)), "error")
     else:
         flash(_("Version %(v)s was revoked.", v=version), "ok")
     return redirect(url_for("transcripts.detail", transcript_id=transcript_id))
@@ -123,7 +124,7 @@ def reissue_(transcript_id: str) -> Any:
         return render_template("issuer/batch_errors.html", filename=corrected[0] if corrected
                                else "", errors=e.errors, current=versions[0]), 422
     except ServiceError as e:
-        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+        flash(_("Not done: %(reason)s", reason=said(e)), "error")
         return redirect(url_for("transcripts.detail", transcript_id=transcript_id))
     flash(_("Request %(id)s was sent to the director; the new version is issued once "
             "approved.", id=batch_id), "ok")

@@ -155,7 +155,7 @@ def test_the_web_form_refuses_a_common_password(app: Flask) -> None:
     browser.get("/account")
     new = "Password1234"
     browser.post("/account/password", {"current": PASSWORD, "new": new, "confirm": new})
-    assert "too common" in browser.get("/account").get_data(as_text=True)
+    assert "เดาง่ายเกินไป" in browser.get("/account").get_data(as_text=True)  # in Thai
     assert Browser(app.test_client()).login("reg1001", new).status_code == 401
 
 

@@ -103,6 +103,8 @@ def test_from_file_to_signed_transcripts_and_back(issuer: Issuer) -> None:
     assert response.headers["Location"].endswith(f"/batches/{batch_id}")
     assert registrar.post(f"/batches/{batch_id}/approve").status_code == 403
     assert director.post(f"/batches/{batch_id}/approve").status_code == 302  # not submitted
+    page = director.get(f"/batches/{batch_id}").get_data(as_text=True)  # why, in Thai
+    assert f"ชุดที่ {batch_id} มีสถานะ" in page and "อนุมัติได้เฉพาะชุดที่ส่งขออนุมัติแล้ว" in page
     assert _status(issuer, batch_id) == "imported"
     assert registrar.post(f"/batches/{batch_id}/submit").status_code == 302
     assert _status(issuer, batch_id) == "submitted"

@@ -48,7 +48,9 @@ def test_claim_share_open_log_revoke(app: Flask, issued: tuple[int, list[str]]) 
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-1.7")
     assert graduate.client.get(f"{claim_path}/v9.pdf").status_code == 404
 
-    assert graduate.post(f"{claim_path}/shares", {"pin": "12"}).status_code == 400  # bad PIN
+    refused = graduate.post(f"{claim_path}/shares", {"pin": "12"})  # a bad PIN
+    assert refused.status_code == 400
+    assert "PIN ต้องเป็นตัวเลข 4 ถึง 12 หลัก" in refused.get_data(as_text=True)  # in Thai
     page = graduate.post(f"{claim_path}/shares", {"label": "ACME Co.", "days": "7",
                                                   "pin": "4321"}).get_data(as_text=True)
     share_url = _found(r'id="new-share">([^<]+)<', page)

@@ -18,9 +18,10 @@ from issuer.adapters.orm import (
 )
 from issuer.core.batch import BatchWarning, dump_warnings
 from issuer.core.lifecycle import OPEN, BatchKind, BatchStatus, ItemKind
+from issuer.core.refusal import Refusal
 
 
-class Changed(Exception):
+class Changed(Refusal):
     """A row changed under us (another transaction moved the batch first)."""
 
 
@@ -141,7 +142,7 @@ class Batches:
             update(BatchRow).where(BatchRow.id == batch.id, BatchRow.status == batch.status)
             .values(**values).execution_options(synchronize_session=False))
         if result.rowcount != 1:
-            raise Changed(f"batch {batch.id} changed meanwhile")
+            raise Changed("batch %(batch)s changed meanwhile: reload the page", batch=batch.id)
         for name, value in values.items():
             setattr(batch, name, value)
 
@@ -154,7 +155,7 @@ class Batches:
             .values(warnings_confirmed_by=by, warnings_confirmed_at=now)
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
-            raise Changed(f"batch {batch.id} changed meanwhile")
+            raise Changed("batch %(batch)s changed meanwhile: reload the page", batch=batch.id)
         batch.warnings_confirmed_by, batch.warnings_confirmed_at = by, now
 
     def approve(self, batch: BatchRow, *, by: str, now: datetime, manifest_digest: str
