@@ -1,7 +1,9 @@
 """Database fixtures: `db_url` runs a test on SQLite (a temporary file) and PostgreSQL.
 
 PostgreSQL gets a fresh schema per test (dropped afterwards), named through the
-connection's ``search_path``, so runs never see each other's tables. Its server
+connection's ``search_path``, so runs never see each other's tables. A new SQLite file
+that is to be at head (`at_head`: the `engine` fixture, `make_issuer`) starts as a copy of
+one migrated once per test process. Its server
 comes from ``BKT_TEST_POSTGRES_URL`` (default the local ``test`` database); when
 it is unreachable the PostgreSQL cases are skipped, unless
 ``BKT_REQUIRE_POSTGRES=1``, in which case they fail.
@@ -9,7 +11,11 @@ it is unreachable the PostgreSQL cases are skipped, unless
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,10 +80,40 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+@functools.cache
+def _sqlite_at_head() -> Path:
+    """A SQLite database migrated to head, made once per test process."""
+    folder = Path(tempfile.mkdtemp(prefix="bkt-head-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "head.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate(engine)
+        with engine.connect() as connection:  # everything in the file itself, no WAL
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return path
+
+
+def at_head(url: str) -> str:
+    """`url`, unchanged. When it names a SQLite file not made yet (or empty), the file
+    starts as a copy of `_sqlite_at_head`, so migrating it finds nothing left to do: the
+    same schema, without the 0.2-0.6 s that running every migration costs each test."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return url
+    path = Path(parsed.database)  # type: ignore[arg-type]
+    if path.parent.is_dir() and (not path.exists() or path.stat().st_size == 0):
+        shutil.copyfile(_sqlite_at_head(), path)
+        path.chmod(0o600)
+    return url
+
+
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """An engine on `db_url` with the schema migrated to head."""
-    engine = make_engine(db_url)
+    engine = make_engine(at_head(db_url))
     migrate(engine)
     yield engine
     engine.dispose()
