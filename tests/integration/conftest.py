@@ -117,7 +117,7 @@ def _pg_dump(url: str, schema: str) -> str | None:
     parsed = make_url(url)
     if not shutil.which("pg_dump"):
         return None
-    command = ["pg_dump", "--schema-only", "--no-owner", "--no-privileges",
+    command = ["pg_dump", "--schema-only", "--no-owner",
                "--schema", schema, "--host", parsed.host or "127.0.0.1",
                "--port", str(parsed.port or 5432), "--username", parsed.username or "postgres",
                "--dbname", parsed.database or "postgres"]
