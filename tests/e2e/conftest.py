@@ -28,7 +28,7 @@ from issuer.services.importing import import_batch
 from issuer.services.issuing import IssueReport, issue_batch
 from issuer.services.lifecycle import request_new_version
 from issuer.services.review import submit_batch
-from tests.integration.conftest import db_url, postgres_server  # noqa: F401  (fixtures)
+from tests.integration.conftest import at_head, db_url, postgres_server  # noqa: F401  (fixtures)
 
 EXAMPLES = ROOT / "examples"
 PASSPHRASE = b"test passphrase"
@@ -54,12 +54,12 @@ def key_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def make_issuer(database_url: str, key_store: Path, folder: Path) -> Issuer:
     settings = Settings(
-        database_url=database_url, keys_dir=key_store, key_passphrase=PASSPHRASE,
+        database_url=at_head(database_url), keys_dir=key_store, key_passphrase=PASSPHRASE,
         output_dir=folder / "out", published_dir=folder / "published",
         verifier_url=VERIFIER_URL,
         second_factor_roles=(),  # on by default: tests/web/test_auth_details.py, test_cli.py
     )
-    issuer = Issuer.open(settings)
+    issuer = Issuer.open(settings)  # a new SQLite file: a copy already at head (`at_head`)
     load_institutions(issuer, EXAMPLES / "institutions.json", actor=SYSTEM)  # setting up
     return issuer
 

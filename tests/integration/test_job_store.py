@@ -16,6 +16,7 @@ from issuer.adapters.orm import JobRow, JobState
 from issuer.config import Settings
 from issuer.jobs.tasks import RunnerConfig, claim_job, run_job
 from issuer.services.context import Issuer
+from tests.integration.conftest import at_head
 
 NOW = datetime(2026, 4, 2, 3, 0, tzinfo=UTC)
 CONFIG = RunnerConfig(stale_after=60, max_attempts=3)
@@ -23,7 +24,8 @@ CONFIG = RunnerConfig(stale_after=60, max_attempts=3)
 
 @pytest.fixture
 def issuer(db_url: str, tmp_path: Path) -> Iterator[Issuer]:
-    settings = Settings(database_url=db_url, keys_dir=tmp_path / "keys", key_passphrase=b"x",
+    settings = Settings(database_url=at_head(db_url), keys_dir=tmp_path / "keys",
+                        key_passphrase=b"x",
                         output_dir=tmp_path / "out", published_dir=tmp_path / "pub",
                         verifier_url="https://v.example")
     issuer = Issuer.open(settings)

@@ -28,7 +28,7 @@ from issuer.config import ROOT
 from issuer.pipeline import IssuedDocument
 from tests.attacks import forge
 from tests.attacks.conftest import forged_text
-from tests.browser import DESKTOP, expect, new_page, shot
+from tests.browser import DESKTOP, expect, launch, new_page, shot
 from tests.compact_forge import raise_gpa
 from tests.e2e.test_serve import free_port, wait_for
 from tests.factories import SCHOOL
@@ -72,6 +72,15 @@ def live(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def chromium(documents: Documents, live: LiveVerifier) -> Iterator[object]:
+    """One headless Chromium for this module (tests/conftest.py's is per test): every
+    test here opens its pages in a context of its own (`new_page`: own cookies), and
+    nothing here signs once it runs (the documents and the server come first)."""
+    with launch() as browser:
+        yield browser
 
 
 def scan(chromium, live: LiveVerifier, credential: str, **options):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ import pytest
 
 from issuer.adapters.pki import Authority, InstitutionKeys
 from issuer.config import ROOT
-from tests.browser import expect, new_page, shot
+from tests.browser import expect, launch, new_page, shot
 from tests.e2e.test_serve import free_port, wait_for
 from tests.verifier.conftest import Documents, publish
 
@@ -68,6 +68,15 @@ def stale(tmp_path_factory: pytest.TempPathFactory, authority: Authority,
                         datetime.now(UTC) - timedelta(hours=13))
     with serving(directory, folder) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def chromium(documents: Documents, live: str, stale: str) -> Iterator[object]:
+    """One headless Chromium for this module (tests/conftest.py's is per test): each test
+    opens its page in a context of its own, and nothing here signs once it runs (the
+    documents and both servers come first)."""
+    with launch() as browser:
+        yield browser
 
 
 def scan(chromium, url: str, credential: str):  # type: ignore[no-untyped-def]
