@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from issuer.adapters import keystore
+from issuer.adapters import images, keystore
 from issuer.adapters.pki import PkiError
 from issuer.core.key_lifecycle import Generation
 from issuer.core.records import Institution, InstitutionKind, starts_like_formula
@@ -34,15 +34,49 @@ class InstitutionInfo:
     district_en: str
     registrar_name_th: str
     director_name_th: str
+    emblem_sha256: str = ""
 
 
 def institutions(issuer: Issuer) -> list[InstitutionInfo]:
     with issuer.uow() as uow:
         return [
             InstitutionInfo(r.code, r.kind.value, r.name_th, r.name_en, r.district_en,
-                            r.registrar_name_th, r.director_name_th)
+                            r.registrar_name_th, r.director_name_th, r.emblem_sha256 or "")
             for r in uow.institutions.every()
         ]
+
+
+def set_emblem(issuer: Issuer, code: str, data: bytes, *, actor: Actor) -> str:
+    """Give institution `code` the emblem image `data` (JPEG or PNG, read and normalised
+    by a bounded child, `issuer.adapters.images`); its digest. Batches imported from now
+    on print it (their snapshots name it); batches already imported keep what they
+    were approved with."""
+    try:
+        png = images.read_emblem(data)
+    except images.ImageRefused as e:
+        raise ServiceError(f"emblem refused: {e.en}") from None
+    with issuer.uow() as uow:
+        require_admin(uow, actor, "set emblems")
+        row = uow.institutions.get(code)
+        if row is None:
+            raise ServiceError(f"no institution with code {code!r}")
+        now = issuer.clock()
+        sha = uow.images.put("emblem", png, now=now)
+        before, row.emblem_sha256 = row.emblem_sha256, sha
+        uow.audit.append(actor=actor.name, action="institution.emblem", source=actor.source,
+                         now=now, institution=row, subject=code,
+                         detail={"emblem_sha256": sha, "previous": before})
+        uow.commit()
+    return sha
+
+
+def emblem(issuer: Issuer, code: str) -> bytes | None:
+    """Institution `code`'s current emblem (normalised PNG), or None."""
+    with issuer.uow() as uow:
+        row = uow.institutions.get(code)
+        if row is None or not row.emblem_sha256:
+            return None
+        return uow.images.checked([row.emblem_sha256])[row.emblem_sha256]
 
 
 def create_institution(
@@ -161,7 +195,8 @@ def audit_log(issuer: Issuer, *, institution_code: str | None = None, subject: s
 
 def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], tuple[str, str]]:
     try:
-        fields = {k: v for k, v in entry.items() if k not in ("registrar", "director")}
+        fields = {k: v for k, v in entry.items()
+                  if k not in ("registrar", "director", "emblem")}
         fields["kind"] = InstitutionKind(fields["kind"])
         institution = Institution(**fields)
         people = [entry.get(role, {}) for role in ("registrar", "director")]
@@ -176,10 +211,25 @@ def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], t
     return institution, registrar, director
 
 
+def _emblem_file(folder: Path, entry: dict[str, Any]) -> bytes:
+    """The normalised emblem an institutions-file entry names (relative to the file)."""
+    picture = folder / str(entry["emblem"])
+    try:
+        return images.read_emblem(picture.read_bytes())
+    except OSError as e:
+        raise ServiceError(f"institution {entry.get('code')!r}: cannot read its emblem "
+                           f"{picture}: {e.strerror}") from None
+    except images.ImageRefused as e:
+        raise ServiceError(f"institution {entry.get('code')!r}: emblem {picture} refused: "
+                           f"{e.en}") from None
+
+
 def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
     """Create the institutions listed in a JSON file (see examples/institutions.json).
 
-    Existing institutions are left as they are. Returns the codes created.
+    An entry's ``emblem`` names an image file (JPEG or PNG), relative to the JSON file,
+    given to the institution as `set_emblem` does. Existing institutions are left as they
+    are. Returns the codes created.
     """
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -188,6 +238,8 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
     if not isinstance(entries, list):
         raise ServiceError(f"{path} must hold a JSON list of institutions")
     created = []
+    emblems = {str(e.get("code")): _emblem_file(Path(path).parent, e) for e in entries
+               if isinstance(e, dict) and e.get("emblem")}
     with issuer.uow() as uow:
         require_admin(uow, actor, "load institutions")
         now = issuer.clock()
@@ -198,9 +250,13 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
             row = uow.institutions.get_or_create(
                 institution, now=now, registrar=registrar, director=director
             )
+            if institution.code in emblems:
+                row.emblem_sha256 = uow.images.put("emblem", emblems[institution.code],
+                                                   now=now)
             uow.audit.append(
                 actor=actor.name, action="institution.create", source=actor.source,
-                now=now, institution=row, subject=row.code, detail={"name_en": row.name_en},
+                now=now, institution=row, subject=row.code,
+                detail={"name_en": row.name_en, "emblem_sha256": row.emblem_sha256},
             )
             created.append(row.code)
         uow.commit()

@@ -87,7 +87,9 @@ def _corrected_record(issuing: Issuing, old: Snapshot, corrected: tuple[str, byt
     if len(matches) != 1:
         raise ServiceError(f"{filename} holds no rows for student {old.key[0]} "
                            f"in programme {old.key[1]}")
-    return matches[0]
+    # A request carries no photos: the issued photo stays (a new photo is an import).
+    return dataclasses.replace(matches[0], student=dataclasses.replace(
+        matches[0].student, photo_sha256=old.record.student.photo_sha256))
 
 
 def _prefix_warnings(record: StudentRecord) -> list[BatchWarning]:
