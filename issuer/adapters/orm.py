@@ -144,8 +144,8 @@ class ImageRow(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # "photo" or "emblem"
     size: Mapped[int] = mapped_column(Integer)
-    _data_sealed: Mapped[bytes] = mapped_column("data", LargeBinary)
-    data = sealed("_data_sealed", lambda row: b"images.data|" + row.sha256.encode())
+    _image_sealed: Mapped[bytes] = mapped_column("data", LargeBinary)
+    data = sealed("_image_sealed", lambda row: b"images.data|" + row.sha256.encode())
     created_at: Mapped[datetime]
 
 

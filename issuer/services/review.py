@@ -111,8 +111,18 @@ def compare(issuer: Issuer, batch_id: int, record_id: int, *, institution_code: 
                           diff(stored(old.batch_record), stored(row)))
 
 
-def photo(issuer: Issuer, batch_id: int, record_id: int, *, institution_code: str
-          ) -> bytes | None:
+def photo_digests(issuer: Issuer, batch_id: int, record_ids: list[int], *,
+                  institution_code: str) -> dict[int, str]:
+    """record id -> the digest of the photo its snapshot names, for those that name one."""
+    with issuer.uow() as uow:
+        batch = uow.batches.get(batch_id, institution_code)
+        rows = uow.batches.records(batch, record_ids) if batch and record_ids else []
+        found = {row.id: stored(row).record.student.photo_sha256 for row in rows}
+    return {rid: sha for rid, sha in found.items() if sha}
+
+
+def student_photo(issuer: Issuer, batch_id: int, record_id: int, *, institution_code: str
+                  ) -> bytes | None:
     """The photo a batch record's snapshot names (the normalised JPEG), for the review
     page; None when it names none. Only a batch of `institution_code` is looked in."""
     with issuer.uow() as uow:

@@ -1,4 +1,4 @@
-"""transcript.json v3 follows its published JSON Schema; school and vocational shapes."""
+"""transcript.json v4 follows its published JSON Schema; school and vocational shapes."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ RECORDS = {
 def test_a_schema_per_kind_each_named_by_its_url() -> None:
     current = {schema_url(kind) for kind in InstitutionKind}
     assert current <= set(validators())
-    assert all(url.endswith("/v3.json") for url in current)
+    assert all(url.endswith("/v4.json") for url in current)
     # Older versions stay published: the PDFs that name them stay valid.
-    assert {schema_url(kind, 2) for kind in InstitutionKind} <= set(validators())
+    assert {schema_url(kind, v) for kind in InstitutionKind for v in (2, 3)} <= set(
+        validators())
 
 
 @pytest.mark.parametrize("name", list(RECORDS))
@@ -85,7 +86,8 @@ def test_the_issuer_publishes_every_schema_version(tmp_path) -> None:
     written = write_schemas(tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == [
         "schema/transcript/school/v2.json", "schema/transcript/school/v3.json",
-        "schema/transcript/vocational/v2.json", "schema/transcript/vocational/v3.json"]
+        "schema/transcript/school/v4.json", "schema/transcript/vocational/v2.json",
+        "schema/transcript/vocational/v3.json", "schema/transcript/vocational/v4.json"]
     for target, source in schema_files().items():
         assert (tmp_path / target).read_bytes() == source.read_bytes()
         assert json.loads(source.read_text())["$id"].endswith(target.as_posix())
