@@ -23,7 +23,7 @@ from issuer.services.context import Issuer, ServiceError
 from issuer.services.importing import BatchRejected, import_batch
 from issuer.services.issuing import issue_batch
 from issuer.services.review import compare, submit_batch
-from tests.e2e.conftest import EXAMPLES, SYSTEM, only_students, run, staff  # noqa: F401
+from tests.e2e.conftest import EXAMPLES, PASSWORD, SYSTEM, only_students, setup_school, staff
 from tests.record_schema import validate
 from verifier.core.verdict import Result
 
@@ -171,7 +171,6 @@ def test_a_database_writer_cannot_swap_an_approved_photo(issuer: Issuer) -> None
 
 
 def test_the_command_line_imports_photos(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.e2e.conftest import PASSWORD, setup_school
 
     setup_school(run)
     csv = tmp_path / "batch.csv"
