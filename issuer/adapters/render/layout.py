@@ -60,6 +60,8 @@ class Sheet:
     cells: list[Cell] = field(default_factory=list)
     images: pictures.Images | None = None
     """The images the record names (photo, emblem), by digest: `picture` reads them."""
+    pictures: list[Cell] = field(default_factory=list)
+    """Where images were placed (their boxes), so tests can check no text runs over one."""
 
     def picture(self, sha256: str) -> bytes | None:
         """The image the record names by `sha256` (None for ""); MissingImage if absent
@@ -68,6 +70,7 @@ class Sheet:
 
     def image(self, x: float, y: float, w: float, h: float, data: bytes) -> None:
         """Queue an image, fitted and centred in the box (aspect kept)."""
+        self.pictures.append(Cell(len(self.pages) - 1, x, y, x + w, y + h))
         self.op(lambda c: pictures.draw(c, data, x, y, w, h))
 
     def new_page(self) -> None:

@@ -131,6 +131,7 @@ def _certificate(s: Sheet, t: TranscriptRecord) -> None:
             break
     s.pages[-1].extend(trial.pages[0])
     s.cells.extend(dataclasses.replace(c, page=len(s.pages) - 1) for c in trial.cells)
+    s.pictures.extend(dataclasses.replace(c, page=len(s.pages) - 1) for c in trial.pictures)
 
 
 def _sign(s: Sheet, y: float, found: tuple[str, str, str, str] | None, role_th: str,
