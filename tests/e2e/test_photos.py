@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from issuer import demo_images
 from issuer.adapters.orm import BatchRecordRow, ImageRow, TranscriptRow
+from issuer.adapters.pki import load_root
 from issuer.core.lifecycle import ItemKind
 from issuer.services.admin import set_emblem
 from issuer.services.approval import approve
@@ -24,6 +26,7 @@ from issuer.services.importing import BatchRejected, import_batch
 from issuer.services.issuing import issue_batch
 from issuer.services.review import compare, submit_batch
 from tests.e2e.conftest import EXAMPLES, PASSWORD, SYSTEM, only_students, setup_school, staff
+from tests.pdfcheck import pdfsig_report, pyhanko_validate
 from tests.record_schema import validate
 from verifier.core.verdict import Result
 
@@ -67,7 +70,8 @@ def _page_images(pdf: bytes) -> list[tuple[bytes, str, int, int]]:
         return found
 
 
-def test_a_photo_and_the_emblem_go_from_the_upload_to_the_signed_page(issuer: Issuer) -> None:
+def test_a_photo_and_the_emblem_go_from_the_upload_to_the_signed_page(issuer: Issuer,
+                                                                     tmp_path: Path) -> None:
     emblem = set_emblem(issuer, "1001", demo_images.emblem_png("ว.ด."), actor=SYSTEM)
     batch_id = _import(issuer, demo_images.photos_zip(["66001"]))  # 66002 has none
     issue_batch(issuer, batch_id, actor=SYSTEM, workers=0)
@@ -82,6 +86,11 @@ def test_a_photo_and_the_emblem_go_from_the_upload_to_the_signed_page(issuer: Is
         stored = uow.images.checked([photo, emblem])
     pdf = (issuer.settings.output_dir / str(with_photo.pdf_path)).read_bytes()
     assert verify_pdf(issuer, pdf).result is Result.VALID
+    root = load_root(issuer.settings.keys_dir)
+    status = pyhanko_validate(pdf, root)
+    assert status.intact and status.valid and status.trusted
+    report = pdfsig_report(pdf, root, tmp_path)
+    assert "Signature is Valid." in report and "Total document signed" in report
     images = _page_images(pdf)
     # The photo is the stored JPEG byte for byte (DCT passed through), 354 x 472.
     jpegs = [i for i in images if "DCTDecode" in i[1]]
