@@ -18,10 +18,10 @@ from issuer import demo_images
 from issuer.adapters.orm import BatchRecordRow, ImageRow, TranscriptRow
 from issuer.adapters.pki import load_root
 from issuer.core.lifecycle import ItemKind
-from issuer.services.admin import set_emblem
+from issuer.services.admin import load_institutions, set_emblem
 from issuer.services.approval import approve
 from issuer.services.checking import verify_pdf
-from issuer.services.context import Issuer
+from issuer.services.context import Issuer, ServiceError
 from issuer.services.importing import BatchRejected, import_batch
 from issuer.services.issuing import issue_batch
 from issuer.services.review import compare, submit_batch
@@ -174,6 +174,13 @@ def test_the_command_line_imports_photos(run, tmp_path) -> None:  # type: ignore
                password=PASSWORD)
     assert done.exit_code == 0, done.output
     assert "imported batch 1: 2 new" in done.output
+    emblem = tmp_path / "seal.png"
+    emblem.write_bytes(demo_images.emblem_png("ว.ด."))
+    assert run("--as", "reg", "institutions", "emblem", "1001", emblem,
+               password=PASSWORD).exit_code == 1  # administrators only
+    set_by_admin = run("--as", "admin", "institutions", "emblem", "1001", emblem,
+                       password=PASSWORD)
+    assert set_by_admin.exit_code == 0 and "institution 1001: emblem " in set_by_admin.output
     bad = tmp_path / "bad.zip"
     bad.write_bytes(_zip({"12345.jpg": demo_images.silhouette_jpeg(0)}))
     refused = run("--as", "reg", "import", csv, "--institution", "1001", "--photos", bad,
@@ -181,3 +188,22 @@ def test_the_command_line_imports_photos(run, tmp_path) -> None:  # type: ignore
     assert refused.exit_code == 1
     assert "photos = \"12345\"" in refused.stderr and "no student with student_id" in \
         refused.stderr
+
+
+def test_the_institutions_file_names_an_emblem(issuer: Issuer, tmp_path: Path) -> None:
+    entry = {"code": "3001", "kind": "school", "name_th": "โรงเรียนทดสอบ",
+             "name_en": "Test School", "emblem": "art/seal.png"}
+    (tmp_path / "art").mkdir()
+    (tmp_path / "art" / "seal.png").write_bytes(demo_images.emblem_png("ท.ส."))
+    (tmp_path / "bad.png").write_bytes(b"<svg/>")
+    listing = tmp_path / "institutions.json"
+    listing.write_text(json.dumps([dict(entry, emblem="bad.png")]), encoding="utf-8")
+    with pytest.raises(ServiceError, match=r"emblem .*bad\.png refused: not a JPEG or PNG"):
+        load_institutions(issuer, listing, actor=SYSTEM)
+    listing.write_text(json.dumps([entry]), encoding="utf-8")
+    assert load_institutions(issuer, listing, actor=SYSTEM) == ["3001"]
+    with issuer.uow() as uow:
+        row = uow.institutions.get("3001")
+        assert row is not None and row.emblem_sha256
+        png = uow.images.checked([row.emblem_sha256])[row.emblem_sha256]
+    assert Image.open(io.BytesIO(png)).mode == "RGB"
