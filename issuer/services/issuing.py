@@ -95,7 +95,7 @@ def issue_batch(
         records = uow.batches.records(batch)
         try:
             approved = approved_digests(uow, batch, records)
-            _images(uow, batch_id, records)  # every image there, unchanged, before signing
+            _images(uow, batch_id, records, keep=False)  # all there, unchanged, first
         except ServiceError as e:
             uow.rollback()
             _audit_refusal(issuer, batch_id, actor, e)
@@ -129,15 +129,19 @@ def issue_batch(
     return report
 
 
-def _images(uow: UnitOfWork, batch_id: int, rows: Sequence[BatchRecordRow]
-            ) -> dict[str, bytes]:
+def _images(uow: UnitOfWork, batch_id: int, rows: Sequence[BatchRecordRow], *,
+            keep: bool = True) -> dict[str, bytes]:
     """The photos and emblem the snapshots of `rows` name, each checked against the digest
-    the snapshot (and so the approval) holds; ServiceError if one is missing or altered."""
+    the snapshot (and so the approval) holds; ServiceError if one is missing or altered.
+    Without `keep`, only checked (a slice at a time), and nothing returned."""
     wanted = set()
     for row in rows:
         snapshot = stored(row)
         wanted |= {snapshot.record.student.photo_sha256, snapshot.institution.emblem_sha256}
     try:
+        if not keep:
+            uow.images.verify(wanted)
+            return {}
         return uow.images.checked(wanted)
     except ImageChanged as e:
         raise ServiceError(f"batch {batch_id}: {e} after approval; nothing more "

@@ -259,6 +259,9 @@ def test_a_database_writer_cannot_swap_an_approved_photo_or_emblem(issuer: Issue
         _tamper(issuer, rows.values(_image_sealed=swapped.getvalue()))
         _refused(issuer, batch_id, "does not match its digest")
         _tamper(issuer, rows.values(_image_sealed=originals[kind]))
+    photo = update(ImageRow).where(ImageRow.kind == "photo")  # another row's sealed bytes
+    _tamper(issuer, photo.values(_image_sealed=originals["emblem"]))
+    _refused(issuer, batch_id, "cannot be decrypted")
     _tamper(issuer, delete(ImageRow).where(ImageRow.kind == "photo"))
     _refused(issuer, batch_id, "is missing")
 
