@@ -378,14 +378,14 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
           f"{os.cpu_count()} CPUs, SQLite; load average before: {os.getloadavg()[0]:.2f}",
           file=out)
 
+    zips = [_photos(f.data) if photos and f.code == SCHOOL else None for f in files]
     t0 = time.perf_counter()
     batch_ids = [import_batch(issuer, f.code, f.name, f.data, actor=staff(f.code)[0],
-                              photos=_photos(f.data) if photos and f.code == SCHOOL else None
-                              ).batch_id
-                 for f in files]
+                              photos=z).batch_id
+                 for f, z in zip(files, zips, strict=True)]
     import_s = time.perf_counter() - t0
     codes = [f.code for f in files]
-    del files, kinds
+    del files, kinds, zips
 
     memory = MemoryMonitor(n)
     timings: dict[str, float] = {}
