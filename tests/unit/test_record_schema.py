@@ -41,6 +41,24 @@ def test_every_record_follows_its_schema(name: str) -> None:
     assert document["schema"] == schema_url(InstitutionKind(document["institution"]["kind"]))
 
 
+def test_images_are_named_by_digest_or_null() -> None:
+    record = school_record()
+    document = to_dict(record)
+    assert document["student"]["photo_sha256"] is None
+    assert document["institution"]["emblem_sha256"] is None
+    pictured = dataclasses.replace(
+        record, institution=dataclasses.replace(record.institution, emblem_sha256="e" * 64),
+        record=dataclasses.replace(record.record, student=dataclasses.replace(
+            record.record.student, photo_sha256="f" * 64)))
+    document = json.loads(to_canonical(pictured))
+    validate(document)
+    assert (document["student"]["photo_sha256"], document["institution"]["emblem_sha256"]) \
+        == ("f" * 64, "e" * 64)
+    vocational = json.loads(to_canonical(vocational_record()))
+    assert "photo_sha256" not in vocational["student"]
+    assert vocational["institution"]["emblem_sha256"] is None
+
+
 def test_school_record_carries_what_the_back_page_shows() -> None:
     document = to_dict(school_record())
     summary = document["summary"]
@@ -74,6 +92,10 @@ def test_vocational_record_has_its_own_shape() -> None:
     (lambda d: d["summary"].pop("decision"), "decision"),
     (lambda d: d["student"].update(religion_th="พุทธ"), "religion_th"),
     (lambda d: d.update(schema=schema_url(InstitutionKind.VOCATIONAL)), "schema"),
+    (lambda d: d["student"].update(photo_sha256="photo.jpg"), "photo_sha256"),
+    (lambda d: d["student"].pop("photo_sha256"), "photo_sha256"),
+    (lambda d: d["institution"].update(emblem_sha256="A" * 64), "emblem_sha256"),
+    (lambda d: d["student"].update(photo="/9j/4AAQSkZJRg=="), "photo"),  # never the image
 ])
 def test_a_record_off_its_schema_is_refused(change, where: str) -> None:
     document = copy.deepcopy(to_dict(school_record()))
