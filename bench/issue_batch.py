@@ -22,6 +22,8 @@ PDF, in the same run.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import itertools
 import os
 import resource
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stock import stock_signing, timed  # noqa: E402
 from examples import make_examples as ex  # noqa: E402
+from issuer import demo_images  # noqa: E402
 from issuer.adapters.batchfile import MAX_CSV_BYTES as MAX_BYTES  # noqa: E402
 from issuer.adapters.pdf_signing import TranscriptSigner  # noqa: E402
 from issuer.adapters.pki import write_dev_pki  # noqa: E402
@@ -47,7 +50,7 @@ from issuer.config import Settings  # noqa: E402
 from issuer.core.batch import MAX_ROWS  # noqa: E402
 from issuer.core.lifecycle import AccountRole  # noqa: E402
 from issuer.pipeline import Producer  # noqa: E402
-from issuer.services.admin import load_institutions  # noqa: E402
+from issuer.services.admin import load_institutions, set_emblem  # noqa: E402
 from issuer.services.approval import approve  # noqa: E402
 from issuer.services.context import Actor, Issuer  # noqa: E402
 from issuer.services.importing import import_batch  # noqa: E402
@@ -346,16 +349,27 @@ def unsigned_pdf(issuer: Issuer, batch_id: int) -> tuple[str, bytes]:
         record = transcript_record(uow.batches.records(batch)[0], status_index=0,
                                    now=issuer.clock())
         code = batch.institution.code
+        images = uow.images.checked([record.record.student.photo_sha256,
+                                     record.institution.emblem_sha256])
     producer = Producer(issuer.keys(code), issuer.settings.verifier_url)
     keep = producer.signer = _KeepUnsigned()  # type: ignore[assignment]
-    producer.produce(record)
+    producer.produce(record, images)
     return code, keep.pdf
 
 
+def _photos(data: bytes) -> bytes:
+    """A ZIP with a drawn photo for every student of the CSV batch file `data`."""
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    return demo_images.photos_zip(sorted({r["student_id"] for r in rows}))
+
+
 def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: Path,
-        out: TextIO) -> Results:
+        out: TextIO, photos: bool = False) -> Results:
     issuer = make_issuer(folder)
     files = batch_files(n, vocational_share)
+    if photos:  # every school student a photo, both institutions an emblem
+        for code in (SCHOOL, CENTRE):
+            set_emblem(issuer, code, demo_images.emblem_png(code), actor=SYSTEM)
     kinds = {code: [f for f in files if f.code == code] for code in (SCHOOL, CENTRE)}
     print(f"N={n}: {sum(f.students for f in kinds[SCHOOL])} school, "
           f"{sum(f.students for f in kinds[CENTRE])} vocational, in {len(files)} batch "
@@ -364,12 +378,14 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
           f"{os.cpu_count()} CPUs, SQLite; load average before: {os.getloadavg()[0]:.2f}",
           file=out)
 
+    zips = [_photos(f.data) if photos and f.code == SCHOOL else None for f in files]
     t0 = time.perf_counter()
-    batch_ids = [import_batch(issuer, f.code, f.name, f.data, actor=staff(f.code)[0]).batch_id
-                 for f in files]
+    batch_ids = [import_batch(issuer, f.code, f.name, f.data, actor=staff(f.code)[0],
+                              photos=z).batch_id
+                 for f, z in zip(files, zips, strict=True)]
     import_s = time.perf_counter() - t0
     codes = [f.code for f in files]
-    del files, kinds
+    del files, kinds, zips
 
     memory = MemoryMonitor(n)
     timings: dict[str, float] = {}
@@ -463,11 +479,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> Results
                         help="share of vocational trainees (default 0.1)")
     parser.add_argument("--sign-runs", type=int, default=10,
                         help="documents signed by each signer for the ratio")
+    parser.add_argument("--photos", action="store_true",
+                        help="a photo for every school student, an emblem for both "
+                             "institutions")
     args = parser.parse_args(argv)
     if args.n < 1 or not 0 <= args.vocational <= 1:
         parser.error("--n must be positive and --vocational within 0..1")
     with tempfile.TemporaryDirectory(prefix="bkt-bench-") as tmp:
-        results = run(args.n, args.workers, args.vocational, args.sign_runs, Path(tmp), out)
+        results = run(args.n, args.workers, args.vocational, args.sign_runs, Path(tmp), out,
+                      args.photos)
     print_results(results, out)
     return results
 

@@ -13,6 +13,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from issuer import demo_images
 from issuer.adapters import queries
 from issuer.adapters.at_rest import AtRestError
 from issuer.adapters.ceremony import ceremony, install_authority, move_root_key
@@ -23,7 +24,7 @@ from issuer.core.key_lifecycle import Generation, KeyHistory
 from issuer.core.lifecycle import AccountRole, BatchStatus
 from issuer.services import accounts as account_service
 from issuer.services import keys as key_service
-from issuer.services.admin import load_institutions
+from issuer.services.admin import load_institutions, set_emblem
 from issuer.services.approval import approve
 from issuer.services.checking import verify_pdf
 from issuer.services.context import Actor, Issuer, ServiceError
@@ -36,6 +37,10 @@ from verifier.core.verdict import Result, Verdict
 
 EXAMPLES = ROOT / "examples"
 DEMO_BATCHES = (("1001", "school-batch.csv"), ("2001", "vocational-batch.xlsx"))
+DEMO_INITIALS = {"1001": "ว.ด.", "2001": "ฝ.อ."}
+"""The demo's drawn emblems: a seal with the institution's initials."""
+DEMO_PHOTOS = {"1001": ("66001", "66002", "66003", "66004")}
+"""Students of the demo's school batch given a drawn placeholder photo (the rest, none)."""
 DEV_CEREMONY = "ceremony"
 """Development only: the key ceremony's "offline" folder, under var/."""
 
@@ -146,6 +151,17 @@ def institutions_load(ctx: click.Context, path: Path) -> None:
     """Create the institutions listed in a JSON file."""
     created = load_institutions(_issuer(ctx), path, actor=_actor(ctx))
     click.echo(f"created {len(created)} institution(s): {' '.join(created) or '-'}")
+
+
+@institutions.command("emblem")
+@click.argument("code")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def institutions_emblem(ctx: click.Context, code: str, path: Path) -> None:
+    """Give an institution its emblem (a JPEG or PNG), printed on documents of batches
+    imported from now on. As an administrator (--as)."""
+    sha = set_emblem(_issuer(ctx), code, path.read_bytes(), actor=_actor(ctx))
+    click.echo(f"institution {code}: emblem {sha}")
 
 
 @main.group()
@@ -311,12 +327,15 @@ def keys_compromise(ctx: click.Context, code: str, kid: str, since: str) -> None
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--institution", required=True, help="Code of the importing institution.")
+@click.option("--photos", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A ZIP of the students' photos, each named <student_id>.jpg or .png "
+                   "(ปพ.1 only); a bad photo rejects the import.")
 @click.pass_context
-def import_(ctx: click.Context, path: Path, institution: str) -> None:
+def import_(ctx: click.Context, path: Path, institution: str, photos: Path | None) -> None:
     """Validate and store a batch file (CSV or XLSX); any error rejects it whole.
 
-    Students issued before whose data changed become corrections; unchanged ones are
-    left as they are. As a registrar (--as).
+    Students issued before whose data changed (a new or changed photo too) become
+    corrections; unchanged ones are left as they are. As a registrar (--as).
     """
     rows = 0
 
@@ -327,7 +346,8 @@ def import_(ctx: click.Context, path: Path, institution: str) -> None:
 
     try:
         imported = import_batch(_issuer(ctx), institution, path.name, path, actor=_actor(ctx),
-                                progress=progress)
+                                progress=progress,
+                                photos=photos.read_bytes() if photos else None)
     finally:
         if rows:
             click.echo(err=True)
@@ -587,14 +607,17 @@ def demo(ctx: click.Context, workers: int) -> None:
     issuer = _issuer(ctx)
     system, admin = _actor(ctx), _demo_actor("bma-admin")
     _check_demo_database(issuer)
-    load_institutions(issuer, EXAMPLES / "institutions.json", actor=admin)
+    for code in load_institutions(issuer, EXAMPLES / "institutions.json", actor=admin):
+        set_emblem(issuer, code, demo_images.emblem_png(DEMO_INITIALS.get(code, code)),
+                   actor=admin)
     created = _demo_accounts(issuer, admin)
     ctx.invoke(keys_create)
     for code, name in DEMO_BATCHES:
         registrar, director = _demo_actor(f"registrar{code}"), _demo_actor(f"director{code}")
+        photos = demo_images.photos_zip(DEMO_PHOTOS[code]) if code in DEMO_PHOTOS else None
         try:
             batch_id = import_batch(issuer, code, name, (EXAMPLES / name).read_bytes(),
-                                    actor=registrar).batch_id
+                                    actor=registrar, photos=photos).batch_id
             submit_batch(issuer, batch_id, actor=registrar)
             approve(issuer, batch_id, actor=director)
         except AlreadyImported as e:

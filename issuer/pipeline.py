@@ -12,7 +12,7 @@ from datetime import datetime
 from issuer.adapters.credential_signing import sign_credential
 from issuer.adapters.pdf_signing import TranscriptSigner
 from issuer.adapters.pki import InstitutionKeys
-from issuer.adapters.render import attach_files, render_transcript, verification_code
+from issuer.adapters.render import Images, attach_files, render_transcript, verification_code
 from issuer.core import grading
 from issuer.core.record_json import to_canonical
 from issuer.core.records import Institution, StudentRecord, TranscriptRecord
@@ -78,15 +78,17 @@ class Producer:
         self.verifier_url = verifier_url
         self.signer = TranscriptSigner(keys)
 
-    def produce(self, record: TranscriptRecord) -> IssuedDocument:
+    def produce(self, record: TranscriptRecord, images: Images | None = None
+                ) -> IssuedDocument:
+        """`images`: the photo and emblem the record names, by digest."""
         t0 = time.perf_counter()
         record_json = to_canonical(record)
         record_digest = digest(record_json)
         credential = sign_credential(claims_for(record, record_digest), self.keys)
         t1 = time.perf_counter()
         pdf = render_transcript(
-            record, qr_url(self.verifier_url, credential), verification_code(record_digest)
-        )
+            record, qr_url(self.verifier_url, credential), verification_code(record_digest),
+            images)
         pdf = attach_files(pdf, record_json, credential)
         t2 = time.perf_counter()
         signed = self.signer.sign(pdf)

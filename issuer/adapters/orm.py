@@ -127,6 +127,25 @@ class InstitutionRow(Base):
     registrar_name_en: Mapped[str] = mapped_column(String(200), default="")
     director_name_th: Mapped[str] = mapped_column(String(200), default="")
     director_name_en: Mapped[str] = mapped_column(String(200), default="")
+    emblem_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The emblem printed on its documents (an `ImageRow`), or None."""
+    created_at: Mapped[datetime]
+
+
+class ImageRow(Base):
+    """A normalised image, by its SHA-256 (hex): a student's photo that a batch snapshot
+    names, or an institution's emblem. Never changed once stored: issuing checks the bytes
+    against the digest the approved snapshot holds. Photos are personal data, so `data`
+    is encrypted at rest like the snapshots."""
+
+    __tablename__ = "images"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_nonnegative"),)
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "photo" or "emblem"
+    size: Mapped[int] = mapped_column(Integer)
+    _image_sealed: Mapped[bytes] = mapped_column("data", LargeBinary)
+    data = sealed("_image_sealed", lambda row: b"images.data|" + row.sha256.encode())
     created_at: Mapped[datetime]
 
 
@@ -325,6 +344,10 @@ class UploadRow(Base):
     data = sealed("_data_sealed", lambda row: f"uploads.data|{row.created_by}|"
                   f"{row.filename}".encode())
     """The file as uploaded (national IDs in it), stored encrypted until read."""
+    _photos_sealed: Mapped[bytes | None] = mapped_column("photos", LargeBinary)
+    photos = sealed("_photos_sealed", lambda row: f"uploads.photos|{row.created_by}|"
+                    f"{row.filename}".encode())
+    """The ZIP of photos uploaded beside the file, if any; stored encrypted until read."""
     state: Mapped[UploadState] = mapped_column(_enum(UploadState, "state"))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
@@ -669,4 +692,4 @@ class ShareAccessRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # viewed, wrong_pin, locked, expired...
 
 
-remember_session_key(AccountRow, BatchRecordRow, UploadRow, UploadErrorRow)
+remember_session_key(AccountRow, BatchRecordRow, UploadRow, UploadErrorRow, ImageRow)

@@ -1,10 +1,11 @@
-"""The JSON form of a transcript record: what `transcript.json` holds (schema v3).
+"""The JSON form of a transcript record: what `transcript.json` holds (schema v4).
 
 Canonicalised with RFC 8785 before hashing and embedding. The national ID is
 replaced by ``sha256(salt || national_id)`` (base64url) so it never appears in
 clear outside the printed page. Credits are written with one decimal and GPAs with two
-(truncated), exactly as the page prints them. A school record and a vocational record
-have their own shapes (`issuer/schemas/`, docs/record.md).
+(truncated), exactly as the page prints them. The photo and the emblem are in it by their
+digests (hex SHA-256 of the normalised image the page shows), never as images. A school
+record and a vocational record have their own shapes (`issuer/schemas/`, docs/record.md).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _institution(inst: Institution) -> dict[str, Any]:
         "province_en": inst.province_en,
         "affiliation_th": inst.affiliation_th,
         "affiliation_en": inst.affiliation_en,
+        "emblem_sha256": inst.emblem_sha256 or None,
     }
 
 
@@ -105,6 +107,7 @@ def _student(rec: StudentRecord, salt: str, school: bool) -> dict[str, Any]:
             "previous_school_province_th": s.previous_school_province_th,
             "leave_date": _d(s.leave_date),
             "leave_reason_th": s.leave_reason_th,
+            "photo_sha256": s.photo_sha256 or None,
         }
     return out
 

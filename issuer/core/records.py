@@ -15,9 +15,11 @@ from enum import StrEnum
 from issuer.core.refusal import Refusal
 
 SCHEMA_BASE = "https://transcripts.bangkok.go.th/schema/transcript"
-SCHEMA_VERSION = 3
-"""Version 3 (this one): the form's serial line (`form_set`, `form_number`), the previous
-school's province, the leaving date and reason. Version 2: the summary carries every number
+SCHEMA_VERSION = 4
+"""Version 4 (this one): the digests of the student's photo and the institution's emblem
+as printed (`photo_sha256`, `emblem_sha256`, hex SHA-256 or null). Version 3: the form's
+serial line (`form_set`, `form_number`), the previous school's province, the leaving date
+and reason. Version 2: the summary carries every number
 the page prints, and vocational records have their own shape. Version 1 (the first issued
 records) had no published schema."""
 
@@ -77,6 +79,7 @@ class Institution:
     province_en: str = "Bangkok"
     affiliation_th: str = "สำนักการศึกษา กรุงเทพมหานคร"
     affiliation_en: str = "Education Department, Bangkok Metropolitan Administration"
+    emblem_sha256: str = ""  # hex SHA-256 of the emblem as printed (normalised PNG); "" none
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ class Student:
     previous_school_province_th: str = ""  # จังหวัด of the previous school
     leave_date: date | None = None  # วันออกจากโรงเรียน
     leave_reason_th: str = ""  # สาเหตุที่ออก (e.g. จบการศึกษา, ย้ายโรงเรียน)
+    photo_sha256: str = ""  # hex SHA-256 of the photo as printed (normalised JPEG); "" none
 
 
 @dataclass(frozen=True)

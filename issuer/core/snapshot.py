@@ -5,7 +5,9 @@ signatories resolved, and the institution as it stood. Its canonical JSON (RFC 8
 and digest are fixed at import; the approval covers the digests (`issuer.services.
 approval`), and issuing signs exactly the snapshot, adding only what belongs to the
 moment of issue (version, status index, time, salt). Unlike `transcript.json`, a
-snapshot holds the national ID and religion in clear: the page prints them.
+snapshot holds the national ID and religion in clear: the page prints them. Images (the
+student's photo, the institution's emblem) are in it by their SHA-256 only; their bytes
+are stored apart, by digest (`images`), and checked against it before signing.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def to_dict(s: Snapshot) -> dict[str, Any]:
             "district_en": inst.district_en, "province_th": inst.province_th,
             "province_en": inst.province_en, "affiliation_th": inst.affiliation_th,
             "affiliation_en": inst.affiliation_en,
-            **_optional(subdistrict_th=inst.subdistrict_th, subdistrict_en=inst.subdistrict_en),
+            **_optional(subdistrict_th=inst.subdistrict_th, subdistrict_en=inst.subdistrict_en,
+                        emblem_sha256=inst.emblem_sha256),
         },
         "student": {
             "student_id": st.student_id, "national_id": st.national_id,
@@ -78,7 +81,8 @@ def to_dict(s: Snapshot) -> dict[str, Any]:
             "admission_date": _d(st.admission_date),
             "previous_school_th": st.previous_school_th,
             **_optional(previous_school_province_th=st.previous_school_province_th,
-                        leave_date=_d(st.leave_date), leave_reason_th=st.leave_reason_th),
+                        leave_date=_d(st.leave_date), leave_reason_th=st.leave_reason_th,
+                        photo_sha256=st.photo_sha256),
         },
         "programme": asdict(rec.programme),
         "courses": [

@@ -15,11 +15,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from issuer.adapters import keystore
+from issuer.adapters import images, keystore
 from issuer.adapters.pki import PkiError
 from issuer.core.key_lifecycle import Generation
 from issuer.core.records import Institution, InstitutionKind, starts_like_formula
-from issuer.core.refusal import Phrase
+from issuer.core.refusal import Both, Phrase
 from issuer.services.accounts import require_admin
 from issuer.services.context import Actor, Issuer, ServiceError
 from verifier.core.credential import kid_for
@@ -36,13 +36,14 @@ class InstitutionInfo:
     district_en: str
     registrar_name_th: str
     director_name_th: str
+    emblem_sha256: str = ""
 
 
 def institutions(issuer: Issuer) -> list[InstitutionInfo]:
     with issuer.uow() as uow:
         return [
             InstitutionInfo(r.code, r.kind.value, r.name_th, r.name_en, r.district_en,
-                            r.registrar_name_th, r.director_name_th)
+                            r.registrar_name_th, r.director_name_th, r.emblem_sha256 or "")
             for r in uow.institutions.every()
         ]
 
@@ -51,6 +52,37 @@ ADDRESS_FIELDS = ("district_th", "district_en", "subdistrict_th", "subdistrict_e
                   "province_th", "province_en", "affiliation_th", "affiliation_en")
 """An institution's optional place and affiliation, as `Institution` names them (a blank
 province or affiliation keeps the BMA default)."""
+def set_emblem(issuer: Issuer, code: str, data: bytes, *, actor: Actor) -> str:
+    """Give institution `code` the emblem image `data` (JPEG or PNG, read and normalised
+    by a bounded child, `issuer.adapters.images`); its digest. Batches imported from now
+    on print it (their snapshots name it); batches already imported keep what they
+    were approved with."""
+    try:
+        png = images.read_emblem(data)
+    except images.ImageRefused as e:
+        raise ServiceError("emblem refused: %(reason)s", reason=Both(e.th, e.en)) from None
+    with issuer.uow() as uow:
+        require_admin(uow, actor, Phrase("set emblems"))
+        row = uow.institutions.get(code)
+        if row is None:
+            raise ServiceError("no institution with code %(code)r", code=code)
+        now = issuer.clock()
+        sha = uow.images.put("emblem", png, now=now)
+        before, row.emblem_sha256 = row.emblem_sha256, sha
+        uow.audit.append(actor=actor.name, action="institution.emblem", source=actor.source,
+                         now=now, institution=row, subject=code,
+                         detail={"emblem_sha256": sha, "previous": before})
+        uow.commit()
+    return sha
+
+
+def emblem(issuer: Issuer, code: str) -> bytes | None:
+    """Institution `code`'s current emblem (normalised PNG), or None."""
+    with issuer.uow() as uow:
+        row = uow.institutions.get(code)
+        if row is None or not row.emblem_sha256:
+            return None
+        return uow.images.checked([row.emblem_sha256])[row.emblem_sha256]
 
 
 def create_institution(
@@ -170,7 +202,8 @@ def audit_log(issuer: Issuer, *, institution_code: str | None = None, subject: s
 
 def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], tuple[str, str]]:
     try:
-        fields = {k: v for k, v in entry.items() if k not in ("registrar", "director")}
+        fields = {k: v for k, v in entry.items()
+                  if k not in ("registrar", "director", "emblem")}
         fields["kind"] = InstitutionKind(fields["kind"])
         institution = Institution(**fields)
         people = [entry.get(role, {}) for role in ("registrar", "director")]
@@ -186,10 +219,27 @@ def _institution(entry: dict[str, Any]) -> tuple[Institution, tuple[str, str], t
     return institution, registrar, director
 
 
+def _emblem_file(folder: Path, entry: dict[str, Any]) -> bytes:
+    """The normalised emblem an institutions-file entry names (relative to the file)."""
+    picture = folder / str(entry["emblem"])
+    try:
+        return images.read_emblem(picture.read_bytes())
+    except OSError as e:
+        raise ServiceError("institution %(code)r: cannot read its emblem %(picture)s: "
+                           "%(problem)s", code=entry.get("code"), picture=str(picture),
+                           problem=e.strerror) from None
+    except images.ImageRefused as e:
+        raise ServiceError("institution %(code)r: emblem %(picture)s refused: %(reason)s",
+                           code=entry.get("code"), picture=str(picture),
+                           reason=Both(e.th, e.en)) from None
+
+
 def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
     """Create the institutions listed in a JSON file (see examples/institutions.json).
 
-    Existing institutions are left as they are. Returns the codes created.
+    An entry's ``emblem`` names an image file (JPEG or PNG), relative to the JSON file,
+    given to the institution as `set_emblem` does. Existing institutions are left as they
+    are. Returns the codes created.
     """
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -199,6 +249,8 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
     if not isinstance(entries, list):
         raise ServiceError("%(path)s must hold a JSON list of institutions", path=str(path))
     created = []
+    emblems = {str(e.get("code")): _emblem_file(Path(path).parent, e) for e in entries
+               if isinstance(e, dict) and e.get("emblem")}
     with issuer.uow() as uow:
         require_admin(uow, actor, Phrase("load institutions"))
         now = issuer.clock()
@@ -209,9 +261,13 @@ def load_institutions(issuer: Issuer, path: Path, *, actor: Actor) -> list[str]:
             row = uow.institutions.get_or_create(
                 institution, now=now, registrar=registrar, director=director
             )
+            if institution.code in emblems:
+                row.emblem_sha256 = uow.images.put("emblem", emblems[institution.code],
+                                                   now=now)
             uow.audit.append(
                 actor=actor.name, action="institution.create", source=actor.source,
-                now=now, institution=row, subject=row.code, detail={"name_en": row.name_en},
+                now=now, institution=row, subject=row.code,
+                detail={"name_en": row.name_en, "emblem_sha256": row.emblem_sha256},
             )
             created.append(row.code)
         uow.commit()

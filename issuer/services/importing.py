@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from issuer.adapters import images
 from issuer.adapters import repositories as repo
 from issuer.adapters.batchfile import Source, load_batch
 from issuer.adapters.orm import BatchRow, EnrolmentRow, TranscriptRow
-from issuer.core.batch import BatchError, BatchWarning
+from issuer.core.batch import BatchError, BatchWarning, sort_errors
 from issuer.core.lifecycle import (
     BatchKind,
     ItemKind,
@@ -16,6 +18,7 @@ from issuer.core.lifecycle import (
     check_new_version,
     check_request,
 )
+from issuer.core.records import InstitutionKind, StudentRecord
 from issuer.core.refusal import Phrase
 from issuer.core.snapshot import content_digest, student_data
 from issuer.services.context import Actor, Issuer, ServiceError, rules, signed_in
@@ -65,6 +68,40 @@ def _conflicts(open_batches: dict[int, BatchRow],
     return errors
 
 
+PHOTOS = "photos"
+"""The column name a photo's error carries (its value: the name inside the ZIP)."""
+
+
+def read_photos(data: bytes, kind: InstitutionKind) -> tuple[dict[str, bytes],
+                                                            list[BatchError]]:
+    """The normalised photos of a ZIP by student ID, and every problem as a batch error
+    (row 0: the whole upload; column `photos`; value: the name inside the ZIP)."""
+    if kind is not InstitutionKind.SCHOOL:
+        return {}, [BatchError(0, PHOTOS, "", "ประกาศนียบัตรวิชาชีพไม่มีรูปถ่าย: นำเข้าโดยไม่ใส่ไฟล์รูป",
+                               "the vocational certificate prints no photo: import "
+                               "without a photos ZIP")]
+    try:
+        found = images.read_photos(data)
+    except images.ImageRefused as e:
+        return {}, [BatchError(0, PHOTOS, "", e.th, e.en)]
+    return found.by_stem, [BatchError(0, PHOTOS, p.name, p.th, p.en) for p in found.problems]
+
+
+def with_photos(records: Sequence[StudentRecord], photos: dict[str, bytes]
+                ) -> tuple[list[StudentRecord], list[BatchError]]:
+    """`records` with the digest of each student's photo, and an error for each photo of
+    no student in the batch. A student without a photo keeps the empty box."""
+    ids = {r.student.student_id for r in records}
+    errors = [BatchError(0, PHOTOS, stem, f"ไม่มีนักเรียนเลขประจำตัว {stem} ในไฟล์นี้",
+                         f"no student with student_id {stem} in this file")
+              for stem in sorted(photos) if stem not in ids]
+    out = [r if r.student.student_id not in photos else dataclasses.replace(
+        r, student=dataclasses.replace(
+            r.student, photo_sha256=images.sha256(photos[r.student.student_id])))
+        for r in records]
+    return out, errors
+
+
 def classify(frozen: Sequence[tuple[Frozen, EnrolmentRow, str]],
              latest: dict[str, TranscriptRow]) -> tuple[list[repo.NewRecord], int]:
     """(what to store, how many are left as they are). A student without a transcript is
@@ -91,7 +128,7 @@ def classify(frozen: Sequence[tuple[Frozen, EnrolmentRow, str]],
 
 def import_batch(
     issuer: Issuer, institution_code: str, filename: str, data: Source, *, actor: Actor,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, photos: bytes | None = None,
 ) -> Imported:
     """Validate a batch file and store it as a batch of frozen snapshots.
 
@@ -103,6 +140,11 @@ def import_batch(
     `AlreadyImported` when the same content (whatever its
     encoding or format) is in an open or issued batch, or `ServiceError` when nothing in
     the file needs issuing.
+
+    `photos` is a ZIP of the students' photos named by `student_id` (docs/batch-format.md),
+    read and normalised by a bounded child (`issuer.adapters.images`); any bad photo, or a
+    photo of no student in the file, rejects the whole import like a bad row. Each photo's
+    digest joins its student's snapshot, so a changed photo makes a correction.
     """
     who = signed_in(actor)
     with rules():
@@ -112,11 +154,18 @@ def import_batch(
         if institution is None:
             raise ServiceError("no institution with code %(code)r", code=institution_code)
         issuing = Issuing.of(institution)
+    photo_errors: list[BatchError] = []
+    by_student: dict[str, bytes] = {}
+    if photos is not None:
+        by_student, photo_errors = read_photos(photos, issuing.institution.kind)
     result = load_batch(data, issuing.institution, today=issuer.today(), progress=progress,
                         isolate=True)
-    if not result.ok:
-        raise BatchRejected(result.errors)
-    frozen = [Frozen.of(issuing.snapshot(r)) for r in result.records]
+    if not result.ok or photo_errors:
+        raise BatchRejected(sort_errors([*photo_errors, *result.errors]))
+    records, photo_errors = with_photos(result.records, by_student)
+    if photo_errors:
+        raise BatchRejected(tuple(photo_errors))
+    frozen = [Frozen.of(issuing.snapshot(r)) for r in records]
     content = content_digest([f.digest for f in frozen])
     with issuer.uow() as uow:
         institution = uow.institutions.get(institution_code)
@@ -144,12 +193,15 @@ def import_batch(
             filename=filename, content_digest=content, row_count=len(frozen),
             created_by=who.username, now=now, warnings=result.warnings)
         uow.batches.add_records(batch, items)
+        for jpeg in by_student.values():  # the images the snapshots name, by digest
+            uow.images.put("photo", jpeg, now=now)
         uow.audit.append(
             actor=actor.name, action="batch.import", source=actor.source, now=now,
             institution=institution, subject=f"batch:{batch.id}",
             detail={"filename": filename, "students": len(frozen), "new": new,
                     "corrections": len(items) - new, "unchanged": unchanged,
-                    "content_digest": content, "warnings": len(result.warnings)},
+                    "content_digest": content, "warnings": len(result.warnings),
+                    "photos": len(by_student)},
         )
         uow.commit()
         return Imported(batch.id, len(items), new, len(items) - new, unchanged,

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from issuer.adapters.orm import BatchRecordRow, TranscriptRow
 from issuer.adapters.pki import PkiError
-from issuer.adapters.repositories import Changed, IssuedFiles, UnitOfWork
+from issuer.adapters.repositories import Changed, ImageChanged, IssuedFiles, UnitOfWork
 from issuer.core.lifecycle import BatchAction, BatchStatus, ItemKind, next_status
 from issuer.core.records import InstitutionKind, TranscriptRecord
 from issuer.pipeline import build_record
@@ -95,6 +95,7 @@ def issue_batch(
         records = uow.batches.records(batch)
         try:
             approved = approved_digests(uow, batch, records)
+            _images(uow, batch_id, records, keep=False)  # all there, unchanged, first
         except ServiceError as e:
             uow.rollback()
             _audit_refusal(issuer, batch_id, actor, e)
@@ -129,6 +130,25 @@ def issue_batch(
     return report
 
 
+def _images(uow: UnitOfWork, batch_id: int, rows: Sequence[BatchRecordRow], *,
+            keep: bool = True) -> dict[str, bytes]:
+    """The photos and emblem the snapshots of `rows` name, each checked against the digest
+    the snapshot (and so the approval) holds; ServiceError if one is missing or altered.
+    Without `keep`, only checked (a slice at a time), and nothing returned."""
+    wanted = set()
+    for row in rows:
+        snapshot = stored(row)
+        wanted |= {snapshot.record.student.photo_sha256, snapshot.institution.emblem_sha256}
+    try:
+        if not keep:
+            uow.images.verify(wanted)
+            return {}
+        return uow.images.checked(wanted)
+    except ImageChanged as e:
+        raise ServiceError("batch %(batch)s: %(problem)s after approval; nothing more signed",
+                           batch=batch_id, problem=str(e)) from None
+
+
 def _prepare(
     issuer: Issuer, batch_id: int, record_ids: Sequence[int], approved: dict[int, str],
     submit: Submit,
@@ -143,12 +163,19 @@ def _prepare(
             if digest(row.record_json) != approved.get(row.id):
                 raise ServiceError("batch %(batch)s: record %(record)s changed after approval; "
                                    "nothing more signed", batch=batch_id, record=row.position + 1)
+        images = _images(uow, batch_id, rows)
         now = issuer.clock()
         indexes = uow.transcripts.allocate_status_indexes(batch.institution, len(rows))
         built = [(row.id, transcript_record(row, status_index=i, now=now))
                  for row, i in zip(rows, indexes, strict=True)]
         uow.commit()  # the indexes stay allocated even if issuing fails: gaps are harmless
-    return [(rid, record, submit(record)) for rid, record in built]
+    return [(rid, record, submit(record, _named(record, images))) for rid, record in built]
+
+
+def _named(record: TranscriptRecord, images: dict[str, bytes]) -> dict[str, bytes]:
+    """The images `record` names: only these go to the worker."""
+    names = (record.record.student.photo_sha256, record.institution.emblem_sha256)
+    return {n: images[n] for n in names if n}
 
 
 def _supersedes(uow: UnitOfWork, row: BatchRecordRow) -> TranscriptRow | None:

@@ -89,7 +89,9 @@ def _corrected_record(issuing: Issuing, old: Snapshot, corrected: tuple[str, byt
         raise ServiceError("%(filename)s holds no rows for student %(student)s in programme "
                            "%(programme)s", filename=filename, student=old.key[0],
                            programme=old.key[1])
-    return matches[0]
+    # A request carries no photos: the issued photo stays (a new photo is an import).
+    return dataclasses.replace(matches[0], student=dataclasses.replace(
+        matches[0].student, photo_sha256=old.record.student.photo_sha256))
 
 
 def _prefix_warnings(record: StudentRecord) -> list[BatchWarning]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from issuer.adapters.render import render_transcript
 from issuer.adapters.render.preview import PREVIEW_CODE, PREVIEW_QR, mark_preview
-from issuer.adapters.repositories import Changed
+from issuer.adapters.repositories import Changed, ImageChanged
 from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import BatchAction, ItemKind, check_confirm_warnings
 from issuer.core.records import reason_text
@@ -113,6 +113,36 @@ def compare(issuer: Issuer, batch_id: int, record_id: int, *, institution_code: 
                           diff(stored(old.batch_record), stored(row)))
 
 
+def photo_digests(issuer: Issuer, batch_id: int, record_ids: list[int], *,
+                  institution_code: str) -> dict[int, str]:
+    """record id -> the digest of the photo its snapshot names, for those that name one."""
+    with issuer.uow() as uow:
+        batch = uow.batches.get(batch_id, institution_code)
+        rows = uow.batches.records(batch, record_ids) if batch and record_ids else []
+        found = {row.id: stored(row).record.student.photo_sha256 for row in rows}
+    return {rid: sha for rid, sha in found.items() if sha}
+
+
+def student_photo(issuer: Issuer, batch_id: int, record_id: int, *, institution_code: str
+                  ) -> bytes | None:
+    """The photo a batch record's snapshot names (the normalised JPEG), for the review
+    page; None when it names none. Only a batch of `institution_code` is looked in."""
+    with issuer.uow() as uow:
+        batch = uow.batches.get(batch_id, institution_code)
+        rows = uow.batches.records(batch, [record_id]) if batch else []
+        if not rows:
+            raise ServiceError("no student %(record)s in batch %(batch)s",
+                               record=record_id, batch=batch_id)
+        sha = stored(rows[0]).record.student.photo_sha256
+        if not sha:
+            return None
+        try:
+            return uow.images.checked([sha])[sha]
+        except ImageChanged as e:
+            raise ServiceError("batch %(batch)s: %(problem)s", batch=batch_id,
+                               problem=str(e)) from None
+
+
 def preview_pdf(issuer: Issuer, batch_id: int, record_id: int, *,
                 institution_code: str) -> tuple[str, bytes]:
     """(transcript ID, unsigned PDF marked PREVIEW) of one record of a batch, exactly as
@@ -127,5 +157,11 @@ def preview_pdf(issuer: Issuer, batch_id: int, record_id: int, *,
             raise ServiceError("no student %(record)s in batch %(batch)s", record=record_id,
                                batch=batch_id)
         record = transcript_record(rows[0], status_index=0, now=issuer.clock())
-    pdf = render_transcript(record, PREVIEW_QR, PREVIEW_CODE)
+        try:
+            images = uow.images.checked([record.record.student.photo_sha256,
+                                         record.institution.emblem_sha256])
+        except ImageChanged as e:
+            raise ServiceError("batch %(batch)s: %(problem)s", batch=batch_id,
+                               problem=str(e)) from None
+    pdf = render_transcript(record, PREVIEW_QR, PREVIEW_CODE, images)
     return record.transcript_id, mark_preview(pdf)

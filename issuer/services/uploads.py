@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from issuer.adapters.batchfile import MAX_CSV_BYTES
+from issuer.adapters.images import MAX_ZIP_BYTES
 from issuer.adapters.orm import UploadState
 from issuer.adapters.repositories import ErrorGroup
 from issuer.core.batch import BatchError
@@ -33,8 +34,9 @@ def upload_key(upload_id: int) -> str:
 
 
 def receive(issuer: Issuer, institution_code: str, filename: str, data: bytes, *,
-            actor: Actor) -> tuple[int, int]:
-    """Store an uploaded file and queue its reading; (upload id, job id)."""
+            actor: Actor, photos: bytes | None = None) -> tuple[int, int]:
+    """Store an uploaded file (and the ZIP of photos beside it, if any) and queue its
+    reading; (upload id, job id)."""
     from issuer.jobs.api import dispatch
 
     who = signed_in(actor)
@@ -45,6 +47,9 @@ def receive(issuer: Issuer, institution_code: str, filename: str, data: bytes, *
     if len(data) > MAX_UPLOAD:
         raise ServiceError("the file is larger than %(mb)s MB: split it (see the batch format)",
                            mb=MAX_UPLOAD // 2 ** 20)
+    if photos is not None and len(photos) > MAX_ZIP_BYTES:
+        raise ServiceError("the photo ZIP is larger than %(mb)s MB: make the photos smaller, "
+                           "or split the batch", mb=MAX_ZIP_BYTES // 2**20)
     with issuer.uow() as uow:
         institution = uow.institutions.get(institution_code)
         if institution is None:
@@ -52,13 +57,15 @@ def receive(issuer: Issuer, institution_code: str, filename: str, data: bytes, *
         now = issuer.clock()
         upload = uow.uploads.add(institution, filename=filename, data=data,
                                  created_by=who.username, now=now)
+        upload.photos = photos or None
         job = uow.jobs.add(kind=IMPORT_FILE, key=upload_key(upload.id), created_by=who.username,
                            now=now, args={"upload_id": upload.id, "actor": actor.name,
                                           "source": actor.source, "role": who.role.value,
                                           "institution_code": institution_code})
         uow.audit.append(actor=actor.name, action="upload.receive", source=actor.source,
                          now=now, institution=institution, subject=f"upload:{upload.id}",
-                         detail={"filename": filename, "size": len(data), "job": job.id})
+                         detail={"filename": filename, "size": len(data), "job": job.id,
+                                 "photos_size": len(photos or b"")})
         uow.commit()
         upload_id, job_id = upload.id, job.id
     try:
@@ -76,6 +83,7 @@ def read_upload(issuer: Issuer, upload_id: int, *, actor: Actor,
         if upload is None or upload.state not in (UploadState.QUEUED, UploadState.READING):
             return  # done already (a resumed job)
         code, filename, data = upload.institution.code, upload.filename, upload.data
+        photos = upload.photos
         upload.state = UploadState.READING
         uow.commit()
     rows = 0
@@ -90,7 +98,7 @@ def read_upload(issuer: Issuer, upload_id: int, *, actor: Actor,
     errors: tuple[BatchError, ...] = ()
     try:
         imported = import_batch(issuer, code, filename, data or b"", actor=actor,
-                                progress=counting)
+                                progress=counting, photos=photos)
     except BatchRejected as e:
         errors = e.errors
         outcome = {"state": UploadState.REJECTED}
@@ -106,6 +114,7 @@ def read_upload(issuer: Issuer, upload_id: int, *, actor: Actor,
         for name, value in outcome.items():
             setattr(upload, name, value)
         upload.data, upload.rows_read, upload.finished_at = None, rows, issuer.clock()
+        upload.photos = None
         if errors:
             uow.uploads.add_errors(upload, errors)
             uow.audit.append(actor=actor.name, action="upload.rejected", source=actor.source,

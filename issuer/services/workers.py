@@ -20,7 +20,7 @@ from pathlib import Path
 
 from issuer.adapters import keystore
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
-from issuer.adapters.render import warm_up
+from issuer.adapters.render import Images, warm_up
 from issuer.core.records import TranscriptRecord
 from issuer.pipeline import Producer
 
@@ -69,9 +69,9 @@ class Worker:
             self.producer = Producer(self.keys, self.job.verifier_url)
             self.stamp = stamp
 
-    def produce(self, record: TranscriptRecord) -> Produced:
+    def produce(self, record: TranscriptRecord, images: Images | None = None) -> Produced:
         self._current()
-        doc = self.producer.produce(record)
+        doc = self.producer.produce(record, images)
         t0 = time.perf_counter()
         relative = pdf_path_for(record)
         write_atomically(self.job.output_dir / relative, doc.pdf)
@@ -110,12 +110,13 @@ def _init(job: Job) -> None:
         warm_up()
 
 
-def _produce(record: TranscriptRecord) -> Produced:
+def _produce(record: TranscriptRecord, images: Images | None = None) -> Produced:
     assert _worker is not None, "worker process not initialised"
-    return _worker.produce(record)
+    return _worker.produce(record, images)
 
 
-Submit = Callable[[TranscriptRecord], "Future[Produced]"]
+Submit = Callable[[TranscriptRecord, "Images | None"], "Future[Produced]"]
+"""Submit a record and the images it names (by digest) for production."""
 
 
 @contextmanager
@@ -130,10 +131,11 @@ def producer_pool(job: Job, workers: int) -> Iterator[Submit]:
     if workers <= 0:
         worker = Worker(job)
 
-        def submit(record: TranscriptRecord) -> Future[Produced]:
+        def submit(record: TranscriptRecord, images: Images | None = None
+                   ) -> Future[Produced]:
             future: Future[Produced] = Future()
             try:
-                future.set_result(worker.produce(record))
+                future.set_result(worker.produce(record, images))
             except Exception as e:  # handed to the caller through the future
                 future.set_exception(e)
             return future

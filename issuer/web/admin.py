@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from issuer.adapters.images import MAX_EMBLEM_BYTES
 from issuer.core.lifecycle import AccountRole
 from issuer.services import accounts, admin
 from issuer.services import audit as audit_service
@@ -66,6 +68,38 @@ def create_institution() -> Any:
     else:
         flash(_("Institution %(code)s created. Create its signing keys next.", code=code), "ok")
     return redirect(url_for("admin.institutions"))
+
+
+@bp.post("/institutions/<code>/emblem")
+@roles(ADMIN)
+def set_emblem(code: str) -> Any:
+    """A new emblem (PNG or JPEG) for an institution: batches imported from now on print
+    it; batches already imported keep the one their approval covers."""
+    file = request.files.get("emblem")
+    data = file.read(MAX_EMBLEM_BYTES + 1) if file is not None and file.filename else b""
+    try:
+        if not data:
+            raise ServiceError("choose a PNG or JPEG file")
+        admin.set_emblem(issuer(), code, data, actor=actor())
+    except ServiceError as e:
+        flash(_("Not done: %(reason)s", reason=str(e)), "error")
+    else:
+        flash(_("Emblem of %(code)s set: batches imported from now on print it.", code=code),
+              "ok")
+    return redirect(url_for("admin.institutions"))
+
+
+@bp.get("/institutions/<code>/emblem.png")
+@roles(ADMIN)
+def emblem(code: str) -> Any:
+    try:
+        png = admin.emblem(issuer(), code)
+    except ServiceError:
+        png = None
+    if png is None:
+        abort(404)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=60",
+                                                          "X-Content-Type-Options": "nosniff"})
 
 
 @bp.get("/accounts")

@@ -40,8 +40,10 @@ from issuer.services.graduates import create_claim_links
 from issuer.services.review import (
     compare,
     confirm_warnings,
+    photo_digests,
     preview_pdf,
     reject_batch,
+    student_photo,
     submit_batch,
     withdraw_batch,
 )
@@ -102,9 +104,11 @@ def upload() -> Any:
     if not filename.lower().endswith(ALLOWED_SUFFIXES):
         flash(_("Only CSV and XLSX files can be uploaded."), "error")
         return render_template("issuer/upload.html"), 400
+    zipped = request.files.get("photos")
+    photos = zipped.read() if zipped is not None and zipped.filename else None
     try:
         upload_id, job_id = receive(issuer(), institution_code(), filename, file.read(),
-                                    actor=actor())
+                                    actor=actor(), photos=photos)
     except ServiceError as e:
         flash(_("Not done: %(reason)s", reason=said(e)), "error")
         return render_template("issuer/upload.html"), 400
@@ -167,8 +171,10 @@ def detail(batch_id: int) -> Any:
         for st in students if st.supersedes_version is not None
     }
     progress = _progress(batch_id)
+    photos = photo_digests(issuer(), batch_id, [st.record_id for st in students],
+                           institution_code=institution_code())
     return render_template(
-        "issuer/batch.html", batch=batch, students=students, changes=changes,
+        "issuer/batch.html", batch=batch, students=students, changes=changes, photos=photos,
         progress=progress, page=page, pages=max(1, -(-progress["total"] // PAGE)),
         allowed=_allowed(batch), warnings=load_warnings(batch.warnings),
     )
@@ -191,6 +197,23 @@ def preview(batch_id: int, record_id: int) -> Any:
         abort(404)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="PREVIEW-{transcript_id}.pdf"'})
+
+
+@bp.get("/batches/<int:batch_id>/students/<int:record_id>/photo.jpg")
+@roles(*STAFF)
+def photo(batch_id: int, record_id: int) -> Any:
+    """The photo a student's snapshot names, as it will be printed: only to staff of the
+    batch's institution (`_batch` and the service both look in that institution only)."""
+    _batch(batch_id)
+    try:
+        jpeg = student_photo(issuer(), batch_id, record_id,
+                             institution_code=institution_code())
+    except ServiceError:
+        abort(404)
+    if jpeg is None:
+        abort(404)
+    return Response(jpeg, mimetype="image/jpeg", headers={
+        "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 
 @bp.get("/batches/<int:batch_id>/previews.zip")

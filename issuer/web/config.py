@@ -11,7 +11,7 @@ from pathlib import Path
 
 from issuer.config import ROOT
 from issuer.core.sessions import SessionPolicy
-from issuer.services.uploads import MAX_UPLOAD
+from issuer.services.uploads import MAX_UPLOAD, MAX_ZIP_BYTES
 
 MiB = 1024 * 1024
 
@@ -54,8 +54,8 @@ class WebConfig:
     failures in a row (per account)."""
     proxies: int = 0
     """``BKT_WEB_PROXIES``: reverse proxies setting X-Forwarded-For/-Proto in front of us."""
-    max_upload: int = MAX_UPLOAD + MiB
-    """``BKT_WEB_MAX_UPLOAD``: largest request body (batch file) in bytes."""
+    max_upload: int = MAX_UPLOAD + MAX_ZIP_BYTES + MiB
+    """``BKT_WEB_MAX_UPLOAD``: largest request body (batch file and photo ZIP) in bytes."""
     issue_workers: int = 2
     """``BKT_WEB_ISSUE_WORKERS``: signing processes per issuance job (0: in the thread)."""
     session_hours: int = 8

@@ -13,10 +13,12 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
+from issuer import demo_images
 from issuer.adapters import integrity
 from issuer.adapters.accounts import seal
 from issuer.adapters.at_rest import AtRestError
 from issuer.adapters.db import alembic_config, downgrade
+from issuer.adapters.images import read_photos
 from issuer.adapters.orm import AccountRow, BatchRecordRow
 from issuer.core.batch import BatchError
 from issuer.core.lifecycle import AccountRole
@@ -83,11 +85,14 @@ def test_the_database_holds_no_national_id_or_totp_secret(tmp_path: Path,
     _with_totp(issuer)
     registrar, _ = staff("1001")
     data = (EXAMPLES / "school-batch.csv").read_bytes()
-    import_batch(issuer, "1001", "school-batch.csv", data, actor=registrar)
+    photos = demo_images.photos_zip(["66001"])
+    import_batch(issuer, "1001", "school-batch.csv", data, actor=registrar, photos=photos)
+    photo = read_photos(photos).by_stem["66001"]  # as normalised and stored
     bad_id = NATIONAL_IDS[0][:-1] + str((int(NATIONAL_IDS[0][-1]) + 1) % 10)
     with issuer.uow() as uow:  # a web upload waiting for its reader, and a rejected one
-        uow.uploads.add(uow.institutions.get("1001"), filename="up.csv", data=data,
-                        created_by="reg", now=issuer.clock())
+        waiting = uow.uploads.add(uow.institutions.get("1001"), filename="up.csv",
+                                  data=data, created_by="reg", now=issuer.clock())
+        waiting.photos = photos
         rejected = uow.uploads.add(uow.institutions.get("1001"), filename="bad.csv",
                                    data=b"", created_by="reg", now=issuer.clock())
         uow.uploads.add_errors(rejected, [BatchError(2, "national_id", bad_id,
@@ -97,6 +102,9 @@ def test_the_database_holds_no_national_id_or_totp_secret(tmp_path: Path,
     assert "66001" in dump  # the dump does see the data: student IDs are not secret
     assert [n for n in [*NATIONAL_IDS, bad_id] if n in dump] == []
     assert SECRET not in dump
+    # neither the stored photo nor the ZIP waiting to be read (a 64-byte run of each)
+    assert photo[200:264].decode("latin-1") not in dump
+    assert photos[100:164].decode("latin-1") not in dump
 
     signed = accounts.sign_in(issuer, "dir", PASSWORD, source="test")  # still signs in
     assert signed.needs_code and signed.challenge

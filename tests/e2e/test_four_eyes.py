@@ -8,21 +8,25 @@ writer editing rows after approval. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
-from sqlalchemy import func, select, update
+from PIL import Image
+from sqlalchemy import delete, func, select, update
 
+from issuer import demo_images
 from issuer.adapters import queries
-from issuer.adapters.orm import BatchRecordRow, BatchRow, TranscriptRow
+from issuer.adapters.orm import BatchRecordRow, BatchRow, ImageRow, TranscriptRow
 from issuer.core.lifecycle import BatchStatus, ItemKind, TranscriptStatus
+from issuer.services.admin import set_emblem
 from issuer.services.approval import approve, approved_digests, manifest_digest
 from issuer.services.checking import verify_pdf
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
 from issuer.services.issuing import issue_batch
 from issuer.services.lifecycle import request_new_version, revoke
-from issuer.services.review import compare
+from issuer.services.review import compare, submit_batch
 from tests.e2e.conftest import (
     DIRECTOR,
     EXAMPLES,
@@ -234,6 +238,32 @@ def test_a_database_writer_cannot_change_what_was_approved(issuer: Issuer) -> No
             update(BatchRow).where(BatchRow.id == batch_id)
             .values(manifest_digest=None))
     _refused(issuer, batch_id, "approval does not verify")
+
+
+def test_a_database_writer_cannot_swap_an_approved_photo_or_emblem(issuer: Issuer) -> None:
+    """The snapshot names the photo and the emblem by digest; their bytes sit in `images`,
+    where a database writer could replace them without touching any snapshot."""
+    set_emblem(issuer, "1001", demo_images.emblem_png("ว.ด."), actor=SYSTEM)
+    batch_id = import_batch(issuer, *SCHOOL, (EXAMPLES / SCHOOL[1]).read_bytes(),
+                            actor=REGISTRAR, photos=demo_images.photos_zip(["66001"])
+                            ).batch_id
+    submit_batch(issuer, batch_id, actor=REGISTRAR)
+    approve(issuer, batch_id, actor=DIRECTOR)
+    swapped = io.BytesIO()
+    Image.new("RGB", (354, 472), (255, 0, 0)).save(swapped, "JPEG")
+    with issuer.uow() as uow:
+        originals = {kind: sealed for kind, sealed in uow.session.execute(
+            select(ImageRow.kind, ImageRow._image_sealed))}
+    for kind in ("photo", "emblem"):  # raw bytes, as without the service's key
+        rows = update(ImageRow).where(ImageRow.kind == kind)
+        _tamper(issuer, rows.values(_image_sealed=swapped.getvalue()))
+        _refused(issuer, batch_id, "does not match its digest")
+        _tamper(issuer, rows.values(_image_sealed=originals[kind]))
+    photo = update(ImageRow).where(ImageRow.kind == "photo")  # another row's sealed bytes
+    _tamper(issuer, photo.values(_image_sealed=originals["emblem"]))
+    _refused(issuer, batch_id, "cannot be decrypted")
+    _tamper(issuer, delete(ImageRow).where(ImageRow.kind == "photo"))
+    _refused(issuer, batch_id, "is missing")
 
 
 def test_a_database_writer_cannot_approve(issuer: Issuer) -> None:

@@ -209,11 +209,11 @@ def test_an_interrupted_issuance_resumes_without_duplicates(
     produce = Worker.produce
     calls = {"n": 0}
 
-    def failing(self: Worker, record):  # type: ignore[no-untyped-def]
+    def failing(self: Worker, record, images=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 4:
             raise OSError("disk full")
-        return produce(self, record)
+        return produce(self, record, images)
 
     monkeypatch.setattr(Worker, "produce", failing)
     batch_id = approved_batch(issuer, *BATCHES["school"])

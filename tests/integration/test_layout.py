@@ -20,6 +20,8 @@ import pikepdf
 import pytest
 from reportlab.lib.units import mm
 
+from issuer import demo_images
+from issuer.adapters import images
 from issuer.adapters.render import fonts, render_transcript, school, vocational
 from issuer.adapters.render.layout import BODY_BOTTOM, LEFT, PAGE_H, QR_WIDTH, RIGHT, Cell, Sheet
 from issuer.core import grading
@@ -60,9 +62,26 @@ def _signed_by_long_names(t: TranscriptRecord) -> tuple[Signatory, ...]:
                  for s in t.record.signatories)
 
 
+@cache
+def _images() -> dict[str, bytes]:
+    """A photo and an emblem, normalised as an import and an administrator make them."""
+    photo = images.read_photos(demo_images.photos_zip(["x"])).by_stem["x"]
+    emblem = images.read_emblem(demo_images.emblem_png("ว.ด."))
+    return {"photo": photo, "emblem": emblem}
+
+
 def _resummarised(t: TranscriptRecord, **record: object) -> TranscriptRecord:
+    """`t` with `record` changed, its summary recomputed, and the photo (schools) and
+    emblem named: the corpus prints both, so text must keep clear of them too."""
+    found = _images()
+    inst = dataclasses.replace(t.institution, emblem_sha256=images.sha256(found["emblem"]))
+    if t.institution.kind.value == "school":
+        student = record.get("student", t.record.student)
+        record["student"] = dataclasses.replace(  # type: ignore[type-var]
+            student, photo_sha256=images.sha256(found["photo"]))
     rec = dataclasses.replace(t.record, **record)
-    return dataclasses.replace(t, record=rec, summary=grading.summarise(rec, t.institution.kind))
+    return dataclasses.replace(t, institution=inst, record=rec,
+                               summary=grading.summarise(rec, t.institution.kind))
 
 
 def _school_corpus() -> TranscriptRecord:
@@ -122,13 +141,15 @@ class Rendered:
     pdf: bytes
     cells: list[Cell]
     pages: int
+    pictures: list[Cell]
 
 
 def _render(t: TranscriptRecord) -> Rendered:
-    sheet = Sheet()
+    by_digest = {images.sha256(data): data for data in _images().values()}
+    sheet = Sheet(images=by_digest)
     (vocational if t.institution.kind.value == "vocational" else school).layout(sheet, t)
-    return Rendered(render_transcript(t, QR_CONTENT, "ABCD-EFGH"), sheet.cells,
-                    len(sheet.pages))
+    return Rendered(render_transcript(t, QR_CONTENT, "ABCD-EFGH", by_digest),
+                    sheet.cells, len(sheet.pages), sheet.pictures)
 
 
 @cache
@@ -221,6 +242,16 @@ def test_no_two_words_overprint(rendered: tuple[Rendered, list[Word]]) -> None:
                 if _overlap(ba, bb):
                     clashes.append((a.text, b.text, round(a.x0), round(a.y0)))
     assert not clashes, clashes[:8]
+
+
+def test_no_word_runs_over_the_photo_or_the_emblem(
+        rendered: tuple[Rendered, list[Word]]) -> None:
+    r, words = rendered
+    kinds = 2 if any(c.x1 - c.x0 > 80 for c in r.pictures) else 1
+    assert len(r.pictures) == kinds and {c.page for c in r.pictures} == {0}
+    covered = [(w.text, round(w.x0), round(w.y0)) for w in words for c in r.pictures
+               if w.page == c.page and _overlap(_inner(w), (c.x0, c.y0, c.x1, c.y1))]
+    assert not covered, covered[:5]
 
 
 def test_no_text_is_smaller_than_the_minimum(rendered: tuple[Rendered, list[Word]]) -> None:

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from reportlab.lib.units import mm
 from reportlab.pdfbase.ttfonts import ShapedStr
 
+from issuer import demo_images
+from issuer.adapters.images import read_emblem, read_photos, sha256
 from issuer.adapters.render import (
     attach_files,
     fonts,
@@ -58,10 +60,11 @@ def credential(record: TranscriptRecord) -> tuple[str, str]:
     return qr_url(VERIFIER, jws), jws
 
 
-def issue(record: TranscriptRecord, folder: Path, name: str) -> Issued:
+def issue(record: TranscriptRecord, images: dict[str, bytes] | None = None, *,
+          folder: Path, name: str) -> Issued:
     content, jws = credential(record)
     code = verification_code(record_digest(record))
-    unsigned = render_transcript(record, content, code)
+    unsigned = render_transcript(record, content, code, images)
     json = to_canonical(record)
     pdf = attach_files(unsigned, json, jws)
     path = folder / f"{name}.pdf"
@@ -90,15 +93,33 @@ def hard_names(record: TranscriptRecord) -> TranscriptRecord:
 def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued]:
     folder = tmp_path_factory.mktemp("render")
     return {
-        "school": issue(school_record(), folder, "school"),
-        "boy": issue(school_record(person=BOY, religion="พุทธ"), folder, "boy"),
-        "vocational": issue(vocational_record(), folder, "vocational"),
-        "long": issue(school_record(many_courses=True, long_name=True), folder, "long"),
-        "modules": issue(vocational_record(many_modules=True), folder, "modules"),
-        "hard_school": issue(hard_names(school_record(person=PINPAN)), folder, "hard_school"),
-        "hard_vocational": issue(hard_names(vocational_record(person=PINPAN)), folder,
-                                 "hard_vocational"),
+        "school": issue(school_record(), folder=folder, name="school"),
+        "boy": issue(school_record(person=BOY, religion="พุทธ"), folder=folder, name="boy"),
+        "vocational": issue(vocational_record(), folder=folder, name="vocational"),
+        "long": issue(school_record(many_courses=True, long_name=True), folder=folder,
+                      name="long"),
+        "modules": issue(vocational_record(many_modules=True), folder=folder, name="modules"),
+        "hard_school": issue(hard_names(school_record(person=PINPAN)), folder=folder,
+                             name="hard_school"),
+        "hard_vocational": issue(hard_names(vocational_record(person=PINPAN)), folder=folder,
+                                 name="hard_vocational"),
+        "pictured_school": issue(*pictured(school_record()), folder=folder,
+                                 name="pictured_school"),
+        "pictured_vocational": issue(*pictured(vocational_record()), folder=folder,
+                                     name="pictured_vocational"),
     }
+
+
+def pictured(record: TranscriptRecord) -> tuple[TranscriptRecord, dict[str, bytes]]:
+    """`record` naming a photo (a school record) and an emblem, and those images."""
+    photo = read_photos(demo_images.photos_zip(["x"])).by_stem["x"]
+    emblem = read_emblem(demo_images.emblem_png("ว.ด."))
+    inst = dataclasses.replace(record.institution, emblem_sha256=sha256(emblem))
+    student = dataclasses.replace(record.record.student, photo_sha256=sha256(photo)
+                                  if inst.kind.value == "school" else "")
+    record = dataclasses.replace(record, institution=inst, record=dataclasses.replace(
+        record.record, student=student))
+    return record, {sha256(photo): photo, sha256(emblem): emblem}
 
 
 def run(*args: str | Path) -> str:
@@ -206,7 +227,7 @@ def test_pdfa3_metadata_and_output_intent(docs: dict[str, Issued], kind: str) ->
         assert bytes(intent.DestOutputProfile.read_bytes()[36:40]) == b"acsp"
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [*KINDS, "pictured_school", "pictured_vocational"])
 def test_passes_pdfa3b_validation(docs: dict[str, Issued], kind: str) -> None:
     from pikepdf import pdfa
 

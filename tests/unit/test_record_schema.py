@@ -1,4 +1,4 @@
-"""transcript.json v3 follows its published JSON Schema; school and vocational shapes."""
+"""transcript.json v4 follows its published JSON Schema; school and vocational shapes."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ RECORDS = {
 def test_a_schema_per_kind_each_named_by_its_url() -> None:
     current = {schema_url(kind) for kind in InstitutionKind}
     assert current <= set(validators())
-    assert all(url.endswith("/v3.json") for url in current)
+    assert all(url.endswith("/v4.json") for url in current)
     # Older versions stay published: the PDFs that name them stay valid.
-    assert {schema_url(kind, 2) for kind in InstitutionKind} <= set(validators())
+    assert {schema_url(kind, v) for kind in InstitutionKind for v in (2, 3)} <= set(
+        validators())
 
 
 @pytest.mark.parametrize("name", list(RECORDS))
@@ -38,6 +39,24 @@ def test_every_record_follows_its_schema(name: str) -> None:
     document = json.loads(to_canonical(RECORDS[name]()))
     validate(document)
     assert document["schema"] == schema_url(InstitutionKind(document["institution"]["kind"]))
+
+
+def test_images_are_named_by_digest_or_null() -> None:
+    record = school_record()
+    document = to_dict(record)
+    assert document["student"]["photo_sha256"] is None
+    assert document["institution"]["emblem_sha256"] is None
+    pictured = dataclasses.replace(
+        record, institution=dataclasses.replace(record.institution, emblem_sha256="e" * 64),
+        record=dataclasses.replace(record.record, student=dataclasses.replace(
+            record.record.student, photo_sha256="f" * 64)))
+    document = json.loads(to_canonical(pictured))
+    validate(document)
+    assert (document["student"]["photo_sha256"], document["institution"]["emblem_sha256"]) \
+        == ("f" * 64, "e" * 64)
+    vocational = json.loads(to_canonical(vocational_record()))
+    assert "photo_sha256" not in vocational["student"]
+    assert vocational["institution"]["emblem_sha256"] is None
 
 
 def test_school_record_carries_what_the_back_page_shows() -> None:
@@ -73,6 +92,10 @@ def test_vocational_record_has_its_own_shape() -> None:
     (lambda d: d["summary"].pop("decision"), "decision"),
     (lambda d: d["student"].update(religion_th="พุทธ"), "religion_th"),
     (lambda d: d.update(schema=schema_url(InstitutionKind.VOCATIONAL)), "schema"),
+    (lambda d: d["student"].update(photo_sha256="photo.jpg"), "photo_sha256"),
+    (lambda d: d["student"].pop("photo_sha256"), "photo_sha256"),
+    (lambda d: d["institution"].update(emblem_sha256="A" * 64), "emblem_sha256"),
+    (lambda d: d["student"].update(photo="/9j/4AAQSkZJRg=="), "photo"),  # never the image
 ])
 def test_a_record_off_its_schema_is_refused(change, where: str) -> None:
     document = copy.deepcopy(to_dict(school_record()))
@@ -85,7 +108,8 @@ def test_the_issuer_publishes_every_schema_version(tmp_path) -> None:
     written = write_schemas(tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == [
         "schema/transcript/school/v2.json", "schema/transcript/school/v3.json",
-        "schema/transcript/vocational/v2.json", "schema/transcript/vocational/v3.json"]
+        "schema/transcript/school/v4.json", "schema/transcript/vocational/v2.json",
+        "schema/transcript/vocational/v3.json", "schema/transcript/vocational/v4.json"]
     for target, source in schema_files().items():
         assert (tmp_path / target).read_bytes() == source.read_bytes()
         assert json.loads(source.read_text())["$id"].endswith(target.as_posix())

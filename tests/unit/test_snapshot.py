@@ -86,3 +86,24 @@ def test_snapshots_from_before_the_form_fields_keep_their_digest() -> None:
     assert to_canonical(from_dict(data)) == to_canonical(old)
     # and with them, they round-trip
     assert from_dict(to_dict(s)) == s and to_dict(s)["form_number"] == "000345"
+
+
+def test_the_photo_and_the_emblem_are_in_the_snapshot_by_digest() -> None:
+    """A snapshot without images keeps the JSON it had before images existed; with them
+    it names each by digest, so the approval covers them, and a new photo is a change of
+    the student's data (a correction), a new emblem one of the institution's."""
+    s = snap("school")
+    assert "photo_sha256" not in to_dict(s)["student"]
+    assert "emblem_sha256" not in to_dict(s)["institution"]
+    photo, emblem = "a" * 64, "b" * 64
+    pictured = Snapshot(dataclasses.replace(s.institution, emblem_sha256=emblem),
+                        dataclasses.replace(s.record, student=dataclasses.replace(
+                            s.record.student, photo_sha256=photo)))
+    data = to_dict(pictured)
+    assert (data["student"]["photo_sha256"], data["institution"]["emblem_sha256"]) == (
+        photo, emblem)
+    assert from_dict(data) == pictured
+    assert snapshot_digest(to_canonical(pictured)) != snapshot_digest(to_canonical(s))
+    assert student_data(pictured) != student_data(s)
+    assert [c.field for c in diff(s, pictured)] == ["student.photo_sha256",
+                                                    "institution.emblem_sha256"]

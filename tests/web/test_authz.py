@@ -13,10 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from issuer import demo_images
 from issuer.adapters.orm import BatchRecordRow, TranscriptRow
 from issuer.core.lifecycle import AccountRole
 from issuer.jobs import run_job
 from issuer.services import accounts
+from issuer.services.admin import set_emblem
 from issuer.services.approval import approve
 from issuer.services.context import Actor, Issuer
 from issuer.services.importing import import_batch
@@ -49,6 +51,7 @@ ROUTES = [
     Route("/batches/<int:batch_id>/progress.json", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/students/<int:record_id>/preview.pdf", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/previews.zip", "GET", STAFF, True),
+    Route("/batches/<int:batch_id>/students/<int:record_id>/photo.jpg", "GET", STAFF, True),
     Route("/batches/<int:batch_id>/confirm-warnings", "POST", (REGISTRAR,), True),
     Route("/batches/<int:batch_id>/submit", "POST", (REGISTRAR,), True),
     Route("/batches/<int:batch_id>/withdraw", "POST", (REGISTRAR,), True),
@@ -69,6 +72,8 @@ ROUTES = [
     Route("/admin/", "GET", (ADMIN,)),
     Route("/admin/institutions", "GET", (ADMIN,)),
     Route("/admin/institutions", "POST", (ADMIN,)),
+    Route("/admin/institutions/<code>/emblem", "POST", (ADMIN,)),
+    Route("/admin/institutions/<code>/emblem.png", "GET", (ADMIN,)),
     Route("/admin/accounts", "GET", (ADMIN,)),
     Route("/admin/accounts", "POST", (ADMIN,)),
     Route("/admin/accounts/<int:account_id>", "POST", (ADMIN,)),
@@ -123,7 +128,7 @@ def world(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
     app = web_app(issuer)
     values = {"batch_id": str(batches["1001"]), "record_id": str(record),
               "transcript_id": str(transcript), "version": "1", "account_id": str(account),
-              "upload_id": str(upload),
+              "upload_id": str(upload), "code": "1001",
               "fmt": "jsonl"}
     clients = {name: as_user(app, name) for name in ACCOUNTS}
     return World(app, values, clients)
@@ -132,8 +137,14 @@ def world(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
 def _issued_batch(issuer: Issuer, code: str, name: str) -> int:
     registrar = Actor(f"reg{code}", "test", AccountRole.REGISTRAR, code)
     director = Actor(f"dir{code}", "test", AccountRole.APPROVER, code)
+    school = code == "1001"  # with a photo (its first student's) and an emblem
+    if school:
+        set_emblem(issuer, code, demo_images.emblem_png("ว.ด."),
+                   actor=Actor("admin", "test", AccountRole.ADMIN))
     batch_id = import_batch(issuer, code, name, (EXAMPLES / name).read_bytes(),
-                            actor=registrar).batch_id
+                            actor=registrar,
+                            photos=demo_images.photos_zip(["66001"]) if school else None
+                            ).batch_id
     submit_batch(issuer, batch_id, actor=registrar)
     approve(issuer, batch_id, actor=director)
     issue_batch(issuer, batch_id, actor=SYSTEM, institution_code=code, workers=0)

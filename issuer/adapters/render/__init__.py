@@ -11,11 +11,13 @@ from io import BytesIO
 
 from issuer.adapters.render import fonts, pdfa, qr, school, vocational
 from issuer.adapters.render.layout import PAGE_H, PAGE_W, Footer, Sheet
+from issuer.adapters.render.pictures import Images, MissingImage
 from issuer.core.records import InstitutionKind, TranscriptRecord
 from verifier.core.compact import is_compact
 from verifier.core.credential import QR_PATH, verification_code
 
-__all__ = ["attach_files", "render_transcript", "verification_code", "warm_up"]
+__all__ = ["Images", "MissingImage", "attach_files", "render_transcript", "verification_code",
+           "warm_up"]
 
 
 def warm_up() -> None:
@@ -42,10 +44,14 @@ def _verifier_url(qr_content: str) -> str:
     return scheme.lower() + sep + host.lower() + slash + tail if sep else base
 
 
-def render_transcript(record: TranscriptRecord, qr_content: str, verification_code: str) -> bytes:
+def render_transcript(record: TranscriptRecord, qr_content: str, verification_code: str,
+                      images: Images | None = None) -> bytes:
     """A4 PDF of the transcript (school ปพ.1 or vocational certificate by
-    record.institution.kind), PDF/A-3 ready, NOT yet carrying attachments."""
-    sheet = Sheet()
+    record.institution.kind), PDF/A-3 ready, NOT yet carrying attachments.
+
+    `images` holds the photo and emblem the record names, by digest; MissingImage if the
+    record names one that is not there or does not match its digest."""
+    sheet = Sheet(images=images)
     if record.institution.kind is InstitutionKind.VOCATIONAL:
         vocational.layout(sheet, record)
         kind_th, kind_en = "ประกาศนียบัตรและผลการฝึกอาชีพ", "Vocational certificate"

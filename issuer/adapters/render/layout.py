@@ -14,7 +14,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from issuer.adapters.render import fonts, qr, thai
+from issuer.adapters.render import fonts, pictures, qr, thai
 from issuer.adapters.render.common import signatory
 from issuer.adapters.render.fonts import BOLD, REGULAR
 from issuer.adapters.render.templates import Wording
@@ -58,6 +58,20 @@ class Sheet:
 
     pages: list[list[Op]] = field(default_factory=lambda: [[]])
     cells: list[Cell] = field(default_factory=list)
+    images: pictures.Images | None = None
+    """The images the record names (photo, emblem), by digest: `picture` reads them."""
+    pictures: list[Cell] = field(default_factory=list)
+    """Where images were placed (their boxes), so tests can check no text runs over one."""
+
+    def picture(self, sha256: str) -> bytes | None:
+        """The image the record names by `sha256` (None for ""); MissingImage if absent
+        or altered."""
+        return pictures.picture(self.images, sha256)
+
+    def image(self, x: float, y: float, w: float, h: float, data: bytes) -> None:
+        """Queue an image, fitted and centred in the box (aspect kept)."""
+        self.pictures.append(Cell(len(self.pages) - 1, x, y, x + w, y + h))
+        self.op(lambda c: pictures.draw(c, data, x, y, w, h))
 
     def new_page(self) -> None:
         self.pages.append([])

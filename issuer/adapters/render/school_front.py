@@ -56,9 +56,15 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
     mid = (LEFT + RIGHT) / 2
     y = TOP - 20
     title = f"{w.text('title', 'th')} {level_th}"
-    s.text(mid, y, title, BOLD, 13, "center", max_width=RIGHT - LEFT)
+    emblem = s.picture(inst.emblem_sha256)
+    # The emblem in the form's top corner, beside the title, which keeps clear of it.
+    title_w = RIGHT - LEFT - (2 * (EMBLEM + 6) if emblem else 0)
+    if emblem:
+        s.image(LEFT, TOP - 6 - EMBLEM, EMBLEM, EMBLEM, emblem)
+    s.text(mid, y, title, BOLD, 13, "center", max_width=title_w)
     y -= 14
-    s.text(mid, y, f"{w.text('title', 'en')} ({level_en})", BOLD, 10, "center", color=GREY)
+    s.text(mid, y, f"{w.text('title', 'en')} ({level_en})", BOLD, 10, "center", color=GREY,
+           max_width=title_w)
     y -= 8
     box_top = y
     def label(section: str, key: str, th: str, en: str) -> tuple[str, str, str, str]:
@@ -109,10 +115,12 @@ def _header(s: Sheet, t: TranscriptRecord) -> float:
     box_bottom = min(bottoms) - 6
     s.rect(LEFT, box_bottom, RIGHT - LEFT, box_top - box_bottom)
     s.line(split, box_top, split, box_bottom)
-    _photo_box(s, photo_x, box_top - 6 - PHOTO_H, w.pair("photo", "label"))
+    _photo_box(s, photo_x, box_top - 6 - PHOTO_H, w.pair("photo", "label"),
+               s.picture(st.photo_sha256))
     return box_bottom
 
 
+EMBLEM = 34.0  # the emblem's square (12 mm), between the serial line and the header box
 PHOTO_W, PHOTO_H = 30 * mm, 40 * mm  # the form's 3 x 4 cm photo box
 SPLIT = 0.56  # the school fields' share of the width beside the photo box
 SCHOOL_LABEL_W, STUDENT_LABEL_W = 84.0, 90.0
@@ -121,8 +129,14 @@ SCHOOL_LABEL_W, STUDENT_LABEL_W = 84.0, 90.0
 HEADER_FIELD, VALUE_SIZE = 10.5, 8.5
 
 
-def _photo_box(s: Sheet, x: float, y: float, label: tuple[str, str]) -> None:
-    """The photo box, left empty as on paper when the school sends no photo."""
+def _photo_box(s: Sheet, x: float, y: float, label: tuple[str, str],
+               photo: bytes | None) -> None:
+    """The photo box: the student's photo (normalised to 3:4, filling it), or left empty
+    as on paper when the school sends no photo."""
+    if photo is not None:
+        s.image(x, y, PHOTO_W, PHOTO_H, photo)
+        s.rect(x, y, PHOTO_W, PHOTO_H, 0.5)
+        return
     s.rect(x, y, PHOTO_W, PHOTO_H, 0.5)
     s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 + 2, label[0], REGULAR, 8, "center", color=GREY)
     s.text(x + PHOTO_W / 2, y + PHOTO_H / 2 - 8, label[1], REGULAR, 6.5, "center",

@@ -44,6 +44,9 @@ def _centred_lines(s: Sheet, y: float, text: str, font: str, size: float, width:
     return y
 
 
+EMBLEM = 62.0  # the emblem's square at the head of the certificate (22 mm)
+
+
 def _certificate_body(s: Sheet, t: TranscriptRecord, k: float) -> float:
     """Draw the certificate with its larger gaps scaled by `k`; returns its lowest y."""
     rec, inst, prog = t.record, t.institution, t.record.programme
@@ -61,6 +64,11 @@ def _certificate_body(s: Sheet, t: TranscriptRecord, k: float) -> float:
     s.pair(RIGHT - 14, TOP - 27, f"{doc_th} {t.transcript_id}", f"{doc_en} {t.transcript_id}",
            8.5, align="right")
     y = TOP - 46
+    emblem = s.picture(inst.emblem_sha256)
+    if emblem:  # centred above the issuer, as the BMA emblem heads its certificates
+        size = max(EMBLEM * k, EMBLEM * 0.6)
+        s.image(MID - size / 2, TOP - 8 - size, size, size, emblem)
+        y = TOP - 8 - size - 18
     issuer_th, issuer_en = w.pair("certificate", "issuer")
     s.text(MID, y, issuer_th, BOLD, 16, "center")
     y -= 16
@@ -119,11 +127,12 @@ def _certificate(s: Sheet, t: TranscriptRecord) -> None:
     need the room, so the signature stays inside the frame."""
     limit = BODY_BOTTOM + 6 + 5 + 2
     for k in (1.0, 0.8, 0.6, 0.4, 0.2):
-        trial = Sheet()
+        trial = Sheet(images=s.images)
         if _certificate_body(trial, t, k) >= limit:
             break
     s.pages[-1].extend(trial.pages[0])
     s.cells.extend(dataclasses.replace(c, page=len(s.pages) - 1) for c in trial.cells)
+    s.pictures.extend(dataclasses.replace(c, page=len(s.pages) - 1) for c in trial.pictures)
 
 
 def _sign(s: Sheet, y: float, found: tuple[str, str, str, str] | None, role_th: str,

@@ -1,7 +1,7 @@
 """Repositories over the ORM rows, and the unit of work the services use.
 
 A `UnitOfWork` is one transaction; its repositories (`institutions`, `enrolments`,
-`batches`, `transcripts`, `audit`, `jobs`, `uploads`, `accounts`, `links`, `web_sessions`,
+`batches`, `transcripts`, `images`, `audit`, `jobs`, `uploads`, `accounts`, `links`, `web_sessions`,
 `login_attempts`) never commit:
 the service decides; a broken constraint is `Conflict`, any database failure a
 `DatabaseFailure`. Mutating methods take `now` (an aware UTC datetime) explicitly.
@@ -36,6 +36,7 @@ from issuer.adapters.repositories.identity import (
     take_names,
     to_institution,
 )
+from issuer.adapters.repositories.images import ImageChanged, Images
 from issuer.adapters.repositories.sessions import LoginAttempts, WebSessions
 from issuer.adapters.repositories.transcripts import (
     IssuedFiles,
@@ -48,7 +49,8 @@ from issuer.adapters.repositories.uploads import ErrorGroup, Uploads
 
 __all__ = [
     "Accounts", "AuditLog", "Batches", "Changed", "Conflict", "DatabaseFailure", "Enrolments",
-    "ErrorGroup", "Institutions", "IssuedFiles", "Links", "LoginAttempts", "NewRecord",
+    "ErrorGroup", "ImageChanged", "Images", "Institutions", "IssuedFiles", "Links",
+    "LoginAttempts", "NewRecord",
     "Transcripts", "UnitOfWork", "Uploads", "WebSessions", "allocate_status_indexes",
     "move_values", "new_batch_row", "new_transcript_row", "revoke_row", "take_names",
     "to_institution",
@@ -73,6 +75,7 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.institutions = Institutions(self.session)
+        self.images = Images(self.session)
         self.enrolments = Enrolments(self.session)
         self.batches = Batches(self.session)
         self.transcripts = Transcripts(self.session)

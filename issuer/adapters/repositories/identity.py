@@ -33,6 +33,7 @@ def to_institution(row: InstitutionRow) -> records.Institution:
         province_en=row.province_en,
         affiliation_th=row.affiliation_th,
         affiliation_en=row.affiliation_en,
+        emblem_sha256=row.emblem_sha256 or "",
     )
 
 
