@@ -459,10 +459,15 @@ def _print_verdict(verdict: Verdict) -> None:
 
 @main.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--at", "at", metavar="DATETIME",
+              help="Judge the signature's long-term validity as of this time (ISO 8601; "
+                   "without a zone, Bangkok time), e.g. 2040-01-01: what a verifier then "
+                   "would say of this very file.")
 @click.pass_context
-def verify(ctx: click.Context, path: Path) -> None:
+def verify(ctx: click.Context, path: Path, at: str | None) -> None:
     """Verify a transcript PDF offline; exit status 0 only if it is VALID."""
-    verdict = verify_pdf(_issuer(ctx), path.read_bytes())
+    verdict = verify_pdf(_issuer(ctx), path.read_bytes(),
+                         moment=_since(at) if at is not None else None)
     _print_verdict(verdict)
     if verdict.result is not Result.VALID:
         ctx.exit(1)
