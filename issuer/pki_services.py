@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from flask import Flask, Response, abort, request
@@ -220,3 +222,36 @@ def running(app: Flask, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]
 
 
 
+
+
+def local_address(url: str | None) -> tuple[str, int] | None:
+    """``(host, port)`` of `url` if it is on this machine (127.0.0.1 or localhost)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost"):
+        return None
+    return "127.0.0.1", parts.port or 80
+
+
+def _listening(address: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def serving_while(pki_url: str | None, tsa_url: str | None, keys_dir: Path,
+                  passphrase: bytes) -> Iterator[None]:
+    """While inside, the project's services answer at `pki_url` if the TSA is theirs
+    (`tsa_url` under `pki_url`), it is local and nothing listens there yet (`transcripts
+    demo` issues before `transcripts serve` runs them)."""
+    address = local_address(pki_url)
+    ours = bool(pki_url and tsa_url and tsa_url.startswith(pki_url.rstrip("/") + "/"))
+    if address is None or not ours or _listening(address):
+        yield
+        return
+    with running(create_app(keys_dir, passphrase), *address):
+        yield
