@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -206,9 +207,11 @@ def create_app_from_env() -> Flask:
 
 
 @contextmanager
-def running(app: Flask, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve `app` from a thread while inside; yields its base URL (port 0: a free one).
-    For tests and for `transcripts demo`, which issues before `transcripts serve` runs."""
+def running(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0
+            ) -> Iterator[str]:
+    """Serve `app` (a WSGI application) from a thread while inside; yields its base URL
+    (port 0: a free one). For tests and for `transcripts demo`, which issues before
+    `transcripts serve` runs."""
     server = make_server(host, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="pki-services", daemon=True)
     thread.start()
