@@ -7,7 +7,7 @@ BKT_PKI_URL; every request path is recorded (`LivePki.requests`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,6 +45,12 @@ class LivePki:
     keys_dir: Path
     requests: list[str] = field(default_factory=list)
     """Paths requested from the services, in order."""
+    offset: list[timedelta] = field(default_factory=lambda: [timedelta(0)])
+    """How far ahead of the real clock the services' clock runs (`advance`)."""
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the services' clock (OCSP, CRL, TSA times) forward, never sleeping."""
+        self.offset[0] += delta
 
     @property
     def tsa_url(self) -> str:
@@ -58,10 +64,12 @@ class LivePki:
         return load_institution_keys(self.keys_dir, code, PASSPHRASE)
 
     def trust(self, codes: Iterable[str] = (SCHOOL[0],)) -> TrustStore:
-        """What a verifier pinning this root knows from the issuer's JWKS."""
-        keys = [self.keys(code) for code in codes]
-        return TrustStore.from_jwks(jwks_document([(k.credential_cert, k.chain) for k in keys]),
-                                    [self.root])
+        """What a verifier pinning this root knows from a JWKS of every generation's
+        credential key, without their life (`bkt_compromised_at`...): what is judged
+        here is what the PDF itself proves."""
+        found = [(g.credential_cert, g.chain) for code in codes
+                 for g in keystore.public_generations(self.keys_dir, code)]
+        return TrustStore.from_jwks(jwks_document(found), [self.root])
 
     def producer(self, level: str, code: str = SCHOOL[0], verifier_url: str =
                  "https://verify.bkt.example") -> Producer:
@@ -110,10 +118,10 @@ def _short_tsa(directory: Path, lifetime: timedelta) -> None:
 
 @contextmanager
 def live_pki(directory: Path, institutions: Iterable[tuple[str, str]] = (SCHOOL,), *,
-             tsa_lifetime: timedelta | None = None,
-             clock: Callable[[], datetime] | None = None) -> Iterator[LivePki]:
+             tsa_lifetime: timedelta | None = None) -> Iterator[LivePki]:
     """A key store in `directory` and its services running while inside."""
-    app = create_app(directory, PASSPHRASE, clock)
+    offset = [timedelta(0)]
+    app = create_app(directory, PASSPHRASE, lambda: datetime.now(UTC) + offset[0])
     requests: list[str] = []
 
     def recording(environ: dict[str, Any], start_response: Any) -> Any:
@@ -125,4 +133,4 @@ def live_pki(directory: Path, institutions: Iterable[tuple[str, str]] = (SCHOOL,
                       service_url=url)
         if tsa_lifetime is not None:
             _short_tsa(directory, tsa_lifetime)
-        yield LivePki(url, directory, requests)
+        yield LivePki(url, directory, requests, offset)

@@ -183,12 +183,23 @@ def validity_check(found: Evidence, moment: datetime, *, lta: Any = None,
     when_en = "now" if now else f"as of {_at(moment)}"
     if lta is not None:
         indication = lta.ades_subindic
+        details = getattr(getattr(lta, "api_status", None), "revocation_details", None)
+        revoked = getattr(details, "revocation_date", None)
         if indication is AdESPassed.OK:
-            return Check("long_term_validity", Status.PASS,
-                         f"ลายมือชื่อตรวจสอบได้{when_th} จากข้อมูลที่ฝังในเอกสาร (ไม่ต้องออนไลน์)",
-                         f"The signature validates {when_en} from what the document embeds "
-                         "(offline)")
+            th = f"ลายมือชื่อตรวจสอบได้{when_th} จากข้อมูลที่ฝังในเอกสาร (ไม่ต้องออนไลน์)"
+            en = f"The signature validates {when_en} from what the document embeds (offline)"
+            if revoked is not None:
+                th += f" ใบรับรองถูกเพิกถอนเมื่อ {_at(revoked)} หลังเวลาที่ลงนามที่พิสูจน์ได้"
+                en += (f"; its certificate was revoked on {_at(revoked)}, after the proven "
+                       "signing time")
+            return Check("long_term_validity", Status.PASS, th, en)
         reason = getattr(indication, "name", str(indication))
+        if revoked is not None:
+            return Check("long_term_validity", Status.FAIL,
+                         f"ใบรับรองของผู้ลงนามถูกเพิกถอนเมื่อ {_at(revoked)} "
+                         "ซึ่งไม่มีหลักฐานว่าลงนามก่อนหน้านั้น",
+                         f"The signer's certificate was revoked on {_at(revoked)}, and "
+                         f"nothing proves the signature was made before that ({reason})")
         if indication in _REVOKED:
             return Check("long_term_validity", Status.FAIL,
                          f"ใบรับรองของผู้ลงนามถูกเพิกถอนก่อนเวลาที่ลงนามที่พิสูจน์ได้ ({reason})",

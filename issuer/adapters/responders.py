@@ -21,7 +21,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import algos, cms, core, tsp
@@ -180,18 +180,12 @@ def load_service_keys(directory: Path, authority: Authority, passphrase: bytes) 
 # --- CRL ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Revoked:
-    """One revoked certificate: when the CA revoked it, and since when the key is
-    believed compromised (the CRL's invalidityDate; OCSP's revocationTime)."""
-
-    revoked_at: datetime
-    compromised_since: datetime
-
-
-def make_crl(authority: Authority, revoked: Mapping[int, Revoked], number: int,
+def make_crl(authority: Authority, revoked: Mapping[int, datetime], number: int,
              now: datetime) -> bytes:
-    """The issuing CA's CRL (DER): thisUpdate `now`, nextUpdate `now` + `CRL_VALIDITY`."""
+    """The issuing CA's CRL (DER): thisUpdate `now`, nextUpdate `now` + `CRL_VALIDITY`.
+    `revoked`: serial -> since when its key is held compromised, which is the entry's
+    revocation date (what it signed before stays valid where a timestamp proves it) and
+    its invalidityDate; the reason is keyCompromise."""
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(authority.issuing_cert.subject)
@@ -200,13 +194,13 @@ def make_crl(authority: Authority, revoked: Mapping[int, Revoked], number: int,
         .add_extension(x509.CRLNumber(number), critical=False)
         .add_extension(_aki(authority.issuing_cert), critical=False)
     )
-    for serial, entry in sorted(revoked.items()):
+    for serial, since in sorted(revoked.items()):
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
             .serial_number(serial)
-            .revocation_date(entry.compromised_since)
+            .revocation_date(since)
             .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
-            .add_extension(x509.InvalidityDate(entry.compromised_since.replace(tzinfo=None)),
+            .add_extension(x509.InvalidityDate(since.astimezone(UTC).replace(tzinfo=None)),
                            critical=False)
             .build())
     return builder.sign(authority.issuing_key, hashes.SHA384()).public_bytes(
@@ -222,7 +216,7 @@ def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
 
 
 def ocsp_response(request_der: bytes, keys: ServiceKeys, issued: Mapping[int, x509.Certificate],
-                  revoked: Mapping[int, Revoked], now: datetime) -> bytes:
+                  revoked: Mapping[int, datetime], now: datetime) -> bytes:
     """Answer an OCSP request (DER) for one certificate of the issuing CA.
 
     `issued`: every certificate the CA issued, by serial; another serial, or another
@@ -245,13 +239,13 @@ def ocsp_response(request_der: bytes, keys: ServiceKeys, issued: Mapping[int, x5
     if (request.issuer_name_hash != name_hash or request.issuer_key_hash != key_hash
             or cert is None):
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-    entry = revoked.get(request.serial_number)
+    since = revoked.get(request.serial_number)
     builder = ocsp.OCSPResponseBuilder().add_response(
         cert=cert, issuer=ca, algorithm=algorithm,
-        cert_status=ocsp.OCSPCertStatus.REVOKED if entry else ocsp.OCSPCertStatus.GOOD,
+        cert_status=ocsp.OCSPCertStatus.REVOKED if since else ocsp.OCSPCertStatus.GOOD,
         this_update=now, next_update=now + OCSP_VALIDITY,
-        revocation_time=entry.compromised_since if entry else None,
-        revocation_reason=x509.ReasonFlags.key_compromise if entry else None,
+        revocation_time=since,
+        revocation_reason=x509.ReasonFlags.key_compromise if since else None,
     ).responder_id(ocsp.OCSPResponderEncoding.HASH, keys.ocsp_cert).certificates(
         [keys.ocsp_cert])
     for extension in request.extensions:
@@ -273,11 +267,21 @@ def _attribute(kind: str, value: object) -> cms.CMSAttribute:
 
 
 def _rejection(failure: str, text: str) -> bytes:
-    return tsp.TimeStampResp({"status": tsp.PKIStatusInfo({
+    """A TimeStampResp with only its status (asn1crypto's schema cannot leave out the
+    token, RFC 3161's optional field: the SEQUENCE is written here)."""
+    status = tsp.PKIStatusInfo({
         "status": tsp.PKIStatus("rejection"),
         "status_string": tsp.PKIFreeText([text]),
         "fail_info": tsp.PKIFailureInfo({failure}),
-    })}).dump()
+    }).dump()
+    return core.Sequence.load(b"\x30" + _der_length(len(status)) + status).dump()
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
 
 
 ACCEPTED_DIGESTS = frozenset({"sha256", "sha384", "sha512"})
