@@ -31,7 +31,7 @@ def test_a_level_that_cannot_be_honoured_is_refused(env: dict[str, str]) -> None
 
 
 def test_the_settings_and_the_signer_know_the_same_levels() -> None:
-    assert PADES_LEVELS == tuple(level.value for level in PadesLevel)
+    assert tuple(level.value for level in PadesLevel) == PADES_LEVELS
     assert PadesLevel.parse(" b-lta ") is PadesLevel.B_LTA
     with pytest.raises(ValueError, match="unknown PAdES level"):
         PadesLevel.parse("LTV")
