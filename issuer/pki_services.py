@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from flask import Flask, Response, abort, request
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from issuer.adapters import keystore
 from issuer.adapters.pki import (
@@ -206,13 +206,20 @@ def create_app_from_env() -> Flask:
     return create_app(s.keys_dir, secret)
 
 
+class _Quiet(WSGIRequestHandler):
+    """No line per request (a batch makes two timestamp requests per transcript)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 @contextmanager
 def running(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0
             ) -> Iterator[str]:
     """Serve `app` (a WSGI application) from a thread while inside; yields its base URL
     (port 0: a free one). For tests and for `transcripts demo`, which issues before
     `transcripts serve` runs."""
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=_Quiet)
     thread = threading.Thread(target=server.serve_forever, name="pki-services", daemon=True)
     thread.start()
     try:
