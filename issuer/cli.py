@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -754,6 +754,34 @@ def audit_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     with open(output, "w", encoding="utf-8", newline="") as f:
         count = audit_service.export_audit(issuer, f, fmt)
     click.echo(f"exported {count} event(s) to {output}", err=True)
+
+
+@main.group()
+def archive() -> None:
+    """Stored transcripts' long-term upkeep (docs/long-term-validity.md)."""
+
+
+@archive.command("refresh")
+@click.option("--within-days", default=365, show_default=True,
+              help="Refresh a B-LTA transcript whose last timestamp's certificate ends "
+                   "within this many days.")
+@click.pass_context
+def archive_refresh(ctx: click.Context, within_days: int) -> None:
+    """Add current validation data and a new document timestamp (BKT_TSA_URL) to every
+    stored B-LTA transcript whose last timestamp is due; resumable, idempotent, each one
+    in the audit log. Exit status 1 if any failed (they wait for the next run)."""
+    from issuer.services.archive import refresh_archive
+
+    report = refresh_archive(_issuer(ctx), actor=_actor(ctx),
+                             within=timedelta(days=within_days))
+    for name in report.refreshed:
+        click.echo(f"refreshed {name}")
+    for name, why in report.failed:
+        click.echo(f"FAILED {name}: {why}", err=True)
+    click.echo(f"{len(report.refreshed)} refreshed, {report.current} not due, "
+               f"{report.not_lta} below B-LTA, {len(report.failed)} failed")
+    if report.failed:
+        ctx.exit(1)
 
 
 @main.command("serve")

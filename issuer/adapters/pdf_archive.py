@@ -13,6 +13,7 @@ status is recorded as the responders give it, revoked included: that is the poin
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime
 from io import BytesIO
 from typing import Any
 
@@ -87,6 +88,24 @@ async def async_refresh(pdf: bytes, root: x509.Certificate, timestamper: TimeSta
         return output.getvalue()
     finally:
         await context.aclose()
+
+
+def last_timestamp_expiry(pdf: bytes) -> datetime | None:
+    """When the last document timestamp's certificate ends (what bounds how long a B-LTA
+    document holds), or None without a document timestamp."""
+    try:
+        stamps = PdfFileReader(BytesIO(pdf)).embedded_timestamp_signatures
+    except Exception as exc:  # not a PDF pyHanko can read
+        raise ArchiveError(f"unreadable PDF: {type(exc).__name__}") from None
+    if not stamps:
+        return None
+    return stamps[-1].signer_cert.not_valid_after
+
+
+def tsa_certificate_expiry(timestamper: TimeStamper) -> datetime:
+    """When the certificate of the TSA behind `timestamper` ends (one request)."""
+    token = _run(timestamper.async_dummy_response(MD_ALGORITHM))
+    return extract_certificate_info(token["content"]).signer_cert.not_valid_after
 
 
 def refresh(pdf: bytes, root: x509.Certificate, timestamper: TimeStamper) -> bytes:

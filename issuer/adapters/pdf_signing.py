@@ -158,6 +158,13 @@ def http_timestamper(url: str) -> HTTPTimeStamper:
     return HTTPTimeStamper(url, timeout=TSA_TIMEOUT, session=LazySession())
 
 
+def close_timestamper(timestamper: TimeStamper | None) -> None:
+    """Close an `http_timestamper`'s session (on this thread's event loop)."""
+    session = getattr(timestamper, "_session", None)
+    if isinstance(session, LazySession):
+        _run(session.close())
+
+
 def signing_validation_context(keys: InstitutionKeys) -> ValidationContext:
     """What B-LT/B-LTA signing validates with: the keys' own root pinned, fetching on
     (OCSP and CRLs where the certificates point), and a certificate that declares a
@@ -236,9 +243,7 @@ class TranscriptSigner:
     def close(self) -> None:
         """Close the HTTP sessions (validation context, timestamper) of this thread."""
         self._release()
-        session = getattr(self._timestamper, "_session", None)
-        if isinstance(session, LazySession):
-            _run(session.close())
+        close_timestamper(self._timestamper)
 
     def sign(self, pdf: bytes) -> bytes:
         """Return `pdf` with an incremental update holding the certification signature
