@@ -18,9 +18,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from pyhanko.sign.timestamps import TimeStamper
-from sqlalchemy import select
 
-from issuer.adapters.orm import TranscriptRow
 from issuer.adapters.pdf_archive import (
     ArchiveError,
     last_timestamp_expiry,
@@ -71,10 +69,7 @@ def refresh_archive(issuer: Issuer, *, actor: Actor, within: timedelta = REFRESH
     try:
         while True:
             with issuer.uow() as uow:
-                page = list(uow.session.scalars(
-                    select(TranscriptRow.id).where(TranscriptRow.id > after,
-                                                   TranscriptRow.pdf_path.is_not(None))
-                    .order_by(TranscriptRow.id).limit(PAGE)))
+                page = uow.transcripts.with_files(after, PAGE)
             if not page:
                 return report
             for row_id in page:
@@ -87,7 +82,7 @@ def refresh_archive(issuer: Issuer, *, actor: Actor, within: timedelta = REFRESH
 def _refresh_one(issuer: Issuer, row_id: int, actor: Actor, root: x509.Certificate,
                  timestamper: TimeStamper, due_by: datetime, report: RefreshReport) -> None:
     with issuer.uow() as uow:
-        row = uow.session.get(TranscriptRow, row_id)
+        row = uow.transcripts.by_id(row_id)
         assert row is not None and row.pdf_path is not None
         name = f"{row.transcript_id} v{row.version}"
         path = issuer.settings.output_dir / row.pdf_path

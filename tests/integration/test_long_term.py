@@ -25,7 +25,12 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from issuer.adapters.pdf_archive import refresh
-from issuer.adapters.pdf_signing import PadesLevel, TranscriptSigner, http_timestamper
+from issuer.adapters.pdf_signing import (
+    PadesLevel,
+    TranscriptSigner,
+    close_timestamper,
+    http_timestamper,
+)
 from issuer.adapters.pki import load_authority
 from issuer.adapters.responders import CRL_VALIDITY, TSA_POLICY
 from issuer.pipeline import IssuedDocument
@@ -269,6 +274,15 @@ def compromised_pki(tmp_path: Path) -> Iterator[tuple[LivePki, IssuedDocument]]:
         yield pki, doc
 
 
+def refreshed_by(pki: LivePki, pdf: bytes) -> bytes:
+    """`pdf` with fresh validation data and a document timestamp from `pki`'s TSA."""
+    timestamper = http_timestamper(pki.tsa_url)
+    try:
+        return refresh(pdf, pki.root, timestamper)
+    finally:
+        close_timestamper(timestamper)
+
+
 def _signature_time(pdf: bytes, pki: LivePki) -> datetime:
     status = pyhanko_validate(pdf, pki.root)
     return status.timestamp_validity.timestamp
@@ -282,7 +296,7 @@ def test_revoked_after_the_proven_signing_time_stays_valid(
     since = _signature_time(doc.pdf, pki).replace(microsecond=0) + timedelta(seconds=2)
     pki.compromise("1001", since)
     pki.advance(timedelta(hours=1))
-    refreshed = refresh(doc.pdf, pki.root, http_timestamper(pki.tsa_url))
+    refreshed = refreshed_by(pki, doc.pdf)
     verdict, checks = judge(refreshed, pki.trust(), datetime.now(UTC) + timedelta(hours=2))
     assert verdict.result is Result.VALID, problems(checks)
     assert statuses(checks)["pdf_unmodified"] is Status.PASS  # DSS + timestamp accepted
@@ -292,7 +306,7 @@ def test_revoked_before_the_proven_signing_time_is_not_valid(
         compromised_pki: tuple[LivePki, IssuedDocument]) -> None:
     pki, doc = compromised_pki
     pki.compromise("1001", _signature_time(doc.pdf, pki) - timedelta(hours=1))
-    refreshed = refresh(doc.pdf, pki.root, http_timestamper(pki.tsa_url))
+    refreshed = refreshed_by(pki, doc.pdf)
     verdict, checks = judge(refreshed, pki.trust())
     assert verdict.result is not Result.VALID
     assert statuses(checks)["long_term_validity"] is Status.FAIL, problems(checks)
