@@ -35,3 +35,14 @@ def test_the_settings_and_the_signer_know_the_same_levels() -> None:
     assert PadesLevel.parse(" b-lta ") is PadesLevel.B_LTA
     with pytest.raises(ValueError, match="unknown PAdES level"):
         PadesLevel.parse("LTV")
+
+
+def test_serve_runs_the_pki_services_only_where_they_are_local() -> None:
+    from issuer.serve import commands
+
+    local = commands(Settings.from_env({}), 8000, 8001, {})
+    assert [c[0][-1] for c in local] == ["wsgi:issuer", "wsgi:verifier", "wsgi:pki_services"]
+    assert "127.0.0.1:8002" in local[2][0]
+    for elsewhere in ("", "https://pki.bangkok.go.th"):
+        found = commands(Settings.from_env({"BKT_PKI_URL": elsewhere}), 8000, 8001, {})
+        assert [c[0][-1] for c in found] == ["wsgi:issuer", "wsgi:verifier"]
