@@ -29,6 +29,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import ocsp as x509_ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
 from pyhanko.sign.diff_analysis import DiffPolicy
@@ -70,6 +75,10 @@ for _name in ("pyhanko.sign.validation.ades", "pyhanko.sign.validation.generic_c
 @dataclass(frozen=True)
 class _Outcome:
     ades_subindic: Any
+
+
+def _crypto(cert: asn1_x509.Certificate) -> x509.Certificate:
+    return x509.load_der_x509_certificate(cert.dump())
 
 
 def _at(moment: datetime) -> str:
@@ -175,16 +184,93 @@ def lta_result(sig: Any, reader: PdfFileReader, roots: Sequence[asn1_x509.Certif
     return asyncio.run(ades_lta_validation(sig, spec, timing_info=timing))
 
 
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+
+
+def _signed_by(response: x509_ocsp.OCSPResponse, key: Any) -> bool:
+    algorithm = response.signature_hash_algorithm
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
+            key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
+        elif isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
+            key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(),
+                       algorithm)
+        else:
+            return False
+        return True
+    except InvalidSignature:
+        return False
+
+
+def revoked_in_dss(reader: PdfFileReader, signer: x509.Certificate,
+                   issuer: x509.Certificate) -> datetime | None:
+    """The earliest revocation of `signer` that the file's DSS holds from its own CA (an
+    OCSP response signed by the CA or its delegated responder, or the CA's CRL).
+
+    pyHanko's validation, given both the "good" answer of the signing day and a later
+    "revoked" one, reports the revocation only on some runs (the responses' order); this
+    reads them all, so a revocation is never missed. A revocation is always bad news:
+    an attacker gains nothing by adding one."""
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS, or one pyHanko cannot read
+        return None
+    found: list[datetime] = []
+    for ref in dss.ocsps:
+        try:
+            response = x509_ocsp.load_der_ocsp_response(ref.get_object().data)
+            if (response.response_status is not x509_ocsp.OCSPResponseStatus.SUCCESSFUL
+                    or response.serial_number != signer.serial_number
+                    or response.certificate_status is not x509_ocsp.OCSPCertStatus.REVOKED):
+                continue
+            responder = next((c for c in response.certificates if _issued_by(c, issuer)
+                              and _may_sign_ocsp(c)), issuer)
+            if _signed_by(response, responder.public_key()) and response.revocation_time_utc:
+                found.append(response.revocation_time_utc)
+        except Exception:
+            continue
+    for ref in dss.crls:
+        try:
+            crl = x509.load_der_x509_crl(ref.get_object().data)
+            entry = crl.get_revoked_certificate_by_serial_number(signer.serial_number)
+            if (entry is not None and crl.issuer == issuer.subject
+                    and crl.is_signature_valid(issuer.public_key())):  # type: ignore[arg-type]
+                found.append(entry.revocation_date_utc)
+        except Exception:
+            continue
+    return min(found, default=None)
+
+
+def _may_sign_ocsp(cert: x509.Certificate) -> bool:
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return ExtendedKeyUsageOID.OCSP_SIGNING in eku
+
+
 def validity_check(found: Evidence, moment: datetime, *, lta: Any = None,
-                   chain_expiry: datetime | None = None, now: bool = True) -> Check:
-    """``long_term_validity`` at `moment`: from `lta` (a B-LTA file's `lta_result`), or
-    for lower levels from `chain_expiry` (the earliest notAfter of the signer's chain)."""
+                   chain_expiry: datetime | None = None, now: bool = True,
+                   revoked: datetime | None = None, proven: datetime | None = None) -> Check:
+    """``long_term_validity`` at `moment`: from `lta` (a B-LTA file's `lta_result`) with
+    `revoked` (the signer's revocation the file holds, `revoked_in_dss`) against `proven`
+    (the signature timestamp's time), or for lower levels from `chain_expiry` (the
+    earliest notAfter of the signer's chain)."""
     when_th = "ณ ขณะนี้" if now else f"ณ วันที่ {_at(moment)}"
     when_en = "now" if now else f"as of {_at(moment)}"
     if lta is not None:
         indication = lta.ades_subindic
-        details = getattr(getattr(lta, "api_status", None), "revocation_details", None)
-        revoked = getattr(details, "revocation_date", None)
+        if revoked is not None and (proven is None or revoked <= proven):
+            return Check("long_term_validity", Status.FAIL,
+                         f"ใบรับรองของผู้ลงนามถูกเพิกถอนเมื่อ {_at(revoked)} "
+                         "ซึ่งไม่มีหลักฐานว่าลงนามก่อนหน้านั้น",
+                         f"The signer's certificate was revoked on {_at(revoked)}, and "
+                         "nothing proves the signature was made before that")
         if indication is AdESPassed.OK:
             th = f"ลายมือชื่อตรวจสอบได้{when_th} จากข้อมูลที่ฝังในเอกสาร (ไม่ต้องออนไลน์)"
             en = f"The signature validates {when_en} from what the document embeds (offline)"
@@ -194,12 +280,6 @@ def validity_check(found: Evidence, moment: datetime, *, lta: Any = None,
                        "signing time")
             return Check("long_term_validity", Status.PASS, th, en)
         reason = getattr(indication, "name", str(indication))
-        if revoked is not None:
-            return Check("long_term_validity", Status.FAIL,
-                         f"ใบรับรองของผู้ลงนามถูกเพิกถอนเมื่อ {_at(revoked)} "
-                         "ซึ่งไม่มีหลักฐานว่าลงนามก่อนหน้านั้น",
-                         f"The signer's certificate was revoked on {_at(revoked)}, and "
-                         f"nothing proves the signature was made before that ({reason})")
         if indication in _REVOKED:
             return Check("long_term_validity", Status.FAIL,
                          f"ใบรับรองของผู้ลงนามถูกเพิกถอนก่อนเวลาที่ลงนามที่พิสูจน์ได้ ({reason})",
@@ -244,7 +324,11 @@ def long_term_checks(sig: Any, reader: PdfFileReader, roots: Sequence[asn1_x509.
             result = lta_result(sig, reader, roots, when, diff_policy)
         except Exception:  # pyHanko gave up on the file: nothing proven
             result = _Outcome(AdESIndeterminate.GENERIC)
-        checks.append(validity_check(found, when, lta=result, now=moment is None))
+        signer = _crypto(sig.signer_cert)
+        issuer = next((_crypto(c) for c in chain if c.subject == sig.signer_cert.issuer), None)
+        revoked = None if issuer is None else revoked_in_dss(reader, signer, issuer)
+        checks.append(validity_check(found, when, lta=result, now=moment is None,
+                                     revoked=revoked, proven=proven))
     else:
         expiry = min((c.not_valid_after for c in chain), default=None)
         checks.append(validity_check(found, when, chain_expiry=expiry, now=moment is None))

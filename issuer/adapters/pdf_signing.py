@@ -178,6 +178,34 @@ def signing_validation_context(keys: InstitutionKeys) -> ValidationContext:
     )
 
 
+def _names_its_status(cert: x509.Certificate) -> bool:
+    """The certificate names a CRL distribution point or an OCSP responder."""
+    try:
+        cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+        return True
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+    except x509.ExtensionNotFound:
+        return False
+    return any(d.access_method == x509.oid.AuthorityInformationAccessOID.OCSP
+               for d in access.value)
+
+
+def _check_revocation_sources(keys: InstitutionKeys, level: PadesLevel) -> None:
+    """B-LT and above embed the status of every certificate of the chain: each must say
+    where it is published, or the document would be issued without it and never
+    validate in the long term (docs/long-term-validity.md)."""
+    silent = [c for c in (keys.pdf_cert, *keys.chain[:-1]) if not _names_its_status(c)]
+    if silent:
+        names = ", ".join(c.subject.rfc4514_string() for c in silent)
+        raise ValueError(
+            f"PAdES {level} needs certificates that name their CRL or OCSP service; these do "
+            f"not: {names}. They predate BKT_PKI_URL: make the PKI again with it set (a key "
+            "ceremony, then transcripts keys create), or sign B-T (BKT_PADES_LEVEL)")
+
+
 class TranscriptSigner:
     """Certify transcript PDFs for one institution. Reusable and cheap per document."""
 
@@ -196,6 +224,8 @@ class TranscriptSigner:
             level = PadesLevel.B_T if timestamper is not None else PadesLevel.B_B
         if level.rank >= PadesLevel.B_T.rank and timestamper is None:
             raise ValueError(f"PAdES {level} needs a time-stamping authority (BKT_TSA_URL)")
+        if level.rank >= PadesLevel.B_LT.rank:
+            _check_revocation_sources(keys, level)
         self.keys = keys
         self.level = level
         self._signer = _RsaSigner(keys)

@@ -31,7 +31,7 @@ from issuer.adapters.pdf_signing import (
     close_timestamper,
     http_timestamper,
 )
-from issuer.adapters.pki import load_authority
+from issuer.adapters.pki import Authority, InstitutionKeys, load_authority
 from issuer.adapters.responders import CRL_VALIDITY, TSA_POLICY
 from issuer.pipeline import IssuedDocument
 from tests.factories import school_record
@@ -226,6 +226,16 @@ def test_a_level_above_b_b_needs_a_timestamp_authority(pki_services: LivePki) ->
         TranscriptSigner(pki_services.keys(), level=PadesLevel.B_LTA)
 
 
+def test_b_lt_refuses_certificates_that_name_no_revocation_service(
+        school_keys: InstitutionKeys, authority: Authority) -> None:
+    """A key store made before the services: its documents could never be validated in
+    the long term, so they are not issued as if they could."""
+    with pytest.raises(ValueError, match="name their CRL or OCSP service"):
+        TranscriptSigner(school_keys, level=PadesLevel.B_LTA, timestamper=make_tsa(authority))
+    assert TranscriptSigner(school_keys, level=PadesLevel.B_T,
+                            timestamper=make_tsa(authority)).level is PadesLevel.B_T
+
+
 def test_signing_refuses_a_certificate_its_responder_says_is_revoked(tmp_path: Path) -> None:
     with live_pki(tmp_path / "keys") as pki:
         keys = pki.keys()
@@ -300,6 +310,8 @@ def test_revoked_after_the_proven_signing_time_stays_valid(
     verdict, checks = judge(refreshed, pki.trust(), datetime.now(UTC) + timedelta(hours=2))
     assert verdict.result is Result.VALID, problems(checks)
     assert statuses(checks)["pdf_unmodified"] is Status.PASS  # DSS + timestamp accepted
+    said = message(checks, "long_term_validity")
+    assert f"revoked on {since:%Y-%m-%d %H:%M}" in said and "after the proven" in said
 
 
 def test_revoked_before_the_proven_signing_time_is_not_valid(
