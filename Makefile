@@ -70,10 +70,13 @@ system-deps:
 	fi
 
 ## Keys, database, sample data for one school and one vocational centre, a batch issued
-## each; then both web services (issuer :8000, verifier :8001) until Ctrl-C.
+## each (PAdES B-LTA, timestamped by the PKI's own TSA); then the web services (issuer
+## :8000, verifier :8001) and the PKI's CRL/OCSP/TSA services (:8002) until Ctrl-C.
+DEMO_PKI_URL ?= http://127.0.0.1:8002
+DEMO_ENV := BKT_PKI_URL=$(DEMO_PKI_URL) BKT_TSA_URL=$(DEMO_PKI_URL)/tsa
 demo: install catalogs
-	$(BIN)/transcripts demo
-	$(BIN)/transcripts serve
+	$(DEMO_ENV) $(BIN)/transcripts demo
+	$(DEMO_ENV) $(BIN)/transcripts serve
 
 ## The whole suite: lint, then every test (PostgreSQL too when reachable), one test
 ## process per core (pytest-xdist; a file's tests stay together and share its fixtures).

@@ -1,4 +1,5 @@
-"""WSGI entry points: ``gunicorn wsgi:verifier`` and ``gunicorn wsgi:issuer``.
+"""WSGI entry points: ``gunicorn wsgi:verifier``, ``gunicorn wsgi:issuer`` and ``gunicorn
+wsgi:pki_services`` (CRL, OCSP, TSA).
 
 Each app is built only when asked for, so serving the verifier never opens the
 issuer's database or starts its job worker (and vice versa). Importing this module sets
@@ -23,6 +24,10 @@ def __getattr__(name: str) -> Any:
         from issuer.web import create_app as create_issuer
 
         app = create_issuer()
+    elif name == "pki_services":
+        from issuer.pki_services import create_app_from_env
+
+        app = create_app_from_env()
     else:
         raise AttributeError(name)
     globals()[name] = app

@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/issue_batch.py              # 200 transcripts, 2 workers
     .venv/bin/python bench/issue_batch.py --n 1000     # or --n 10000
-    options: --workers 2, --vocational 0.1 (share of vocational trainees), --sign-runs 10
+    .venv/bin/python bench/issue_batch.py --level B-LTA --levels all
+    options: --workers 2, --vocational 0.1 (share of vocational trainees), --sign-runs 10,
+    --level (PAdES level of the issuance, default B-B), --levels (signing cost per level)
 
 Everything lives in a temporary directory: a SQLite database, a development PKI and the
 output PDFs. The students are generated with the sample generator's row builders
@@ -16,12 +18,16 @@ Memory: the parent's RSS and the pool workers' RSS (read from ``/proc``; with th
 chunk is stored; the table shows them at 25/50/75/100 % of N, and peaks (VmHWM, the
 parent's reset after import). Signing: our per-transcript signing time in the pipeline
 and alone, against a stock pyHanko certification (`bench/stock.py`) of the same unsigned
-PDF, in the same run.
+PDF, in the same run. PAdES levels (docs/long-term-validity.md): above B-B, the PKI's
+services (TSA, OCSP, CRL; `issuer.pki_services`) run on 127.0.0.1 in a thread of this
+process, so their work counts too; `--levels` signs the same PDF at each level and
+reports the time and the bytes each adds.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import itertools
@@ -44,12 +50,17 @@ from bench.stock import stock_signing, timed  # noqa: E402
 from examples import make_examples as ex  # noqa: E402
 from issuer import demo_images  # noqa: E402
 from issuer.adapters.batchfile import MAX_CSV_BYTES as MAX_BYTES  # noqa: E402
-from issuer.adapters.pdf_signing import TranscriptSigner  # noqa: E402
+from issuer.adapters.pdf_signing import (  # noqa: E402
+    PadesLevel,
+    TranscriptSigner,
+    http_timestamper,
+)
 from issuer.adapters.pki import write_dev_pki  # noqa: E402
 from issuer.config import Settings  # noqa: E402
 from issuer.core.batch import MAX_ROWS  # noqa: E402
 from issuer.core.lifecycle import AccountRole  # noqa: E402
 from issuer.pipeline import Producer  # noqa: E402
+from issuer.pki_services import create_app, running  # noqa: E402
 from issuer.services.admin import load_institutions, set_emblem  # noqa: E402
 from issuer.services.approval import approve  # noqa: E402
 from issuer.services.context import Actor, Issuer  # noqa: E402
@@ -292,6 +303,11 @@ class Results:
     ours_alone_ms: float
     stock_ms: float
     pdf_kb: float
+    level: str = "B-B"
+    level_ms: dict[str, float] = field(default_factory=dict)
+    """Signing the same PDF at each level (`--levels`): median ms."""
+    level_kb: dict[str, float] = field(default_factory=dict)
+    """KB each level's signature and revisions add to the PDF."""
 
     @property
     def rate(self) -> float:
@@ -316,14 +332,17 @@ class Results:
         return all(b <= a * (1 + FLAT_SLACK) + FLAT_SLACK_MB for a, b in pairs)
 
 
-def make_issuer(folder: Path) -> Issuer:
+def make_issuer(folder: Path, level: str = "B-B", pki_url: str | None = None) -> Issuer:
+    """An issuer signing at `level`; with `pki_url`, certificates naming the PKI's
+    services there and its TSA."""
     keys = folder / "keys"
     write_dev_pki(keys, [(SCHOOL, "Bench School"), (CENTRE, "Bench Centre")], PASSPHRASE,
-                  datetime.now(UTC))
+                  datetime.now(UTC), service_url=pki_url)
     settings = Settings(
         database_url=f"sqlite:///{folder / 'transcripts.db'}", keys_dir=keys,
         key_passphrase=PASSPHRASE, output_dir=folder / "out",
         published_dir=folder / "published", verifier_url="https://verify.bangkok.go.th",
+        pki_url=pki_url, tsa_url=f"{pki_url}/tsa" if pki_url else None, pades_level=level,
     )
     issuer = Issuer.open(settings)
     load_institutions(issuer, ROOT / "examples" / "institutions.json", actor=SYSTEM)
@@ -364,8 +383,20 @@ def _photos(data: bytes) -> bytes:
 
 
 def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: Path,
-        out: TextIO, photos: bool = False) -> Results:
-    issuer = make_issuer(folder)
+        out: TextIO, photos: bool = False, level: str = "B-B", levels: Sequence[str] = ()
+        ) -> Results:
+    with contextlib.ExitStack() as stack:
+        pki_url = None
+        if level != "B-B" or levels:  # the services start before the key store names them
+            pki_url = stack.enter_context(running(create_app(folder / "keys", PASSPHRASE)))
+        return _run(n, workers, vocational_share, sign_runs, folder, out, photos, level,
+                    levels, pki_url)
+
+
+def _run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: Path,
+         out: TextIO, photos: bool, level: str, levels: Sequence[str], pki_url: str | None
+         ) -> Results:
+    issuer = make_issuer(folder, level, pki_url)
     files = batch_files(n, vocational_share)
     if photos:  # every school student a photo, both institutions an emblem
         for code in (SCHOOL, CENTRE):
@@ -375,8 +406,8 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
           f"{sum(f.students for f in kinds[CENTRE])} vocational, in {len(files)} batch "
           f"file(s) (largest {max(len(f.data) for f in files) / 2**20:.1f} MB; limits "
           f"{MAX_BYTES / 2**20:.0f} MB, {MAX_ROWS:,} rows); workers={workers}, "
-          f"{os.cpu_count()} CPUs, SQLite; load average before: {os.getloadavg()[0]:.2f}",
-          file=out)
+          f"{os.cpu_count()} CPUs, SQLite, PAdES {level}; load average before: "
+          f"{os.getloadavg()[0]:.2f}", file=out)
 
     zips = [_photos(f.data) if photos and f.code == SCHOOL else None for f in files]
     t0 = time.perf_counter()
@@ -409,8 +440,16 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
     stock = stock_signing(issuer.settings.keys_dir, code, PASSPHRASE)
     ours_ms = statistics.median(timed(lambda: ours.sign(pdf), sign_runs))
     stock_ms = statistics.median(timed(lambda: stock(pdf), sign_runs))
+    level_ms, level_kb = {}, {}
+    for name in levels:  # one signer per level, as a worker keeps one for its job
+        signer = TranscriptSigner(issuer.keys(code), level=PadesLevel(name), timestamper=(
+            http_timestamper(f"{pki_url}/tsa") if name != "B-B" else None))
+        level_kb[name] = (len(signer.sign(pdf)) - len(pdf)) / 1024  # warm: revocation data
+        level_ms[name] = statistics.median(timed(lambda s=signer: s.sign(pdf), sign_runs))
+        signer.close()
     return Results(n, workers, len(batch_ids), import_s, issue_s, parent_cpu_s, machine_cpu_s,
-                   timings, memory, ours_ms, stock_ms, len(pdf) / 1024)
+                   timings, memory, ours_ms, stock_ms, len(pdf) / 1024, level, level_ms,
+                   level_kb)
 
 
 def _verdict(ok: bool | None) -> str:
@@ -469,6 +508,14 @@ def print_results(r: Results, out: TextIO) -> None:
     p(f"  ratio pipeline/stock {r.sign_ratio:8.3f} (target <= {TARGET_SIGN_RATIO}: "
       f"{_verdict(r.sign_ratio <= TARGET_SIGN_RATIO)}); alone/stock "
       f"{r.ours_alone_ms / r.stock_ms:.3f}")
+    if r.level_ms:
+        p("signing per PAdES level, same PDF (TSA, OCSP, CRL on 127.0.0.1 in this process; "
+          "revocation data fetched once per signer):")
+        base = r.level_ms.get("B-B")
+        for name, ms in r.level_ms.items():
+            extra = f"  (+{ms - base:.1f} ms over B-B)" if base is not None and name != "B-B" \
+                else ""
+            p(f"  {name:<6} {ms:8.2f} ms/transcript, +{r.level_kb[name]:5.1f} KB{extra}")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> Results:
@@ -482,12 +529,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> Results
     parser.add_argument("--photos", action="store_true",
                         help="a photo for every school student, an emblem for both "
                              "institutions")
+    parser.add_argument("--level", default="B-B", choices=[lv.value for lv in PadesLevel],
+                        help="PAdES level of the issuance (default B-B)")
+    parser.add_argument("--levels", default="",
+                        help="sign the same PDF at these levels too: 'all' or e.g. B-B,B-LTA")
     args = parser.parse_args(argv)
     if args.n < 1 or not 0 <= args.vocational <= 1:
         parser.error("--n must be positive and --vocational within 0..1")
+    try:
+        levels = ([lv.value for lv in PadesLevel] if args.levels == "all" else
+                  [PadesLevel.parse(x).value for x in args.levels.split(",") if x.strip()])
+    except ValueError as e:
+        parser.error(str(e))
     with tempfile.TemporaryDirectory(prefix="bkt-bench-") as tmp:
         results = run(args.n, args.workers, args.vocational, args.sign_runs, Path(tmp), out,
-                      args.photos)
+                      args.photos, args.level, levels)
     print_results(results, out)
     return results
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +192,7 @@ def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
     offline = issuer.settings.var_dir / DEV_CEREMONY
     had_ca = (issuer.settings.keys_dir / "issuing.crt").exists()
     write_dev_pki(issuer.settings.keys_dir, known, issuer.passphrase(), datetime.now(UTC),
-                  offline=offline)
+                  offline=offline, service_url=issuer.settings.pki_url)
     publish(issuer)
     if not had_ca:
         click.echo(f"development root CA made in {offline} (its key stays there, never in "
@@ -483,10 +483,15 @@ def _print_verdict(verdict: Verdict) -> None:
 
 @main.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--at", "at", metavar="DATETIME",
+              help="Judge the signature's long-term validity as of this time (ISO 8601; "
+                   "without a zone, Bangkok time), e.g. 2040-01-01: what a verifier then "
+                   "would say of this very file.")
 @click.pass_context
-def verify(ctx: click.Context, path: Path) -> None:
+def verify(ctx: click.Context, path: Path, at: str | None) -> None:
     """Verify a transcript PDF offline; exit status 0 only if it is VALID."""
-    verdict = verify_pdf(_issuer(ctx), path.read_bytes())
+    verdict = verify_pdf(_issuer(ctx), path.read_bytes(),
+                         moment=_since(at) if at is not None else None)
     _print_verdict(verdict)
     if verdict.result is not Result.VALID:
         ctx.exit(1)
@@ -612,6 +617,21 @@ def demo(ctx: click.Context, workers: int) -> None:
                    actor=admin)
     created = _demo_accounts(issuer, admin)
     ctx.invoke(keys_create)
+    from issuer.pki_services import serving_while
+
+    s = issuer.settings
+    with serving_while(s.pki_url, s.tsa_url, s.keys_dir, issuer.passphrase()):
+        _demo_batches(issuer, system, workers)
+    click.echo(f"\nSigned transcripts (PAdES {s.signing_level}) are under {s.output_dir}/")
+    if created:
+        click.echo("Web accounts (shown once; `transcripts accounts create` makes more):")
+        for role, username, password in created:
+            click.echo(f"  {role:<9} {username:<14} {password}")
+    click.echo("Check one offline:  .venv/bin/transcripts verify <file.pdf>  "
+               "(--at 2040-01-01: as a verifier would then)")
+
+
+def _demo_batches(issuer: Issuer, system: Actor, workers: int) -> None:
     for code, name in DEMO_BATCHES:
         registrar, director = _demo_actor(f"registrar{code}"), _demo_actor(f"director{code}")
         photos = demo_images.photos_zip(DEMO_PHOTOS[code]) if code in DEMO_PHOTOS else None
@@ -624,12 +644,6 @@ def demo(ctx: click.Context, workers: int) -> None:
             batch_id = e.batch_id
         for p in _issue(issuer, batch_id, system, workers):
             click.echo(f"  {p}")
-    click.echo(f"\nSigned transcripts are under {issuer.settings.output_dir}/")
-    if created:
-        click.echo("Web accounts (shown once; `transcripts accounts create` makes more):")
-        for role, username, password in created:
-            click.echo(f"  {role:<9} {username:<14} {password}")
-    click.echo("Check one offline:  .venv/bin/transcripts verify <file.pdf>")
 
 
 @main.command("worker")
@@ -769,17 +783,70 @@ def audit_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     click.echo(f"exported {count} event(s) to {output}", err=True)
 
 
+@main.group()
+def archive() -> None:
+    """Stored transcripts' long-term upkeep (docs/long-term-validity.md)."""
+
+
+@archive.command("refresh")
+@click.option("--within-days", default=365, show_default=True,
+              help="Refresh a B-LTA transcript whose last timestamp's certificate ends "
+                   "within this many days.")
+@click.pass_context
+def archive_refresh(ctx: click.Context, within_days: int) -> None:
+    """Add current validation data and a new document timestamp (BKT_TSA_URL) to every
+    stored B-LTA transcript whose last timestamp is due; resumable, idempotent, each one
+    in the audit log. Exit status 1 if any failed (they wait for the next run)."""
+    from issuer.services.archive import refresh_archive
+
+    report = refresh_archive(_issuer(ctx), actor=_actor(ctx),
+                             within=timedelta(days=within_days))
+    for name in report.refreshed:
+        click.echo(f"refreshed {name}")
+    for name, why in report.failed:
+        click.echo(f"FAILED {name}: {why}", err=True)
+    click.echo(f"{len(report.refreshed)} refreshed, {report.current} not due, "
+               f"{report.not_lta} below B-LTA, {len(report.failed)} failed")
+    if report.failed:
+        ctx.exit(1)
+
+
 @main.command("serve")
 @click.option("--issuer-port", default=8000, show_default=True)
 @click.option("--verifier-port", default=8001, show_default=True)
 def serve_(issuer_port: int, verifier_port: int) -> None:
-    """Run the issuer and verifier web services until Ctrl-C."""
+    """Run the issuer and verifier web services, and the PKI's online services (CRL,
+    OCSP, TSA) when BKT_PKI_URL is on this machine, until Ctrl-C."""
+    from issuer.pki_services import local_address
     from issuer.serve import serve
 
+    settings = Settings.from_env()
     click.echo(f"issuer:   http://127.0.0.1:{issuer_port}/   (sign in with a demo account)")
     click.echo(f"verifier: http://127.0.0.1:{verifier_port}/v  (or scan a transcript's QR)")
-    click.echo("Ctrl-C stops both.")
-    sys.exit(serve(Settings.from_env(), issuer_port, verifier_port))
+    if local_address(settings.pki_url):
+        click.echo(f"PKI:      {settings.pki_url}/  (CRL, OCSP, TSA; transcripts signed "
+                   f"{settings.signing_level})")
+    click.echo("Ctrl-C stops them all.")
+    sys.exit(serve(settings, issuer_port, verifier_port))
+
+
+@main.command("pki-services")
+@click.option("--port", type=int, help="Default: the port of BKT_PKI_URL.")
+def pki_services(port: int | None) -> None:
+    """Run only the PKI's online services (CRL distribution point, OCSP responder, RFC
+    3161 TSA) on 127.0.0.1 until Ctrl-C; `transcripts serve` runs them beside the web
+    services."""
+    from issuer.pki_services import local_address
+    from issuer.serve import run_until_stopped, service_command
+
+    settings = Settings.from_env()
+    address = local_address(settings.pki_url)
+    if port is None and address is None:
+        raise ServiceError("BKT_PKI_URL %(url)r is not on this machine: give --port",
+                           url=settings.pki_url)
+    port = port or (address[1] if address else 0)
+    click.echo(f"PKI services on http://127.0.0.1:{port}/ (Ctrl-C stops them)")
+    sys.exit(run_until_stopped([service_command(port, os.environ)]))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 BANGKOK = ZoneInfo("Asia/Bangkok")
+PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+"""`issuer.adapters.pdf_signing.PadesLevel`, lowest first."""
+DEFAULT_PKI_URL = "http://127.0.0.1:8002"
+"""Where `transcripts serve` runs the PKI's online services (`issuer.pki_services`)."""
 """Where the service's dates are: a birth date "in the future" is after today in Bangkok."""
 
 
@@ -49,6 +53,33 @@ class Settings:
     var_dir: Path = ROOT / "var"
     """The service's private state (``BKT_VAR_DIR``), mode 0700: the SQLite database,
     PDFs, the development secrets."""
+    pki_url: str | None = None
+    """Base URL of the BMA PKI's online services, CRL, OCSP and TSA (``BKT_PKI_URL``,
+    default `DEFAULT_PKI_URL`; empty: none). Certificates made by `transcripts keys
+    create` name its CRL and OCSP URLs; `transcripts serve` runs the services there."""
+    tsa_url: str | None = None
+    """The RFC 3161 time-stamping authority that timestamps signatures and documents
+    (``BKT_TSA_URL``): ``{pki_url}/tsa`` for the project's own, or any external TSA.
+    None: signatures without timestamps (B-B)."""
+    pades_level: str | None = None
+    """``BKT_PADES_LEVEL``: B-B, B-T, B-LT or B-LTA (docs/long-term-validity.md); None:
+    B-LTA when a TSA is configured, else B-B. OCSP and CRLs come from the URLs the
+    certificates name."""
+
+    def __post_init__(self) -> None:
+        if self.pades_level is not None and self.pades_level not in PADES_LEVELS:
+            raise ValueError(f"BKT_PADES_LEVEL must be one of {', '.join(PADES_LEVELS)}, "
+                             f"not {self.pades_level!r}")
+        if self.signing_level != "B-B" and not self.tsa_url:
+            raise ValueError(f"PAdES {self.signing_level} needs a time-stamping authority: "
+                             "set BKT_TSA_URL")
+
+    @property
+    def signing_level(self) -> str:
+        """The PAdES level transcripts are signed at."""
+        if self.pades_level is not None:
+            return self.pades_level
+        return "B-LTA" if self.tsa_url else "B-B"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -70,6 +101,9 @@ class Settings:
             key_passphrase_file=Path(passphrase_file) if passphrase_file else None,
             credentials_dir=Path(credentials) if credentials else None,
             var_dir=var,
+            pki_url=env.get("BKT_PKI_URL", DEFAULT_PKI_URL).strip() or None,
+            tsa_url=env.get("BKT_TSA_URL", "").strip() or None,
+            pades_level=env.get("BKT_PADES_LEVEL", "").strip().upper() or None,
             second_factor_roles=tuple(
                 r.strip() for r in env.get("BKT_SECOND_FACTOR_ROLES", "admin,approver")
                 .split(",") if r.strip()),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from issuer.adapters.credential_signing import sign_credential
-from issuer.adapters.pdf_signing import TranscriptSigner
+from issuer.adapters.pdf_signing import PadesLevel, TranscriptSigner, http_timestamper
 from issuer.adapters.pki import InstitutionKeys
 from issuer.adapters.render import Images, attach_files, render_transcript, verification_code
 from issuer.core import grading
@@ -73,10 +73,20 @@ def claims_for(record: TranscriptRecord, record_digest: str) -> Claims:
 class Producer:
     """Turns transcript records into signed PDFs for one institution (keys loaded once)."""
 
-    def __init__(self, keys: InstitutionKeys, verifier_url: str) -> None:
+    def __init__(self, keys: InstitutionKeys, verifier_url: str, *, level: str = "B-B",
+                 tsa_url: str | None = None) -> None:
+        """`level`: the PAdES level (`PadesLevel`); B-T and above need `tsa_url`."""
         self.keys = keys
         self.verifier_url = verifier_url
-        self.signer = TranscriptSigner(keys)
+        pades = PadesLevel.parse(level)
+        self.signer = TranscriptSigner(
+            keys, level=pades,
+            timestamper=http_timestamper(tsa_url) if tsa_url and pades is not PadesLevel.B_B
+            else None)
+
+    def close(self) -> None:
+        """Release the signer's HTTP sessions (timestamps, revocation data)."""
+        self.signer.close()
 
     def produce(self, record: TranscriptRecord, images: Images | None = None
                 ) -> IssuedDocument:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -19,6 +19,9 @@ from issuer.adapters.pki import (
     issue_institution_keys,
 )
 from tests.record_schema import checking_every_record
+
+if TYPE_CHECKING:
+    from tests.livepki import LivePki
 
 # No timing in pass/fail tests: these 2-core machines are shared and noisy.
 settings.register_profile("bkt", deadline=None)
@@ -96,6 +99,16 @@ def school_keys(authority: Authority) -> InstitutionKeys:
 @pytest.fixture(scope="session")
 def vocational_keys(authority: Authority) -> InstitutionKeys:
     return issue_institution_keys(authority, "2001", "BMA Vocational Training Centre", PKI_NOW)
+
+
+@pytest.fixture(scope="session")
+def pki_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePki]:
+    """The BMA PKI's online services (CRL, OCSP, TSA) live on 127.0.0.1 with a key store
+    naming them (`tests.livepki`): for B-T/B-LT/B-LTA signing at the real clock."""
+    from tests.livepki import live_pki
+
+    with live_pki(tmp_path_factory.mktemp("live-pki")) as pki:
+        yield pki
 
 
 @pytest.fixture

@@ -56,6 +56,7 @@ from verifier import printed_qr
 from verifier.core.canonical import b64url
 from verifier.core.credential import Claims, CredentialError, verify
 from verifier.core.verdict import Check, Status
+from verifier.long_term import long_term_checks
 from verifier.trust import (
     TrustStore,
     as_asn1,
@@ -178,8 +179,12 @@ def embedded_files(reader: PdfFileReader, revision: int) -> dict[str, bytes]:
     return files
 
 
-def check_pdf(data: bytes, trust: TrustStore) -> PdfFindings:
-    """Run every PDF check; raise NotATranscript only if nothing can be judged."""
+def check_pdf(data: bytes, trust: TrustStore, *, moment: datetime | None = None
+              ) -> PdfFindings:
+    """Run every PDF check; raise NotATranscript only if nothing can be judged.
+
+    `moment`: judge the signature's long-term validity as of then (`verifier.long_term`;
+    default now); the other checks concern the time of signing and do not move."""
     try:
         reader = open_pdf(data)
     except _Unreadable:
@@ -188,7 +193,7 @@ def check_pdf(data: bytes, trust: TrustStore) -> PdfFindings:
         prefix = _signed_prefix(data)
         if prefix is None:
             raise
-        findings = _findings(open_pdf(prefix), prefix, trust)
+        findings = _findings(open_pdf(prefix), prefix, trust, moment)
         checks = tuple(
             _check("pdf_unmodified", False, "เอกสารถูกแก้ไขหลังจากลงนาม",
                    "The document was modified after signing", UNREADABLE_TAIL)
@@ -196,19 +201,21 @@ def check_pdf(data: bytes, trust: TrustStore) -> PdfFindings:
             for c in findings.checks
         )
         return PdfFindings(checks, findings.claims, findings.record)
-    return _findings(reader, data, trust)
+    return _findings(reader, data, trust, moment)
 
 
-def _findings(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings:
+def _findings(reader: PdfFileReader, data: bytes, trust: TrustStore,
+              moment: datetime | None) -> PdfFindings:
     try:
-        return _judge(reader, data, trust)
+        return _judge(reader, data, trust, moment)
     except NotATranscript:
         raise
     except Exception as exc:  # a parser crash deep in a hostile file: cannot be judged
         raise _Unreadable(f"unreadable PDF / อ่านไฟล์ PDF ไม่ได้: {type(exc).__name__}") from None
 
 
-def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings:
+def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore,
+           moment: datetime | None) -> PdfFindings:
     signed = _signed_fields(reader)
     if not signed:
         raise NotATranscript("the PDF has no signature / ไฟล์ PDF ไม่มีลายมือชื่ออิเล็กทรอนิกส์")
@@ -254,6 +261,13 @@ def _judge(reader: PdfFileReader, data: bytes, trust: TrustStore) -> PdfFindings
     if cryptographic and status.trusted:  # its generation's life (verifier.trust)
         checks.extend(pdf_key_checks(trust, _crypto(status.signing_cert),
                                      status.signer_reported_dt, proven))
+        chain = list(status.validation_path.iter_certs(include_root=True))
+        checks.extend(long_term_checks(first, reader, [as_asn1(r) for r in trust.roots],
+                                       chain, proven, moment, DIFF_POLICY))
+    else:
+        checks.append(Check("long_term_validity", Status.SKIPPED,
+                            "ไม่ได้ตรวจความถูกต้องระยะยาว เพราะลายมือชื่อไม่ผ่านการตรวจสอบ",
+                            "Long-term validity not checked: the signature did not verify"))
     revision = span.revision if span.revision is not None else first.signed_revision
     files = embedded_files(reader, revision)
     record, token = files.get(RECORD_NAME), files.get(CREDENTIAL_NAME)

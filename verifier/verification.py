@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from verifier.core.credential import Claims
@@ -98,11 +99,12 @@ class Verifier:
 
         return self._judge(run)
 
-    def pdf(self, data: bytes) -> Verdict:
-        """The verdict on a PDF; NotATranscript if it cannot be judged at all."""
+    def pdf(self, data: bytes, *, moment: datetime | None = None) -> Verdict:
+        """The verdict on a PDF; NotATranscript if it cannot be judged at all. `moment`:
+        judge its signature's long-term validity as of then (default now)."""
 
         def run(store: TrustStore) -> _Outcome:
-            findings = check_pdf(data, store)
+            findings = check_pdf(data, store, moment=moment)
             return _Outcome(findings.claims, list(findings.checks), findings.record)
 
         return self._judge(run)

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from issuer.adapters.pki import (
     EXPORT_DIR,
     HOST_CA_FILES,
+    ROOT_CRL,
     ROOT_KEY,
     Authority,
     PkiError,
@@ -31,10 +32,12 @@ from issuer.adapters.pki import (
     _write_key,
     generate_authority,
     load_authority,
+    make_root_crl,
     new_issuing_ca,
     private_dir,
     write_private,
 )
+from issuer.adapters.responders import TSA_FILES, issue_tsa
 
 
 def _load_root(offline: Path, passphrase: bytes) -> tuple[x509.Certificate,
@@ -48,21 +51,23 @@ def _load_root(offline: Path, passphrase: bytes) -> tuple[x509.Certificate,
 
 
 def ceremony(offline: Path, root_passphrase: bytes, export_passphrase: bytes,
-             now: datetime) -> Path:
+             now: datetime, service_url: str | None = None) -> Path:
     """The key ceremony, on an offline machine: make the root CA in `offline` (or reuse
     the one there) and a new issuing CA it certifies; write to `offline/export/` only
     what the issuer host needs: ``root.crt`` (the trust anchor), ``issuing.crt`` and
-    ``issuing.key`` (encrypted with `export_passphrase`, the issuer host's). The root's
+    ``issuing.key`` (encrypted with `export_passphrase`, the issuer host's), and the TSA's
+    ``tsa.crt`` and ``tsa.key`` (the root certifies it, so its timestamps outlive the
+    issuing CA; `issuer.adapters.responders`). The root's
     key stays in `offline`, encrypted with `root_passphrase`. Returns the export folder."""
     offline = Path(offline)
     present = [(offline / name).exists() for name in ("root.crt", ROOT_KEY)]
     if all(present):
         root_cert, root_key = _load_root(offline, root_passphrase)
-        authority = new_issuing_ca(root_cert, root_key, now)
+        authority = new_issuing_ca(root_cert, root_key, now, service_url)
     elif any(present):
         raise PkiError(f"{offline} holds half a root CA; restore the other half")
     else:
-        authority = generate_authority(now)
+        authority = generate_authority(now, service_url)
         assert authority.root_key is not None
         private_dir(offline)
         _write_key(offline / ROOT_KEY, authority.root_key, root_passphrase)
@@ -72,6 +77,13 @@ def ceremony(offline: Path, root_passphrase: bytes, export_passphrase: bytes,
     _write_cert(export / "root.crt", authority.root_cert)
     _write_cert(export / "issuing.crt", authority.issuing_cert)
     _write_key(export / "issuing.key", authority.issuing_key, export_passphrase)
+    tsa_key, tsa_cert = issue_tsa(authority, now)  # by the root: outlives the issuing CA
+    _write_key(export / "tsa.key", tsa_key, export_passphrase)
+    _write_cert(export / "tsa.crt", tsa_cert)
+    if service_url:  # the root's CRL, for the services to publish until the next ceremony
+        assert authority.root_key is not None
+        write_private(export / ROOT_CRL,
+                      make_root_crl(authority.root_cert, authority.root_key, now))
     return export
 
 
@@ -87,8 +99,9 @@ def install_authority(export: Path, directory: Path, passphrase: bytes) -> Autho
         raise PkiError(f"{directory} has a CA already")
     authority = load_authority(export, passphrase)
     private_dir(directory)
-    for name in HOST_CA_FILES:
-        write_private(directory / name, (export / name).read_bytes())
+    for name in (*HOST_CA_FILES, *TSA_FILES, ROOT_CRL):
+        if (export / name).exists():  # TSA, root CRL: from ceremonies since they exist
+            write_private(directory / name, (export / name).read_bytes())
     return authority
 
 

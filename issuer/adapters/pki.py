@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +32,11 @@ from issuer.adapters import integrity
 from verifier.core.credential import kid_for
 
 ROOT_YEARS = 20
-ISSUING_YEARS = 10
+ISSUING_YEARS = 15
+"""Beyond the 2040s of a transcript issued today: pyHanko's long-term validation fails a
+signature once an intermediate CA of its chain has expired, whatever the timestamps
+prove (docs/long-term-validity.md), so the issuing CA bounds how long what it certified
+stays VALID."""
 END_ENTITY_YEARS = 3
 RSA_BITS = 3072
 BACKDATE = timedelta(minutes=5)  # tolerate small clock skew between issuer and verifiers
@@ -48,6 +52,18 @@ DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 # no other certificate of this PKI carries it, so no other key can sign a checkpoint.
 AUDIT_SIGNING = x509.ObjectIdentifier("2.25.18522163207127965918053645341189878151")
 AUDIT_NAME = "BMA audit log checkpoints (development)"
+
+SERVICE_URL_FILE = "services.url"
+"""In the key store: the base URL of the PKI's online services (`Authority.service_url`)."""
+DEFAULT_SERVICE_URL = "http://127.0.0.1:8002"
+CRL_PATH = "/crl/issuing.crl"
+ROOT_CRL_PATH = "/crl/root.crl"
+ROOT_CRL = "root.crl"
+"""In the key store: the root CA's CRL (the status of the CAs and the TSA it certified),
+signed at the key ceremony, since the root's key is offline."""
+ROOT_CRL_DAYS = 365
+OCSP_PATH = "/ocsp"
+TSA_PATH = "/tsa"
 
 HOST_CA_FILES = ("root.crt", "issuing.crt", "issuing.key")
 """What the issuer host holds of the CAs: the root certificate, the issuing CA and its key."""
@@ -73,6 +89,10 @@ class Authority:
     root_key: ec.EllipticCurvePrivateKey | None
     issuing_cert: x509.Certificate
     issuing_key: ec.EllipticCurvePrivateKey
+    service_url: str | None = None
+    """Base URL of the PKI's online services (`issuer.pki_services`: CRL, OCSP, TSA);
+    certificates issued with it name its CRL distribution point and OCSP responder.
+    None: no online services (certificates without those extensions)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,7 @@ def _ca_cert(
     path_length: int,
     now: datetime,
     years: int,
+    service_url: str | None = None,
 ) -> x509.Certificate:
     public_key = key.public_key()
     builder = (
@@ -168,7 +189,32 @@ def _ca_cert(
     )
     if issuer is not None:
         builder = builder.add_extension(_aki(issuer), critical=False)
+        if service_url:
+            builder = builder.add_extension(root_crl_pointer(service_url), critical=False)
     return builder.sign(issuer_key, hashes.SHA384())
+
+
+def root_crl_pointer(service_url: str) -> x509.CRLDistributionPoints:
+    """Where the root CA's CRL is served (for what the root certifies)."""
+    return x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier(service_url.rstrip("/") + ROOT_CRL_PATH)],
+        None, None, None)])
+
+
+def make_root_crl(root_cert: x509.Certificate, root_key: ec.EllipticCurvePrivateKey,
+                  now: datetime, number: int | None = None) -> bytes:
+    """The root CA's CRL (DER, nothing revoked), valid `ROOT_CRL_DAYS`: made where the
+    root's key is, at the key ceremony (or with a PKI made in memory)."""
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(root_cert.subject)
+        .last_update(now)
+        .next_update(now + timedelta(days=ROOT_CRL_DAYS))
+        .add_extension(x509.CRLNumber(number or int(now.timestamp())), critical=False)
+        .add_extension(_aki(root_cert), critical=False)
+        .sign(root_key, hashes.SHA384())
+    )
+    return crl.public_bytes(serialization.Encoding.DER)
 
 
 def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
@@ -176,23 +222,26 @@ def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
-def generate_authority(now: datetime) -> Authority:
-    """A new root (P-384, 20 years, pathlen 1) and issuing CA (P-384, 10 years, pathlen 0)."""
+def generate_authority(now: datetime, service_url: str | None = None) -> Authority:
+    """A new root (P-384, 20 years, pathlen 1) and issuing CA (P-384, 15 years,
+    pathlen 0); with `service_url`, the PKI's online services (`Authority.service_url`)."""
     _check_aware(now)
     root_key = ec.generate_private_key(ec.SECP384R1())
     root_cert = _ca_cert(_name(ROOT_NAME), root_key, None, root_key, 1, now, ROOT_YEARS)
-    return new_issuing_ca(root_cert, root_key, now)
+    return new_issuing_ca(root_cert, root_key, now, service_url)
 
 
 def new_issuing_ca(root_cert: x509.Certificate, root_key: ec.EllipticCurvePrivateKey,
-                   now: datetime) -> Authority:
-    """A new issuing CA (P-384, 10 years, pathlen 0) certified by the root."""
+                   now: datetime, service_url: str | None = None) -> Authority:
+    """A new issuing CA (P-384, 15 years, pathlen 0) certified by the root; with
+    `service_url`, its certificate names the root's CRL there (`ROOT_CRL_PATH`)."""
     _check_aware(now)
     issuing_key = ec.generate_private_key(ec.SECP384R1())
     issuing_cert = _ca_cert(
-        _name(ISSUING_NAME), issuing_key, root_cert, root_key, 0, now, ISSUING_YEARS
+        _name(ISSUING_NAME), issuing_key, root_cert, root_key, 0, now, ISSUING_YEARS,
+        service_url,
     )
-    return Authority(root_cert, root_key, issuing_cert, issuing_key)
+    return Authority(root_cert, root_key, issuing_cert, issuing_key, service_url)
 
 
 def _key_usage(*, non_repudiation: bool) -> x509.KeyUsage:
@@ -216,8 +265,14 @@ def _end_entity(
     key_usage: x509.KeyUsage,
     eku: list[x509.ObjectIdentifier] | None,
     now: datetime,
+    *,
+    years: int = END_ENTITY_YEARS,
+    eku_critical: bool = False,
+    extra: Sequence[x509.ExtensionType] = (),
 ) -> x509.Certificate:
-    not_after = min(_years(now, END_ENTITY_YEARS), authority.issuing_cert.not_valid_after_utc)
+    """A certificate from the issuing CA; with `authority.service_url`, it names the CRL
+    distribution point and OCSP responder where its revocation status is published."""
+    not_after = min(_years(now, years), authority.issuing_cert.not_valid_after_utc)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -232,8 +287,24 @@ def _end_entity(
         .add_extension(_aki(authority.issuing_cert), critical=False)
     )
     if eku:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=eku_critical)
+    for extension in (*revocation_pointers(authority.service_url), *extra):
+        builder = builder.add_extension(extension, critical=False)
     return builder.sign(authority.issuing_key, hashes.SHA384())
+
+
+def revocation_pointers(service_url: str | None) -> list[x509.ExtensionType]:
+    """CRL distribution point and AIA OCSP extensions for the services at `service_url`."""
+    if not service_url:
+        return []
+    base = service_url.rstrip("/")
+    return [
+        x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(base + CRL_PATH)], None, None, None)]),
+        x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP,
+            x509.UniformResourceIdentifier(base + OCSP_PATH))]),
+    ]
 
 
 def issue_institution_keys(
@@ -403,7 +474,15 @@ def load_authority(directory: Path, passphrase: bytes) -> Authority:
         raise PkiError("CA keys must be ECDSA")
     _matching(directory / "issuing.key", issuing_key, issuing_cert)
     _issued_by(issuing_cert, root_cert, directory / "issuing.crt")
-    return Authority(root_cert, None, issuing_cert, issuing_key)
+    return Authority(root_cert, None, issuing_cert, issuing_key, read_service_url(directory))
+
+
+def read_service_url(directory: Path) -> str | None:
+    """The base URL of the PKI's online services recorded in the key store, if any."""
+    try:
+        return (Path(directory) / SERVICE_URL_FILE).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def write_dev_pki(
@@ -412,9 +491,15 @@ def write_dev_pki(
     passphrase: bytes,
     now: datetime,
     offline: Path | None = None,
+    service_url: str | None = None,
 ) -> None:
     """Create (or extend) the development PKI in `directory`, with the integrity key
     (`issuer.adapters.integrity`) and the audit signing key if there are none yet.
+
+    With `service_url` (the base URL of `issuer.pki_services`), it is recorded in the key
+    store, certificates issued from then on name its CRL distribution point and OCSP
+    responder, and the services' own keys (TSA, OCSP responder) are made or renewed
+    (`issuer.adapters.responders`).
 
     `institutions` are ``(code, English name)`` pairs. An existing CA is reused; an
     institution with keys already is left alone (they may have signed transcripts), and
@@ -428,22 +513,33 @@ def write_dev_pki(
     check_no_root_key(directory)
     integrity.create_key_file(directory)
     present = [(directory / name).exists() for name in HOST_CA_FILES]
+    if any(present) and not all(present):
+        raise PkiError(f"{directory} holds part of a CA; remove it or restore the rest")
+    if service_url:
+        _write_private(directory / SERVICE_URL_FILE, service_url.rstrip("/").encode() + b"\n")
     if all(present):
         authority = load_authority(directory, passphrase)
-    elif any(present):
-        raise PkiError(f"{directory} holds part of a CA; remove it or restore the rest")
     elif offline is not None:
         if _inside(offline, directory):
             raise PkiError(f"the ceremony's folder {offline} is inside the key store")
         from issuer.adapters.ceremony import ceremony, install_authority  # builds on this
 
-        export = ceremony(offline, passphrase, passphrase, now)
+        export = ceremony(offline, passphrase, passphrase, now, service_url)
         authority = install_authority(export, directory, passphrase)
     else:
-        authority = generate_authority(now)
+        authority = generate_authority(now, service_url)
+        assert authority.root_key is not None
         _write_key(directory / "issuing.key", authority.issuing_key, passphrase)
         _write_cert(directory / "issuing.crt", authority.issuing_cert)
         _write_cert(directory / "root.crt", authority.root_cert)
+        if service_url:
+            _write_private(directory / ROOT_CRL,
+                           make_root_crl(authority.root_cert, authority.root_key, now))
+    authority = replace(authority, service_url=read_service_url(directory))
+    if service_url:
+        from issuer.adapters.responders import write_service_keys  # builds on this module
+
+        write_service_keys(directory, authority, passphrase, now)
     if not all((directory / name).exists() for name in AUDIT_FILES):
         audit = issue_audit_key(authority, now)
         _write_key(directory / "audit.key", audit.key, passphrase)

@@ -9,6 +9,7 @@ beyond the clock skew is INVALID, as on the verifier.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from issuer.adapters.pki import PkiError, load_root
 from issuer.config import BANGKOK
@@ -61,9 +62,11 @@ def status_checks(issuer: Issuer, claims: Claims) -> list[Check]:
         ]
 
 
-def verify_pdf(issuer: Issuer, data: bytes) -> Verdict:
+def verify_pdf(issuer: Issuer, data: bytes, *, moment: datetime | None = None) -> Verdict:
+    """The verdict on a PDF with this issuer's keys and status; `moment`: its signature's
+    long-term validity as of then (default now)."""
     try:
-        findings = check_pdf(data, trust_store(issuer))
+        findings = check_pdf(data, trust_store(issuer), moment=moment)
     except NotATranscript as e:
         raise refused(e) from None
     checks = list(findings.checks)

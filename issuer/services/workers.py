@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import multiprocessing.util
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +38,10 @@ class Job:
     warm_up: bool = True
     """Load the Thai word list when a worker starts (~0.5 s): vocational layouts wrap
     Thai text with it, school layouts never do."""
+    pades_level: str = "B-B"
+    """The PAdES level to sign at (`issuer.config.Settings.signing_level`)."""
+    tsa_url: str | None = None
+    """The time-stamping authority, for B-T and above."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class Worker:
         self.job = job
         self.stamp = keystore.stamp(job.keys_dir, job.institution)
         self.keys = keys or load_institution_keys(job.keys_dir, job.institution, job.passphrase)
-        self.producer = Producer(self.keys, job.verifier_url)
+        self.producer = _producer(self.keys, job)
 
     def _current(self) -> None:
         """Sign with the active generation: after a rotation (or a compromise) in the
@@ -66,7 +71,8 @@ class Worker:
         if stamp != self.stamp:
             self.keys = load_institution_keys(self.job.keys_dir, self.job.institution,
                                                self.job.passphrase)
-            self.producer = Producer(self.keys, self.job.verifier_url)
+            self.producer.close()
+            self.producer = _producer(self.keys, self.job)
             self.stamp = stamp
 
     def produce(self, record: TranscriptRecord, images: Images | None = None) -> Produced:
@@ -80,6 +86,13 @@ class Worker:
             record.transcript_id, record.version, doc.record_digest, doc.credential,
             self.keys.kid, relative, hashlib.sha256(doc.pdf).hexdigest(), timings,
         )
+
+
+def _producer(keys: InstitutionKeys, job: Job) -> Producer:
+    """One signer per worker and key generation: at B-LT and above it fetches the OCSP
+    responses and CRLs once and reuses them for the whole job (`issuer.adapters.
+    pdf_signing.REVOCATION_REUSE`)."""
+    return Producer(keys, job.verifier_url, level=job.pades_level, tsa_url=job.tsa_url)
 
 
 def pdf_path_for(record: TranscriptRecord) -> str:
@@ -106,6 +119,8 @@ _worker: Worker | None = None
 def _init(job: Job) -> None:
     global _worker
     _worker = Worker(job)
+    # a pool's process ends through multiprocessing's finalizers, not atexit
+    multiprocessing.util.Finalize(_worker, _worker.producer.close, exitpriority=10)
     if job.warm_up:
         warm_up()
 
@@ -140,7 +155,10 @@ def producer_pool(job: Job, workers: int) -> Iterator[Submit]:
                 future.set_exception(e)
             return future
 
-        yield submit
+        try:
+            yield submit
+        finally:
+            worker.producer.close()
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])  # no effect once the server is running

@@ -35,6 +35,12 @@ def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None: 
     for f in (files[0], files[-1]):
         verified = run("verify", f)
         assert verified.exit_code == 0 and verified.stdout.rstrip().endswith("VALID")
+    # without a TSA (this run has none) the demo signs B-B: past its certificate's end,
+    # nothing proves it was signed in time (test_serve.py: the B-LTA demo, in 2040)
+    later = run("verify", files[0], "--at", "2031-01-01")
+    assert later.exit_code == 1 and later.stdout.rstrip().endswith("INDETERMINATE")
+    assert "long_term_validity: The signer's certificate expired on" in later.stdout
+    assert run("verify", files[0], "--at", "soon").exit_code == 2  # not a time
     not_pdf = run("verify", EXAMPLES / "institutions.json")
     assert not_pdf.exit_code == 1 and not_pdf.stderr.startswith("Error: not a PDF file")
     again = run("demo", "--workers", "0")  # idempotent: nothing issued twice

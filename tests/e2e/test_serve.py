@@ -1,4 +1,5 @@
-"""`make demo`'s last step: the issuer and verifier services side by side, for real."""
+"""`make demo`: B-LTA transcripts, then the issuer, the verifier and the PKI's services
+(CRL, OCSP, TSA) side by side, for real."""
 
 from __future__ import annotations
 
@@ -55,12 +56,16 @@ def test_verifier_entry_point_never_loads_the_issuer() -> None:
 
 
 def test_demo_then_serve_both_services(tmp_path: Path) -> None:
+    pki_url = f"http://127.0.0.1:{free_port()}"  # as the Makefile's demo, on a free port
     env = os.environ | {"BKT_VAR_DIR": str(tmp_path / "var"),
-                        "BKT_KEYS_DIR": str(tmp_path / "keys")}
+                        "BKT_KEYS_DIR": str(tmp_path / "keys"),
+                        "BKT_PKI_URL": pki_url, "BKT_TSA_URL": f"{pki_url}/tsa"}
     env.pop("BKT_DATABASE_URL", None)
+    env.pop("BKT_PADES_LEVEL", None)
     cli = [sys.executable, "-m", "issuer.cli"]
     demo = subprocess.run([*cli, "demo", "--workers", "0"], env=env, cwd=ROOT,
                           capture_output=True, text=True, check=True).stdout
+    assert "PAdES B-LTA" in demo  # the services ran while the demo issued
     pdf = Path(re.findall(r"^\s*(/\S+\.pdf)$", demo, re.M)[0])
     issuer_port, verifier_port = free_port(), free_port()
     server = subprocess.Popen(
@@ -78,6 +83,17 @@ def test_demo_then_serve_both_services(tmp_path: Path) -> None:
             verdict = json.load(response)
         # The verifier learnt the key and the status lists from the issuer over HTTP.
         assert verdict["result"] == "VALID", verdict
+        # the PDF itself: B-LTA, valid now and in 2040, offline from what it embeds
+        assert wait_for(f"{pki_url}/crl/issuing.crl") == 200  # `serve` runs the services
+        for at in ("", "?at=2040-06-01T00:00Z"):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{verifier_port}/api/v1/verify{at}", data=pdf.read_bytes(),
+                headers={"Content-Type": "application/pdf"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                verdict = json.load(response)
+            checks = {c["id"]: c for c in verdict["checks"]}
+            assert checks["long_term_validity"]["status"] == "pass", verdict
+            assert "PAdES level B-LTA" in checks["pades_level"]["message_en"]
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0]

@@ -32,6 +32,17 @@ def test_tiny_run_reports_every_figure() -> None:
         assert "parent RSS" in text and "worker RSS, max" in text
 
 
+def test_tiny_b_lta_run_reports_the_cost_of_each_level() -> None:
+    out = io.StringIO()
+    results = bench.main(["--n", "1", "--workers", "0", "--vocational", "0", "--sign-runs",
+                          "1", "--level", "B-LTA", "--levels", "all"], out=out)
+    text = out.getvalue()
+    assert "PAdES B-LTA" in text and "signing per PAdES level" in text
+    assert list(results.level_ms) == ["B-B", "B-T", "B-LT", "B-LTA"]
+    assert all(ms > 0 for ms in results.level_ms.values())
+    assert results.level_kb["B-LTA"] > results.level_kb["B-LT"] > results.level_kb["B-B"]
+
+
 def test_batch_files_split_at_the_file_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     one_student = len(bench.batch_files(1, 0.0)[0].data)
     monkeypatch.setattr(bench, "MAX_BYTES", int(3.5 * one_student / bench.SIZE_MARGIN))

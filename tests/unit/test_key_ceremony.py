@@ -37,7 +37,8 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_ceremony_exports_no_root_key(offline: Path) -> None:
     export = offline / "export"
-    assert {p.name for p in export.iterdir()} == {"root.crt", "issuing.crt", "issuing.key"}
+    assert {p.name for p in export.iterdir()} == {"root.crt", "issuing.crt", "issuing.key",
+                                                 "tsa.crt", "tsa.key"}  # TSA: by the root
     assert (offline / "root.key").exists() and mode(offline) == 0o700
     root_pem = (offline / "root.key").read_bytes()
     assert serialization.load_pem_private_key(root_pem, ROOT) is not None  # its own

@@ -5,6 +5,9 @@
 - ``application/json`` ``{"credential": "<BKT1:… or compact JWS, or the QR's URL>"}``;
 - ``application/pdf`` with the PDF as the body.
 
+``?at=<ISO 8601 time>`` judges a PDF's long-term validity as of that time (past or
+future, `verifier.long_term`) instead of now.
+
 200 with the verdict (`verifier.core.verdict.Verdict.to_json`) and its ``summary`` (what
 it proves: a credential, or a PDF file; `verifier.display.summary`) whenever the input
 could be judged; otherwise a 4xx ``{"error", "message_en", "message_th"}`` (503 with
@@ -14,6 +17,8 @@ Retry-After while every picture-decoding slot is busy).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -39,11 +44,17 @@ def verify() -> Response | tuple[Response, int]:
     if verifier is None:
         return problem(503, "not_configured", "The verifier has no pinned root certificate",
                        "ระบบตรวจสอบยังไม่ได้กำหนดใบรับรองหลัก")
+    at = request.args.get("at")
+    moment = _moment(at) if at is not None else None
+    if at is not None and moment is None:
+        return problem(400, "bad_at", "'at' must be an ISO 8601 time with its zone, e.g. "
+                       "2040-01-01T00:00Z", "พารามิเตอร์ at ต้องเป็นเวลาแบบ ISO 8601 พร้อมเขตเวลา")
+    pdf = partial(inputs.pdf, moment=moment)
     mimetype = request.mimetype
     if mimetype == "application/json":
         return _credential_json(verifier)
     if mimetype == "application/pdf":
-        return _answer(inputs.pdf, verifier, request.get_data(cache=False))
+        return _answer(pdf, verifier, request.get_data(cache=False))
     if mimetype == "application/x-www-form-urlencoded":
         credential = request.form.get("credential")
         if credential is not None:
@@ -53,7 +64,7 @@ def verify() -> Response | tuple[Response, int]:
     if mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is not None:
-            return _answer(inputs.pdf, verifier, upload.read())
+            return _answer(pdf, verifier, upload.read())
         image = request.files.get("image")
         if image is not None:
             return _answer(inputs.image, verifier, image.read())
@@ -65,6 +76,14 @@ def verify() -> Response | tuple[Response, int]:
     return problem(415, "unsupported_media_type",
                    "Send JSON {\"credential\": ...}, multipart/form-data or application/pdf",
                    "รูปแบบข้อมูลไม่รองรับ")
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _credential_json(verifier: Verifier) -> Response:

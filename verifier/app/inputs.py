@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 
@@ -68,11 +69,12 @@ def image(verifier: Verifier, data: bytes) -> Judged:
     return credential(verifier, text)
 
 
-def pdf(verifier: Verifier, data: bytes) -> Judged:
+def pdf(verifier: Verifier, data: bytes, moment: datetime | None = None) -> Judged:
+    """A PDF's verdict; `moment`: its long-term validity as of then (default now)."""
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         raise Refused(415, "not_pdf", "The file is not a PDF", "ไฟล์ไม่ใช่ไฟล์ PDF")
     try:
-        verdict = verifier.pdf(data)
+        verdict = verifier.pdf(data, moment=moment)
     except NotATranscript as exc:
         en, _, th = str(exc).partition(" / ")
         code, status = next(((c, s) for key, c, s in PDF_ERRORS if key in en.lower()),

@@ -40,6 +40,13 @@ def document() -> dict[str, Any]:
                 "post": {
                     "operationId": "verify",
                     "summary": "Verify a transcript PDF, a QR picture or a QR credential",
+                    "parameters": [{
+                        "name": "at", "in": "query", "required": False,
+                        "description": "For a PDF: judge its signature's long-term validity "
+                                       "as of this time (ISO 8601 with a zone) instead of "
+                                       "now, e.g. 2040-01-01T00:00Z",
+                        "schema": {"type": "string", "format": "date-time"},
+                    }],
                     "requestBody": {
                         "required": True,
                         "content": {

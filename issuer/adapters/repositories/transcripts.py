@@ -191,6 +191,17 @@ class Transcripts:
                     found[row.transcript_id] = row
         return found
 
+    def by_id(self, row_id: int) -> TranscriptRow | None:
+        return self.session.get(TranscriptRow, row_id)
+
+    def with_files(self, after: int = 0, limit: int = 200) -> list[int]:
+        """Ids (above `after`, ascending, at most `limit`) of the versions with a PDF file:
+        a page of the stored archive."""
+        return list(self.session.scalars(
+            select(TranscriptRow.id).where(TranscriptRow.id > after,
+                                           TranscriptRow.pdf_path.is_not(None))
+            .order_by(TranscriptRow.id).limit(limit)))
+
     def issued_record_ids(self, record_ids: Sequence[int]) -> set[int]:
         """Those of the batch records that already gave a transcript version."""
         found: set[int] = set()
