@@ -33,7 +33,7 @@ def test_warnings_are_listed_and_confirmed_before_submitting(web_issuer: Issuer,
     assert f"/batches/{imported.batch_id}/submit" not in page  # no submit button yet
 
     refused = registrar.post(f"{page_url}/submit", follow_redirects=True)
-    assert "not yet confirmed" in refused.get_data(as_text=True)
+    assert "ที่ยังไม่ได้ยืนยัน" in refused.get_data(as_text=True)  # in Thai
     director = as_user(app, "dir1001")
     assert director.post(f"{page_url}/confirm-warnings").status_code == 403  # a registrar's
     assert "confirm-warnings" not in director.get(page_url).get_data(as_text=True)
@@ -42,7 +42,7 @@ def test_warnings_are_listed_and_confirmed_before_submitting(web_issuer: Issuer,
     text = confirmed.get_data(as_text=True)
     assert 'id="warnings-confirmed"' in text and "reg1001" in text
     again = registrar.post(f"{page_url}/confirm-warnings", follow_redirects=True)
-    assert "already confirmed" in again.get_data(as_text=True)
+    assert "ยืนยันคำเตือนของชุดที่" in again.get_data(as_text=True)  # already, in Thai
     submitted = registrar.post(f"{page_url}/submit", follow_redirects=True)
     assert "status s-submitted" in submitted.get_data(as_text=True)
 

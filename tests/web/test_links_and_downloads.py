@@ -88,7 +88,7 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
     response = registrar.post(f"/transcripts/{tid}/revoke", {"reason": "x" * 5_000_000},
                               follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "at most 500 characters" in page and "x" * 501 not in page
+    assert "เหตุผลยาวได้ไม่เกิน 500 ตัวอักษร" in page and "x" * 501 not in page
     with pytest.raises(ServiceError, match="at most 500 characters"):
         reject_batch(web_issuer, batch_id, reason="y" * 501, actor=DIRECTOR)
     assert reason_text(" " + "z" * 500 + " ") == "z" * 500
@@ -121,7 +121,7 @@ def test_production_needs_its_https_address(tmp_path) -> None:  # type: ignore[n
         WebConfig.from_env(env | {"BKT_PUBLIC_BASE_URL": "http://transcripts.example.go.th"})
     assert WebConfig.from_env(env | {"BKT_PUBLIC_BASE_URL": BASE}).public_base_url == BASE
     assert WebConfig.from_env(env | {"BKT_WEB_SECURE_COOKIES": "0"}).secure_cookies is False
-    settings = SimpleNamespace(keys_dir=tmp_path)  # `transcripts serve` (development)
+    settings = SimpleNamespace(keys_dir=tmp_path, pki_url=None)  # `transcripts serve` (dev)
     (_, issuer_env), _ = commands(settings, 8123, 8124, env)  # type: ignore[arg-type]
     assert issuer_env["BKT_PUBLIC_BASE_URL"] == "http://127.0.0.1:8123"
     (_, issuer_env), _ = commands(settings, 8123, 8124, env | {"BKT_PUBLIC_BASE_URL": BASE})  # type: ignore[arg-type]

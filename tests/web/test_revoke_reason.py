@@ -25,7 +25,7 @@ def test_the_public_reason_is_chosen_and_published(web_issuer: Issuer, app: Flas
 
     unknown = registrar.post(f"/transcripts/{first}/revoke",
                              {"reason": "typo", "reason_code": "gossip"}, follow_redirects=True)
-    assert "unknown public reason" in unknown.get_data(as_text=True)
+    assert "ไม่รู้จักเหตุผลสาธารณะ" in unknown.get_data(as_text=True)  # in Thai
     response = registrar.post(f"/transcripts/{first}/revoke",
                               {"reason": "Somchai's grades were entered for her",
                                "reason_code": "incorrect_data"})
