@@ -16,6 +16,7 @@ from issuer.adapters.pki import (
     issue_institution_keys,
 )
 from tests.record_schema import checking_every_record
+from tests.softhsm import forget_tokens, point_at_private_tokens
 
 # No timing in pass/fail tests: these 2-core machines are shared and noisy.
 settings.register_profile("bkt", deadline=None)
@@ -24,6 +25,14 @@ settings.load_profile("bkt")
 # Fixed, so certificates are reproducible in shape; end-entity certificates last 3 years,
 # so this moves forward when the signing tests (validated at the real clock) near 2029.
 PKI_NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    point_at_private_tokens()  # before any process of the run loads SoftHSM2
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    forget_tokens()
 
 
 @pytest.fixture(scope="session", autouse=True)

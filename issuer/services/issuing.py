@@ -114,7 +114,7 @@ def issue_batch(
         progress(report.skipped)  # the first call: issuance is under way
     job = Job(issuer.settings.keys_dir, code, issuer.passphrase(),
               issuer.settings.verifier_url, issuer.settings.output_dir,
-              warm_up=kind is InstitutionKind.VOCATIONAL)
+              warm_up=kind is InstitutionKind.VOCATIONAL, token=issuer.token())
     with producer_pool(job, workers) as submit:
         inflight: deque[list[tuple[int, TranscriptRecord, Future[Produced]]]] = deque()
         for start in range(0, len(pending), CHUNK):

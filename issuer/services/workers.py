@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from issuer.adapters import keystore
+from issuer.adapters import hsm, keystore
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import warm_up
 from issuer.core.records import TranscriptRecord
@@ -37,6 +37,8 @@ class Job:
     warm_up: bool = True
     """Load the Thai word list when a worker starts (~0.5 s): vocational layouts wrap
     Thai text with it, school layouts never do."""
+    token: hsm.TokenConfig | None = None
+    """The HSM, for keys in a token: each worker process opens its own session."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class Worker:
         """`keys`: the institution's keys if the caller has them loaded already."""
         self.job = job
         self.stamp = keystore.stamp(job.keys_dir, job.institution)
-        self.keys = keys or load_institution_keys(job.keys_dir, job.institution, job.passphrase)
+        self.keys = keys or load_institution_keys(job.keys_dir, job.institution, job.passphrase,
+                                                  job.token)
         self.producer = Producer(self.keys, job.verifier_url)
 
     def _current(self) -> None:
@@ -65,7 +68,7 @@ class Worker:
         stamp = keystore.stamp(self.job.keys_dir, self.job.institution)
         if stamp != self.stamp:
             self.keys = load_institution_keys(self.job.keys_dir, self.job.institution,
-                                               self.job.passphrase)
+                                               self.job.passphrase, self.job.token)
             self.producer = Producer(self.keys, self.job.verifier_url)
             self.stamp = stamp
 
