@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from issuer.adapters.hsm import TokenConfig
 from issuer.adapters.pki import (
     Authority,
     InstitutionKeys,
@@ -16,7 +17,7 @@ from issuer.adapters.pki import (
     issue_institution_keys,
 )
 from tests.record_schema import checking_every_record
-from tests.softhsm import forget_tokens, point_at_private_tokens
+from tests.softhsm import forget_tokens, init_token, point_at_private_tokens
 
 # No timing in pass/fail tests: these 2-core machines are shared and noisy.
 settings.register_profile("bkt", deadline=None)
@@ -55,6 +56,13 @@ def school_keys(authority: Authority) -> InstitutionKeys:
 @pytest.fixture(scope="session")
 def vocational_keys(authority: Authority) -> InstitutionKeys:
     return issue_institution_keys(authority, "2001", "BMA Vocational Training Centre", PKI_NOW)
+
+
+@pytest.fixture(scope="session")
+def hsm_token() -> TokenConfig:
+    """A fresh SoftHSM2 token of this test process (tests/softhsm.py); skipped without
+    SoftHSM2 unless BKT_REQUIRE_HSM=1."""
+    return init_token()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -133,22 +134,39 @@ def _library(module: Path) -> Any:
     return lib
 
 
+OPEN_TRIES = 5
+"""Opening a session is retried (the library initialised afresh): SoftHSM2's
+file store can be rewritten by another process's login while this one reads it, and
+the token is then missing or fails with ``CKR_GENERAL_ERROR`` for a moment."""
+
+
 def _open(module: Path, token_label: str, pin: str, *, rw: bool) -> Any:
     import pkcs11
-    from pkcs11.exceptions import NoSuchToken, PinIncorrect, UserAlreadyLoggedIn
+    from pkcs11.exceptions import GeneralError, NoSuchToken, PinIncorrect, UserAlreadyLoggedIn
 
-    try:
-        token = _library(module).get_token(token_label=token_label)
-    except NoSuchToken:
+    for attempt in range(OPEN_TRIES):
+        lib = _library(module)
+        if attempt:
+            time.sleep(0.1 * attempt)
+            if not any(m == str(module) and pid == os.getpid()
+                       for (m, _), (pid, _, _) in _sessions.items()):
+                lib.reinitialize()  # nothing of this process's is open on it to lose
+        try:
+            token = lib.get_token(token_label=token_label)
+            try:
+                return token.open(rw=rw, user_pin=pin)
+            except UserAlreadyLoggedIn:  # the login is per process: it has a session already
+                return token.open(rw=rw)
+        except (NoSuchToken, GeneralError) as e:
+            error = e
+        except PinIncorrect:
+            raise PkiError(f"wrong PIN for token {token_label!r} (BKT_HSM_PIN)") from None
+        except pkcs11.PKCS11Error as e:
+            raise PkiError(f"cannot open token {token_label!r}: {type(e).__name__} {e}"
+                           ) from None
+    if isinstance(error, NoSuchToken):
         raise PkiError(f"no token labelled {token_label!r} in {module}") from None
-    try:
-        return token.open(rw=rw, user_pin=pin)
-    except UserAlreadyLoggedIn:  # the login is per process: this one has a session already
-        return token.open(rw=rw)
-    except PinIncorrect:
-        raise PkiError(f"wrong PIN for token {token_label!r} (BKT_HSM_PIN)") from None
-    except pkcs11.PKCS11Error as e:
-        raise PkiError(f"cannot open token {token_label!r}: {type(e).__name__} {e}") from None
+    raise PkiError(f"cannot open token {token_label!r}: {type(error).__name__}") from None
 
 
 def session(module: Path, token_label: str, pin: str) -> tuple[Any, threading.Lock]:

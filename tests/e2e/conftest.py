@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -52,12 +53,14 @@ def key_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def make_issuer(database_url: str, key_store: Path, folder: Path) -> Issuer:
+def make_issuer(database_url: str, key_store: Path, folder: Path, **more: Any) -> Issuer:
+    """`more`: other settings (e.g. the HSM's, tests/e2e/test_hsm.py)."""
     settings = Settings(
         database_url=database_url, keys_dir=key_store, key_passphrase=PASSPHRASE,
         output_dir=folder / "out", published_dir=folder / "published",
         verifier_url=VERIFIER_URL,
         second_factor_roles=(),  # on by default: tests/web/test_auth_details.py, test_cli.py
+        **more,
     )
     issuer = Issuer.open(settings)
     load_institutions(issuer, EXAMPLES / "institutions.json", actor=SYSTEM)  # setting up
