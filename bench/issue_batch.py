@@ -3,6 +3,8 @@
     .venv/bin/python bench/issue_batch.py              # 200 transcripts, 2 workers
     .venv/bin/python bench/issue_batch.py --n 1000     # or --n 10000
     options: --workers 2, --vocational 0.1 (share of vocational trainees), --sign-runs 10
+    --hsm: the same run again with the institutions' keys in a SoftHSM2 token (PKCS#11),
+    both rates and their ratio printed
 
 Everything lives in a temporary directory: a SQLite database, a development PKI and the
 output PDFs. The students are generated with the sample generator's row builders
@@ -16,7 +18,9 @@ Memory: the parent's RSS and the pool workers' RSS (read from ``/proc``; with th
 chunk is stored; the table shows them at 25/50/75/100 % of N, and peaks (VmHWM, the
 parent's reset after import). Signing: our per-transcript signing time in the pipeline
 and alone, against a stock pyHanko certification (`bench/stock.py`) of the same unsigned
-PDF, in the same run.
+PDF, in the same run. With ``--hsm`` the keys of the second run are in SoftHSM2, and the
+stock signer it is compared with is pyHanko's own ``PKCS11Signer`` over the same token key
+(one open session, as pyHanko's documentation sets it up).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +42,9 @@ from typing import Any, TextIO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stock import stock_signing, timed  # noqa: E402
+from bench.stock import stock_sign, stock_signing, timed  # noqa: E402
 from examples import make_examples as ex  # noqa: E402
+from issuer.adapters import hsm  # noqa: E402
 from issuer.adapters.batchfile import MAX_CSV_BYTES as MAX_BYTES  # noqa: E402
 from issuer.adapters.pdf_signing import TranscriptSigner  # noqa: E402
 from issuer.adapters.pki import write_dev_pki  # noqa: E402
@@ -289,6 +294,7 @@ class Results:
     ours_alone_ms: float
     stock_ms: float
     pdf_kb: float
+    stock_name: str = "stock pyHanko"
 
     @property
     def rate(self) -> float:
@@ -313,14 +319,16 @@ class Results:
         return all(b <= a * (1 + FLAT_SLACK) + FLAT_SLACK_MB for a, b in pairs)
 
 
-def make_issuer(folder: Path) -> Issuer:
+def make_issuer(folder: Path, token: hsm.TokenConfig | None = None) -> Issuer:
+    """An issuer whose institutions' keys are files, or in `token` (an HSM)."""
     keys = folder / "keys"
     write_dev_pki(keys, [(SCHOOL, "Bench School"), (CENTRE, "Bench Centre")], PASSPHRASE,
-                  datetime.now(UTC))
+                  datetime.now(UTC), token=token)
     settings = Settings(
         database_url=f"sqlite:///{folder / 'transcripts.db'}", keys_dir=keys,
         key_passphrase=PASSPHRASE, output_dir=folder / "out",
         published_dir=folder / "published", verifier_url="https://verify.bangkok.go.th",
+        hsm_token=token.token if token else None, hsm_pin=token.pin if token else None,
     )
     issuer = Issuer.open(settings)
     load_institutions(issuer, ROOT / "examples" / "institutions.json", actor=SYSTEM)
@@ -352,9 +360,27 @@ def unsigned_pdf(issuer: Issuer, batch_id: int) -> tuple[str, bytes]:
     return code, keep.pdf
 
 
+def pkcs11_signing(issuer: Issuer, code: str, token: hsm.TokenConfig
+                   ) -> Callable[[bytes], bytes]:
+    """pyHanko's own PKCS#11 signer over the institution's token key: one session, the
+    key found on first use, each signature on pyHanko's executor thread."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from pyhanko.sign.pkcs11 import PKCS11Signer
+
+    keys = issuer.keys(code)
+    assert isinstance(keys.pdf_key, hsm.TokenRsaKey)
+    opened, _ = hsm.session(token.module, keys.pdf_key.token_label, token.pin)
+    certs = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER))
+             for c in (keys.pdf_cert, *keys.chain)]
+    signer = PKCS11Signer(opened, key_id=keys.pdf_key.ref.id, signing_cert=certs[0],
+                          ca_chain=certs[1:], embed_roots=False)
+    return lambda pdf: stock_sign(pdf, signer)
+
+
 def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: Path,
-        out: TextIO) -> Results:
-    issuer = make_issuer(folder)
+        out: TextIO, token: hsm.TokenConfig | None = None) -> Results:
+    issuer = make_issuer(folder, token)
     files = batch_files(n, vocational_share)
     kinds = {code: [f for f in files if f.code == code] for code in (SCHOOL, CENTRE)}
     print(f"N={n}: {sum(f.students for f in kinds[SCHOOL])} school, "
@@ -390,11 +416,13 @@ def run(n: int, workers: int, vocational_share: float, sign_runs: int, folder: P
 
     code, pdf = unsigned_pdf(issuer, batch_ids[0])
     ours = TranscriptSigner(issuer.keys(code))
-    stock = stock_signing(issuer.settings.keys_dir, code, PASSPHRASE)
+    stock = (pkcs11_signing(issuer, code, token) if token else
+             stock_signing(issuer.settings.keys_dir, code, PASSPHRASE))
     ours_ms = statistics.median(timed(lambda: ours.sign(pdf), sign_runs))
     stock_ms = statistics.median(timed(lambda: stock(pdf), sign_runs))
     return Results(n, workers, len(batch_ids), import_s, issue_s, parent_cpu_s, machine_cpu_s,
-                   timings, memory, ours_ms, stock_ms, len(pdf) / 1024)
+                   timings, memory, ours_ms, stock_ms, len(pdf) / 1024,
+                   "pyHanko PKCS11Signer" if token else "stock pyHanko")
 
 
 def _verdict(ok: bool | None) -> str:
@@ -448,8 +476,9 @@ def print_results(r: Results, out: TextIO) -> None:
     p(f"signing, same unsigned PDF ({r.pdf_kb:.0f} KB):")
     p(f"  ours in the pipeline {r.stage_ms('sign'):8.2f} ms/transcript")
     p(f"  ours alone           {r.ours_alone_ms:8.2f} ms (median)")
-    p(f"  stock pyHanko        {r.stock_ms:8.2f} ms (median; key loaded per document, "
-      f"certify=True)")
+    how = ("same token key, one session" if r.stock_name != "stock pyHanko"
+           else "key loaded per document")
+    p(f"  {r.stock_name:<20} {r.stock_ms:8.2f} ms (median; {how}, certify=True)")
     p(f"  ratio pipeline/stock {r.sign_ratio:8.3f} (target <= {TARGET_SIGN_RATIO}: "
       f"{_verdict(r.sign_ratio <= TARGET_SIGN_RATIO)}); alone/stock "
       f"{r.ours_alone_ms / r.stock_ms:.3f}")
@@ -463,13 +492,37 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> Results
                         help="share of vocational trainees (default 0.1)")
     parser.add_argument("--sign-runs", type=int, default=10,
                         help="documents signed by each signer for the ratio")
+    parser.add_argument("--hsm", action="store_true",
+                        help="run again with the keys in a SoftHSM2 token; compare the rates")
     args = parser.parse_args(argv)
     if args.n < 1 or not 0 <= args.vocational <= 1:
         parser.error("--n must be positive and --vocational within 0..1")
-    with tempfile.TemporaryDirectory(prefix="bkt-bench-") as tmp:
-        results = run(args.n, args.workers, args.vocational, args.sign_runs, Path(tmp), out)
-    print_results(results, out)
-    return results
+    if not args.hsm:
+        with tempfile.TemporaryDirectory(prefix="bkt-bench-") as tmp:
+            results = run(args.n, args.workers, args.vocational, args.sign_runs, Path(tmp),
+                          out)
+        print_results(results, out)
+        return results
+    from tests import softhsm
+
+    softhsm.point_at_private_tokens()  # before the worker pool's fork server starts
+    try:
+        token = softhsm.make_token("bkt-bench")
+        with tempfile.TemporaryDirectory(prefix="bkt-bench-") as tmp:
+            results = run(args.n, args.workers, args.vocational, args.sign_runs,
+                          Path(tmp) / "files", out)
+            print("--- keys in files", file=out)
+            print_results(results, out)
+            in_token = run(args.n, args.workers, args.vocational, args.sign_runs,
+                           Path(tmp) / "hsm", out, token)
+            print("--- keys in SoftHSM2 (PKCS#11)", file=out)
+            print_results(in_token, out)
+    finally:
+        softhsm.forget_tokens()
+    print(f"transcripts/s: file keys {results.rate:.1f}, SoftHSM2 {in_token.rate:.1f} "
+          f"(ratio {in_token.rate / results.rate:.2f}); signing alone {results.ours_alone_ms:.2f}"
+          f" vs {in_token.ours_alone_ms:.2f} ms", file=out)
+    return in_token
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ SoftHSM2 reads ``SOFTHSM2_CONF`` when a process first loads it, and the local wo
 pool's processes come from a fork server started with the test process's environment:
 `point_at_private_tokens` (tests/conftest.py, before any test) sets it for the whole
 run, and `init_token` makes the token there. Without the ``softhsm2`` package the tests
-are skipped, unless ``BKT_REQUIRE_HSM=1`` (CI), in which case they fail.
+are skipped, unless ``BKT_REQUIRE_HSM=1`` (CI), in which case they fail. The benchmark
+(`bench/issue_batch.py --hsm`) makes its token the same way.
 """
 
 from __future__ import annotations
@@ -44,20 +45,32 @@ def skip_or_fail(message: str) -> None:
     pytest.skip(message)
 
 
-def init_token(label: str = TOKEN) -> TokenConfig:
-    """A new token `label` (user PIN `PIN`) in this process's SoftHSM2 folder."""
+def make_token(label: str = TOKEN) -> TokenConfig:
+    """A new token `label` (user PIN `PIN`) in the SoftHSM2 folder ``SOFTHSM2_CONF``
+    names (`point_at_private_tokens`); RuntimeError without SoftHSM2 (the benchmark)."""
     util = shutil.which("softhsm2-util")
     if util is None or not SOFTHSM_MODULE.exists():
-        skip_or_fail("SoftHSM2 is not installed: apt-get install softhsm2 (make system-deps)")
-    try:
-        import pkcs11  # noqa: F401
-    except ImportError:
-        skip_or_fail("python-pkcs11 is not installed: pip install -e '.[test]'")
+        raise RuntimeError("SoftHSM2 is not installed: apt-get install softhsm2 "
+                           "(make system-deps)")
     conf = Path(os.environ[CONF])
     tokens = conf.parent / "tokens"
     tokens.mkdir(exist_ok=True)
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n"
                     "log.level = ERROR\nslots.removable = false\n")
-    subprocess.run([str(util), "--init-token", "--free", "--label", label,
+    subprocess.run([util, "--init-token", "--free", "--label", label,
                     "--so-pin", SO_PIN, "--pin", PIN], check=True, capture_output=True)
     return TokenConfig(SOFTHSM_MODULE, label, PIN)
+
+
+def init_token(label: str = TOKEN) -> TokenConfig:
+    """`make_token` for a test: skipped (or failed, BKT_REQUIRE_HSM=1) without SoftHSM2 or
+    python-pkcs11."""
+    try:
+        import pkcs11  # noqa: F401
+    except ImportError:
+        skip_or_fail("python-pkcs11 is not installed: pip install -e '.[test]'")
+    try:
+        return make_token(label)
+    except RuntimeError as e:
+        skip_or_fail(str(e))
+        raise

@@ -31,10 +31,7 @@ from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    Prehashed,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from issuer.adapters.pki import RSA_BITS, PkiError
 
@@ -238,13 +235,9 @@ class _TokenKey:
 
 
 def _sha256(data: bytes, algorithm: Any) -> bytes:
-    """SHA-256 of `data` on the host, or `data` itself when already prehashed."""
-    if isinstance(algorithm, Prehashed):
-        if not isinstance(algorithm._algorithm, hashes.SHA256):
-            raise ValueError("only SHA-256 is signed in the token")
-        return data
+    """SHA-256 of `data`, on the host: the token signs the digest."""
     if not isinstance(algorithm, hashes.SHA256):
-        raise ValueError("only SHA-256 is signed in the token")
+        raise ValueError("only SHA-256 signatures are made in the token")
     digest = hashes.Hash(hashes.SHA256())
     digest.update(data)
     return digest.finalize()
