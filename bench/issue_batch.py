@@ -479,8 +479,9 @@ def print_results(r: Results, out: TextIO) -> None:
     how = ("same token key, one session" if r.stock_name != "stock pyHanko"
            else "key loaded per document")
     p(f"  {r.stock_name:<20} {r.stock_ms:8.2f} ms (median; {how}, certify=True)")
-    p(f"  ratio pipeline/stock {r.sign_ratio:8.3f} (target <= {TARGET_SIGN_RATIO}: "
-      f"{_verdict(r.sign_ratio <= TARGET_SIGN_RATIO)}); alone/stock "
+    target = (f" (target <= {TARGET_SIGN_RATIO}: {_verdict(r.sign_ratio <= TARGET_SIGN_RATIO)})"
+              if r.stock_name == "stock pyHanko" else "")  # the target is against stock
+    p(f"  ratio pipeline/stock {r.sign_ratio:8.3f}{target}; alone/stock "
       f"{r.ours_alone_ms / r.stock_ms:.3f}")
 
 

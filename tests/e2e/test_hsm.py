@@ -25,7 +25,7 @@ from tests.e2e.conftest import EXAMPLES, PASSPHRASE, issue_file, make_issuer, on
 from tests.e2e.test_key_lifecycle import ADMIN, every_path, issue, jwks, kid
 from tests.pdfcheck import pdfsig_report, pyhanko_validate
 from verifier.core.canonical import b64url_decode
-from verifier.core.credential import kid_for
+from verifier.core.credential import kid_for, verify
 from verifier.core.verdict import Result
 
 pytestmark = pytest.mark.usefixtures("hsm_token")
@@ -127,6 +127,18 @@ def test_the_jwks_publishes_the_token_keys_public_part(
     jwk = published[kid_for(in_token)]
     assert "d" not in jwk
     assert int.from_bytes(b64url_decode(jwk["x"]), "big") == numbers.x
+
+
+def test_both_credential_forms_signed_in_the_token_verify(hsm_store: Path,
+                                                         hsm_token: TokenConfig) -> None:
+    from issuer.adapters.credential_signing import sign_credential, sign_credential_jws
+    from tests.unit.test_credential import CLAIMS
+
+    keys = load_institution_keys(hsm_store, "1001", PASSPHRASE, hsm_token)
+    public = keys.credential_cert.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    for token in (sign_credential(CLAIMS, keys), sign_credential_jws(CLAIMS, keys)):
+        assert verify(token, {keys.kid: public}.get) == (keys.kid, CLAIMS)
 
 
 def _sign_in_child(keys_dir: Path, token: TokenConfig, queue: Any) -> None:
