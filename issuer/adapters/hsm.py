@@ -179,15 +179,6 @@ def session(module: Path, token_label: str, pin: str) -> tuple[Any, threading.Lo
         return found[1], found[2]
 
 
-def close_sessions() -> None:
-    """Close this process's sessions (tests; a process exiting closes them anyway)."""
-    with _lock:
-        for pid, opened, _ in _sessions.values():
-            if pid == os.getpid():
-                opened.close()
-        _sessions.clear()
-
-
 # --- keys that sign in the token ----------------------------------------------------------
 
 
@@ -349,14 +340,15 @@ def _check_public(key: _TokenKey, expected: rsa.RSAPublicKey | ec.EllipticCurveP
     key._handle()  # the private key is there
     opened, lock = session(key._config.module, key._token, key._config.pin)
     with lock:
-        found = [_public_key(p) for p in opened.get_objects(
+        found = [public_key_of(p) for p in opened.get_objects(
             {Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: key.ref.id})]
     if expected not in found:
         raise PkiError(f"token {key._token!r}: {key.ref.label!r} is not the key its "
                        "certificate names")
 
 
-def _public_key(obj: Any) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
+def public_key_of(obj: Any) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
+    """The `cryptography` key of a PKCS#11 public-key object."""
     from pkcs11 import Attribute, KeyType
     from pkcs11.util.ec import encode_ec_public_key
 
@@ -407,7 +399,7 @@ def create_keys(config: TokenConfig, code: str, generation: int) -> NewTokenKeys
             id=refs.credential.id, label=refs.credential.label, store=True,
             capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
             public_template=public, private_template=private)
-        pdf_key, credential_key = _public_key(pdf_public), _public_key(credential_public)
+        pdf_key, credential_key = public_key_of(pdf_public), public_key_of(credential_public)
     finally:
         opened.close()
     assert isinstance(pdf_key, rsa.RSAPublicKey)

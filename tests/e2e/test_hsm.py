@@ -119,7 +119,7 @@ def test_the_jwks_publishes_the_token_keys_public_part(
     with lock:
         (public,) = opened.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY,
                                         Attribute.ID: refs.credential.id})
-        in_token = hsm._public_key(public)
+        in_token = hsm.public_key_of(public)
     assert isinstance(in_token, ec.EllipticCurvePublicKey)
     published = jwks(issuer)
     assert kid_for(in_token) in published and kid(pdfs[0]) == kid_for(in_token)
