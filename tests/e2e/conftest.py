@@ -132,7 +132,9 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixture
     monkeypatch.setenv("BKT_KEYS_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("BKT_SECOND_FACTOR_ROLES", "")  # on by default: its own test
     for name in ("BKT_DATABASE_URL", "BKT_KEY_PASSPHRASE", "BKT_PASSWORD", "BKT_TOTP",
-                 "BKT_CELERY_BROKER", "BKT_KEY_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY"):
+                 "BKT_CELERY_BROKER", "BKT_KEY_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY",
+                 "BKT_HSM_TOKEN", "BKT_HSM_PIN", "BKT_HSM_PIN_FILE", "BKT_HSM_MODULE",
+                 "BKT_HSM_KEY_LABEL"):
         monkeypatch.delenv(name, raising=False)
     umask = os.umask(0o022)  # the command sets 077 for itself: give the suite its own back
     os.umask(umask)

@@ -203,10 +203,16 @@ def test_keys_create_hsm_from_the_command_line(run, tmp_path: Path,  # type: ign
     secrets.mkdir()
     (secrets / "pin").write_text(hsm_token.pin + "\n")
     monkeypatch.setenv("BKT_HSM_PIN_FILE", str(secrets / "pin"))
+    monkeypatch.setenv("BKT_HSM_MODULE", str(tmp_path / "no-such-module.so"))
+    no_module = run("keys", "create", "--hsm", "--institution", "1001")
+    assert no_module.exit_code == 1 and "no PKCS#11 module" in no_module.stderr
+    monkeypatch.setenv("BKT_HSM_MODULE", str(hsm_token.module))
+    monkeypatch.setenv("BKT_HSM_KEY_LABEL", "bma-{code}-g{generation}-{purpose}")
     made = run("keys", "create", "--hsm", "--institution", "1001")
     assert made.exit_code == 0, made.output
     assert "private keys in HSM token 'bkt-test'" in made.output
-    assert (tmp_path / "keys" / "1001" / "1" / "token.json").exists()
+    refs = hsm.read_token_keys(tmp_path / "keys" / "1001" / "1")
+    assert refs is not None and refs.pdf.label == "bma-1001-g1-pdf"
     assert not list((tmp_path / "keys").rglob("1001/**/*.key"))
     files = run("keys", "create", "--institution", "2001")  # without --hsm: file keys
     assert files.exit_code == 0 and (tmp_path / "keys" / "2001" / "1" / "pdf.key").exists()
