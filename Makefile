@@ -1,8 +1,8 @@
 # The two commands: `make demo` and `make test` (see README.md).
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium
-SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg
+SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium softhsm2-util
+SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg softhsm2
 
 LOCK := requirements.lock
 UV := uv>=0.9,<1
@@ -56,7 +56,7 @@ catalogs: install
 
 ## Tools the tests call: poppler (pdfsig, pdftoppm), zbar (zbarimg), NSS (certutil),
 ## Chromium (browser tests through Playwright) and a Thai font for it (Debian's Chromium
-## brings none: Thai would be empty boxes).
+## brings none: Thai would be empty boxes), SoftHSM2 (the PKCS#11 token of the HSM tests).
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	[ -e /usr/share/fonts/truetype/tlwg/Loma.ttf ] || missing="$$missing fonts-thai-tlwg"; \

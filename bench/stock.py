@@ -37,7 +37,7 @@ def load_stock_signer(keys_dir: Path, code: str, passphrase: bytes) -> signers.S
     return signer
 
 
-def stock_sign(pdf: bytes, signer: signers.SimpleSigner) -> bytes:
+def stock_sign(pdf: bytes, signer: signers.Signer) -> bytes:
     """A certification signature over `pdf` with pyHanko's defaults."""
     out = signers.sign_pdf(
         IncrementalPdfFileWriter(BytesIO(pdf)),

@@ -172,12 +172,19 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--institution", "codes", multiple=True, help="Default: every institution.")
+@click.option("--hsm", is_flag=True,
+              help="Make the institutions' keys inside the HSM (BKT_HSM_TOKEN, docs/hsm.md): "
+                   "never on disk, never extractable; their certificates go to the keys "
+                   "directory and the token.")
 @click.pass_context
-def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
+def keys_create(ctx: click.Context, codes: tuple[str, ...], hsm: bool) -> None:
     """Create the development PKI in the keys directory (existing keys are kept). Without
     a CA there, the key ceremony runs into var/ceremony/ (development only: in
     production, `keys ceremony` on an offline machine, then `keys install`)."""
     issuer = _issuer(ctx)
+    token = issuer.token() if hsm else None
+    if hsm and token is None:
+        raise ServiceError("--hsm needs BKT_HSM_TOKEN, the label of the token (docs/hsm.md)")
     with issuer.uow() as uow:
         stmt = select(InstitutionRow.code, InstitutionRow.name_en)
         if codes:
@@ -192,12 +199,14 @@ def keys_create(ctx: click.Context, codes: tuple[str, ...]) -> None:
     offline = issuer.settings.var_dir / DEV_CEREMONY
     had_ca = (issuer.settings.keys_dir / "issuing.crt").exists()
     write_dev_pki(issuer.settings.keys_dir, known, issuer.passphrase(), datetime.now(UTC),
-                  offline=offline, service_url=issuer.settings.pki_url)
+                  offline=offline, service_url=issuer.settings.pki_url, token=token)
     publish(issuer)
     if not had_ca:
         click.echo(f"development root CA made in {offline} (its key stays there, never in "
                    f"{issuer.settings.keys_dir}); in production: transcripts keys ceremony")
-    click.echo(f"keys ready in {issuer.settings.keys_dir} for {' '.join(c for c, _ in known)}")
+    where = f" (private keys in HSM token {token.token!r})" if token else ""
+    click.echo(f"keys ready in {issuer.settings.keys_dir}{where} for "
+               f"{' '.join(c for c, _ in known)}")
 
 
 def _secret(variable: str, prompt: str) -> bytes:
@@ -286,11 +295,14 @@ def keys_list(ctx: click.Context, code: str) -> None:
 
 @keys.command("rotate")
 @click.option("--institution", "code", required=True)
+@click.option("--hsm", is_flag=True,
+              help="Make the new keys inside the HSM (BKT_HSM_TOKEN); keys already there "
+                   "are always replaced there.")
 @click.pass_context
-def keys_rotate(ctx: click.Context, code: str) -> None:
+def keys_rotate(ctx: click.Context, code: str, hsm: bool) -> None:
     """New PDF-signing and credential keys for one institution; its current keys retire
     and stay published, so what they signed stays valid. As an administrator (--as)."""
-    change = key_service.rotate_keys(_issuer(ctx), code, actor=_actor(ctx))
+    change = key_service.rotate_keys(_issuer(ctx), code, actor=_actor(ctx), hsm=hsm)
     _show_history(change.history)
 
 

@@ -50,6 +50,20 @@ class Settings:
     """``BKT_SECOND_FACTOR_ROLES`` (comma-separated): roles that act only with two-step
     sign-in (TOTP) on: on the web nothing but their account page opens until it is, and
     the command line refuses ``--as`` (ASVS 4.3.1)."""
+    hsm_token: str | None = None
+    """``BKT_HSM_TOKEN``: label of the PKCS#11 token (HSM) that institutions' keys made
+    with ``--hsm`` go into and that signs with them (`issuer.adapters.hsm`, docs/hsm.md);
+    None: file keys only."""
+    hsm_module: Path = Path("/usr/lib/softhsm/libsofthsm2.so")
+    """``BKT_HSM_MODULE``: the HSM vendor's PKCS#11 library (default Debian's SoftHSM2)."""
+    hsm_pin: str | None = None
+    """``BKT_HSM_PIN``: the token's user PIN; None reads `hsm_pin_file` or the systemd
+    credential ``bkt-hsm-pin``. Never a file in `keys_dir`."""
+    hsm_pin_file: Path | None = None
+    """``BKT_HSM_PIN_FILE``: a secret-store file holding the PIN; refused inside `keys_dir`."""
+    hsm_key_label: str = "bkt-{code}-{generation}-{purpose}"
+    """``BKT_HSM_KEY_LABEL``: the ``CKA_LABEL`` of each institution's keys in the token
+    (``{code}``, ``{generation}``, ``{purpose}`` = pdf or credential)."""
     var_dir: Path = ROOT / "var"
     """The service's private state (``BKT_VAR_DIR``), mode 0700: the SQLite database,
     PDFs, the development secrets."""
@@ -104,6 +118,11 @@ class Settings:
             pki_url=env.get("BKT_PKI_URL", DEFAULT_PKI_URL).strip() or None,
             tsa_url=env.get("BKT_TSA_URL", "").strip() or None,
             pades_level=env.get("BKT_PADES_LEVEL", "").strip().upper() or None,
+            hsm_token=env.get("BKT_HSM_TOKEN") or None,
+            hsm_module=Path(env.get("BKT_HSM_MODULE") or "/usr/lib/softhsm/libsofthsm2.so"),
+            hsm_pin=env.get("BKT_HSM_PIN") or None,
+            hsm_pin_file=Path(env["BKT_HSM_PIN_FILE"]) if env.get("BKT_HSM_PIN_FILE") else None,
+            hsm_key_label=env.get("BKT_HSM_KEY_LABEL") or "bkt-{code}-{generation}-{purpose}",
             second_factor_roles=tuple(
                 r.strip() for r in env.get("BKT_SECOND_FACTOR_ROLES", "admin,approver")
                 .split(",") if r.strip()),

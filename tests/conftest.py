@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from hypothesis import settings
 
 from issuer.adapters import accounts as accounts_adapter
+from issuer.adapters.hsm import TokenConfig
 from issuer.adapters.pki import (
     Authority,
     InstitutionKeys,
@@ -19,6 +20,7 @@ from issuer.adapters.pki import (
     issue_institution_keys,
 )
 from tests.record_schema import checking_every_record
+from tests.softhsm import forget_tokens, init_token, point_at_private_tokens
 
 if TYPE_CHECKING:
     from tests.livepki import LivePki
@@ -30,6 +32,14 @@ settings.load_profile("bkt")
 # Fixed, so certificates are reproducible in shape; end-entity certificates last 3 years,
 # so this moves forward when the signing tests (validated at the real clock) near 2029.
 PKI_NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    point_at_private_tokens()  # before any process of the run loads SoftHSM2
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    forget_tokens()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -109,6 +119,13 @@ def pki_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePki]:
 
     with live_pki(tmp_path_factory.mktemp("live-pki")) as pki:
         yield pki
+
+
+@pytest.fixture(scope="session")
+def hsm_token() -> TokenConfig:
+    """A fresh SoftHSM2 token of this test process (tests/softhsm.py); skipped without
+    SoftHSM2 unless BKT_REQUIRE_HSM=1."""
+    return init_token()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ Layout under the keys directory (the rules are `issuer.core.key_lifecycle`)::
                                      compromised times (UTC)
     <code>/<n>/pdf.crt, pdf.key      generation n's RSA-3072 PDF-signing key
     <code>/<n>/credential.crt, .key  generation n's P-256 credential key
+    <code>/<n>/token.json            instead of the two .key files: the generation's keys
+                                     are in an HSM (`issuer.adapters.hsm`), this names them
 
 A key store made before generations holds the four files directly in ``<code>/``: they
 are read in place as generation 1 (never moved), with or without a manifest, and
@@ -32,8 +34,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from issuer.adapters import hsm
 from issuer.adapters.pki import (
     INSTITUTION_FILES,
+    Authority,
     InstitutionKeys,
     PkiError,
     _matching,
@@ -42,6 +46,7 @@ from issuer.adapters.pki import (
     _write_cert,
     _write_key,
     _write_private,
+    certify_institution_keys,
     issue_institution_keys,
     load_authority,
 )
@@ -154,13 +159,28 @@ def _chain(directory: Path) -> tuple[x509.Certificate, ...]:
 
 
 def load_generation(directory: Path, code: str, generation: Generation,
-                    passphrase: bytes) -> InstitutionKeys:
-    """One generation's keys, checked against its certificates and the manifest."""
+                    passphrase: bytes, token: hsm.TokenConfig | None = None) -> InstitutionKeys:
+    """One generation's keys, checked against its certificates and the manifest; keys in
+    an HSM are reached with `token`'s module and PIN."""
     folder = generation_dir(directory, code, generation.number)
     pdf_cert = _read_cert(folder / "pdf.crt")
-    pdf_key = _read_key(folder / "pdf.key", passphrase)
     credential_cert = _read_cert(folder / "credential.crt")
-    credential_key = _read_key(folder / "credential.key", passphrase)
+    refs = hsm.read_token_keys(folder)
+    pdf_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    credential_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if refs is not None:
+        if token is None:
+            raise PkiError(f"the keys of {code} (generation {generation.number}) are in the "
+                           f"HSM token {refs.token!r}: set BKT_HSM_TOKEN and its PIN "
+                           "(docs/hsm.md)")
+        pdf_public, credential_public = pdf_cert.public_key(), credential_cert.public_key()
+        if not isinstance(pdf_public, rsa.RSAPublicKey) or not isinstance(
+                credential_public, ec.EllipticCurvePublicKey):
+            raise PkiError(f"{folder}: unexpected certificate key types")
+        pdf_key, credential_key = hsm.token_keys(token, refs, pdf_public, credential_public)
+    else:
+        pdf_key = _read_key(folder / "pdf.key", passphrase)
+        credential_key = _read_key(folder / "credential.key", passphrase)
     if not isinstance(pdf_key, rsa.RSAPrivateKey):
         raise PkiError(f"{folder / 'pdf.key'} is not an RSA key")
     if not isinstance(credential_key, ec.EllipticCurvePrivateKey):
@@ -175,7 +195,8 @@ def load_generation(directory: Path, code: str, generation: Generation,
     return keys
 
 
-def load_active_keys(directory: Path, code: str, passphrase: bytes) -> InstitutionKeys:
+def load_active_keys(directory: Path, code: str, passphrase: bytes,
+                     token: hsm.TokenConfig | None = None) -> InstitutionKeys:
     """The keys `code` signs with now: its active generation."""
     history = read_history(directory, code)
     active = history.active()
@@ -185,7 +206,7 @@ def load_active_keys(directory: Path, code: str, passphrase: bytes) -> Instituti
                            f"transcripts keys rotate --institution {code} makes one")
         raise PkiError(f"missing keys of {code} in {directory} "
                        "(transcripts keys create makes them)")
-    return load_generation(directory, code, active, passphrase)
+    return load_generation(directory, code, active, passphrase, token)
 
 
 def public_generations(directory: Path, code: str) -> list[PublicGeneration]:
@@ -218,25 +239,56 @@ def write_history(directory: Path, code: str, history: KeyHistory) -> None:
     os.replace(tmp, folder / MANIFEST)
 
 
+def in_token(directory: Path, code: str, number: int) -> bool:
+    """Whether generation `number`'s keys are in an HSM."""
+    return (generation_dir(directory, code, number) / hsm.TOKEN_FILE).exists()
+
+
+def issue_keys(authority: Authority, code: str, name_en: str, number: int, now: datetime,
+               token: hsm.TokenConfig | None = None) -> InstitutionKeys:
+    """Generation `number`'s keys and certificates: file keys made here, or, with
+    `token`, key pairs made inside the HSM (their certificates stored there too)."""
+    if token is None:
+        return issue_institution_keys(authority, code, name_en, now)
+    made = hsm.create_keys(token, code, number)
+    pdf_cert, credential_cert = certify_institution_keys(
+        authority, code, name_en, made.pdf.public_key(), made.credential.public_key(), now)
+    for ref, cert in ((made.refs.pdf, pdf_cert), (made.refs.credential, credential_cert)):
+        hsm.store_certificate(token, ref, cert.public_bytes(Encoding.DER),
+                              cert.subject.public_bytes())
+    return InstitutionKeys(code, made.pdf, pdf_cert, made.credential, credential_cert,
+                           (authority.issuing_cert, authority.root_cert))
+
+
 def write_generation(directory: Path, code: str, number: int, keys: InstitutionKeys,
                      passphrase: bytes) -> None:
-    """Write one generation's four files (not yet named by the manifest)."""
+    """Write one generation's files (not yet named by the manifest): its two
+    certificates, and its two encrypted keys or, for keys in an HSM, ``token.json``."""
     folder = Path(directory) / code / str(number)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _write_key(folder / "pdf.key", keys.pdf_key, passphrase)
+    pdf, credential = keys.pdf_key, keys.credential_key
+    if isinstance(pdf, hsm.TokenRsaKey) and isinstance(credential, hsm.TokenEcKey):
+        for name in ("pdf.key", "credential.key"):  # left by an unfinished attempt
+            (folder / name).unlink(missing_ok=True)
+        refs = hsm.TokenKeys(pdf.token_label, pdf.ref, credential.ref)
+        _write_private(folder / hsm.TOKEN_FILE, hsm.token_json(refs))
+    else:
+        (folder / hsm.TOKEN_FILE).unlink(missing_ok=True)
+        _write_key(folder / "pdf.key", pdf, passphrase)
+        _write_key(folder / "credential.key", credential, passphrase)
     _write_cert(folder / "pdf.crt", keys.pdf_cert)
-    _write_key(folder / "credential.key", keys.credential_key, passphrase)
     _write_cert(folder / "credential.crt", keys.credential_cert)
 
 
 def new_generation(directory: Path, code: str, name_en: str, passphrase: bytes,
-                   now: datetime) -> Generation:
-    """Make the next generation's keys and certificates (the issuing CA signs them) and
-    write them, without naming them in the manifest: the caller does that, under
-    `lock`, once the change is recorded. A folder left by an unfinished attempt is
-    overwritten: no manifest named it, so nothing was signed with it."""
+                   now: datetime, token: hsm.TokenConfig | None = None) -> Generation:
+    """Make the next generation's keys and certificates (the issuing CA signs them; with
+    `token`, the keys are made in the HSM) and write them, without naming them in the
+    manifest: the caller does that, under `lock`, once the change is recorded. A folder
+    left by an unfinished attempt is overwritten: no manifest named it, so nothing was
+    signed with it."""
     number = read_history(directory, code).next_number
-    keys = issue_institution_keys(load_authority(directory, passphrase), code, name_en, now)
+    keys = issue_keys(load_authority(directory, passphrase), code, name_en, number, now, token)
     write_generation(directory, code, number, keys, passphrase)
     return generation_of(number, keys.pdf_cert, keys.credential_cert, now)
 

@@ -34,10 +34,11 @@ def check_keys_dir(keys_dir: Path) -> None:
             "or a secret store, BKT_KEY_PASSPHRASE_FILE, and delete the file)")
 
 
-def _read(path: Path, keys_dir: Path, name: str) -> bytes:
+def read_secret(path: Path, keys_dir: Path, name: str) -> bytes:
+    """A secret from a secret-store file (stripped); refused inside `keys_dir`."""
     if _inside(path, keys_dir):
         raise PkiError(f"{name} ({path}) lies inside the keys directory {keys_dir}: keep the "
-                       "passphrase apart from the keys it unlocks")
+                       "secret apart from the keys it unlocks")
     try:
         value = path.read_bytes().strip()
     except OSError as e:
@@ -73,9 +74,9 @@ def resolve(keys_dir: Path, var_dir: Path, configured: bytes | None = None,
     if configured:
         return configured
     if file is not None:
-        return _read(Path(file), keys_dir, "BKT_KEY_PASSPHRASE_FILE")
+        return read_secret(Path(file), keys_dir, "BKT_KEY_PASSPHRASE_FILE")
     if credentials_dir is not None and (Path(credentials_dir) / CREDENTIAL_NAME).exists():
-        return _read(Path(credentials_dir) / CREDENTIAL_NAME, keys_dir,
+        return read_secret(Path(credentials_dir) / CREDENTIAL_NAME, keys_dir,
                      "the key passphrase credential")
     if _inside(Path(var_dir) / DEV_FILE, keys_dir):
         raise PkiError(f"the development passphrase would be made inside the keys directory "

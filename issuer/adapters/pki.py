@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -29,6 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from issuer.adapters import integrity
+
+if TYPE_CHECKING:
+    from issuer.adapters.hsm import TokenConfig
 from verifier.core.credential import kid_for
 
 ROOT_YEARS = 20
@@ -311,6 +315,26 @@ def issue_institution_keys(
     authority: Authority, code: str, name_en: str, now: datetime
 ) -> InstitutionKeys:
     """Generate the PDF-signing (RSA-3072) and credential (P-256) keys and certificates."""
+    pdf_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    credential_key = ec.generate_private_key(ec.SECP256R1())
+    pdf_cert, credential_cert = certify_institution_keys(
+        authority, code, name_en, pdf_key.public_key(), credential_key.public_key(), now)
+    return InstitutionKeys(
+        code=code,
+        pdf_key=pdf_key,
+        pdf_cert=pdf_cert,
+        credential_key=credential_key,
+        credential_cert=credential_cert,
+        chain=(authority.issuing_cert, authority.root_cert),
+    )
+
+
+def certify_institution_keys(
+    authority: Authority, code: str, name_en: str, pdf_public: rsa.RSAPublicKey,
+    credential_public: ec.EllipticCurvePublicKey, now: datetime,
+) -> tuple[x509.Certificate, x509.Certificate]:
+    """The PDF-signing and credential certificates of an institution's two public keys
+    (made here or in an HSM, `issuer.adapters.hsm`)."""
     _check_aware(now)
     if not code or not code.isalnum():
         raise ValueError(f"institution code must be alphanumeric: {code!r}")
@@ -320,32 +344,23 @@ def issue_institution_keys(
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, code),
         x509.NameAttribute(NameOID.SERIAL_NUMBER, code),
     ]
-    pdf_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
     pdf_cert = _end_entity(
         authority,
         x509.Name([*org, x509.NameAttribute(NameOID.COMMON_NAME, f"{name_en} PDF signing")]),
-        pdf_key.public_key(),
+        pdf_public,
         _key_usage(non_repudiation=True),
         [ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING],
         now,
     )
-    credential_key = ec.generate_private_key(ec.SECP256R1())
     credential_cert = _end_entity(
         authority,
         x509.Name([*org, x509.NameAttribute(NameOID.COMMON_NAME, f"{name_en} credential")]),
-        credential_key.public_key(),
+        credential_public,
         _key_usage(non_repudiation=False),
         None,
         now,
     )
-    return InstitutionKeys(
-        code=code,
-        pdf_key=pdf_key,
-        pdf_cert=pdf_cert,
-        credential_key=credential_key,
-        credential_cert=credential_cert,
-        chain=(authority.issuing_cert, authority.root_cert),
-    )
+    return pdf_cert, credential_cert
 
 
 def issue_audit_key(authority: Authority, now: datetime) -> AuditSigner:
@@ -492,6 +507,7 @@ def write_dev_pki(
     now: datetime,
     offline: Path | None = None,
     service_url: str | None = None,
+    token: TokenConfig | None = None,
 ) -> None:
     """Create (or extend) the development PKI in `directory`, with the integrity key
     (`issuer.adapters.integrity`) and the audit signing key if there are none yet.
@@ -504,7 +520,8 @@ def write_dev_pki(
     `institutions` are ``(code, English name)`` pairs. An existing CA is reused; an
     institution with keys already is left alone (they may have signed transcripts), and
     so is an existing audit key. A new institution gets generation 1
-    (`issuer.adapters.keystore`); `transcripts keys rotate` makes the next ones.
+    (`issuer.adapters.keystore`), its keys made in the HSM `token` if given;
+    `transcripts keys rotate` makes the next ones.
     Without a CA, the key ceremony runs into `offline` (development: ``var/ceremony/``)
     and its export is installed; with `offline` None the root's key is not kept at all
     (tests). The root's key is never written into `directory`.
@@ -550,7 +567,7 @@ def write_dev_pki(
         for code, name_en in institutions:
             if keystore.read_history(directory, code).generations:
                 continue
-            keys = issue_institution_keys(authority, code, name_en, now)
+            keys = keystore.issue_keys(authority, code, name_en, 1, now, token)
             keystore.add_first_generation(directory, code, keys, passphrase, now)
 
 
@@ -570,12 +587,14 @@ def load_credential_certificate(
     return _read_cert(folder / "credential.crt"), chain
 
 
-def load_institution_keys(directory: Path, code: str, passphrase: bytes) -> InstitutionKeys:
-    """The keys `code` signs with now (its active generation, `issuer.adapters.keystore`);
-    PkiError if a file is missing or locked, or the institution has no active key."""
+def load_institution_keys(directory: Path, code: str, passphrase: bytes,
+                          token: TokenConfig | None = None) -> InstitutionKeys:
+    """The keys `code` signs with now (its active generation, `issuer.adapters.keystore`;
+    keys in an HSM through `token`); PkiError if a file is missing or locked, or the
+    institution has no active key."""
     from issuer.adapters import keystore  # it builds on this module
 
-    return keystore.load_active_keys(directory, code, passphrase)
+    return keystore.load_active_keys(directory, code, passphrase, token)
 
 
 def load_audit_signer(directory: Path, passphrase: bytes) -> AuditSigner:

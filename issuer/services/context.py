@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer.adapters import integrity, keystore, passphrase
+from issuer.adapters import hsm, integrity, keystore, passphrase
 from issuer.adapters.db import current_revision, make_engine, migrate, session_factory
 from issuer.adapters.pki import (
     AuditSigner,
@@ -107,6 +107,7 @@ class Issuer:
     _integrity: dict[str, bytes] = field(default_factory=dict, repr=False)
     _audit_signer: AuditSigner | None = field(default=None, repr=False)
     _passphrase: bytes | None = field(default=None, repr=False)
+    _token: hsm.TokenConfig | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Issuer:
@@ -180,6 +181,17 @@ class Issuer:
                                                   s.key_passphrase_file, s.credentials_dir)
         return self._passphrase
 
+    def token(self) -> hsm.TokenConfig | None:
+        """The HSM (`issuer.adapters.hsm`) when ``BKT_HSM_TOKEN`` names one, its PIN read
+        once; None when only file keys are used."""
+        s = self.settings
+        if s.hsm_token is None:
+            return None
+        if self._token is None:
+            pin = hsm.resolve_pin(s.keys_dir, s.hsm_pin, s.hsm_pin_file, s.credentials_dir)
+            self._token = hsm.TokenConfig(s.hsm_module, s.hsm_token, pin, s.hsm_key_label)
+        return self._token
+
     def keys(self, code: str) -> InstitutionKeys:
         """The institution's active signing keys, read (and decrypted) once per change of
         its key store: a rotation made by another process (`transcripts keys rotate`) is
@@ -187,6 +199,7 @@ class Issuer:
         stamp = keystore.stamp(self.settings.keys_dir, code)
         cached = self._keys.get(code)
         if cached is None or cached[0] != stamp:
-            keys = load_institution_keys(self.settings.keys_dir, code, self.passphrase())
+            keys = load_institution_keys(self.settings.keys_dir, code, self.passphrase(),
+                                         self.token())
             self._keys[code] = cached = (stamp, keys)
         return cached[1]

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from issuer.adapters import keystore
+from issuer.adapters.hsm import TokenConfig
 from issuer.adapters.pki import PkiError
 from issuer.core.key_lifecycle import Generation, KeyHistory, KeyLifecycleError
 from issuer.core.refusal import Phrase
@@ -33,9 +34,10 @@ class KeyChange:
     created: Generation | None = None
 
 
-def rotate_keys(issuer: Issuer, code: str, *, actor: Actor) -> KeyChange:
+def rotate_keys(issuer: Issuer, code: str, *, actor: Actor, hsm: bool = False) -> KeyChange:
     """New PDF-signing and credential keys and certificates for `code` only; its active
-    generation retires now, and everything it signed stays valid."""
+    generation retires now, and everything it signed stays valid. The new keys are made
+    in the HSM with `hsm`, or when the active ones are there (`token_for`)."""
 
     def step(history: KeyHistory, make: Callable[[], Generation], now: datetime
              ) -> tuple[KeyHistory, Generation | None]:
@@ -44,7 +46,8 @@ def rotate_keys(issuer: Issuer, code: str, *, actor: Actor) -> KeyChange:
         new = make()
         return history.rotated(new), new
 
-    return _change(issuer, code, actor, "key.rotate", Phrase("rotate signing keys"), step)
+    return _change(issuer, code, actor, "key.rotate", Phrase("rotate signing keys"), step,
+                   hsm=hsm)
 
 
 def retire_key(issuer: Issuer, code: str, kid: str, *, actor: Actor,
@@ -90,8 +93,25 @@ Step = Callable[[KeyHistory, Callable[[], Generation], datetime],
                 tuple[KeyHistory, Generation | None]]
 
 
+def token_for(issuer: Issuer, history: KeyHistory, hsm: bool) -> TokenConfig | None:
+    """Where an institution's next keys are made: in the HSM when asked (`hsm`) or when
+    its active keys are there (a rotation never takes keys out of the HSM), else files."""
+    active = history.active()
+    if not hsm and not (active is not None and keystore.in_token(
+            issuer.settings.keys_dir, history.institution, active.number)):
+        return None
+    try:
+        token = issuer.token()
+    except PkiError as e:
+        raise refused(e) from None
+    if token is None:
+        raise ServiceError("the keys of %(code)s go into an HSM, and none is configured: set "
+                           "BKT_HSM_TOKEN (docs/hsm.md)", code=history.institution)
+    return token
+
+
 def _change(issuer: Issuer, code: str, actor: Actor, action: str, doing: Phrase, step: Step,
-            detail: dict[str, Any] | None = None) -> KeyChange:
+            detail: dict[str, Any] | None = None, hsm: bool = False) -> KeyChange:
     keys_dir = issuer.settings.keys_dir
     with issuer.uow() as uow:
         require_admin(uow, actor, doing)
@@ -105,7 +125,8 @@ def _change(issuer: Issuer, code: str, actor: Actor, action: str, doing: Phrase,
 
                 def make() -> Generation:
                     return keystore.new_generation(keys_dir, code, institution.name_en,
-                                                   issuer.passphrase(), now)
+                                                   issuer.passphrase(), now,
+                                                   token_for(issuer, before, hsm))
 
                 after, created = step(before, make, now)
             except (KeyLifecycleError, PkiError) as e:

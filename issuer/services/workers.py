@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from issuer.adapters import keystore
+from issuer.adapters import hsm, keystore
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import Images, warm_up
 from issuer.core.records import TranscriptRecord
@@ -42,6 +42,8 @@ class Job:
     """The PAdES level to sign at (`issuer.config.Settings.signing_level`)."""
     tsa_url: str | None = None
     """The time-stamping authority, for B-T and above."""
+    token: hsm.TokenConfig | None = None
+    """The HSM, for keys in a token: each worker process opens its own session."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ class Worker:
         """`keys`: the institution's keys if the caller has them loaded already."""
         self.job = job
         self.stamp = keystore.stamp(job.keys_dir, job.institution)
-        self.keys = keys or load_institution_keys(job.keys_dir, job.institution, job.passphrase)
+        self.keys = keys or load_institution_keys(job.keys_dir, job.institution, job.passphrase,
+                                                  job.token)
         self.producer = _producer(self.keys, job)
 
     def _current(self) -> None:
@@ -70,7 +73,7 @@ class Worker:
         stamp = keystore.stamp(self.job.keys_dir, self.job.institution)
         if stamp != self.stamp:
             self.keys = load_institution_keys(self.job.keys_dir, self.job.institution,
-                                               self.job.passphrase)
+                                               self.job.passphrase, self.job.token)
             self.producer.close()
             self.producer = _producer(self.keys, self.job)
             self.stamp = stamp

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -52,12 +53,14 @@ def key_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def make_issuer(database_url: str, key_store: Path, folder: Path) -> Issuer:
+def make_issuer(database_url: str, key_store: Path, folder: Path, **more: Any) -> Issuer:
+    """`more`: other settings (e.g. the HSM's, tests/e2e/test_hsm.py)."""
     settings = Settings(
         database_url=at_head(database_url), keys_dir=key_store, key_passphrase=PASSPHRASE,
         output_dir=folder / "out", published_dir=folder / "published",
         verifier_url=VERIFIER_URL,
         second_factor_roles=(),  # on by default: tests/web/test_auth_details.py, test_cli.py
+        **more,
     )
     issuer = Issuer.open(settings)  # a new SQLite file: a copy already at head (`at_head`)
     load_institutions(issuer, EXAMPLES / "institutions.json", actor=SYSTEM)  # setting up
@@ -131,7 +134,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixture
     monkeypatch.setenv("BKT_PKI_URL", "")  # no PKI services: test_serve.py runs them
     for name in ("BKT_DATABASE_URL", "BKT_KEY_PASSPHRASE", "BKT_PASSWORD", "BKT_TOTP",
                  "BKT_CELERY_BROKER", "BKT_KEY_PASSPHRASE_FILE", "CREDENTIALS_DIRECTORY",
-                 "BKT_TSA_URL", "BKT_PADES_LEVEL"):
+                 "BKT_TSA_URL", "BKT_PADES_LEVEL", "BKT_HSM_TOKEN", "BKT_HSM_PIN",
+                 "BKT_HSM_PIN_FILE", "BKT_HSM_MODULE", "BKT_HSM_KEY_LABEL"):
         monkeypatch.delenv(name, raising=False)
     umask = os.umask(0o022)  # the command sets 077 for itself: give the suite its own back
     os.umask(umask)

@@ -159,7 +159,7 @@ def sign(claims: Claims, private_key: ec.EllipticCurvePrivateKey, kid: str) -> s
     payload = json.dumps(claims.to_payload(), ensure_ascii=False, separators=(",", ":"))
     header = {"alg": ALG, "kid": kid, "typ": TYP}
     return jws.serialize_compact(
-        header, payload.encode("utf-8"), ECKey.import_key(private_key), algorithms=[ALG]
+        header, payload.encode("utf-8"), jws_header.signing_key(private_key), algorithms=[ALG]
     )
 
 

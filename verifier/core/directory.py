@@ -115,7 +115,7 @@ def sign(directory: Directory, private_key: ec.EllipticCurvePrivateKey, kid: str
     payload = json.dumps(directory.to_payload(), ensure_ascii=False,
                          separators=(",", ":")).encode()
     header = {"alg": ALG, "kid": kid, "typ": TYP}
-    return jws.serialize_compact(header, payload, ECKey.import_key(private_key),
+    return jws.serialize_compact(header, payload, jws_header.signing_key(private_key),
                                  algorithms=[ALG])
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc.jwk import ECKey
+
 from verifier.core.canonical import b64url_decode
 
 PARAMETERS = frozenset({"alg", "kid", "typ"})
@@ -44,3 +47,9 @@ def key_id(token: str, *, alg: str, typ: str, error: type[Exception], what: str)
     if not isinstance(kid, str) or not kid:
         raise error(f"{what} has no key id")
     return kid
+
+
+def signing_key(private_key: ec.EllipticCurvePrivateKey) -> ECKey:
+    """joserfc's key to sign with `private_key`, described by its public JWK: joserfc then
+    never asks for the private numbers, which a key in an HSM cannot give."""
+    return ECKey(private_key, ECKey.import_key(private_key.public_key()).as_dict())

@@ -206,7 +206,8 @@ def sign_payload(payload: dict[str, Any], private_key: ec.EllipticCurvePrivateKe
     """A compact ES256 JWS of the JSON `payload` with header ``{alg, kid, typ}``."""
     data = json.dumps(payload, separators=(",", ":")).encode()
     header = {"alg": ALG, "kid": kid, "typ": typ}
-    return jws.serialize_compact(header, data, ECKey.import_key(private_key), algorithms=[ALG])
+    return jws.serialize_compact(header, data, jws_header.signing_key(private_key),
+                                 algorithms=[ALG])
 
 
 def header_kid(token: str) -> str | None:
