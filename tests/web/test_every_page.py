@@ -17,11 +17,13 @@ runs asyncio, which a running sync Playwright forbids in its thread: tests/brows
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -364,3 +366,67 @@ def test_the_verifier_page_and_a_verdict_fit_a_phone_and_pass_axe(
     found += walk(page, "verdict", "th-en", axe_source)
     context.close()
     assert not found, "\n".join(found)
+
+
+FOCUSED = """(selector) => {
+  const el = document.activeElement, style = el && getComputedStyle(el);
+  return {match: !!el && el.matches(selector), tag: el ? el.outerHTML.slice(0, 80) : "",
+          ring: !!style && ((style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+                            || style.boxShadow !== "none")};
+}"""
+
+
+def tab_to(page: Any, selector: str, *, limit: int = 40) -> None:
+    """Press Tab until the focus is on `selector`; every stop on the way shows a ring."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED, selector)
+        assert focused["ring"], f"no visible focus on {focused['tag']}"
+        if focused["match"]:
+            return
+    raise AssertionError(f"{selector} not reached with {limit} Tabs")
+
+
+def test_a_batch_from_sign_in_to_approval_with_the_keyboard_only(
+        state: State, browser: Any) -> None:
+    """A registrar signs in, uploads a file, submits the batch; the director signs in and
+    approves it: Tab, Enter and Space only (and typing into the fields)."""
+    context = _context(browser, state.issuer_url)
+    page = context.new_page()
+
+    def sign_in_by_keyboard(username: str) -> None:
+        page.goto("/login")  # the username field has the focus
+        page.keyboard.type(username)
+        tab_to(page, "input[name=password]")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/batches")
+
+    sign_in_by_keyboard("reg2001")
+    tab_to(page, "main a[href$='/batches/upload']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/batches/upload")
+    tab_to(page, "input[type=file]")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(state.keyboard_file))
+    tab_to(page, "main button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/batches/\d+$"), timeout=120_000)  # read by the worker
+    expect(page.locator("#status-label")).to_have_class(re.compile("s-imported"))
+    batch_path = urlsplit(page.url).path
+    tab_to(page, f"form[action='{batch_path}/submit'] button")
+    page.keyboard.press("Space")
+    expect(page.locator("#status-label")).to_have_class(re.compile("s-submitted"))
+    tab_to(page, "header form button")  # sign out
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/login")
+
+    sign_in_by_keyboard("dir2001")
+    tab_to(page, f".queue a[href='{batch_path}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{batch_path}")
+    tab_to(page, f"form[action='{batch_path}/approve'] button")
+    page.keyboard.press("Space")
+    expect(page.locator("#status-label")).to_have_class(re.compile("s-issued"), timeout=120_000)
+    context.close()
