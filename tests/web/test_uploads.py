@@ -89,10 +89,10 @@ def test_many_errors_are_summarised_paginated_and_downloadable(
     assert "12,000" in html  # the count, then the commonest problems
     summary = html[html.index('id="error-summary"'):html.index('id="errors"')]
     assert "<code>grade</code>" in summary and "12,000" in summary
-    errors = re.findall(r"<tr><td>(\d+)</td><td><code>", html)
+    errors = re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*><code>", html)
     assert len(errors) == 100 and errors[0] == "2"
     second = registrar.get(f"{location}?page=2").get_data(as_text=True)
-    assert re.findall(r"<tr><td>(\d+)</td><td><code>", second)[0] != errors[0]
+    assert re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*><code>", second)[0] != errors[0]
     assert "1 / 120" in html or "1 / 120" in html.replace("\u200b", "")
     download = registrar.get(f"{location}/errors.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
