@@ -99,7 +99,8 @@ class State:
     pages: tuple[Page, ...]
     pdf: Path  # the current version of a transcript, for the verifier
     keyboard_file: Path  # a batch file for the keyboard walk
-    otp: pyotp.TOTP
+    bad_file: Path  # a batch file with errors
+    paths: dict[str, str]  # pages with a form whose answer is a page of its own
     endpoints: dict[str, str]  # GET endpoint -> its rule
     matcher: Any  # the URL map bound, to tell which endpoint a path reaches
 
@@ -127,8 +128,8 @@ def state(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                             institution_code="1001", actor=SETUP)
     otp_id = next(a.id for a in accounts.list_accounts(issuer) if a.username == "otp1001")
     secret = accounts.new_totp_secret()
-    otp = pyotp.TOTP(secret)
-    accounts.enable_totp(issuer, otp_id, secret, otp.now(), password=PASSWORD, actor=SETUP)
+    accounts.enable_totp(issuer, otp_id, secret, pyotp.TOTP(secret).now(), password=PASSWORD,
+                         actor=SETUP)
 
     # issued: two students; 66001 reissued (version 1 superseded, with its reason)
     batch_id, _ = issue_file(issuer, "1001", "school-batch.csv",
@@ -167,6 +168,8 @@ def state(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                            students(spoil, "66003", "66004"), actor=REGISTRAR)
     read_upload(issuer, upload_id, actor=REGISTRAR)
 
+    bad_file = folder / "corrected.csv"
+    bad_file.write_bytes(students(spoil, "66001"))
     keyboard_file = folder / "vocational.csv"
     keyboard_file.write_bytes(only_students("vocational-batch.csv", "69-1001"))
 
@@ -210,7 +213,11 @@ def state(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                  if "GET" in (r.methods or ())}
     try:
         yield State(base, f"http://127.0.0.1:{vserver.server_port}", pages, pdf,
-                    keyboard_file, otp, endpoints, app.url_map.bind("127.0.0.1"))
+                    keyboard_file, bad_file, {
+                        "reissued": f"/transcripts/{transcript_id}",
+                        "other": f"/transcripts/{ids['66002']}",
+                        "pin_share": f"/s/{pin_share_token}"},
+                    endpoints, app.url_map.bind("127.0.0.1"))
     finally:
         for s, t in ((server, thread), (vserver, vthread)):
             s.shutdown()
@@ -368,6 +375,49 @@ def test_the_verifier_page_and_a_verdict_fit_a_phone_and_pass_axe(
     assert not found, "\n".join(found)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_pages_that_answer_a_form_fit_a_phone_and_pass_axe(
+        state: State, browser: Any, axe_source: str, lang: str) -> None:
+    """Pages no GET reaches: a new claim link, a new account's password, a corrected file's
+    errors, a PIN-protected share once opened."""
+    found = []
+    context = _context(browser, state.issuer_url)
+    page = context.new_page()
+    page.goto(f"/lang/{lang}?next=/login")
+    page.goto(state.paths["pin_share"])
+    page.fill("input[name=pin]", "4321")
+    page.click("main button[type=submit]")
+    expect(page.locator("#download-pdf")).to_be_visible()
+    found += walk(page, "share-after-pin", lang, axe_source)
+
+    sign_in(page, "reg1001", state)
+    page.goto(state.paths["other"])
+    page.click("form[action$='/claim-link'] button")
+    expect(page.locator("#claim-url")).to_be_visible()
+    found += walk(page, "claim-link", lang, axe_source)
+    page.goto(state.paths["reissued"])
+    page.fill("form[action$='/reissue'] input[name=reason]", "grades corrected")
+    page.set_input_files("form[action$='/reissue'] input[type=file]", str(state.bad_file))
+    page.click("form[action$='/reissue'] button[type=submit]")
+    expect(page.locator("main table.errors")).to_be_visible()
+    found += walk(page, "reissue-errors", lang, axe_source)
+    context.close()
+
+    context = _context(browser, state.issuer_url)
+    page = context.new_page()
+    page.goto(f"/lang/{lang}?next=/login")
+    sign_in(page, "admin", state)
+    page.goto("/admin/accounts")
+    page.fill("input[name=username]", f"new-registrar-{lang}")
+    page.select_option("select[name=role]", "registrar")
+    page.select_option("select[name=institution]", "1001")
+    page.click("form.grid button[type=submit]")
+    expect(page.locator("#new-password")).to_be_visible()
+    found += walk(page, "new-password", lang, axe_source)
+    context.close()
+    assert not found, "\n".join(found)
+
+
 FOCUSED = """(selector) => {
   const el = document.activeElement, style = el && getComputedStyle(el);
   return {match: !!el && el.matches(selector), tag: el ? el.outerHTML.slice(0, 80) : "",
@@ -395,7 +445,9 @@ def test_a_batch_from_sign_in_to_approval_with_the_keyboard_only(
     page = context.new_page()
 
     def sign_in_by_keyboard(username: str) -> None:
-        page.goto("/login")  # the username field has the focus
+        page.goto("/login")
+        # autofocus: applied at a rendering step that may come after the load event
+        expect(page.locator("input[name=username]")).to_be_focused()
         page.keyboard.type(username)
         tab_to(page, "input[name=password]")
         page.keyboard.type(PASSWORD)
