@@ -2,9 +2,9 @@
 Chromium: at a phone's 390 px and a desktop's 1280 px, in Thai and in English, each as the
 role that may see it. A page fails on any horizontal overflow (the document scrolling
 sideways, or any element reaching past the viewport, also inside a scrolling box) and on
-any serious or critical axe-core violation (tests/axe: `make axe`). Then the registrar's
-and the director's flow with the keyboard only (Tab, Enter, Space), a focus ring on every
-stop.
+any serious or critical axe-core violation (tests/axe: `make axe`); so are the pages only
+a form reaches. The graduate downloads the PDF on a phone. Then the registrar's and the
+director's flow with the keyboard only (Tab, Enter, Space), a focus ring on every stop.
 
 The GET routes of ``app.url_map`` are each walked (`pages`) or named in `NOT_PAGES` with
 the reason; a new route that is neither fails `test_every_get_route_is_walked_or_named`.
@@ -373,6 +373,25 @@ def test_the_verifier_page_and_a_verdict_fit_a_phone_and_pass_axe(
     found += walk(page, "verdict", "th-en", axe_source)
     context.close()
     assert not found, "\n".join(found)
+
+
+def test_the_graduate_downloads_the_pdf_on_a_phone(state: State, browser: Any) -> None:
+    """The claim link on a 390 px phone: the current version's Download, a button within
+    the screen's width, gives the signed PDF; nothing scrolls sideways."""
+    claim = next(p.path for p in state.pages if p.name == "claim")
+    context = _context(browser, state.issuer_url)
+    page = context.new_page()
+    page.goto(claim)
+    button = page.locator("main table td.action a").first
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert box["height"] >= 44  # a finger's size
+    with page.expect_download() as download:
+        button.click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-1.7")
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= PHONE["width"]
+    context.close()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
