@@ -8,10 +8,11 @@ director's flow with the keyboard only (Tab, Enter, Space), a focus ring on ever
 
 The GET routes of ``app.url_map`` are each walked (`pages`) or named in `NOT_PAGES` with
 the reason; a new route that is neither fails `test_every_get_route_is_walked_or_named`.
-One browser, one issuer and one server for the module; the state (an issued batch with a
-reissued transcript, a correction awaiting approval, a rejected upload, a claim link, two
-share links, an account with two-step sign-in) is made before the browser starts (signing
-runs asyncio, which a running sync Playwright forbids in its thread: tests/browser.py).
+One browser, one issuer with its server and one verifier server for the module; the state
+(an issued batch with a reissued transcript, a correction awaiting approval, a rejected
+upload, a claim link, two share links, an account with two-step sign-in) is made before
+the browser starts (signing runs asyncio, which a running sync Playwright forbids in its
+thread: tests/browser.py).
 ``BKT_SCREENSHOTS=dir`` saves every page at every width and language.
 """
 
@@ -226,7 +227,7 @@ def state(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def browser(state: State) -> Iterator[Any]:  # after `state`: its signing runs asyncio
+def headless(state: State) -> Iterator[Any]:  # after `state`: its signing runs asyncio
     with launch() as chromium:
         yield chromium
 
@@ -238,8 +239,8 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def _context(browser: Any, base: str) -> Any:
-    context = browser.new_context(base_url=base, viewport=PHONE, accept_downloads=True)
+def _context(headless: Any, base: str) -> Any:
+    context = headless.new_context(base_url=base, viewport=PHONE, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     return context
 
@@ -338,14 +339,14 @@ def test_every_get_route_is_walked_or_named(state: State) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_issuer_page_fits_a_phone_and_passes_axe(state: State, browser: Any,
+def test_every_issuer_page_fits_a_phone_and_passes_axe(state: State, headless: Any,
                                                        axe_source: str, lang: str) -> None:
     found: list[str] = []
     by_person: dict[str | None, list[Page]] = {}
     for p in state.pages:
         by_person.setdefault(p.who, []).append(p)
     for who, pages in by_person.items():
-        context = _context(browser, state.issuer_url)
+        context = _context(headless, state.issuer_url)
         page = context.new_page()
         page.goto(f"/lang/{lang}?next=/login")
         if who:
@@ -360,9 +361,9 @@ def test_every_issuer_page_fits_a_phone_and_passes_axe(state: State, browser: An
 
 
 def test_the_verifier_page_and_a_verdict_fit_a_phone_and_pass_axe(
-        state: State, browser: Any, axe_source: str) -> None:
+        state: State, headless: Any, axe_source: str) -> None:
     """The verifier's page shows Thai and English together: walked once per width."""
-    context = _context(browser, state.verifier_url)
+    context = _context(headless, state.verifier_url)
     page = context.new_page()
     page.goto("/v")
     found = walk(page, "verifier", "th-en", axe_source)
@@ -375,11 +376,11 @@ def test_the_verifier_page_and_a_verdict_fit_a_phone_and_pass_axe(
     assert not found, "\n".join(found)
 
 
-def test_the_graduate_downloads_the_pdf_on_a_phone(state: State, browser: Any) -> None:
+def test_the_graduate_downloads_the_pdf_on_a_phone(state: State, headless: Any) -> None:
     """The claim link on a 390 px phone: the current version's Download, a button within
     the screen's width, gives the signed PDF; nothing scrolls sideways."""
     claim = next(p.path for p in state.pages if p.name == "claim")
-    context = _context(browser, state.issuer_url)
+    context = _context(headless, state.issuer_url)
     page = context.new_page()
     page.goto(claim)
     button = page.locator("main table td.action a").first
@@ -396,11 +397,11 @@ def test_the_graduate_downloads_the_pdf_on_a_phone(state: State, browser: Any) -
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_pages_that_answer_a_form_fit_a_phone_and_pass_axe(
-        state: State, browser: Any, axe_source: str, lang: str) -> None:
+        state: State, headless: Any, axe_source: str, lang: str) -> None:
     """Pages no GET reaches: a new claim link, a new account's password, a corrected file's
     errors, a PIN-protected share once opened."""
     found = []
-    context = _context(browser, state.issuer_url)
+    context = _context(headless, state.issuer_url)
     page = context.new_page()
     page.goto(f"/lang/{lang}?next=/login")
     page.goto(state.paths["pin_share"])
@@ -422,7 +423,7 @@ def test_the_pages_that_answer_a_form_fit_a_phone_and_pass_axe(
     found += walk(page, "reissue-errors", lang, axe_source)
     context.close()
 
-    context = _context(browser, state.issuer_url)
+    context = _context(headless, state.issuer_url)
     page = context.new_page()
     page.goto(f"/lang/{lang}?next=/login")
     sign_in(page, "admin", state)
@@ -457,10 +458,10 @@ def tab_to(page: Any, selector: str, *, limit: int = 40) -> None:
 
 
 def test_a_batch_from_sign_in_to_approval_with_the_keyboard_only(
-        state: State, browser: Any) -> None:
+        state: State, headless: Any) -> None:
     """A registrar signs in, uploads a file, submits the batch; the director signs in and
     approves it: Tab, Enter and Space only (and typing into the fields)."""
-    context = _context(browser, state.issuer_url)
+    context = _context(headless, state.issuer_url)
     page = context.new_page()
 
     def sign_in_by_keyboard(username: str) -> None:
