@@ -245,7 +245,7 @@ def _context(headless: Any, base: str) -> Any:
     return context
 
 
-def sign_in(page: Any, username: str, state: State) -> None:
+def sign_in(page: Any, username: str) -> None:
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -350,7 +350,7 @@ def test_every_issuer_page_fits_a_phone_and_passes_axe(state: State, headless: A
         page = context.new_page()
         page.goto(f"/lang/{lang}?next=/login")
         if who:
-            sign_in(page, who, state)
+            sign_in(page, who)
         for p in pages:
             response = page.goto(p.path)
             assert response.status == p.status, f"{p.name}: {p.path} answered {response.status}"
@@ -410,7 +410,7 @@ def test_the_pages_that_answer_a_form_fit_a_phone_and_pass_axe(
     expect(page.locator("#download-pdf")).to_be_visible()
     found += walk(page, "share-after-pin", lang, axe_source)
 
-    sign_in(page, "reg1001", state)
+    sign_in(page, "reg1001")
     page.goto(state.paths["other"])
     page.click("form[action$='/claim-link'] button")
     expect(page.locator("#claim-url")).to_be_visible()
@@ -426,7 +426,7 @@ def test_the_pages_that_answer_a_form_fit_a_phone_and_pass_axe(
     context = _context(headless, state.issuer_url)
     page = context.new_page()
     page.goto(f"/lang/{lang}?next=/login")
-    sign_in(page, "admin", state)
+    sign_in(page, "admin")
     page.goto("/admin/accounts")
     page.fill("input[name=username]", f"new-registrar-{lang}")
     page.select_option("select[name=role]", "registrar")
