@@ -1,13 +1,14 @@
 # The two commands: `make demo` and `make test` (see README.md).
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium softhsm2-util
-SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg softhsm2
+SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium softhsm2-util npm
+SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg softhsm2 npm
+AXE := tests/axe/node_modules/axe-core/axe.min.js
 
 LOCK := requirements.lock
 UV := uv>=0.9,<1
 
-.PHONY: demo test install lock audit audit-feed audit-latest messages catalogs system-deps lint bench clean
+.PHONY: demo test install lock audit audit-feed audit-latest messages catalogs system-deps axe lint bench clean
 
 ## Exactly the locked versions, every file checked against its hash (pip too), then this
 ## project itself without resolving anything (docs/dependencies.md).
@@ -56,7 +57,8 @@ catalogs: install
 
 ## Tools the tests call: poppler (pdfsig, pdftoppm), zbar (zbarimg), NSS (certutil),
 ## Chromium (browser tests through Playwright) and a Thai font for it (Debian's Chromium
-## brings none: Thai would be empty boxes), SoftHSM2 (the PKCS#11 token of the HSM tests).
+## brings none: Thai would be empty boxes), SoftHSM2 (the PKCS#11 token of the HSM tests),
+## npm for axe-core (below).
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	[ -e /usr/share/fonts/truetype/tlwg/Loma.ttf ] || missing="$$missing fonts-thai-tlwg"; \
@@ -69,6 +71,14 @@ system-deps:
 	  fi; \
 	fi
 
+## axe-core, the accessibility checks the browser tests inject into every page: exactly
+## the version and hash in tests/axe/package-lock.json.
+$(AXE): tests/axe/package-lock.json
+	cd tests/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: system-deps $(AXE)
+
 ## Keys, database, sample data for one school and one vocational centre, a batch issued
 ## each (PAdES B-LTA, timestamped by the PKI's own TSA); then the web services (issuer
 ## :8000, verifier :8001) and the PKI's CRL/OCSP/TSA services (:8002) until Ctrl-C.
@@ -80,7 +90,7 @@ demo: install catalogs
 
 ## The whole suite: lint, then every test (PostgreSQL too when reachable), one test
 ## process per core (pytest-xdist; a file's tests stay together and share its fixtures).
-test: install catalogs system-deps
+test: install catalogs system-deps axe
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto --dist loadfile
 

@@ -143,6 +143,10 @@ class UploadView:
 def upload_view(issuer: Issuer, upload_id: int, *, institution_code: str) -> UploadView:
     from issuer.jobs.api import job_status_by_key
 
+    # The job first: its reading commits the upload's outcome before the job is done, so
+    # an upload read after a finished job has its outcome. Read the other way round, a
+    # job finishing in between left a page "reading" with nothing more to wait for.
+    job = job_status_by_key(issuer, upload_key(upload_id))
     with issuer.uow() as uow:
         u = uow.uploads.get(upload_id, institution_code)
         if u is None:
@@ -151,7 +155,6 @@ def upload_view(issuer: Issuer, upload_id: int, *, institution_code: str) -> Upl
                           u.finished_at, u.rows_read, u.error_count, u.batch_id, u.message,
                           False, None)
     if view.state in (UploadState.QUEUED, UploadState.READING):
-        job = job_status_by_key(issuer, upload_key(upload_id))
         running = job is not None and job.running
         return dataclasses.replace(view, running=running,
                                    rows_read=job.done if job else view.rows_read,
