@@ -62,6 +62,8 @@ NOT_PAGES = {
     "index": "redirects to the signed-in person's home page (walked) or to /login (walked)",
     "auth.set_language": "sets the language and redirects back: how the walk changes it",
     "healthz": "JSON for a load balancer",
+    "admin.emblem": "a PNG: the emblem shown on the institutions page (walked)",
+    "batches.photo": "a JPEG: a student's thumbnail on the batch page (walked)",
     "static": "the stylesheet and script of every page",
     "published.jwks": "JSON for verifiers",
     "published.trust_bundle": "JSON for verifiers",
