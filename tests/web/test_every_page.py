@@ -320,9 +320,34 @@ def problems(page: Any, axe_source: str) -> list[str]:
     return found
 
 
+# English on a Thai page: a run of three or more Latin words in visible text that no
+# element marks as English (lang="en": the bilingual labels, English names) or as data
+# not to translate (translate="no": file names, reasons in the registrar's words, a
+# certificate's subject, audit details; <code>: commands).
+ENGLISH = """() => {
+  const found = [], words = /[A-Za-z][a-z]+(?:[\\s,;:.'()-]+[A-Za-z][a-z]+){2,}/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement, text = node.textContent.trim();
+    if (!el || !text || !words.test(text)) continue;
+    if (el.closest("script, style, code, [hidden], [aria-hidden=true], [translate=no]")) continue;
+    if ((el.closest("[lang]") || document.documentElement).lang.startsWith("en")) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    found.push(text.slice(0, 60));
+  }
+  return found;
+}"""
+
+
+def english_on_thai(page: Any) -> list[str]:
+    """Visible English that a Thai page shows as its own words (not marked lang="en")."""
+    return [f"English on the Thai page: {t!r}" for t in page.evaluate(ENGLISH)]
+
+
 def walk(page: Any, name: str, lang: str, axe_source: str) -> list[str]:
-    """The page at both widths: what is wrong at each."""
-    found = []
+    """The page at both widths: what is wrong at each; on a Thai page, English."""
+    found = [f"{name}: {e}" for e in english_on_thai(page)] if lang == "th" else []
     for width, viewport in WIDTHS.items():
         page.set_viewport_size(viewport)
         found += [f"{name} {lang} {width}: {p}" for p in problems(page, axe_source)]
