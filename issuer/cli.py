@@ -28,7 +28,13 @@ from issuer.services.admin import load_institutions, set_emblem
 from issuer.services.approval import approve
 from issuer.services.checking import verify_pdf
 from issuer.services.context import Actor, Issuer, ServiceError
-from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
+from issuer.services.importing import (
+    MATCHED,
+    SEALED,
+    AlreadyImported,
+    BatchRejected,
+    import_batch,
+)
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.services.publishing import publish
 from issuer.services.review import confirm_warnings, reject_batch, submit_batch, withdraw_batch
@@ -336,6 +342,10 @@ def keys_compromise(ctx: click.Context, code: str, kid: str, since: str) -> None
     _show_history(change.history)
 
 
+STUDENT_STAGES = {SEALED: "students validated and sealed",
+                  MATCHED: "students matched with earlier issues"}
+
+
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--institution", required=True, help="Code of the importing institution.")
@@ -350,18 +360,30 @@ def import_(ctx: click.Context, path: Path, institution: str, photos: Path | Non
     corrections; unchanged ones are left as they are. As a registrar (--as).
     """
     rows = 0
+    bars: dict[str, _LazyBar] = {}
 
     def progress(n: int) -> None:
         nonlocal rows
         rows += n
-        click.echo(f"\rread {rows:,} rows", err=True, nl=False)
+        click.echo(f"\rrows read and checked: {rows:,}", err=True, nl=False)
+
+    def students(stage: str, done: int, total: int) -> None:
+        if not bars:
+            click.echo(err=True)  # the rows' line stays as it is
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[stage] = _LazyBar(total, STUDENT_STAGES[stage])
+        bars[stage](done - bars[stage].done)
 
     try:
         imported = import_batch(_issuer(ctx), institution, path.name, path, actor=_actor(ctx),
-                                progress=progress,
+                                progress=progress, students=students,
                                 photos=photos.read_bytes() if photos else None)
     finally:
-        if rows:
+        for bar in bars.values():
+            bar.close()
+        if rows and not bars:
             click.echo(err=True)
     click.echo(f"imported batch {imported.batch_id}: {imported.new} new, "
                f"{imported.corrections} correction(s), {imported.unchanged} unchanged")
@@ -425,17 +447,21 @@ class _LazyBar:
     def __init__(self, total: int, label: str) -> None:
         self.total, self.label = total, label
         self.bar: Any = None
+        self.done = 0
 
-    def __call__(self, done: int) -> None:
+    def __call__(self, more: int) -> None:
+        """`more` steps done since the last call."""
         if self.bar is None:
             self.bar = click.progressbar(length=self.total, label=self.label, show_pos=True,
                                          file=sys.stderr)
             self.bar.__enter__()
-        self.bar.update(done)
+        self.done += more
+        self.bar.update(more)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def _pdfs(issuer: Issuer, batch_id: int) -> list[Path]:
@@ -811,8 +837,19 @@ def archive_refresh(ctx: click.Context, within_days: int) -> None:
     in the audit log. Exit status 1 if any failed (they wait for the next run)."""
     from issuer.services.archive import refresh_archive
 
-    report = refresh_archive(_issuer(ctx), actor=_actor(ctx),
-                             within=timedelta(days=within_days))
+    bar: _LazyBar | None = None
+
+    def progress(more: int, total: int) -> None:
+        nonlocal bar
+        bar = bar or _LazyBar(total, "transcripts looked at")
+        bar(more)
+
+    try:
+        report = refresh_archive(_issuer(ctx), actor=_actor(ctx),
+                                 within=timedelta(days=within_days), progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     for name in report.refreshed:
         click.echo(f"refreshed {name}")
     for name, why in report.failed:

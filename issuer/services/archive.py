@@ -13,6 +13,7 @@ run refuses to start). Files below B-LTA are left alone (no timestamp to extend)
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -44,8 +45,11 @@ class RefreshReport:
 
 
 def refresh_archive(issuer: Issuer, *, actor: Actor, within: timedelta = REFRESH_WITHIN,
-                    now: datetime | None = None) -> RefreshReport:
-    """Refresh every stored B-LTA transcript due within `within` of `now` (see module)."""
+                    now: datetime | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> RefreshReport:
+    """Refresh every stored B-LTA transcript due within `within` of `now` (see module).
+    `progress` is called with the versions looked at since its last call and the number
+    stored in all, after each one."""
     settings = issuer.settings
     if not settings.tsa_url:
         raise ServiceError("no time-stamping authority: set BKT_TSA_URL")
@@ -67,6 +71,8 @@ def refresh_archive(issuer: Issuer, *, actor: Actor, within: timedelta = REFRESH
             until=tsa_until.date().isoformat(), days=within.days)
     report = RefreshReport()
     after = 0
+    with issuer.uow() as uow:
+        total = uow.transcripts.count_with_files()
     try:
         while True:
             with issuer.uow() as uow:
@@ -75,6 +81,8 @@ def refresh_archive(issuer: Issuer, *, actor: Actor, within: timedelta = REFRESH
                 return report
             for row_id in page:
                 _refresh_one(issuer, row_id, actor, root, timestamper, now + within, report)
+                if progress is not None:
+                    progress(1, total)
             after = page[-1]
     finally:
         close_timestamper(timestamper)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from issuer.adapters import images
 from issuer.adapters import repositories as repo
@@ -126,9 +127,30 @@ def classify(frozen: Sequence[tuple[Frozen, EnrolmentRow, str]],
     return items, unchanged
 
 
+T = TypeVar("T")
+
+StudentsProgress = Callable[[str, int, int], None]
+"""Called with a stage (`SEALED`, `MATCHED`), the students done in it so far and the
+students in all, every `STUDENTS_EVERY` students and at the end of each stage."""
+SEALED = "sealed"  # frozen into their snapshots (canonical JSON and digest)
+MATCHED = "matched"  # matched with earlier enrolments and issues, ready to store
+STUDENTS_EVERY = 100
+
+
+def _counted(items: Sequence[T], stage: str, report: StudentsProgress | None
+             ) -> Iterator[T]:
+    """`items`, reporting to `report` as they pass."""
+    total = len(items)
+    for done, item in enumerate(items, start=1):
+        yield item
+        if report is not None and (done % STUDENTS_EVERY == 0 or done == total):
+            report(stage, done, total)
+
+
 def import_batch(
     issuer: Issuer, institution_code: str, filename: str, data: Source, *, actor: Actor,
     progress: Callable[[int], None] | None = None, photos: bytes | None = None,
+    students: StudentsProgress | None = None,
 ) -> Imported:
     """Validate a batch file and store it as a batch of frozen snapshots.
 
@@ -145,6 +167,9 @@ def import_batch(
     read and normalised by a bounded child (`issuer.adapters.images`); any bad photo, or a
     photo of no student in the file, rejects the whole import like a bad row. Each photo's
     digest joins its student's snapshot, so a changed photo makes a correction.
+
+    `progress` hears of the data rows read and checked (`load_batch`), `students` of the
+    students then sealed and matched (`StudentsProgress`).
     """
     who = signed_in(actor)
     with rules():
@@ -165,7 +190,7 @@ def import_batch(
     records, photo_errors = with_photos(result.records, by_student)
     if photo_errors:
         raise BatchRejected(tuple(photo_errors))
-    frozen = [Frozen.of(issuing.snapshot(r)) for r in records]
+    frozen = [Frozen.of(issuing.snapshot(r)) for r in _counted(records, SEALED, students)]
     content = content_digest([f.digest for f in frozen])
     with issuer.uow() as uow:
         institution = uow.institutions.get(institution_code)
@@ -176,7 +201,7 @@ def import_batch(
             raise AlreadyImported(filename, existing.id)
         now = issuer.clock()
         identified = [(f, uow.enrolments.identify(institution, f.snapshot.record, now=now))
-                      for f in frozen]
+                      for f in _counted(frozen, MATCHED, students)]
         errors = _conflicts(uow.batches.open_batches_of([e.id for _, e in identified]),
                             identified)
         if errors:

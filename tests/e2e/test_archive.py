@@ -64,7 +64,10 @@ def test_refresh_extends_b_lta_transcripts_before_their_tsa_ends(tmp_path: Path)
                            datetime.now(UTC))
         with running(create_app(pki.keys_dir, PASSPHRASE)) as url:
             issuer = _renewed(issuer, f"{url}/tsa")
-            done = refresh_archive(issuer, actor=SYSTEM)
+            seen: list[tuple[int, int]] = []
+            done = refresh_archive(issuer, actor=SYSTEM,
+                                   progress=lambda more, total: seen.append((more, total)))
+            assert seen == [(1, 2), (1, 2)]  # the CLI's progress bar: one step a version
             assert sorted(done.refreshed) == sorted(f"{tid} v1" for _, tid, _ in rows)
             assert not done.failed
             again = refresh_archive(issuer, actor=SYSTEM)  # idempotent

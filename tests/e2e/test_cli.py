@@ -68,6 +68,10 @@ def test_the_command_line_cannot_approve_alone(run) -> None:  # type: ignore[no-
     imported = run("--as", "reg", "import", EXAMPLES / "school-batch.csv", "--institution",
                    "1001", password=PASSWORD)
     assert imported.exit_code == 0 and "imported batch 1: 6 new" in imported.stdout
+    progress = imported.stderr.replace("\r", "\n").splitlines()  # issue 14: no silence
+    assert "rows read and checked: 516" in progress
+    assert "students validated and sealed" in progress, progress
+    assert "students matched with earlier issues" in progress, progress
     for who, message in ((None, "signed-in account"), ("reg", "only an approver"),
                          ("dir", "not submitted")):
         args = ("--as", who) if who else ()
@@ -144,7 +148,7 @@ def test_a_bad_file_is_rejected_whole(run, tmp_path: Path) -> None:  # type: ign
     rejected = run("--as", "reg", "import", bad, "--institution", "1001", password=PASSWORD)
     assert rejected.exit_code == 1
     lines = rejected.stderr.replace("\r", "").rstrip().splitlines()
-    assert lines[0] == "read 516 rows"  # progress, on stderr
+    assert lines[0] == "rows read and checked: 516"  # progress, on stderr
     assert lines[-1] == "Error: batch rejected: 1 error(s), nothing was imported"
     assert lines[1].startswith('  แถว/row 2, grade = "A+": ')
     # issue 10's hostile XLSX files: one clean error each, read in a bounded child

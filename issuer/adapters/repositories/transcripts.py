@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -193,6 +193,11 @@ class Transcripts:
 
     def by_id(self, row_id: int) -> TranscriptRow | None:
         return self.session.get(TranscriptRow, row_id)
+
+    def count_with_files(self) -> int:
+        """How many versions have a PDF file: the stored archive's size."""
+        return self.session.scalar(select(func.count()).select_from(TranscriptRow)
+                                   .where(TranscriptRow.pdf_path.is_not(None))) or 0
 
     def with_files(self, after: int = 0, limit: int = 200) -> list[int]:
         """Ids (above `after`, ascending, at most `limit`) of the versions with a PDF file:
