@@ -259,11 +259,25 @@ def test_the_verdict_is_a_heading_read_first(chromium, live: LiveVerifier,  # ty
         expect(page.get_by_role("button", name=name, exact=True)).to_have_count(1)
 
 
+@pytest.mark.parametrize(("how", "verdict", "headline"), [
+    ("qr", "VALID", "This credential is genuine"),
+    ("revoked", "REVOKED", "revoked"),
+    ("pdf", "VALID", "this PDF was issued by the BMA and is unchanged"),
+])
 def test_a_printed_verdict_is_one_a4_page_to_file(chromium, live: LiveVerifier,  # type: ignore[no-untyped-def]
-                                                  documents: Documents, tmp_path: Path) -> None:
+                                                  documents: Documents, tmp_path: Path,
+                                                  how: str, verdict: str,
+                                                  headline: str) -> None:
     """What an HR office files: the verdict, the signed data, every check (unfolded), when
-    and where it was checked and the transcript ID, on one A4 page without the forms."""
-    page = scan(chromium, live, documents.school.credential, viewport=DESKTOP)
+    and where it was checked and the transcript ID, on one A4 page without the forms;
+    also for a revoked transcript and for the PDF's verdict, which has the most checks."""
+    if how == "pdf":
+        doc = documents.school
+        page = upload(chromium, live, save(tmp_path, "transcript.pdf", doc.pdf),
+                      viewport=DESKTOP)
+    else:
+        doc = documents.school if how == "qr" else documents.revoked
+        page = scan(chromium, live, doc.credential, viewport=DESKTOP)
     checks = page.locator("#checks li .en").all_inner_texts()
     pdf = save(tmp_path, "verdict.pdf", page.pdf(format="A4", print_background=True))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
@@ -271,9 +285,8 @@ def test_a_printed_verdict_is_one_a4_page_to_file(chromium, live: LiveVerifier, 
     assert re.search(r"^Pages:\s+1$", info, re.M), info
     text = " ".join(subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True,
                                    text=True, check=True).stdout.split())
-    assert checks and all(" ".join(c.split()) in text for c in checks)
-    for shown in ("VALID", "This credential is genuine", "Checked on", f"{live.url}/v",
-                  documents.school.record.transcript_id):
+    assert len(checks) >= 4 and all(" ".join(c.split()) in text for c in checks)
+    for shown in (verdict, headline, "Checked on", f"{live.url}/v", doc.record.transcript_id):
         assert shown in text, shown
     assert "Paste the QR code" not in text and "Upload the PDF" not in text
 
