@@ -360,5 +360,5 @@ def claim_links(batch_id: int) -> Any:
                      public_url("graduates.claim", token=link.token),
                      link.expires_at.isoformat()])
     return csv_response(f"batch-{batch_id}-claim-links.csv",
-                        ["transcript_id", "student_id", "name_th", "name_en", "claim_url",
-                         "expires_at"], rows)
+                        [_("Transcript ID"), _("Student ID"), _("Name (Thai)"),
+                         _("Name (English)"), _("Claim link"), _("Link expires")], rows)

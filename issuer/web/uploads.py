@@ -69,4 +69,5 @@ def errors_csv(upload_id: int) -> Any:
     rows = ([e.row or "", e.column, e.value, e.reason_th, e.reason_en]
             for e in all_errors(issuer(), upload_id, institution_code=institution_code()))
     return csv_response(f"upload-{upload_id}-errors.csv",
-                        ["row", "column", "value", "reason_th", "reason_en"], rows)
+                        [_("Row"), _("Column"), _("Value"), _("Reason (Thai)"),
+                         _("Reason (English)")], rows)

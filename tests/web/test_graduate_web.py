@@ -15,6 +15,7 @@ from issuer.services.context import Actor, Issuer
 from tests.e2e.conftest import issue_file
 from tests.web.conftest import Browser, as_user
 
+CLAIM_URL = "ลิงก์รับเอกสาร"  # the claim links CSV's column, in Thai (the default)
 REG = Actor("reg1001", "test")
 
 
@@ -101,9 +102,9 @@ def test_claim_links_for_a_batch_as_csv(app: Flask, issued: tuple[int, list[str]
     response = registrar.post(f"/batches/{batch_id}/claim-links.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert sorted(r["transcript_id"] for r in rows) == sorted(ids)
-    assert all(r["student_id"] and r["name_th"] for r in rows)
-    path = "/" + rows[0]["claim_url"].split("/", 3)[3]
+    assert sorted(r["เลขที่เอกสาร"] for r in rows) == sorted(ids)
+    assert all(r["เลขประจำตัวนักเรียน"] and r["ชื่อ (ภาษาไทย)"] for r in rows)
+    path = "/" + rows[0][CLAIM_URL].split("/", 3)[3]
     assert app.test_client().get(path).status_code == 200
 
 

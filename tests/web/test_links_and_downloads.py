@@ -20,6 +20,7 @@ from issuer.services.review import reject_batch
 from tests.e2e.conftest import issue_file
 from tests.web.conftest import Browser, as_user, web_app
 
+CLAIM_URL = "ลิงก์รับเอกสาร"  # the claim links CSV's column, in Thai (the default)
 BASE = "https://transcripts.example.go.th"
 DIRECTOR = Actor("dir1001", "test", AccountRole.APPROVER, "1001")
 REGISTRAR = Actor("reg1001", "test", AccountRole.REGISTRAR, "1001")
@@ -57,8 +58,8 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
     links = registrar.post(f"/batches/{batch_id}/claim-links.csv")
     downloads["claim-links.csv"] = links
     rows = list(csv.DictReader(io.StringIO(links.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows and all(r["claim_url"].startswith(f"{BASE}/c/") for r in rows)
-    claim_path = rows[0]["claim_url"].removeprefix(BASE)
+    assert rows and all(r[CLAIM_URL].startswith(f"{BASE}/c/") for r in rows)
+    claim_path = rows[0][CLAIM_URL].removeprefix(BASE)
     graduate = _evil(app)
     graduate.get(claim_path)
     page = graduate.post(f"{claim_path}/shares", {"days": "7"})
@@ -67,7 +68,7 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
     assert "evil.example" not in links.get_data(as_text=True) + share_url + claim_url
 
     # every kind of download: PDF, ZIP, CSV, JSON lines
-    transcript_id = rows[0]["transcript_id"]
+    transcript_id = rows[0]["เลขที่เอกสาร"]
     downloads["claim pdf"] = graduate.client.get(f"{claim_path}/v1.pdf")
     downloads["share pdf"] = graduate.client.get(
         f"{share_url.removeprefix(BASE)}/transcript.pdf")

@@ -100,7 +100,7 @@ def test_many_errors_are_summarised_paginated_and_downloadable(
     download = registrar.get(f"{location}/errors.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     lines = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
-    assert lines[0] == ["row", "column", "value", "reason_th", "reason_en"]
+    assert lines[0] == ["แถว", "คอลัมน์", "ค่า", "เหตุผล (ภาษาไทย)", "เหตุผล (ภาษาอังกฤษ)"]
     assert len(lines) == 12_001 and {line[1] for line in lines[1:]} == {"grade"}
 
 
