@@ -24,6 +24,7 @@ from issuer.adapters.pki import (
 from issuer.adapters.repositories import UnitOfWork
 from issuer.config import BANGKOK, Settings
 from issuer.core.lifecycle import AccountRole, LifecycleError, Principal
+from issuer.core.records import reason_text
 from issuer.core.refusal import Refusal
 
 
@@ -77,6 +78,15 @@ def refused(e: Exception) -> ServiceError:
     if isinstance(e, Refusal):
         return ServiceError(e.message, **e.values)
     return ServiceError("%(problem)s", problem=str(e))
+
+
+def given_reason(reason: str) -> str:
+    """A reason someone typed (revoking, reissuing, rejecting, withdrawing): required and
+    bounded (`issuer.core.records.reason_text`), or refused."""
+    try:
+        return reason_text(reason)
+    except ValueError as e:
+        raise refused(e) from None
 
 
 def private_state(settings: Settings) -> None:

@@ -24,20 +24,20 @@ from issuer.core.lifecycle import (
     check_revoke,
 )
 from issuer.core.names import prefix_sex_conflicts
-from issuer.core.records import StudentRecord, reason_text
+from issuer.core.records import StudentRecord
 from issuer.core.refusal import Both
 from issuer.core.snapshot import Snapshot, content_digest, student_data
-from issuer.services.context import Actor, Issuer, ServiceError, refused, rules, signed_in
+from issuer.services.context import (
+    Actor,
+    Issuer,
+    ServiceError,
+    given_reason,
+    rules,
+    signed_in,
+)
 from issuer.services.importing import BatchRejected
 from issuer.services.snapshots import Frozen, Issuing, stored
 from verifier.core.status_details import REASONS, UNSPECIFIED
-
-
-def _reason(reason: str) -> str:
-    try:
-        return reason_text(reason)  # required, bounded
-    except ValueError as e:
-        raise refused(e) from None
 
 
 def _latest(uow: repo.UnitOfWork, transcript_id: str, institution_code: str | None
@@ -54,7 +54,7 @@ def revoke(issuer: Issuer, transcript_id: str, *, reason: str, actor: Actor,
 
     `reason` (the registrar's words) is kept and audited; verifiers are told only
     `reason_code`, one of `REASONS`, with the date (`issuer.services.publishing`)."""
-    reason = _reason(reason)
+    reason = given_reason(reason)
     if reason_code not in REASONS:
         raise ServiceError("unknown public reason %(code)r: one of %(reasons)s",
                            code=reason_code, reasons=", ".join(REASONS))
@@ -115,7 +115,7 @@ def request_new_version(
     with the sex is refused unless the requester confirms it (`confirm_warnings`), as a
     registrar confirms an imported batch's warnings; the request records who did.
     """
-    reason = _reason(reason)
+    reason = given_reason(reason)
     who = signed_in(actor)
     with issuer.uow() as uow:
         latest = _latest(uow, transcript_id, who.institution_code)

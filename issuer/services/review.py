@@ -14,10 +14,17 @@ from issuer.adapters.render.preview import PREVIEW_CODE, PREVIEW_QR, mark_previe
 from issuer.adapters.repositories import Changed, ImageChanged
 from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import BatchAction, ItemKind, check_confirm_warnings
-from issuer.core.records import reason_text
 from issuer.core.snapshot import Change, diff
 from issuer.services.approval import decide, facts
-from issuer.services.context import Actor, Issuer, ServiceError, refused, rules, signed_in
+from issuer.services.context import (
+    Actor,
+    Issuer,
+    ServiceError,
+    given_reason,
+    refused,
+    rules,
+    signed_in,
+)
 from issuer.services.issuing import transcript_record
 from issuer.services.snapshots import stored
 
@@ -37,13 +44,6 @@ def _decide(issuer: Issuer, batch_id: int, action: BatchAction, *, actor: Actor,
             institution=batch.institution, subject=f"batch:{batch.id}",
             detail={"reason": reason} if reason else None)
         uow.commit()
-
-
-def _reason(reason: str) -> str:
-    try:
-        return reason_text(reason)  # required, bounded
-    except ValueError as e:
-        raise refused(e) from None
 
 
 def confirm_warnings(issuer: Issuer, batch_id: int, *, actor: Actor) -> int:
@@ -77,12 +77,12 @@ def submit_batch(issuer: Issuer, batch_id: int, *, actor: Actor) -> None:
 
 def withdraw_batch(issuer: Issuer, batch_id: int, *, reason: str, actor: Actor) -> None:
     """The registrar takes back a batch not yet approved (its students are free again)."""
-    _decide(issuer, batch_id, BatchAction.WITHDRAW, actor=actor, reason=_reason(reason))
+    _decide(issuer, batch_id, BatchAction.WITHDRAW, actor=actor, reason=given_reason(reason))
 
 
 def reject_batch(issuer: Issuer, batch_id: int, *, reason: str, actor: Actor) -> None:
     """The director sends a submitted batch back; the registrar uploads a corrected file."""
-    _decide(issuer, batch_id, BatchAction.REJECT, actor=actor, reason=_reason(reason))
+    _decide(issuer, batch_id, BatchAction.REJECT, actor=actor, reason=given_reason(reason))
 
 
 @dataclass(frozen=True)
