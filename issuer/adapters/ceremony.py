@@ -25,9 +25,6 @@ from issuer.adapters.pki import (
     Authority,
     PkiError,
     _inside,
-    _matching,
-    _read_cert,
-    _read_key,
     _write_cert,
     _write_key,
     generate_authority,
@@ -35,6 +32,7 @@ from issuer.adapters.pki import (
     make_root_crl,
     new_issuing_ca,
     private_dir,
+    read_key_pair,
     write_private,
 )
 from issuer.adapters.responders import TSA_FILES, issue_tsa
@@ -42,11 +40,8 @@ from issuer.adapters.responders import TSA_FILES, issue_tsa
 
 def _load_root(offline: Path, passphrase: bytes) -> tuple[x509.Certificate,
                                                           ec.EllipticCurvePrivateKey]:
-    root_cert = _read_cert(offline / "root.crt")
-    root_key = _read_key(offline / ROOT_KEY, passphrase)
-    if not isinstance(root_key, ec.EllipticCurvePrivateKey):
-        raise PkiError("CA keys must be ECDSA")
-    _matching(offline / ROOT_KEY, root_key, root_cert)
+    root_key, root_cert = read_key_pair(offline / ROOT_KEY, offline / "root.crt", passphrase,
+                                        ec.EllipticCurvePrivateKey)
     return root_cert, root_key
 
 

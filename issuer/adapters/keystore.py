@@ -40,7 +40,6 @@ from issuer.adapters.pki import (
     Authority,
     InstitutionKeys,
     PkiError,
-    _matching,
     _read_cert,
     _read_key,
     _write_cert,
@@ -48,6 +47,7 @@ from issuer.adapters.pki import (
     _write_private,
     certify_institution_keys,
     issue_institution_keys,
+    key_of,
     load_authority,
 )
 from issuer.adapters.publish import file_lock
@@ -181,14 +181,10 @@ def load_generation(directory: Path, code: str, generation: Generation,
     else:
         pdf_key = _read_key(folder / "pdf.key", passphrase)
         credential_key = _read_key(folder / "credential.key", passphrase)
-    if not isinstance(pdf_key, rsa.RSAPrivateKey):
-        raise PkiError(f"{folder / 'pdf.key'} is not an RSA key")
-    if not isinstance(credential_key, ec.EllipticCurvePrivateKey):
-        raise PkiError(f"{folder / 'credential.key'} is not an EC key")
-    _matching(folder / "pdf.key", pdf_key, pdf_cert)
-    _matching(folder / "credential.key", credential_key, credential_cert)
-    keys = InstitutionKeys(code, pdf_key, pdf_cert, credential_key, credential_cert,
-                           _chain(directory))
+    keys = InstitutionKeys(
+        code, key_of(pdf_cert, pdf_key, folder / "pdf.key", rsa.RSAPrivateKey), pdf_cert,
+        key_of(credential_cert, credential_key, folder / "credential.key",
+               ec.EllipticCurvePrivateKey), credential_cert, _chain(directory))
     if keys.kid != generation.kid or certificate_sha256(pdf_cert) != generation.pdf_sha256:
         raise PkiError(f"{folder} does not hold the keys its manifest names "
                        f"(generation {generation.number}, kid {generation.kid})")

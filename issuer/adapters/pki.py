@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -447,11 +447,26 @@ def _read_key(path: Path, passphrase: bytes) -> rsa.RSAPrivateKey | ec.EllipticC
     return key
 
 
-def _matching(
-    path: Path, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, cert: x509.Certificate
-) -> None:
+K = TypeVar("K", rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
+_KIND_NAMES = {rsa.RSAPrivateKey: "an RSA", ec.EllipticCurvePrivateKey: "an EC (ECDSA)"}
+
+
+def key_of(cert: x509.Certificate, key: object, path: Path, kind: type[K]) -> K:
+    """`key` (read from `path`, or found in an HSM token for it) if it is a `kind` key
+    and belongs to `cert`; PkiError otherwise."""
+    if not isinstance(key, kind):
+        raise PkiError(f"{path} is not {_KIND_NAMES[kind]} key")
     if key.public_key() != cert.public_key():
         raise PkiError(f"{path} does not belong to its certificate")
+    return key
+
+
+def read_key_pair(key_path: Path, cert_path: Path, passphrase: bytes, kind: type[K]
+                  ) -> tuple[K, x509.Certificate]:
+    """A private key file (PEM, encrypted with `passphrase`) and its certificate, checked
+    to belong together (`key_of`)."""
+    cert = _read_cert(cert_path)
+    return key_of(cert, _read_key(key_path, passphrase), key_path, kind), cert
 
 
 def load_root(directory: Path) -> x509.Certificate:
@@ -483,11 +498,9 @@ def load_authority(directory: Path, passphrase: bytes) -> Authority:
     directory = Path(directory)
     check_no_root_key(directory)
     root_cert = _read_cert(directory / "root.crt")
-    issuing_cert = _read_cert(directory / "issuing.crt")
-    issuing_key = _read_key(directory / "issuing.key", passphrase)
-    if not isinstance(issuing_key, ec.EllipticCurvePrivateKey):
-        raise PkiError("CA keys must be ECDSA")
-    _matching(directory / "issuing.key", issuing_key, issuing_cert)
+    issuing_key, issuing_cert = read_key_pair(directory / "issuing.key",
+                                              directory / "issuing.crt", passphrase,
+                                              ec.EllipticCurvePrivateKey)
     _issued_by(issuing_cert, root_cert, directory / "issuing.crt")
     return Authority(root_cert, None, issuing_cert, issuing_key, read_service_url(directory))
 
@@ -601,10 +614,7 @@ def load_audit_signer(directory: Path, passphrase: bytes) -> AuditSigner:
     """The audit-checkpoint signing key; PkiError if missing (`transcripts keys create`
     adds it to a key store made before it existed) or locked."""
     directory = Path(directory)
-    cert = _read_cert(directory / "audit.crt")
-    key = _read_key(directory / "audit.key", passphrase)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise PkiError(f"{directory / 'audit.key'} is not an EC key")
-    _matching(directory / "audit.key", key, cert)
+    key, cert = read_key_pair(directory / "audit.key", directory / "audit.crt", passphrase,
+                              ec.EllipticCurvePrivateKey)
     chain = (_read_cert(directory / "issuing.crt"), _read_cert(directory / "root.crt"))
     return AuditSigner(key, cert, chain)

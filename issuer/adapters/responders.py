@@ -40,13 +40,12 @@ from issuer.adapters.pki import (
     _aki,
     _end_entity,
     _key_usage,
-    _matching,
     _name,
     _read_cert,
-    _read_key,
     _write_cert,
     _write_key,
     _years,
+    read_key_pair,
     root_crl_pointer,
 )
 
@@ -164,16 +163,10 @@ def load_service_keys(directory: Path, authority: Authority, passphrase: bytes) 
     """The services' keys from the key store; PkiError if missing (`transcripts keys
     create` makes them) or locked."""
     directory = Path(directory)
-    tsa_cert, tsa_key = _read_cert(directory / "tsa.crt"), _read_key(directory / "tsa.key",
-                                                                      passphrase)
-    ocsp_cert = _read_cert(directory / "ocsp.crt")
-    ocsp_key = _read_key(directory / "ocsp.key", passphrase)
-    if not isinstance(tsa_key, rsa.RSAPrivateKey):
-        raise PkiError(f"{directory / 'tsa.key'} is not an RSA key")
-    if not isinstance(ocsp_key, ec.EllipticCurvePrivateKey):
-        raise PkiError(f"{directory / 'ocsp.key'} is not an EC key")
-    _matching(directory / "tsa.key", tsa_key, tsa_cert)
-    _matching(directory / "ocsp.key", ocsp_key, ocsp_cert)
+    tsa_key, tsa_cert = read_key_pair(directory / "tsa.key", directory / "tsa.crt",
+                                      passphrase, rsa.RSAPrivateKey)
+    ocsp_key, ocsp_cert = read_key_pair(directory / "ocsp.key", directory / "ocsp.crt",
+                                        passphrase, ec.EllipticCurvePrivateKey)
     return ServiceKeys(authority, tsa_key, tsa_cert, ocsp_key, ocsp_cert)
 
 

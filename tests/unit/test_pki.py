@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -253,6 +254,28 @@ def test_key_files_are_encrypted(pki_dir: Path, name: str) -> None:
     with pytest.raises(TypeError):  # "Password was not given but private key is encrypted"
         serialization.load_pem_private_key(pem, password=None)
     assert serialization.load_pem_private_key(pem, password=PASS) is not None
+
+
+@pytest.mark.parametrize(("swap", "problem"), [
+    ({"pdf.key": "credential.key"}, r"pdf\.key is not an RSA key"),
+    ({"credential.key": "pdf.key"}, r"credential\.key is not an EC \(ECDSA\) key"),
+])
+def test_a_key_that_is_not_its_certificates_is_refused(pki_dir: Path, tmp_path: Path,
+                                                       swap: dict[str, str],
+                                                       problem: str) -> None:
+    """Every key the service loads (institutions', CA's, audit's, TSA's, OCSP's) goes
+    through one check (`pki.key_of`): the right kind, and its certificate's key."""
+    copy = tmp_path / "keys"
+    shutil.copytree(pki_dir, copy)
+    for name, other in swap.items():
+        (copy / "1001" / "1" / name).write_bytes((copy / "1001" / "1" / other).read_bytes())
+    with pytest.raises(PkiError, match=problem):
+        load_institution_keys(copy, "1001", PASS)
+    other = tmp_path / "other"
+    write_dev_pki(other, INSTITUTIONS, PASS, PKI_NOW)
+    (copy / "audit.key").write_bytes((other / "audit.key").read_bytes())
+    with pytest.raises(PkiError, match=r"audit\.key does not belong to its certificate"):
+        load_audit_signer(copy, PASS)
 
 
 def test_wrong_passphrase_is_a_clear_error(pki_dir: Path) -> None:
