@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Self
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -221,8 +221,17 @@ class _TokenKey:
             raise PkiError(f"token {self._token!r} refused to sign with {self.ref.label!r}: "
                            f"{type(e).__name__} {e}") from None
 
-    def _no_export(self) -> NoReturn:
+    def private_numbers(self) -> NoReturn:
         raise TypeError(f"{self.ref.label} stays in token {self._token!r}: not exportable")
+
+    def private_bytes(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self.private_numbers()
+
+    def __copy__(self) -> Self:
+        return self  # a handle to the one key in the token
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
 
 
 def _sha256(data: bytes, algorithm: Any) -> bytes:
@@ -261,18 +270,6 @@ class TokenRsaKey(_TokenKey, rsa.RSAPrivateKey):
     def decrypt(self, ciphertext: bytes, padding: padding.AsymmetricPadding) -> bytes:
         raise TypeError("the PDF-signing key only signs")
 
-    def private_numbers(self) -> NoReturn:
-        self._no_export()
-
-    def private_bytes(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self._no_export()
-
-    def __copy__(self) -> TokenRsaKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> TokenRsaKey:
-        return self
-
 
 class TokenEcKey(_TokenKey, ec.EllipticCurvePrivateKey):
     """A P-256 key in a token; signs ECDSA with SHA-256 only (``CKM_ECDSA`` over the
@@ -308,18 +305,6 @@ class TokenEcKey(_TokenKey, ec.EllipticCurvePrivateKey):
     def exchange(self, algorithm: ec.ECDH, peer_public_key: ec.EllipticCurvePublicKey
                  ) -> bytes:
         raise TypeError("the credential key only signs")
-
-    def private_numbers(self) -> NoReturn:
-        self._no_export()
-
-    def private_bytes(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self._no_export()
-
-    def __copy__(self) -> TokenEcKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> TokenEcKey:
-        return self
 
 
 def token_keys(config: TokenConfig, refs: TokenKeys, pdf_public: rsa.RSAPublicKey,

@@ -6,6 +6,7 @@ in the token; the JWKS publishes the token key's public part."""
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import shutil
 from datetime import UTC, datetime
@@ -88,8 +89,12 @@ def test_the_private_keys_never_leave_the_token(hsm_store: Path, hsm_token: Toke
                if p.is_file())
     assert (hsm_store / "2001" / "1" / "pdf.key").exists()  # file keys stay the default
     keys = load_institution_keys(hsm_store, "1001", PASSPHRASE, hsm_token)
-    with pytest.raises(TypeError, match="stays in token"):
-        keys.credential_key.private_bytes()
+    for key in (keys.credential_key, keys.pdf_key):
+        with pytest.raises(TypeError, match="stays in token"):
+            key.private_bytes()
+        with pytest.raises(TypeError, match="stays in token"):
+            key.private_numbers()
+        assert copy.deepcopy(key) is key  # a handle to the one key in the token
 
 
 def test_a_batch_signed_in_the_token_verifies_on_every_path(
