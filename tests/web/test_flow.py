@@ -188,14 +188,16 @@ def test_from_file_to_signed_transcripts_and_back(issuer: Issuer) -> None:
     # (Thai is the default; the stored note is English).
     page = registrar.get(f"/transcripts/{other}").get_data(as_text=True)
     assert "ถูกแทนที่ด้วยฉบับที่ 2" in page and "superseded by version" not in page
-    assert "ขอฉบับใหม่เนื่องจาก: grades corrected" in page
+    assert 'ขอฉบับใหม่เนื่องจาก: <span translate="no">grades corrected</span>' in page
     registrar.get("/lang/en")
     page = registrar.get(f"/transcripts/{other}").get_data(as_text=True)
-    assert "Superseded by version 2" in page and "Requested because: grades corrected" in page
+    assert "Superseded by version 2" in page
+    assert 'Requested because: <span translate="no">grades corrected</span>' in page
     claim = registrar.post(f"/transcripts/{other}/claim-link").get_data(as_text=True)
     claim_path = "/" + re.search(r'id="claim-url">([^<]+)<', claim).group(1).split("/", 3)[3]
     page = Browser(app.test_client()).get(claim_path).get_data(as_text=True)
-    assert "ถูกแทนที่ด้วยฉบับที่ 2" in page and "ขอฉบับใหม่เนื่องจาก: grades corrected" in page
+    assert "ถูกแทนที่ด้วยฉบับที่ 2" in page
+    assert 'ขอฉบับใหม่เนื่องจาก: <span translate="no">grades corrected</span>' in page
 
 
 def test_a_reissue_from_a_file_with_errors_lists_them(issuer: Issuer) -> None:
