@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from issuer.adapters.credential_signing import sign_credential
+from issuer.adapters.credential_signing import sign_credential, sign_sd_jwt
 from issuer.adapters.pdf_signing import PadesLevel, TranscriptSigner, http_timestamper
 from issuer.adapters.pki import InstitutionKeys
 from issuer.adapters.render import Images, attach_files, render_transcript, verification_code
@@ -28,6 +28,7 @@ class IssuedDocument:
     credential: str
     pdf: bytes
     timings: dict[str, float] = field(default_factory=dict)
+    sd_jwt: str = ""  # the SD-JWT VC with every disclosure (personal data, like the PDF)
 
 
 def build_record(
@@ -95,6 +96,7 @@ class Producer:
         record_json = to_canonical(record)
         record_digest = digest(record_json)
         credential = sign_credential(claims_for(record, record_digest), self.keys)
+        sd_jwt = sign_sd_jwt(record_json, self.keys)
         t1 = time.perf_counter()
         pdf = render_transcript(
             record, qr_url(self.verifier_url, credential), verification_code(record_digest),
@@ -109,5 +111,6 @@ class Producer:
             record_digest=record_digest,
             credential=credential,
             pdf=signed,
+            sd_jwt=sd_jwt,
             timings={"credential": t1 - t0, "render": t2 - t1, "sign": t3 - t2},
         )

@@ -84,6 +84,7 @@ class Worker:
         t0 = time.perf_counter()
         relative = pdf_path_for(record)
         write_atomically(self.job.output_dir / relative, doc.pdf)
+        write_atomically(self.job.output_dir / sd_jwt_path_for(relative), doc.sd_jwt.encode())
         timings = doc.timings | {"write": time.perf_counter() - t0}
         return Produced(
             record.transcript_id, record.version, doc.record_digest, doc.credential,
@@ -103,6 +104,11 @@ def pdf_path_for(record: TranscriptRecord) -> str:
     per institution) keeps a losing concurrent run from overwriting the winner's file."""
     code, tid = record.institution.code, record.transcript_id
     return f"{code}/{tid}-v{record.version}-{record.status_index}.pdf"
+
+
+def sd_jwt_path_for(pdf_path: str) -> str:
+    """The SD-JWT VC with every disclosure, beside its PDF (same 0600 protection)."""
+    return pdf_path.removesuffix(".pdf") + ".sd-jwt"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
