@@ -92,7 +92,7 @@ def sign(payload: dict[str, Any], disclosures: list[str], private_key: ec.Ellipt
          kid: str, typ: str) -> str:
     """The SD-JWT with every disclosure: ``<JWT>~d1~...~dn~``. The key signs through
     ``key.sign(data, ECDSA(SHA-256))`` only (an HSM key object works)."""
-    body = json.dumps({**payload, "_sd_alg": SD_ALG}, ensure_ascii=False,
+    body = json.dumps({"_sd_alg": SD_ALG, **payload}, ensure_ascii=False,
                       separators=(",", ":")).encode()
     header = {"alg": ALG, "kid": kid, "typ": typ}
     token = jws.serialize_compact(header, body, jws_header.signing_key(private_key),

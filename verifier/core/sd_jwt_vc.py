@@ -175,7 +175,8 @@ def read(verified: sd_jwt.Verified) -> Presented:
             institution_name_th=inst.get("name_th"), institution_name_en=inst.get("name_en"),
             issued_at=_typed(claims["iat"], int),
             status_index=_typed(claims["status_index"], int),
-            disclosed={k: claims[k] for k in (*FIELDS[kind], *ELEMENTS[kind]) if k in claims},
+            disclosed={k: claims[k] for k in FIELDS[kind] if k in claims}
+            | {k: claims[k] for k in ELEMENTS[kind] if claims.get(k)},
             withheld_fields=tuple(f for f in FIELDS[kind] if f not in claims),
             withheld={g: verified.withheld.get(g, 0) for g in ELEMENTS[kind]},
             key_binding=verified.key_binding,
