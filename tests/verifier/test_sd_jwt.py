@@ -223,6 +223,25 @@ def test_the_npm_library_shows_what_we_show(tmp_path: Path) -> None:
     assert full["claims"] == check(FULL).claims and full["header"]["typ"] == "dc+sd-jwt"
 
 
+def test_reordered_or_dropped_disclosures_read_the_same_in_both(tmp_path: Path) -> None:
+    """Disclosures in another order: the same claims (their order is not significant);
+    a course's disclosure dropped: that course withheld, in both."""
+    require_node()
+    parts = sd_jwt.split(sd_jwt_vc.presentation(FULL, {"name", "courses.0", "courses.1"}))
+    reordered = "~".join([parts.jwt, *reversed(parts.disclosures), ""])
+    ours = check(reordered)
+    theirs = node_verify(reordered, KEY.public_key(), tmp_path)
+    assert theirs["claims"] == ours.claims and len(ours.claims["courses"]) == 2
+    first = sd_jwt_vc.fields(FULL)[4 + len(SCHOOL["summary"]["terms"])]
+    assert first.key == "courses.0"
+    dropped = "~".join([parts.jwt, *(d for d in parts.disclosures if d != first.disclosure),
+                        ""])
+    ours = check(dropped)
+    theirs = node_verify(dropped, KEY.public_key(), tmp_path)
+    assert ours.claims["courses"] == theirs["claims"]["courses"] == [SCHOOL["courses"][1]]
+    assert ours.withheld["courses"] == len(SCHOOL["courses"]) - 1
+
+
 def test_another_key_is_refused_by_both(tmp_path: Path) -> None:
     other = ec.derive_private_key(0x0BAD, ec.SECP256R1())
     forged = issue(key=other)
