@@ -130,3 +130,17 @@ def test_the_openapi_document_names_sd_jwt_vc(client: FlaskClient) -> None:
     verdict = doc["components"]["schemas"]["Verdict"]
     assert "sd-jwt-vc" in verdict["properties"]["summary"]["properties"]["scope"]["enum"]
     assert "withheld" in verdict["properties"]["data"]["properties"]
+
+
+def test_damaged_presentations_get_a_verdict_never_an_error(client: FlaskClient,
+                                                            documents: Documents) -> None:
+    from tests.verifier.test_sd_jwt import _mutations
+
+    presentation = sd_jwt_vc.presentation(documents.school.sd_jwt, CHOSEN)
+    results = set()
+    for damaged in _mutations(presentation, 80):
+        response = client.post("/api/v1/verify", json={"credential": damaged})
+        assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
+        if response.status_code == 200:
+            results.add(response.get_json()["result"])
+    assert results <= {"VALID", "INVALID", "UNTRUSTED", "INDETERMINATE"} and "INVALID" in results
