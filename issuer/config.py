@@ -32,6 +32,9 @@ class Settings:
     """Where the documents for verifiers (JWKS, status lists) are written."""
     verifier_url: str
     """Base URL of the verifier; the QR holds ``{verifier_url}/v#{jws}``."""
+    public_url: str = "http://127.0.0.1:8000"
+    """The issuer's public base URL (``BKT_PUBLIC_BASE_URL``, as the web service's): an
+    SD-JWT VC names its Token Status List at ``{public_url}/status/<code>/token-status.jwt``."""
     celery_broker: str | None = None
     """Broker URL (``redis://127.0.0.1:6379/0``) to run jobs on Celery workers; None runs
     them on the embedded local worker (`issuer.jobs.local`)."""
@@ -109,6 +112,7 @@ class Settings:
             output_dir=Path(env.get("BKT_OUTPUT_DIR", var / "out")),
             published_dir=Path(env.get("BKT_PUBLISHED_DIR", var / "published")),
             verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
+            public_url=env.get("BKT_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
             celery_broker=env.get("BKT_CELERY_BROKER") or None,
             celery_queue=env.get("BKT_CELERY_QUEUE") or "transcripts",
             integrity_key=env.get("BKT_INTEGRITY_KEY") or None,

@@ -75,10 +75,13 @@ class Producer:
     """Turns transcript records into signed PDFs for one institution (keys loaded once)."""
 
     def __init__(self, keys: InstitutionKeys, verifier_url: str, *, level: str = "B-B",
-                 tsa_url: str | None = None) -> None:
-        """`level`: the PAdES level (`PadesLevel`); B-T and above need `tsa_url`."""
+                 tsa_url: str | None = None, public_url: str = "http://127.0.0.1:8000"
+                 ) -> None:
+        """`level`: the PAdES level (`PadesLevel`); B-T and above need `tsa_url`.
+        `public_url`: the issuer's, where the SD-JWT VC's status list is served."""
         self.keys = keys
         self.verifier_url = verifier_url
+        self.public_url = public_url
         pades = PadesLevel.parse(level)
         self.signer = TranscriptSigner(
             keys, level=pades,
@@ -96,7 +99,7 @@ class Producer:
         record_json = to_canonical(record)
         record_digest = digest(record_json)
         credential = sign_credential(claims_for(record, record_digest), self.keys)
-        sd_jwt = sign_sd_jwt(record_json, self.keys)
+        sd_jwt = sign_sd_jwt(record_json, self.keys, self.public_url)
         t1 = time.perf_counter()
         pdf = render_transcript(
             record, qr_url(self.verifier_url, credential), verification_code(record_digest),

@@ -35,12 +35,15 @@ def library_version() -> str:
     return json.loads(LIBRARY.read_text())["version"]
 
 
-def node_verify(presentation: str, public_key: ec.EllipticCurvePublicKey, tmp: Path
-                ) -> dict[str, Any]:
+def node_verify(presentation: str, public_key: ec.EllipticCurvePublicKey, tmp: Path,
+                status_list: str) -> dict[str, Any]:
     """The library's answer: ``{"verified": true, "claims", "header", "unused"}`` or
-    ``{"verified": false, "error"}``."""
+    ``{"verified": false, "error"}``. `status_list`: the Token Status List JWT the
+    presentation's ``status.status_list.uri`` names (given, never fetched)."""
     jwk = tmp / "issuer-jwk.json"
     jwk.write_text(json.dumps(ECKey.import_key(public_key).as_dict()))
-    done = subprocess.run(["node", str(SCRIPT), str(jwk)], input=presentation,
+    listed = tmp / "status-list.jwt"
+    listed.write_text(status_list)
+    done = subprocess.run(["node", str(SCRIPT), str(jwk), str(listed)], input=presentation,
                           capture_output=True, text=True, timeout=60, check=True)
     return json.loads(done.stdout)

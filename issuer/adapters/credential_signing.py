@@ -33,11 +33,13 @@ def _check_institution(claims: Claims, keys: InstitutionKeys) -> None:
         )
 
 
-def sign_sd_jwt(record_json: bytes, keys: InstitutionKeys) -> str:
+def sign_sd_jwt(record_json: bytes, keys: InstitutionKeys, public_url: str) -> str:
     """The SD-JWT VC of a record (`transcript.json`) with every disclosure, signed by the
-    credential key under the JWKS's ``kid`` (`verifier.core.sd_jwt_vc`)."""
+    credential key under the JWKS's ``kid`` (`verifier.core.sd_jwt_vc`); its status in the
+    Token Status List the issuer serves under `public_url`."""
     record = json.loads(record_json)
     code = record["institution"]["code"]
     if code != keys.code:
         raise ValueError(f"record names institution {code!r}, keys belong to {keys.code!r}")
-    return sd_jwt_vc.sign(record, keys.credential_key, keys.kid)
+    return sd_jwt_vc.sign(record, keys.credential_key, keys.kid,
+                          status_uri=sd_jwt_vc.status_uri(public_url, code))

@@ -44,6 +44,8 @@ class Job:
     """The time-stamping authority, for B-T and above."""
     token: hsm.TokenConfig | None = None
     """The HSM, for keys in a token: each worker process opens its own session."""
+    public_url: str = "http://127.0.0.1:8000"
+    """The issuer's public base URL: where the SD-JWT VC's Token Status List is served."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def _producer(keys: InstitutionKeys, job: Job) -> Producer:
     """One signer per worker and key generation: at B-LT and above it fetches the OCSP
     responses and CRLs once and reuses them for the whole job (`issuer.adapters.
     pdf_signing.REVOCATION_REUSE`)."""
-    return Producer(keys, job.verifier_url, level=job.pades_level, tsa_url=job.tsa_url)
+    return Producer(keys, job.verifier_url, level=job.pades_level, tsa_url=job.tsa_url,
+                    public_url=job.public_url)
 
 
 def pdf_path_for(record: TranscriptRecord) -> str:

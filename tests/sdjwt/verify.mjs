@@ -1,24 +1,27 @@
 // Verify an SD-JWT VC presentation with @sd-jwt/sd-jwt-vc, independently of our code.
 //
-//   node verify.mjs ISSUER_PUBLIC_JWK.json < presentation
+//   node verify.mjs ISSUER_PUBLIC_JWK.json STATUS_LIST.jwt < presentation
 //
 // Prints one JSON line: {"verified": true, "claims": {...}, "header": {...},
 // "unused": [<disclosures the library ignored>]} or {"verified": false, "error": "..."}.
 // The library (0.17.x) checks the issuer's signature and ignores a disclosure that no
 // digest references; "unused" lists those (computed with the library's own decoder) so
-// the caller can tell "rejected" from "silently ignored". Status is ours (W3C Bitstring
-// Status List), not an IETF Token Status List: the library has nothing to fetch.
+// the caller can tell "rejected" from "silently ignored". The presentation's status
+// (`status.status_list`) is read by the library from the IETF Token Status List JWT given
+// as a file, as if fetched from its URI (no network): a status other than 0 fails.
 import { readFileSync } from 'node:fs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { ES256, digest } from '@sd-jwt/crypto-nodejs';
 
 const jwk = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const statusList = readFileSync(process.argv[3], 'utf8').trim();
 const presentation = readFileSync(0, 'utf8').trim();
 
 const sdjwt = new SDJwtVcInstance({
   verifier: await ES256.getVerifier(jwk),
   hasher: digest,
   hashAlg: 'sha-256',
+  statusListFetcher: async () => statusList,
 });
 
 try {

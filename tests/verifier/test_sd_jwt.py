@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from issuer.core.record_json import to_dict
 from tests.factories import school_record, vocational_record
 from tests.sdjwt_node import node_verify, require_node
-from verifier.core import sd_jwt, sd_jwt_vc
+from verifier.core import sd_jwt, sd_jwt_vc, token_status_list
 from verifier.core.canonical import b64url, b64url_decode
 
 KEY = ec.derive_private_key(0x5D17, ec.SECP256R1())  # a fixed test key: deterministic
@@ -25,6 +26,17 @@ HOLDER = ec.derive_private_key(0xB01D, ec.SECP256R1())
 KID = "test-kid"
 SCHOOL = to_dict(school_record())
 VOCATIONAL = to_dict(vocational_record())
+URI = sd_jwt_vc.status_uri("https://issuer.bkt.example", "1001")
+LONG = timedelta(days=3650)
+
+
+def status_list(values: dict[int, int] | None = None) -> str:
+    """The Token Status List the presentations name, as the issuer publishes it."""
+    return token_status_list.sign(URI, values or {}, KEY, KID, datetime(2026, 4, 1, tzinfo=UTC),
+                                  ttl=timedelta(seconds=30), validity=LONG)
+
+
+STATUS = status_list()
 
 
 def counting_salt() -> Callable[[], str]:
@@ -33,7 +45,7 @@ def counting_salt() -> Callable[[], str]:
 
 
 def issue(record: dict[str, Any] = SCHOOL, key: ec.EllipticCurvePrivateKey = KEY) -> str:
-    return sd_jwt_vc.sign(record, key, KID, salt=counting_salt())
+    return sd_jwt_vc.sign(record, key, KID, status_uri=URI, salt=counting_salt())
 
 
 FULL = issue()
@@ -67,10 +79,11 @@ def test_every_field_term_and_course_is_its_own_disclosure() -> None:
     assert len(sd_jwt.split(FULL).disclosures) == 4 + len(terms) + len(courses)
     assert len(payload["_sd"]) == 4 and payload["_sd"] == sorted(payload["_sd"])
     assert all(set(e) == {"..."} for e in payload["terms"] + payload["courses"])
-    visible = {"iss", "iat", "vct", "transcript_id", "version", "institution", "status_index",
+    visible = {"iss", "iat", "vct", "transcript_id", "version", "institution", "status",
                "_sd", "_sd_alg", "terms", "courses"}
     assert set(payload) == visible  # no name, GPA or course in clear
     assert payload["iss"] == "urn:bkt:institution:1001" and payload["_sd_alg"] == "sha-256"
+    assert payload["status"] == {"status_list": {"idx": SCHOOL["status_index"], "uri": URI}}
     header = sd_jwt.header(FULL)
     assert header == {"alg": "ES256", "kid": KID, "typ": "dc+sd-jwt"}
     assert [f.key for f in sd_jwt_vc.fields(FULL)][:5] == [
@@ -79,7 +92,7 @@ def test_every_field_term_and_course_is_its_own_disclosure() -> None:
 
 def test_salts_are_128_bits_from_secrets() -> None:
     salts = {sd_jwt.decode_disclosure(d).salt for d in sd_jwt.split(
-        sd_jwt_vc.sign(SCHOOL, KEY, KID)).disclosures}
+        sd_jwt_vc.sign(SCHOOL, KEY, KID, status_uri=URI)).disclosures}
     assert len(salts) == 4 + len(SCHOOL["summary"]["terms"]) + len(SCHOOL["courses"])
     assert {len(b64url_decode(s)) for s in salts} == {16}
 
@@ -200,7 +213,7 @@ def test_the_npm_library_never_shows_a_tampered_value(name: str, tmp_path: Path)
     require_node()
     tamper, _ = TAMPERED[name]
     answer = node_verify(tamper(sd_jwt_vc.presentation(FULL, CHOSEN)), KEY.public_key(),
-                         tmp_path)
+                         tmp_path, STATUS)
     if answer["verified"]:
         claims = answer["claims"]
         assert claims.get("gpa") in (None, SCHOOL["summary"]["gpa"])  # never 3.99 or 4.00
@@ -215,11 +228,11 @@ def test_the_npm_library_shows_what_we_show(tmp_path: Path) -> None:
     require_node()
     for chosen in (CHOSEN, {"programme", "terms.0", "terms.3", "courses.0"}, set()):
         presentation = sd_jwt_vc.presentation(FULL, chosen)
-        answer = node_verify(presentation, KEY.public_key(), tmp_path)
+        answer = node_verify(presentation, KEY.public_key(), tmp_path, STATUS)
         assert answer["verified"] and answer["unused"] == [], answer
         ours = check(presentation).claims
         assert answer["claims"] == ours
-    full = node_verify(FULL, KEY.public_key(), tmp_path)
+    full = node_verify(FULL, KEY.public_key(), tmp_path, STATUS)
     assert full["claims"] == check(FULL).claims and full["header"]["typ"] == "dc+sd-jwt"
 
 
@@ -230,14 +243,14 @@ def test_reordered_or_dropped_disclosures_read_the_same_in_both(tmp_path: Path) 
     parts = sd_jwt.split(sd_jwt_vc.presentation(FULL, {"name", "courses.0", "courses.1"}))
     reordered = "~".join([parts.jwt, *reversed(parts.disclosures), ""])
     ours = check(reordered)
-    theirs = node_verify(reordered, KEY.public_key(), tmp_path)
+    theirs = node_verify(reordered, KEY.public_key(), tmp_path, STATUS)
     assert theirs["claims"] == ours.claims and len(ours.claims["courses"]) == 2
     first = sd_jwt_vc.fields(FULL)[4 + len(SCHOOL["summary"]["terms"])]
     assert first.key == "courses.0"
     dropped = "~".join([parts.jwt, *(d for d in parts.disclosures if d != first.disclosure),
                         ""])
     ours = check(dropped)
-    theirs = node_verify(dropped, KEY.public_key(), tmp_path)
+    theirs = node_verify(dropped, KEY.public_key(), tmp_path, STATUS)
     assert ours.claims["courses"] == theirs["claims"]["courses"] == [SCHOOL["courses"][1]]
     assert ours.withheld["courses"] == len(SCHOOL["courses"]) - 1
 
@@ -248,7 +261,7 @@ def test_another_key_is_refused_by_both(tmp_path: Path) -> None:
     with pytest.raises(sd_jwt.SdJwtError, match="signature"):
         check(forged)
     require_node()
-    assert not node_verify(forged, KEY.public_key(), tmp_path)["verified"]
+    assert not node_verify(forged, KEY.public_key(), tmp_path, STATUS)["verified"]
 
 
 def _malformed_issuer(change: Callable[[dict[str, Any]], None], extra: list[str] = ()
@@ -296,7 +309,7 @@ def test_only_es256_with_an_sd_jwt_type_and_no_embedded_key(header: dict[str, An
 
 
 def test_an_older_draft_type_is_accepted() -> None:
-    payload, disclosures = sd_jwt_vc.issue_claims(SCHOOL, salt=counting_salt())
+    payload, disclosures = sd_jwt_vc.issue_claims(SCHOOL, status_uri=URI, salt=counting_salt())
     older = sd_jwt.sign(payload, disclosures, KEY, KID, "vc+sd-jwt")
     assert check(older).typ == "vc+sd-jwt"
 
@@ -391,3 +404,34 @@ def test_hostile_disclosures_raise_only_sd_jwt_errors() -> None:
     for d in hostile:
         with pytest.raises(sd_jwt.SdJwtError):
             check(presentation + d + "~")
+
+
+# --- the Token Status List ------------------------------------------------------------------
+
+
+def test_the_token_status_list_packs_as_the_draft_says() -> None:
+    """draft-ietf-oauth-status-list's example: 1 bit a status, 16 statuses."""
+    example = dict.fromkeys((0, 3, 4, 5, 7, 8, 9, 13, 15), 1)
+    assert token_status_list.encode(example, size=16, bits=1) == "eNrbuRgAAhcBXQ"
+    lst = token_status_list.encode(token_status_list.statuses([10, 11], [11, 12]))
+    assert [token_status_list.status_at(lst, i) for i in (9, 10, 11, 12)] == [0, 1, 1, 3]
+    payload = token_status_list.payload_of(status_list())
+    assert payload["sub"] == URI and payload["status_list"]["bits"] == 2
+    with pytest.raises(ValueError):
+        token_status_list.status_at(lst, token_status_list.SIZE)
+
+
+@pytest.mark.parametrize(("value", "valid"), [(token_status_list.VALID, True),
+                                              (token_status_list.INVALID, False),
+                                              (token_status_list.SUPERSEDED, False)])
+def test_the_npm_library_reads_our_token_status_list(value: int, valid: bool,
+                                                     tmp_path: Path) -> None:
+    """A revoked (1) or superseded (3) version fails in the library; a valid one passes;
+    the other indexes' statuses do not matter."""
+    require_node()
+    listed = status_list({SCHOOL["status_index"]: value, 7: token_status_list.INVALID})
+    answer = node_verify(sd_jwt_vc.presentation(FULL, CHOSEN), KEY.public_key(), tmp_path,
+                         listed)
+    assert answer["verified"] is valid, answer
+    if not valid:
+        assert "Status is not valid" in answer["error"]

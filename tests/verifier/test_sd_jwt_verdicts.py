@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.sdjwt_node import node_verify, require_node
-from tests.verifier.conftest import Documents
-from verifier.core import sd_jwt, sd_jwt_vc
+from tests.verifier.conftest import REVOKED_INDEX, SUPERSEDED_INDEX, Documents
+from verifier.core import sd_jwt, sd_jwt_vc, token_status_list
 from verifier.core.canonical import b64url_decode
 
 CHOSEN = {"name", "gpa", "courses.0"}
@@ -27,6 +28,17 @@ def verify(client: FlaskClient, text: str) -> dict[str, Any]:
 
 def record(doc: Any) -> dict[str, Any]:
     return json.loads(doc.record_json)
+
+
+def status_list(keys: Any, presentation: str) -> str:
+    """The school's Token Status List as the issuer publishes it, at the URI the
+    presentation names (the conftest's revoked and superseded indexes)."""
+    payload = json.loads(b64url_decode(presentation.split(".")[1]))
+    return token_status_list.sign(
+        payload["status"]["status_list"]["uri"],
+        token_status_list.statuses([REVOKED_INDEX], [SUPERSEDED_INDEX]),
+        keys.credential_key, keys.kid, datetime.now(UTC), ttl=timedelta(seconds=30),
+        validity=timedelta(days=30))
 
 
 def test_a_presentation_is_valid_and_shows_only_what_was_disclosed(
@@ -75,6 +87,16 @@ def test_status_as_for_the_qr_credential(client: FlaskClient, documents: Documen
     assert body["data"]["status"]["state"] == which
 
 
+@pytest.mark.parametrize("which", ["revoked", "superseded"])
+def test_the_npm_library_refuses_them_through_the_token_status_list(
+        documents: Documents, school_keys: Any, tmp_path: Path, which: str) -> None:
+    require_node()
+    presentation = sd_jwt_vc.presentation(getattr(documents, which).sd_jwt, {"name"})
+    answer = node_verify(presentation, school_keys.credential_cert.public_key(), tmp_path,
+                         status_list(school_keys, presentation))
+    assert not answer["verified"] and "Status is not valid" in answer["error"]
+
+
 def _changed_gpa(presentation: str) -> str:
     parts = sd_jwt.split(presentation)
     out = []
@@ -92,7 +114,8 @@ def test_a_tampered_presentation_is_invalid_here_and_in_the_npm_library(
     assert body["result"] == "INVALID" and body["data"] == {}
     assert "not referenced" in body["checks"][0]["message_en"]
     require_node()
-    answer = node_verify(tampered, school_keys.credential_cert.public_key(), tmp_path)
+    answer = node_verify(tampered, school_keys.credential_cert.public_key(), tmp_path,
+                         status_list(school_keys, tampered))
     assert "4.00" not in json.dumps(answer.get("claims", {})) and answer["unused"]
 
 
@@ -102,7 +125,8 @@ def test_the_npm_library_agrees_with_our_verdict(client: FlaskClient, documents:
     for chosen in (CHOSEN, {"programme", "graduation_date", "terms.2"}):
         presentation = sd_jwt_vc.presentation(documents.school.sd_jwt, chosen)
         ours = verify(client, presentation)["data"]["disclosed"]
-        theirs = node_verify(presentation, school_keys.credential_cert.public_key(), tmp_path)
+        theirs = node_verify(presentation, school_keys.credential_cert.public_key(), tmp_path,
+                             status_list(school_keys, presentation))
         assert theirs["verified"] and theirs["unused"] == []
         claims = theirs["claims"]
         assert {k: v for k, v in claims.items() if k in ours} == ours

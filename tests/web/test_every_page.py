@@ -68,6 +68,7 @@ NOT_PAGES = {
     "published.jwks": "JSON for verifiers",
     "published.trust_bundle": "JSON for verifiers",
     "published.status_list": "a signed status list (JWS) for verifiers",
+    "published.token_status_list": "a signed Token Status List (JWT) for SD-JWT VC verifiers",
     "published.record_schema": "a JSON Schema",
     "published.audit_checkpoint": "a signed audit checkpoint (JWS)",
     "published.audit_checkpoint_seq": "a signed audit checkpoint (JWS)",

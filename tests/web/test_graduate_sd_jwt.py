@@ -22,7 +22,7 @@ from tests.sdjwt_node import node_verify, require_node
 from tests.web.conftest import Browser, as_user
 from verifier.app import create_app as create_verifier
 from verifier.app.config import VerifierConfig
-from verifier.core import sd_jwt
+from verifier.core import sd_jwt, token_status_list
 
 REG = Actor("reg1001", "test")
 
@@ -97,14 +97,20 @@ def test_the_graduate_picks_fields_and_the_employer_sees_only_those(
 
     require_node()
     key = issuer_key(web_issuer, sd_jwt.header(presentation)["kid"])
-    answer = node_verify(presentation, key, tmp_path)
+    published = (web_issuer.settings.published_dir / "status" / "1001"
+                 / "token-status.jwt").read_text()
+    payload = json.loads(sd_jwt.b64url_decode(presentation.split(".")[1]))
+    uri = payload["status"]["status_list"]["uri"]
+    assert uri == web_issuer.settings.public_url + "/status/1001/token-status.jwt"
+    assert json.loads(sd_jwt.b64url_decode(published.split(".")[1]))["sub"] == uri
+    answer = node_verify(presentation, key, tmp_path, published)
     assert answer["verified"] and answer["unused"] == []
     assert {k: answer["claims"][k] for k in data["disclosed"]} == data["disclosed"]
     assert not {"programme", "graduation_date"} & set(answer["claims"])
 
 
 def test_nothing_chosen_is_refused_and_a_revoked_version_is_not_offered(
-        app: Flask, claimed: tuple[str, str]) -> None:
+        app: Flask, web_issuer: Issuer, claimed: tuple[str, str]) -> None:
     transcript_id, claim_path = claimed
     graduate = Browser(app.test_client())
     graduate.get(claim_path)
@@ -116,6 +122,13 @@ def test_nothing_chosen_is_refused_and_a_revoked_version_is_not_offered(
     page = graduate.get(claim_path).get_data(as_text=True)
     assert 'id="share-selected"' not in page
     assert graduate.post(f"{claim_path}/sd", {"field": ["name"]}).status_code == 404
+    # the Token Status List the SD-JWT VCs name says so too, served by the issuer
+    served = app.test_client().get("/status/1001/token-status.jwt")
+    assert served.status_code == 200 and served.mimetype == "application/statuslist+jwt"
+    full = next((web_issuer.settings.output_dir / "1001").glob("*.sd-jwt")).read_text()
+    index = json.loads(sd_jwt.b64url_decode(full.split(".")[1]))["status"]["status_list"]["idx"]
+    lst = token_status_list.payload_of(served.get_data(as_text=True))["status_list"]["lst"]
+    assert token_status_list.status_at(lst, index) == token_status_list.INVALID
 
 
 def test_the_existing_share_links_still_work(app: Flask, claimed: tuple[str, str]) -> None:

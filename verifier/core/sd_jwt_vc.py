@@ -2,9 +2,10 @@
 disclosable, and what a verified presentation shows (docs/interop.md).
 
 Always visible (in the signed payload): ``iss`` (``urn:bkt:institution:<code>``), ``iat``,
-``vct``, ``transcript_id``, ``version``, ``institution`` (code and names) and
-``status_index`` (the index in the institution's W3C Bitstring Status Lists, the QR
-credential's). Each disclosable on its own: ``name`` (Thai and English, with title),
+``vct``, ``transcript_id``, ``version``, ``institution`` (code and names) and ``status``
+(``{"status_list": {"idx", "uri"}}``: the index is the QR credential's, in the
+institution's W3C Bitstring Status Lists and in its IETF Token Status List at ``uri``).
+Each disclosable on its own: ``name`` (Thai and English, with title),
 ``programme``, ``graduation_date``, ``gpa`` (school: the GPAX, null when no numeric grade
 counts), each element of ``terms`` (school: a term's credits and GPA) and of ``courses``
 (school) or ``modules`` (vocational). The arrays themselves are visible, so their length
@@ -30,7 +31,8 @@ VCT_BASE = "https://transcripts.bangkok.go.th/vct/transcript"
 VCT = {"school": f"{VCT_BASE}/school/v1", "vocational": f"{VCT_BASE}/vocational/v1"}
 ISS_PREFIX = "urn:bkt:institution:"
 VISIBLE = frozenset({"iss", "iat", "vct", "transcript_id", "version", "institution",
-                     "status_index", "status", "cnf", "exp", "nbf"})
+                     "status", "cnf", "exp", "nbf"})
+STATUS_PATH = "/status/{code}/token-status.jwt"
 FIELDS = {  # the disclosable properties of each kind, in the order they are shown
     "school": ("name", "programme", "graduation_date", "gpa"),
     "vocational": ("name", "programme", "graduation_date"),
@@ -44,8 +46,13 @@ def _full_name(student: dict[str, Any], lang: str) -> str:
                                 student.get(f"last_name_{lang}")) if p)
 
 
-def issue_claims(record: dict[str, Any], *, salt: Callable[[], str] = sd_jwt.new_salt
-                 ) -> tuple[dict[str, Any], list[str]]:
+def status_uri(public_url: str, code: str) -> str:
+    """Where the issuer serves an institution's Token Status List."""
+    return public_url.rstrip("/") + STATUS_PATH.format(code=code)
+
+
+def issue_claims(record: dict[str, Any], *, status_uri: str,
+                 salt: Callable[[], str] = sd_jwt.new_salt) -> tuple[dict[str, Any], list[str]]:
     """The payload (without ``_sd_alg``) and every disclosure of the SD-JWT VC for a
     transcript record (the dict `transcript.json` holds)."""
     inst = record["institution"]
@@ -60,7 +67,7 @@ def issue_claims(record: dict[str, Any], *, salt: Callable[[], str] = sd_jwt.new
         "version": record["version"],
         "institution": {"code": inst["code"], "name_th": inst["name_th"],
                         "name_en": inst["name_en"]},
-        "status_index": record["status_index"],
+        "status": {"status_list": {"idx": record["status_index"], "uri": status_uri}},
     }
     prog = record["programme"]
     values = {
@@ -86,9 +93,9 @@ def _epoch(text: str) -> int:
 
 
 def sign(record: dict[str, Any], private_key: ec.EllipticCurvePrivateKey, kid: str, *,
-         salt: Callable[[], str] = sd_jwt.new_salt) -> str:
+         status_uri: str, salt: Callable[[], str] = sd_jwt.new_salt) -> str:
     """The SD-JWT VC of `record` with every disclosure (``<JWT>~d1~...~dn~``)."""
-    payload, disclosures = issue_claims(record, salt=salt)
+    payload, disclosures = issue_claims(record, status_uri=status_uri, salt=salt)
     return sd_jwt.sign(payload, disclosures, private_key, kid, TYP)
 
 
@@ -174,7 +181,7 @@ def read(verified: sd_jwt.Verified) -> Presented:
             version=_typed(claims["version"], int), institution=code,
             institution_name_th=inst.get("name_th"), institution_name_en=inst.get("name_en"),
             issued_at=_typed(claims["iat"], int),
-            status_index=_typed(claims["status_index"], int),
+            status_index=_typed(claims["status"]["status_list"]["idx"], int),
             disclosed={k: claims[k] for k in FIELDS[kind] if k in claims}
             | {k: claims[k] for k in ELEMENTS[kind] if claims.get(k)},
             withheld_fields=tuple(f for f in FIELDS[kind] if f not in claims),
