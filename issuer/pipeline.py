@@ -13,6 +13,7 @@ from issuer.adapters.credential_signing import sign_credential, sign_sd_jwt
 from issuer.adapters.pdf_signing import PadesLevel, TranscriptSigner, http_timestamper
 from issuer.adapters.pki import InstitutionKeys
 from issuer.adapters.render import Images, attach_files, render_transcript, verification_code
+from issuer.config import DEFAULT_PUBLIC_URL
 from issuer.core import grading
 from issuer.core.record_json import to_canonical
 from issuer.core.records import Institution, StudentRecord, TranscriptRecord
@@ -75,7 +76,7 @@ class Producer:
     """Turns transcript records into signed PDFs for one institution (keys loaded once)."""
 
     def __init__(self, keys: InstitutionKeys, verifier_url: str, *, level: str = "B-B",
-                 tsa_url: str | None = None, public_url: str = "http://127.0.0.1:8000"
+                 tsa_url: str | None = None, public_url: str = DEFAULT_PUBLIC_URL
                  ) -> None:
         """`level`: the PAdES level (`PadesLevel`); B-T and above need `tsa_url`.
         `public_url`: the issuer's, where the SD-JWT VC's status list is served."""

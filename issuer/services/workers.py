@@ -22,6 +22,7 @@ from pathlib import Path
 from issuer.adapters import hsm, keystore
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import Images, warm_up
+from issuer.config import DEFAULT_PUBLIC_URL
 from issuer.core.records import TranscriptRecord
 from issuer.pipeline import Producer
 
@@ -44,7 +45,7 @@ class Job:
     """The time-stamping authority, for B-T and above."""
     token: hsm.TokenConfig | None = None
     """The HSM, for keys in a token: each worker process opens its own session."""
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = DEFAULT_PUBLIC_URL
     """The issuer's public base URL: where the SD-JWT VC's Token Status List is served."""
 
 
