@@ -4,11 +4,12 @@ BIN := $(VENV)/bin
 SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium softhsm2-util npm
 SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg softhsm2 npm
 AXE := tests/axe/node_modules/axe-core/axe.min.js
+SDJWT := tests/sdjwt/node_modules/@sd-jwt/sd-jwt-vc/package.json
 
 LOCK := requirements.lock
 UV := uv>=0.9,<1
 
-.PHONY: demo test install lock audit audit-feed audit-latest messages catalogs system-deps axe lint bench clean
+.PHONY: demo test install lock audit audit-feed audit-latest messages catalogs system-deps axe sdjwt lint bench clean
 
 ## Exactly the locked versions, every file checked against its hash (pip too), then this
 ## project itself without resolving anything (docs/dependencies.md).
@@ -79,6 +80,14 @@ $(AXE): tests/axe/package-lock.json
 
 axe: system-deps $(AXE)
 
+## @sd-jwt/sd-jwt-vc, the independent SD-JWT VC verifier the tests compare ours with
+## (tests/sdjwt/verify.mjs): exactly the versions in tests/sdjwt/package-lock.json.
+$(SDJWT): tests/sdjwt/package-lock.json
+	cd tests/sdjwt && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+sdjwt: system-deps $(SDJWT)
+
 ## Keys, database, sample data for one school and one vocational centre, a batch issued
 ## each (PAdES B-LTA, timestamped by the PKI's own TSA); then the web services (issuer
 ## :8000, verifier :8001) and the PKI's CRL/OCSP/TSA services (:8002) until Ctrl-C.
@@ -90,7 +99,7 @@ demo: install catalogs
 
 ## The whole suite: lint, then every test (PostgreSQL too when reachable), one test
 ## process per core (pytest-xdist; a file's tests stay together and share its fixtures).
-test: install catalogs system-deps axe
+test: install catalogs system-deps axe sdjwt
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto --dist loadfile
 

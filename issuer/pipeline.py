@@ -9,10 +9,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from issuer.adapters.credential_signing import sign_credential
+from issuer.adapters.credential_signing import sign_credential, sign_sd_jwt
 from issuer.adapters.pdf_signing import PadesLevel, TranscriptSigner, http_timestamper
 from issuer.adapters.pki import InstitutionKeys
 from issuer.adapters.render import Images, attach_files, render_transcript, verification_code
+from issuer.config import DEFAULT_PUBLIC_URL
 from issuer.core import grading
 from issuer.core.record_json import to_canonical
 from issuer.core.records import Institution, StudentRecord, TranscriptRecord
@@ -28,6 +29,7 @@ class IssuedDocument:
     credential: str
     pdf: bytes
     timings: dict[str, float] = field(default_factory=dict)
+    sd_jwt: str = ""  # the SD-JWT VC with every disclosure (personal data, like the PDF)
 
 
 def build_record(
@@ -74,10 +76,13 @@ class Producer:
     """Turns transcript records into signed PDFs for one institution (keys loaded once)."""
 
     def __init__(self, keys: InstitutionKeys, verifier_url: str, *, level: str = "B-B",
-                 tsa_url: str | None = None) -> None:
-        """`level`: the PAdES level (`PadesLevel`); B-T and above need `tsa_url`."""
+                 tsa_url: str | None = None, public_url: str = DEFAULT_PUBLIC_URL
+                 ) -> None:
+        """`level`: the PAdES level (`PadesLevel`); B-T and above need `tsa_url`.
+        `public_url`: the issuer's, where the SD-JWT VC's status list is served."""
         self.keys = keys
         self.verifier_url = verifier_url
+        self.public_url = public_url
         pades = PadesLevel.parse(level)
         self.signer = TranscriptSigner(
             keys, level=pades,
@@ -95,6 +100,7 @@ class Producer:
         record_json = to_canonical(record)
         record_digest = digest(record_json)
         credential = sign_credential(claims_for(record, record_digest), self.keys)
+        sd_jwt = sign_sd_jwt(record_json, self.keys, self.public_url)
         t1 = time.perf_counter()
         pdf = render_transcript(
             record, qr_url(self.verifier_url, credential), verification_code(record_digest),
@@ -109,5 +115,6 @@ class Producer:
             record_digest=record_digest,
             credential=credential,
             pdf=signed,
+            sd_jwt=sd_jwt,
             timings={"credential": t1 - t0, "render": t2 - t1, "sign": t3 - t2},
         )

@@ -103,6 +103,7 @@ def signed_data(
 # --- what a verdict proves ------------------------------------------------------------------
 
 CREDENTIAL, PDF = "credential", "pdf"  # what was checked: the QR's credential, or the file
+SD_JWT = "sd-jwt-vc"  # a selective-disclosure credential: only what the graduate disclosed
 
 SUMMARIES: dict[Result, tuple[str, str]] = {
     Result.INVALID: ("ไม่ถูกต้อง อาจถูกแก้ไขหรือปลอมแปลง", "Invalid: altered or forged"),
@@ -118,6 +119,8 @@ VALID_SUMMARIES = {
                  "This credential is genuine: compare its data with the paper"),
     PDF: ("ไฟล์ PDF นี้ออกโดยกรุงเทพมหานครและไม่ถูกแก้ไข",
           "Valid: this PDF was issued by the BMA and is unchanged"),
+    SD_JWT: ("ข้อมูลที่เปิดเผยนี้ออกโดยสถานศึกษาในสังกัดกรุงเทพมหานครจริงและไม่ถูกแก้ไข",
+             "Valid: the disclosed data was issued by a BMA institution and is unchanged"),
 }
 COMPARE = {
     CREDENTIAL: ("คิวอาร์โค้ดยืนยันข้อมูลรับรอง ไม่ได้ยืนยันกระดาษ: โปรดตรวจว่าชื่อ สถานศึกษา "
@@ -126,6 +129,9 @@ COMPARE = {
                  "programme, graduation date and verification code below match the paper."),
     PDF: ("โปรดเทียบข้อมูลด้านล่างกับเอกสารที่ได้รับ",
           "Compare the signed data below with the document you were given."),
+    SD_JWT: ("ผู้สำเร็จการศึกษาเลือกเปิดเผยเฉพาะข้อมูลด้านล่าง ข้อมูลที่ไม่ได้เปิดเผยไม่ได้ถูกตรวจและไม่แสดง",
+             "The graduate chose to disclose only the data below; what was withheld is "
+             "listed, not shown."),
 }
 
 

@@ -16,10 +16,9 @@ own check (``transcripts verify``), which reads the same facts from its database
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from verifier.core import freshness
-from verifier.core.credential import Claims
 from verifier.core.status_credential import REVOCATION, SUPERSESSION, StatusListError
 from verifier.core.status_details import StatusDetail, reason_text
 from verifier.core.verdict import REVOCATION as REVOKED_CHECK
@@ -29,7 +28,20 @@ from verifier.display import date_en, date_th
 from verifier.sources import REFUSED, UNREACHABLE, UNUSABLE, Freshness, StatusView, TrustSource
 
 
-def status_checks(source: TrustSource, claims: Claims) -> tuple[list[Check], dict[str, Any]]:
+class StatusRef(Protocol):
+    """What locates a credential's status: a QR credential's `Claims`, an SD-JWT VC's
+    `verifier.core.sd_jwt_vc.Presented`."""
+
+    @property
+    def institution(self) -> str: ...
+    @property
+    def status_index(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+
+
+def status_checks(source: TrustSource, claims: StatusRef
+                  ) -> tuple[list[Check], dict[str, Any]]:
     """The two checks for a credential whose signature passed, and what the verdict's
     data says of its status (``{"status": {...}}`` when the issuer published details)."""
     institution, index = claims.institution, claims.status_index

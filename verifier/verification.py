@@ -28,10 +28,12 @@ from typing import Any
 
 from verifier.core.credential import Claims
 from verifier.core.freshness import ISSUED_AT, issue_time_check
+from verifier.core.sd_jwt_vc import Presented
 from verifier.core.verdict import Check, Status, Verdict, decide
 from verifier.directory import Directories
 from verifier.display import signed_data
 from verifier.pdf import check_credential, check_pdf
+from verifier.sd_jwt_checks import check_sd_jwt, presented_data
 from verifier.sources import Freshness, KeysView, TrustSource
 from verifier.status_checks import status_checks
 from verifier.trust import TrustedKey, TrustStore
@@ -74,7 +76,7 @@ def _recording(view: KeysView) -> tuple[TrustStore, _Recording]:
 
 @dataclass(frozen=True)
 class _Outcome:
-    claims: Claims | None
+    claims: Claims | Presented | None  # Presented: an SD-JWT VC's
     checks: list[Check]
     record: bytes | None
 
@@ -96,6 +98,17 @@ class Verifier:
         def run(store: TrustStore) -> _Outcome:
             claims, checks = check_credential(text, store)
             return _Outcome(claims, checks, None)
+
+        return self._judge(run)
+
+    def sd_jwt(self, text: str) -> Verdict:
+        """The verdict on an SD-JWT VC presentation (``<JWT>~<disclosure>~...~``, or the
+        verifier's ``…/sd#<presentation>`` link): its data shows only what was disclosed
+        and says what was withheld."""
+
+        def run(store: TrustStore) -> _Outcome:
+            presented, checks = check_sd_jwt(text, store)
+            return _Outcome(presented, checks, None)
 
         return self._judge(run)
 
@@ -146,7 +159,7 @@ class Verifier:
     # --- shared -------------------------------------------------------------------------
 
     def _finish(
-        self, view: KeysView, claims: Claims | None, checks: list[Check],
+        self, view: KeysView, claims: Claims | Presented | None, checks: list[Check],
         *, record: dict[str, Any] | None,
     ) -> Verdict:
         if claims is not None:
@@ -163,6 +176,9 @@ class Verifier:
         name = next((n for kid, n in view.names.items()
                      if (k := view.store.key(kid)) and k.institution == claims.institution),
                     None)
+        if isinstance(claims, Presented):
+            return decide(checks, presented_data(claims, institution_name_en=name)
+                          | status_data)
         directory = (self.directories.get(claims.institution)
                      if self.directories is not None and record is None else None)
         return decide(checks, signed_data(claims, institution_name_en=name, record=record,

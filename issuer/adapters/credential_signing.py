@@ -6,7 +6,10 @@ still accepts the compact JWS credentials issued before (`sign_credential_jws`).
 
 from __future__ import annotations
 
+import json
+
 from issuer.adapters.pki import InstitutionKeys
+from verifier.core import sd_jwt_vc
 from verifier.core.credential import Claims, sign, sign_compact
 
 
@@ -28,3 +31,15 @@ def _check_institution(claims: Claims, keys: InstitutionKeys) -> None:
         raise ValueError(
             f"claims name institution {claims.institution!r}, keys belong to {keys.code!r}"
         )
+
+
+def sign_sd_jwt(record_json: bytes, keys: InstitutionKeys, public_url: str) -> str:
+    """The SD-JWT VC of a record (`transcript.json`) with every disclosure, signed by the
+    credential key under the JWKS's ``kid`` (`verifier.core.sd_jwt_vc`); its status in the
+    Token Status List the issuer serves under `public_url`."""
+    record = json.loads(record_json)
+    code = record["institution"]["code"]
+    if code != keys.code:
+        raise ValueError(f"record names institution {code!r}, keys belong to {keys.code!r}")
+    return sd_jwt_vc.sign(record, keys.credential_key, keys.kid,
+                          status_uri=sd_jwt_vc.status_uri(public_url, code))

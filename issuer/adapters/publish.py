@@ -56,7 +56,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc.jwk import ECKey
 
-from verifier.core import directory, status_credential, status_details
+from verifier.core import directory, sd_jwt_vc, status_credential, status_details, token_status_list
 from verifier.core.credential import ALG, kid_for
 from verifier.core.status_details import StatusDetail
 
@@ -243,6 +243,21 @@ def write_status_lists(
         _write_text(status_list_path(published_dir, keys.code, purpose), token)
         for purpose, token in documents.items()
     ]
+
+
+def write_token_status_list(
+    published_dir: Path, keys: InstitutionKeys, revoked: Iterable[int],
+    superseded: Iterable[int], now: datetime, public_url: str,
+) -> Path:
+    """The institution's IETF Token Status List (`verifier.core.token_status_list`): the
+    same bits as its W3C lists, for SD-JWT VC verifiers; ``sub`` is the URI the SD-JWT VCs
+    name."""
+    uri = sd_jwt_vc.status_uri(public_url, keys.code)
+    token = token_status_list.sign(
+        uri, token_status_list.statuses(revoked, superseded), keys.credential_key, keys.kid,
+        now, ttl=status_credential.DEFAULT_TTL, validity=status_credential.DEFAULT_VALIDITY)
+    return _write_text(Path(published_dir) / sd_jwt_vc.STATUS_PATH.format(
+        code=keys.code).lstrip("/"), token)
 
 
 def read_status_lists(published_dir: Path) -> dict[str, dict[str, str]]:

@@ -122,6 +122,12 @@ class VersionView:
     pdf_file: Path | None  # absolute
     pdf_sha256: str | None
 
+    @property
+    def sd_jwt_file(self) -> Path | None:
+        """The SD-JWT VC with every disclosure, written beside the PDF at issuance
+        (absent for versions issued before SD-JWT VCs)."""
+        return self.pdf_file.with_suffix(".sd-jwt") if self.pdf_file is not None else None
+
 
 @dataclass(frozen=True)
 class TranscriptView:

@@ -40,6 +40,7 @@ from issuer.adapters.publish import (
     write_json,
     write_schemas,
     write_status_lists,
+    write_token_status_list,
     write_trust_bundle,
 )
 from issuer.config import BANGKOK
@@ -112,6 +113,8 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         revoked, superseded, details, sequence = statuses[code]
         write_status_lists(published, keys, revoked, superseded, now, sequence=sequence,
                            details=details)
+        write_token_status_list(published, keys, revoked, superseded, now,
+                                issuer.settings.public_url)
         write_directory(published, keys, *names[code], now)
     write_trust_bundle(published, now)
     write_schemas(published)

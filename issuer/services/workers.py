@@ -22,6 +22,7 @@ from pathlib import Path
 from issuer.adapters import hsm, keystore
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import Images, warm_up
+from issuer.config import DEFAULT_PUBLIC_URL
 from issuer.core.records import TranscriptRecord
 from issuer.pipeline import Producer
 
@@ -44,6 +45,8 @@ class Job:
     """The time-stamping authority, for B-T and above."""
     token: hsm.TokenConfig | None = None
     """The HSM, for keys in a token: each worker process opens its own session."""
+    public_url: str = DEFAULT_PUBLIC_URL
+    """The issuer's public base URL: where the SD-JWT VC's Token Status List is served."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class Worker:
         t0 = time.perf_counter()
         relative = pdf_path_for(record)
         write_atomically(self.job.output_dir / relative, doc.pdf)
+        write_atomically(self.job.output_dir / sd_jwt_path_for(relative), doc.sd_jwt.encode())
         timings = doc.timings | {"write": time.perf_counter() - t0}
         return Produced(
             record.transcript_id, record.version, doc.record_digest, doc.credential,
@@ -95,7 +99,8 @@ def _producer(keys: InstitutionKeys, job: Job) -> Producer:
     """One signer per worker and key generation: at B-LT and above it fetches the OCSP
     responses and CRLs once and reuses them for the whole job (`issuer.adapters.
     pdf_signing.REVOCATION_REUSE`)."""
-    return Producer(keys, job.verifier_url, level=job.pades_level, tsa_url=job.tsa_url)
+    return Producer(keys, job.verifier_url, level=job.pades_level, tsa_url=job.tsa_url,
+                    public_url=job.public_url)
 
 
 def pdf_path_for(record: TranscriptRecord) -> str:
@@ -103,6 +108,11 @@ def pdf_path_for(record: TranscriptRecord) -> str:
     per institution) keeps a losing concurrent run from overwriting the winner's file."""
     code, tid = record.institution.code, record.transcript_id
     return f"{code}/{tid}-v{record.version}-{record.status_index}.pdf"
+
+
+def sd_jwt_path_for(pdf_path: str) -> str:
+    """The SD-JWT VC with every disclosure, beside its PDF (same 0600 protection)."""
+    return pdf_path.removesuffix(".pdf") + ".sd-jwt"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

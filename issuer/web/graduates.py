@@ -3,6 +3,9 @@
 - ``/c/<token>``: the graduate's claim link, sent by the school. Every version of the
   transcript with its status and PDF; share links for employers (expiry, optional PIN,
   revocable) with each one's access log.
+- ``/c/<token>/sd``: share selected fields (`issuer.services.selective_sharing`): a
+  presentation of the SD-JWT VC with only the disclosures the graduate ticked, as a link
+  to the verifier (``/sd#…``: the fragment reaches no server) or as a ``.sd-jwt`` file.
 - ``/s/<token>``: a share link as an employer opens it: the current version, its status
   and its PDF, after the PIN if the graduate set one.
 
@@ -30,7 +33,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from issuer.services import graduates
+from issuer.services import graduates, selective_sharing
 from issuer.services.context import ServiceError
 from issuer.web.extensions import issuer, limiter
 from issuer.web.labels import said
@@ -70,10 +73,15 @@ def _pdf(view: graduates.TranscriptView, version: graduates.VersionView) -> Any:
 
 
 def _claim_page(token: str, view: graduates.TranscriptView, *, new_share: Any = None,
-                error: str = "", status: int = 200) -> Any:
+                error: str = "", status: int = 200, selection: Any = None,
+                sd_error: str = "", chosen: frozenset[str] | None = None) -> Any:
     shares = graduates.list_shares(issuer(), token)
+    shareable = selective_sharing.shareable(view)
+    choices = (selective_sharing.choices(shareable, chosen or selective_sharing.DEFAULT_CHOSEN)
+               if shareable is not None else None)
     return render_template("issuer/claim.html", token=token, view=view, shares=shares,
-                           new_share=new_share, error=error, days=SHARE_DAYS), status
+                           new_share=new_share, error=error, days=SHARE_DAYS,
+                           choices=choices, selection=selection, sd_error=sd_error), status
 
 
 @bp.get("/c/<token>")
@@ -119,6 +127,33 @@ def create_share(token: str) -> Any:
     url = public_url("graduates.share", token=link.token)
     return _claim_page(token, view, new_share={"url": url, "expires_at": link.expires_at,
                                                 "pin": pin is not None})
+
+
+@bp.post("/c/<token>/sd")
+@limiter.limit(LINK_LIMIT)
+def share_selected(token: str) -> Any:
+    """The presentation of the fields ticked: a verifier link, or a ``.sd-jwt`` file."""
+    try:
+        view = graduates.claim(issuer(), token, ip=_ip())
+    except graduates.LinkError:
+        return _invalid()
+    version = selective_sharing.shareable(view)
+    if version is None:
+        abort(404)
+    chosen = set(request.form.getlist("field"))
+    try:
+        presentation = selective_sharing.present(version, chosen)
+    except ServiceError as e:
+        return _claim_page(token, view, sd_error=said(e), status=400,
+                           chosen=frozenset(chosen))
+    if request.form.get("as") == "file":
+        response = Response(presentation, mimetype="application/dc+sd-jwt")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{view.transcript_id}-v{version.version}-selected.sd-jwt"')
+        return response
+    url = selective_sharing.link(issuer().settings.verifier_url, presentation)
+    return _claim_page(token, view, selection={"url": url, "count": len(chosen)},
+                       chosen=frozenset(chosen))
 
 
 @bp.post("/c/<token>/shares/<int:share_id>/revoke")

@@ -1,6 +1,7 @@
 """What verifiers read, served from `Settings.published_dir` with cache headers:
 ``/.well-known/jwks.json``, ``/status/<code>/<purpose>.jws`` (purpose ``revocation``,
-``refresh`` or ``details``), ``/trust.json`` and the JSON Schemas of ``transcript.json``
+``refresh`` or ``details``), ``/status/<code>/token-status.jwt`` (the IETF Token Status
+List of SD-JWT VCs), ``/trust.json`` and the JSON Schemas of ``transcript.json``
 (``/schema/transcript/<kind>/v<n>.json``, from the package, so they answer before the
 first publication); and
 what auditors fetch and keep: the audit log's signed checkpoints,
@@ -28,6 +29,7 @@ from werkzeug.security import safe_join
 
 from issuer.adapters.publish import SCHEMA_DIR, schema_files
 from issuer.web.extensions import issuer, limiter
+from verifier.core.token_status_list import MEDIA_TYPE
 
 bp = Blueprint("published", __name__)
 
@@ -73,6 +75,15 @@ def status_list(code: str, purpose: str) -> Any:
         abort(404)
     mimetype = "application/vc+jwt" if purpose != "details" else "application/jose"
     return _send(f"status/{code}/{purpose}.jws", mimetype, None)
+
+
+@bp.get("/status/<code>/token-status.jwt")
+@limiter.exempt
+def token_status_list(code: str) -> Any:
+    """The IETF Token Status List the institution's SD-JWT VCs name (docs/interop.md)."""
+    if not _CODE.fullmatch(code):
+        abort(404)
+    return _send(f"status/{code}/token-status.jwt", MEDIA_TYPE, None)
 
 
 @bp.get("/trust.json")

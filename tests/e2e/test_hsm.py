@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from joserfc.jwk import ECKey
 
 from issuer.adapters import hsm, keystore
 from issuer.adapters.hsm import TokenConfig
@@ -144,6 +145,24 @@ def test_both_credential_forms_signed_in_the_token_verify(hsm_store: Path,
     assert isinstance(public, ec.EllipticCurvePublicKey)
     for token in (sign_credential(CLAIMS, keys), sign_credential_jws(CLAIMS, keys)):
         assert verify(token, {keys.kid: public}.get) == (keys.kid, CLAIMS)
+
+
+def test_the_sd_jwt_vc_is_signed_in_the_token(issued: tuple[Issuer, list[bytes]]) -> None:
+    """The SD-JWT VC written beside each PDF, signed by the token's credential key under
+    the kid the JWKS publishes."""
+    from verifier.core import sd_jwt, sd_jwt_vc
+
+    issuer, pdfs = issued
+    files = sorted((issuer.settings.output_dir / "1001").glob("*.sd-jwt"))
+    assert len(files) == len(pdfs)
+    published = jwks(issuer)
+    for file in files:
+        full = file.read_text("ascii")
+        jwk = published[sd_jwt.header(full)["kid"]]
+        public = ECKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "y")}).public_key
+        verified = sd_jwt.verify(full, lambda _kid, key=public: key, types=sd_jwt_vc.TYPES,
+                                 visible=sd_jwt_vc.VISIBLE)
+        assert sd_jwt_vc.read(verified).withheld_fields == ()
 
 
 def _sign_in_child(keys_dir: Path, token: TokenConfig, queue: Any) -> None:

@@ -13,14 +13,16 @@ from datetime import datetime
 from flask import current_app
 
 from verifier.core.verdict import Verdict
-from verifier.display import CREDENTIAL, PDF
+from verifier.display import CREDENTIAL, PDF, SD_JWT
 from verifier.pdf import NotATranscript
 from verifier.qr_image import PhotoLimits, QrImageError, decode_qr
+from verifier.sd_jwt_checks import looks_like_sd_jwt
 from verifier.verification import Verifier
 
 log = logging.getLogger(__name__)
 
 MAX_CREDENTIAL = 8192
+MAX_SD_JWT = 128 * 1024  # a school transcript with every course disclosed is ~33 KiB
 PDF_ERRORS = (  # NotATranscript message -> (code, HTTP status)
     ("encrypted", "encrypted_pdf", 422),
     ("no signature", "unsigned_pdf", 422),
@@ -52,6 +54,12 @@ class Judged:
 
 
 def credential(verifier: Verifier, text: str) -> Judged:
+    """A QR credential (or its URL), or an SD-JWT VC presentation (or its ``/sd#`` link)."""
+    if looks_like_sd_jwt(text):
+        if len(text) > MAX_SD_JWT:
+            raise Refused(413, "credential_too_long", "The SD-JWT VC is too long",
+                          "ข้อมูลรับรองยาวเกินกำหนด")
+        return Judged(verifier.sd_jwt(text), SD_JWT)
     if len(text) > MAX_CREDENTIAL:
         raise Refused(413, "credential_too_long", "The credential is too long",
                       "ข้อมูลรับรองยาวเกินกำหนด")

@@ -27,7 +27,10 @@ def document() -> dict[str, Any]:
             "description": (
                 "Verify a BMA transcript from its PDF, a picture of its QR code or the QR "
                 "credential (`BKT1:<digits>` or a compact JWS, or the QR's URL "
-                "`…/V#BKT1:…`). Every check is "
+                "`…/V#BKT1:…`), or a graduate's SD-JWT VC presentation (selective "
+                "disclosure: `<JWT>~<disclosure>~…~`, or its link `…/sd#<JWT>~…`), whose "
+                "`data` holds only what the graduate disclosed and says what was "
+                "withheld. Every check is "
                 "listed with Thai and English messages; `result` is the overall verdict and "
                 "`summary` says what it proves: a QR credential (or a picture of it) proves "
                 "the credential, not the paper, so compare `data` with the paper; a PDF "
@@ -53,8 +56,10 @@ def document() -> dict[str, Any]:
                             "application/json": {"schema": {
                                 "type": "object", "required": ["credential"],
                                 "properties": {"credential": {
-                                    "type": "string", "maxLength": 8192,
-                                    "description": "Compact JWS or the QR's URL"}},
+                                    "type": "string", "maxLength": 131072,
+                                    "description": "The QR credential (BKT1:… or compact "
+                                    "JWS, at most 8192 characters) or the QR's URL; or an "
+                                    "SD-JWT VC presentation or its /sd# link"}},
                             }},
                             "multipart/form-data": {"schema": {
                                 "type": "object",
@@ -111,7 +116,8 @@ def document() -> dict[str, Any]:
                         "description": "The verdict in one sentence that claims no more than "
                                        "was proven, and what to compare with the paper",
                         "properties": {
-                            "scope": {"type": "string", "enum": ["credential", "pdf"]},
+                            "scope": {"type": "string",
+                                      "enum": ["credential", "pdf", "sd-jwt-vc"]},
                             "th": {"type": "string"}, "en": {"type": "string"},
                             "compare_th": {"type": "string"},
                             "compare_en": {"type": "string"},
@@ -138,7 +144,30 @@ def document() -> dict[str, Any]:
                             "verification_code": {
                                 "type": ["string", "null"],
                                 "description": "The code printed under the QR (ABCD-EFGH)"},
-                            "source": {"type": "string", "enum": ["pdf", "credential"]},
+                            "source": {"type": "string",
+                                       "enum": ["pdf", "credential", "sd-jwt-vc"]},
+                            "format": {"type": "string", "enum": ["sd-jwt-vc"],
+                                       "description": "Present for an SD-JWT VC only"},
+                            "kind": {"type": "string", "enum": ["school", "vocational"]},
+                            "disclosed": {
+                                "type": "object",
+                                "description": "SD-JWT VC: exactly the disclosed claims "
+                                "(name, programme, graduation_date, gpa, terms[], courses[] "
+                                "or modules[]); a field not disclosed is absent",
+                            },
+                            "withheld": {
+                                "type": "object",
+                                "description": "SD-JWT VC: the fields not disclosed, and "
+                                "how many terms, courses or modules were not disclosed",
+                                "properties": {
+                                    "fields": {"type": "array", "items": {"type": "string"}},
+                                    "terms": {"type": "integer"},
+                                    "courses": {"type": "integer"},
+                                    "modules": {"type": "integer"},
+                                },
+                            },
+                            "withheld_th": {"type": "array", "items": {"type": "string"}},
+                            "withheld_en": {"type": "array", "items": {"type": "string"}},
                             "status": {
                                 "type": "object",
                                 "description": "When the version was revoked or superseded: "

@@ -41,6 +41,13 @@ def verify_page() -> str:
     return render_template("verifier/v.html", verdict=None, error=None)
 
 
+@bp.get("/sd")
+def sd_page() -> str:
+    """A graduate's selective-disclosure link opens ``/sd#<presentation>``: the same page
+    and script as ``/v`` (the fragment is posted in a request body, never logged)."""
+    return render_template("verifier/v.html", verdict=None, error=None)
+
+
 @bp.post("/v")
 def verify_form() -> tuple[str, int, dict[str, str]]:
     """The forms' answer: the verdict, or why the input could not be judged."""
@@ -90,6 +97,7 @@ def _view(judged: inputs.Judged) -> dict[str, Any]:
         "address": request.host_url.rstrip("/") + "/v",
         "summary": summary(verdict, judged.scope),
         "rows": rows(verdict.data),
+        "disclosed": disclosed(verdict.data),
         "open": verdict.result is not Result.VALID,
         "checks": [{"id": c.id, "status": c.status.value, "mark": STATUS_MARKS.get(
             c.status.value, "?"), "th": c.message_th, "en": c.message_en}
@@ -124,6 +132,38 @@ def rows(data: dict[str, Any]) -> list[dict[str, str]]:
     return [{"label_th": th, "label_en": en, "value": value,
              "value_en": value_en if value_en and value_en != value else ""}
             for th, en, value, value_en in candidates if value]
+
+
+def disclosed(data: dict[str, Any]) -> dict[str, Any] | None:
+    """An SD-JWT VC's disclosed terms, courses or modules as lines, and what was withheld;
+    None for other verdicts."""
+    if data.get("format") != "sd-jwt-vc":
+        return None
+    items = data.get("disclosed") or {}
+
+    def text(*parts: Any) -> str:
+        return " · ".join(str(p) for p in parts if p not in (None, ""))
+
+    def entries(key: str) -> list[dict[str, str]]:
+        values = items.get(key)
+        return [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
+
+    terms = [{"th": text(f"ปีการศึกษา {t.get('year')} ภาคเรียนที่ {t.get('semester')}",
+                         f"หน่วยกิตที่ได้ {t.get('credits_earned')}", f"ผลการเรียนเฉลี่ย {t.get('gpa')}"),
+              "en": text(f"{t.get('year')}/{t.get('semester')}",
+                         f"credits earned {t.get('credits_earned')}", f"GPA {t.get('gpa')}")}
+             for t in entries("terms")]
+    courses = [{"th": text(c.get("code"), c.get("name_th"), f"{c.get('year')}/{c.get('semester')}"
+                           if c.get("semester") else c.get("year"),
+                           f"หน่วยกิต {c['credits']}" if c.get("credits") else
+                           (f"{c['hours']} ชั่วโมง" if c.get("hours") else ""),
+                           f"ผล {c.get('grade') or c.get('result')}"),
+                "en": text(c.get("name_en"))}
+               for c in entries("courses") + entries("modules")]
+    withheld = list(zip(data.get("withheld_th") or [], data.get("withheld_en") or [],
+                        strict=False))
+    return {"terms": terms, "courses": courses,
+            "withheld": [{"th": th, "en": en} for th, en in withheld]}
 
 
 @bp.get("/api/v1/openapi.json")
