@@ -1,0 +1,96 @@
+"""JSON-LD canonicalisation (RDFC-1.0) with bundled contexts only: never the network.
+
+`load_document` serves the contexts in ``verifier/core/contexts/`` and refuses every
+other URL, so signing and verifying work offline and a credential cannot make us fetch
+anything. `canonize` refuses a document that JSON-LD expansion would silently shorten:
+a term no context defines is dropped by expansion and so never signed (jsonld.js calls
+this "safe mode"); here any dropped property, and any ``type`` that does not expand to
+an absolute IRI, raises `JsonLdError`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pyld import jsonld
+
+CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+BKT_V1 = "https://transcripts.bangkok.go.th/ns/transcript/v1.jsonld"
+"""Our own few terms (the record itself, its digest, the status lists' sequence)."""
+CONTEXT_FILES = {
+    VC_V2: "credentials-v2.jsonld",
+    OB_V3: "ob-context-3.0.3.json",
+    BKT_V1: "bkt-transcript-v1.jsonld",
+}
+
+
+class JsonLdError(ValueError):
+    """The document cannot be canonicalised safely (unknown context or term)."""
+
+
+@cache
+def context_document(url: str) -> dict[str, Any]:
+    """A bundled context by its URL; JsonLdError for any other URL."""
+    name = CONTEXT_FILES.get(url)
+    if name is None:
+        raise JsonLdError(f"context not bundled: {url[:200]}")
+    return json.loads((CONTEXTS_DIR / name).read_text("utf-8"))
+
+
+def load_document(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """pyld's document loader: bundled contexts, nothing else."""
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+            "document": context_document(url)}
+
+
+def _refuse_dropped(term: str | None) -> None:
+    raise JsonLdError(f"term not defined by any context: {str(term)[:100]}")
+
+
+def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The expanded form; JsonLdError if a term would be dropped or a context is unknown."""
+    try:
+        expanded = jsonld.expand(document, {"documentLoader": load_document},
+                                 on_property_dropped=_refuse_dropped)
+    except JsonLdError:
+        raise
+    except jsonld.JsonLdError as exc:
+        raise JsonLdError(f"JSON-LD expansion failed: {_cause(exc)}") from None
+    _check_types(expanded)
+    return expanded
+
+
+def _cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None and not isinstance(exc, JsonLdError):
+        exc = exc.__cause__
+    return str(exc)[:200]
+
+
+def _check_types(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _check_types(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@type" and "@value" not in node:
+                for t in value if isinstance(value, list) else [value]:
+                    if not isinstance(t, str) or ":" not in t:
+                        raise JsonLdError(f"type not defined by any context: {str(t)[:100]}")
+            elif key != "@value":
+                _check_types(value)
+
+
+def canonize(document: dict[str, Any]) -> str:
+    """The document's RDFC-1.0 (URDNA2015) canonical N-Quads."""
+    expanded = expand(document)
+    try:
+        return jsonld.normalize(expanded, {"algorithm": "URDNA2015",
+                                           "format": "application/n-quads",
+                                           "documentLoader": load_document})
+    except jsonld.JsonLdError as exc:
+        raise JsonLdError(f"canonicalisation failed: {_cause(exc)}") from None
