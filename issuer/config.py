@@ -12,6 +12,8 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 """`issuer.adapters.pdf_signing.PadesLevel`, lowest first."""
 DEFAULT_PKI_URL = "http://127.0.0.1:8002"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+"""Where `transcripts serve` runs the issuer's web service (`issuer.web.config`)."""
 """Where `transcripts serve` runs the PKI's online services (`issuer.pki_services`)."""
 """Where the service's dates are: a birth date "in the future" is after today in Bangkok."""
 
@@ -32,6 +34,10 @@ class Settings:
     """Where the documents for verifiers (JWKS, status lists) are written."""
     verifier_url: str
     """Base URL of the verifier; the QR holds ``{verifier_url}/v#{jws}``."""
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    """``BKT_PUBLIC_BASE_URL``: the issuer web service's address, as its web config has it.
+    The VC 2.0 export names the issuer ``did:web`` of it (``did:web:127.0.0.1%3A8000``)
+    and its status list credentials under it (docs/interop.md)."""
     celery_broker: str | None = None
     """Broker URL (``redis://127.0.0.1:6379/0``) to run jobs on Celery workers; None runs
     them on the embedded local worker (`issuer.jobs.local`)."""
@@ -109,6 +115,8 @@ class Settings:
             output_dir=Path(env.get("BKT_OUTPUT_DIR", var / "out")),
             published_dir=Path(env.get("BKT_PUBLISHED_DIR", var / "published")),
             verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
+            public_base_url=(env.get("BKT_PUBLIC_BASE_URL") or "").strip()
+            or DEFAULT_PUBLIC_BASE_URL,
             celery_broker=env.get("BKT_CELERY_BROKER") or None,
             celery_queue=env.get("BKT_CELERY_QUEUE") or "transcripts",
             integrity_key=env.get("BKT_INTEGRITY_KEY") or None,

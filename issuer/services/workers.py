@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from issuer.adapters import hsm, keystore
+from issuer.adapters import hsm, keystore, vc_export
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import Images, warm_up
 from issuer.core.records import TranscriptRecord
@@ -44,6 +44,9 @@ class Job:
     """The time-stamping authority, for B-T and above."""
     token: hsm.TokenConfig | None = None
     """The HSM, for keys in a token: each worker process opens its own session."""
+    public_base_url: str | None = None
+    """The issuer's public address (`issuer.config.Settings.public_base_url`): write each
+    version's W3C VC 2.0 export beside its PDF (`issuer.adapters.vc_export`); None: none."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,13 @@ class Worker:
         relative = pdf_path_for(record)
         write_atomically(self.job.output_dir / relative, doc.pdf)
         timings = doc.timings | {"write": time.perf_counter() - t0}
+        if self.job.public_base_url:
+            t0 = time.perf_counter()
+            vc = vc_export.transcript_credential(record, doc.record_digest, self.keys,
+                                                 self.job.public_base_url)
+            write_atomically(self.job.output_dir / vc_export.vc_path_for(relative),
+                             vc_export.to_bytes(vc))
+            timings["vc"] = time.perf_counter() - t0
         return Produced(
             record.transcript_id, record.version, doc.record_digest, doc.credential,
             self.keys.kid, relative, hashlib.sha256(doc.pdf).hexdigest(), timings,
