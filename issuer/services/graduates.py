@@ -122,6 +122,15 @@ class VersionView:
     pdf_file: Path | None  # absolute
     pdf_sha256: str | None
 
+    @property
+    def vc_file(self) -> Path | None:
+        """The version's W3C VC 2.0 export beside its PDF (`issuer.adapters.vc_export`),
+        if one was made (not for versions issued before the export existed)."""
+        if self.pdf_file is None:
+            return None
+        path = self.pdf_file.with_name(self.pdf_file.name.removesuffix(".pdf") + ".vc.json")
+        return path if path.is_file() else None
+
 
 @dataclass(frozen=True)
 class TranscriptView:
