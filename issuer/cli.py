@@ -32,6 +32,7 @@ from issuer.services.importing import AlreadyImported, BatchRejected, import_bat
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.services.publishing import publish
 from issuer.services.review import confirm_warnings, reject_batch, submit_batch, withdraw_batch
+from verifier.core.did_web import did_for
 from verifier.core.status_details import REASONS, UNSPECIFIED
 from verifier.core.verdict import Result, Verdict
 
@@ -635,6 +636,9 @@ def demo(ctx: click.Context, workers: int) -> None:
     with serving_while(s.pki_url, s.tsa_url, s.keys_dir, issuer.passphrase()):
         _demo_batches(issuer, system, workers)
     click.echo(f"\nSigned transcripts (PAdES {s.signing_level}) are under {s.output_dir}/")
+    click.echo(f"Beside each PDF its W3C VC 2.0 (Open Badges 3.0) as .vc.json, issued by "
+               f"{did_for(s.public_base_url)}; the DID document and status lists are under "
+               f"{s.published_dir}/ (docs/interop.md)")
     if created:
         click.echo("Web accounts (shown once; `transcripts accounts create` makes more):")
         for role, username, password in created:

@@ -24,6 +24,10 @@ def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None: 
     files = pdfs(result.stdout)
     assert len(files) == 12 and all(f.exists() for f in files)
     assert {f.parent.name for f in files} == {"1001", "2001"}
+    # each with its VC 2.0 export beside it, and the DID document that verifies them
+    assert all(f.with_name(f.name.removesuffix(".pdf") + ".vc.json").is_file() for f in files)
+    assert "did:web:127.0.0.1%3A8000" in result.stdout
+    assert (tmp_path / "var" / "published" / ".well-known" / "did.json").is_file()
     keys, var = tmp_path / "keys", tmp_path / "var"
     assert not (keys / ".passphrase").exists() and not list(keys.rglob("root.key"))
     assert (var / "secrets" / "key-passphrase").exists()  # development only

@@ -4,8 +4,8 @@
 other URL, so signing and verifying work offline and a credential cannot make us fetch
 anything. `canonize` refuses a document that JSON-LD expansion would silently shorten:
 a term no context defines is dropped by expansion and so never signed (jsonld.js calls
-this "safe mode"); here any dropped property, and any ``type`` that does not expand to
-an absolute IRI, raises `JsonLdError`.
+this "safe mode"); here any dropped property, and any ``type`` or ``id`` that is a
+relative IRI (a type no context defines), raises `JsonLdError`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ CONTEXT_FILES = {
     OB_V3: "ob-context-3.0.3.json",
     BKT_V1: "bkt-transcript-v1.jsonld",
 }
+
+
+RELATIVE = "https://relative.invalid/"
+"""The base that expansion resolves relative IRIs against, to find them: none is allowed."""
 
 
 class JsonLdError(ValueError):
@@ -55,7 +59,8 @@ def _refuse_dropped(term: str | None) -> None:
 def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The expanded form; JsonLdError if a term would be dropped or a context is unknown."""
     try:
-        expanded = jsonld.expand(document, {"documentLoader": load_document},
+        expanded = jsonld.expand(document, {"documentLoader": load_document,
+                                            "base": RELATIVE},
                                  on_property_dropped=_refuse_dropped)
     except JsonLdError:
         raise
@@ -72,15 +77,17 @@ def _cause(exc: BaseException) -> str:
 
 
 def _check_types(node: Any) -> None:
+    """Refuse relative ``@type`` and ``@id`` IRIs (JSON literals are not looked into)."""
     if isinstance(node, list):
         for item in node:
             _check_types(item)
     elif isinstance(node, dict):
         for key, value in node.items():
-            if key == "@type" and "@value" not in node:
+            if key in ("@type", "@id") and "@value" not in node:
                 for t in value if isinstance(value, list) else [value]:
-                    if not isinstance(t, str) or ":" not in t:
-                        raise JsonLdError(f"type not defined by any context: {str(t)[:100]}")
+                    if not isinstance(t, str) or ":" not in t or t.startswith(RELATIVE):
+                        raise JsonLdError(f"type or id not defined by any context: "
+                                          f"{str(t).removeprefix(RELATIVE)[:100]}")
             elif key != "@value":
                 _check_types(value)
 
