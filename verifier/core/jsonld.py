@@ -93,11 +93,26 @@ def _check_types(node: Any) -> None:
 
 
 def canonize(document: dict[str, Any]) -> str:
-    """The document's RDFC-1.0 (URDNA2015) canonical N-Quads."""
-    expanded = expand(document)
+    """The document's RDFC-1.0 (URDNA2015) canonical N-Quads; JsonLdError if a term would
+    be dropped, an IRI is relative or a context is not bundled (one expansion: it is most
+    of the cost)."""
+    options = {"algorithm": "URDNA2015", "format": "application/n-quads",
+               "documentLoader": load_document, "base": RELATIVE}
     try:
-        return jsonld.normalize(expanded, {"algorithm": "URDNA2015",
-                                           "format": "application/n-quads",
-                                           "documentLoader": load_document})
+        nquads = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped).normalize(
+            document, options)
+    except JsonLdError:
+        raise
     except jsonld.JsonLdError as exc:
+        if isinstance(_root(exc), JsonLdError):
+            raise _root(exc) from None
         raise JsonLdError(f"canonicalisation failed: {_cause(exc)}") from None
+    if f"<{RELATIVE}" in nquads:  # a relative IRI, resolved against our marker base
+        raise JsonLdError("type or id not defined by any context")
+    return nquads
+
+
+def _root(exc: BaseException) -> BaseException:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
