@@ -26,7 +26,7 @@ from issuer.services import accounts as account_service
 from issuer.services import keys as key_service
 from issuer.services.admin import load_institutions, set_emblem
 from issuer.services.approval import approve
-from issuer.services.checking import verify_pdf
+from issuer.services.checking import verify_pdf, verify_vc
 from issuer.services.context import Actor, Issuer, ServiceError
 from issuer.services.importing import AlreadyImported, BatchRejected, import_batch
 from issuer.services.lifecycle import request_new_version, revoke
@@ -502,9 +502,13 @@ def _print_verdict(verdict: Verdict) -> None:
                    "would say of this very file.")
 @click.pass_context
 def verify(ctx: click.Context, path: Path, at: str | None) -> None:
-    """Verify a transcript PDF offline; exit status 0 only if it is VALID."""
-    verdict = verify_pdf(_issuer(ctx), path.read_bytes(),
-                         moment=_since(at) if at is not None else None)
+    """Verify a transcript PDF, or its W3C VC 2.0 export (.vc.json), offline; exit status
+    0 only if it is VALID."""
+    data = path.read_bytes()
+    if data.lstrip()[:1] == b"{":  # a JSON credential, not a PDF
+        verdict = verify_vc(_issuer(ctx), data)
+    else:
+        verdict = verify_pdf(_issuer(ctx), data, moment=_since(at) if at is not None else None)
     _print_verdict(verdict)
     if verdict.result is not Result.VALID:
         ctx.exit(1)

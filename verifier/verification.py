@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from verifier import vc_export
 from verifier.core.credential import Claims
 from verifier.core.freshness import ISSUED_AT, issue_time_check
 from verifier.core.verdict import Check, Status, Verdict, decide
@@ -96,6 +97,16 @@ class Verifier:
         def run(store: TrustStore) -> _Outcome:
             claims, checks = check_credential(text, store)
             return _Outcome(claims, checks, None)
+
+        return self._judge(run)
+
+    def vc(self, data: bytes | str) -> Verdict:
+        """The verdict on a VC 2.0 export (``.vc.json``, `verifier.vc_export`); NotAnExport
+        if it is not one at all."""
+        vc_export.parse(data)  # refuse what is not a credential before any check
+
+        def run(store: TrustStore) -> _Outcome:
+            return _Outcome(*vc_export.check_vc(data, store))
 
         return self._judge(run)
 

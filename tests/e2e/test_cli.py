@@ -36,8 +36,8 @@ def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None: 
         assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
     for path in (var / "transcripts.db", files[0], keys / "integrity.key"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-    for f in (files[0], files[-1]):
-        verified = run("verify", f)
+    for f in (files[0], files[-1], files[0].with_name(files[0].stem + ".vc.json")):
+        verified = run("verify", f)  # a PDF, or a VC 2.0 export
         assert verified.exit_code == 0 and verified.stdout.rstrip().endswith("VALID")
     # without a TSA (this run has none) the demo signs B-B: past its certificate's end,
     # nothing proves it was signed in time (test_serve.py: the B-LTA demo, in 2040)

@@ -6,17 +6,24 @@ its bit set there, a superseded one its refresh bit, and a tampered one fails.""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from issuer.adapters.pki import load_root
 from issuer.adapters.vc_export import vc_path_for
-from issuer.services.context import Issuer
+from issuer.services.checking import verify_vc
+from issuer.services.context import Issuer, ServiceError
 from issuer.services.lifecycle import revoke
 from tests.e2e.conftest import REGISTRAR, issue_file, make_issuer, only_students, reissue
 from tests.vcnode import verify
 from verifier.core import data_integrity, did_web
+from verifier.core.canonical import canonical_json, digest
+from verifier.core.verdict import Result, Verdict
+from verifier.sources import SourceSettings, TrustSource
+from verifier.verification import Verifier
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +63,50 @@ def test_the_python_verifier_agrees(issued: tuple[Issuer, list[Path]]) -> None:
         data_integrity.verify_proof(credential, key)
 
 
+def our_verifier(issuer: Issuer) -> Verifier:
+    published = issuer.settings.published_dir
+    return Verifier(TrustSource(SourceSettings(
+        roots=(load_root(issuer.settings.keys_dir),),
+        jwks=str(published / ".well-known" / "jwks.json"), status=str(published / "status"))))
+
+
+def checks(verdict: Verdict) -> dict[str, str]:
+    return {c.id: c.status.value for c in verdict.checks}
+
+
+def test_our_verifier_checks_an_export_against_the_jwks_and_status(
+        issued: tuple[Issuer, list[Path]], tmp_path: Path) -> None:
+    issuer, files = issued
+    verifier = our_verifier(issuer)
+    vocational = next(f for f in files if f.parent.name == "2001")
+    for path in (files[0], vocational):
+        verdict = verifier.vc(path.read_bytes())
+        assert verdict.result is Result.VALID, checks(verdict)
+        assert checks(verdict)["record_digest"] == "pass"
+        assert verdict.data["transcript_id"] == load(path)["credentialSubject"][
+            "transcript"]["transcript_id"]
+    assert verify_vc(issuer, files[0].read_bytes()).result is Result.VALID  # the CLI's
+    forged = load(files[0])
+    forged["credentialSubject"]["transcript"]["summary"]["gpa"] = "4.00"
+    verdict = verifier.vc(json.dumps(forged))
+    assert verdict.result is Result.INVALID
+    assert checks(verdict)["credential_signature"] == "fail"
+    # a centre's key cannot vouch for a school's record, even in a well-signed credential
+    other = load(vocational)
+    record = other["credentialSubject"]["transcript"]
+    record["institution"]["code"] = "1001"
+    other["credentialSubject"]["transcriptDigest"] = digest(canonical_json(record))
+    keys = issuer.keys("2001")
+    resigned = data_integrity.add_proof(other, keys.credential_key,
+                                        other["proof"]["verificationMethod"], datetime.now(UTC))
+    verdict = verifier.vc(json.dumps(resigned))
+    assert checks(verdict)["credential_signature"] == "pass"
+    assert checks(verdict)["credential_institution"] == "fail"
+    assert verdict.result is not Result.VALID
+    with pytest.raises(ServiceError):
+        verify_vc(issuer, b'{"type": ["VerifiableCredential"]}')
+
+
 def test_a_tampered_credential_fails(issued: tuple[Issuer, list[Path]],
                                      tmp_path: Path) -> None:
     issuer, files = issued
@@ -92,3 +143,8 @@ def test_revoked_and_superseded_show_in_the_bitstring_lists(
     assert results[newer[0].name]["verified"]
     assert results[newer[0].name]["status"] == {"revocation": False, "refresh": False}
     assert load(newer[0])["credentialSubject"]["transcript"]["version"] == 2
+    # our verifier reads the same bits (from the JWS lists published beside them)
+    verifier = our_verifier(issuer)
+    assert verifier.vc(school[0].read_bytes()).result is Result.REVOKED
+    assert verifier.vc(school[1].read_bytes()).result is Result.SUPERSEDED
+    assert verifier.vc(newer[0].read_bytes()).result is Result.VALID
