@@ -38,6 +38,11 @@ class Settings:
     """``BKT_PUBLIC_BASE_URL``: the issuer web service's address, as its web config has it.
     The VC 2.0 export names the issuer ``did:web`` of it (``did:web:127.0.0.1%3A8000``)
     and its status list credentials under it (docs/interop.md)."""
+    vc_export: bool = True
+    """``BKT_VC_EXPORT`` (``0`` turns it off): write each version's W3C VC 2.0 export
+    beside its PDF at issuance. It costs about as much CPU as rendering the PDF for a
+    school transcript (JSON-LD canonicalisation, `bench/vc_export.py`); the DID document
+    and the status list credentials are published either way."""
     celery_broker: str | None = None
     """Broker URL (``redis://127.0.0.1:6379/0``) to run jobs on Celery workers; None runs
     them on the embedded local worker (`issuer.jobs.local`)."""
@@ -117,6 +122,7 @@ class Settings:
             verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
             public_base_url=(env.get("BKT_PUBLIC_BASE_URL") or "").strip()
             or DEFAULT_PUBLIC_BASE_URL,
+            vc_export=env.get("BKT_VC_EXPORT", "1").strip() != "0",
             celery_broker=env.get("BKT_CELERY_BROKER") or None,
             celery_queue=env.get("BKT_CELERY_QUEUE") or "transcripts",
             integrity_key=env.get("BKT_INTEGRITY_KEY") or None,

@@ -14,6 +14,7 @@ import pytest
 
 from issuer.adapters.pki import load_root
 from issuer.adapters.vc_export import vc_path_for
+from issuer.config import Settings
 from issuer.services.checking import verify_vc
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.lifecycle import revoke
@@ -148,3 +149,16 @@ def test_revoked_and_superseded_show_in_the_bitstring_lists(
     assert verifier.vc(school[0].read_bytes()).result is Result.REVOKED
     assert verifier.vc(school[1].read_bytes()).result is Result.SUPERSEDED
     assert verifier.vc(newer[0].read_bytes()).result is Result.VALID
+
+
+def test_the_export_can_be_turned_off(tmp_path: Path, key_store: Path) -> None:
+    assert Settings.from_env({"BKT_VC_EXPORT": "0"}).vc_export is False
+    assert Settings.from_env({}).vc_export is True
+    issuer = make_issuer(f"sqlite:///{tmp_path / 'test.db'}", key_store, tmp_path,
+                         vc_export=False)
+    _, report = issue_file(issuer, "1001", "school-batch.csv",
+                           only_students("school-batch.csv", "66001"))
+    pdf = issuer.settings.output_dir / report.issued[0]
+    assert pdf.is_file() and not (issuer.settings.output_dir / vc_path_for(report.issued[0])
+                                  ).exists()
+    assert (issuer.settings.published_dir / "status" / "1001" / "revocation.vc.json").is_file()
