@@ -5,7 +5,13 @@ same status (the institution's lists, at the record's ``status_index``).
 The credential's ``ecdsa-rdfc-2019`` proof names its key as ``{did}#{code}-{kid}``; the
 key is looked up by ``kid`` among the trusted keys, never taken from a DID document, and
 must belong to institution ``code``, which must be the record's. The embedded record
-must match ``transcriptDigest``. Its checks carry the QR path's ids
+must match ``transcriptDigest``.
+
+Canonicalisation (RDFC-1.0) is costly and, on a crafted graph of look-alike blank nodes,
+exponential; pyld sets no limit. So nothing is canonicalised unless the credential is
+exactly what our issuer makes of the record it embeds (`verifier.core.open_badge`,
+rebuilt here and compared), with a proof of the expected members only: a document of any
+other shape fails before any JSON-LD work. Its checks carry the QR path's ids
 (``credential_signature``, ``credential_issuer_trusted``, ``credential_institution``,
 ``record_digest``), so the verdict reads the same.
 """
@@ -16,13 +22,16 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from verifier.core import data_integrity
+from verifier.core import data_integrity, open_badge
 from verifier.core.canonical import canonical_json, digest
 from verifier.core.credential import Claims
 from verifier.core.verdict import Check, Status
 from verifier.trust import TrustStore, compromise_check, key_in_use_check
 
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 1024 * 1024  # a school record with many courses makes about 120 KB
+PROOF_MEMBERS = {"type", "cryptosuite", "created", "verificationMethod", "proofPurpose",
+                 "proofValue"}
+STATUS_MEMBERS = {"id", "type", "statusPurpose", "statusListIndex", "statusListCredential"}
 TYPE = "OpenBadgeCredential"
 
 
@@ -77,6 +86,32 @@ def _method(document: dict[str, Any], proof: dict[str, Any]) -> tuple[str, str]:
     return code, kid
 
 
+def _as_issued(document: dict[str, Any], proof: dict[str, Any]) -> None:
+    """ValueError unless `document` is exactly the credential our issuer makes of its
+    embedded record (so it is safe to canonicalise)."""
+    if set(proof) != PROOF_MEMBERS or not all(isinstance(v, str) and len(v) < 1000
+                                               for v in proof.values()):
+        raise ValueError("unexpected proof members")
+    status = document.get("credentialStatus")
+    if not isinstance(status, list) or len(status) != 2 or not all(
+            isinstance(e, dict) and set(e) == STATUS_MEMBERS
+            and all(isinstance(v, str) and len(v) < 1000 for v in e.values())
+            for e in status):
+        raise ValueError("unexpected credentialStatus")
+    subject = document.get("credentialSubject")
+    issuer = document.get("issuer")
+    if not isinstance(subject, dict) or not isinstance(issuer, dict):
+        raise ValueError("no credentialSubject or issuer")
+    try:
+        expected = open_badge.credential(
+            subject["transcript"], did=issuer["id"], record_digest=subject["transcriptDigest"],
+            status=status)
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
+        raise ValueError("the embedded record is malformed") from None
+    if expected != {k: v for k, v in document.items() if k != "proof"}:
+        raise ValueError("not a transcript credential as issued")
+
+
 def check_vc(data: bytes | str, trust: TrustStore
              ) -> tuple[Claims | None, list[Check], bytes | None]:
     """Claims (None if the credential fails), checks, and the embedded record's canonical
@@ -94,6 +129,7 @@ def check_vc(data: bytes | str, trust: TrustStore
                             "ไม่รู้จักกุญแจที่ลงนามข้อมูลรับรองดิจิทัล",
                             "The credential's key is not among the issuer's keys")], None
     try:
+        _as_issued(document, proof)
         data_integrity.verify_proof(document, key.public_key)
         subject = document["credentialSubject"]
         record, stated = subject["transcript"], subject["transcriptDigest"]

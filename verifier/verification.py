@@ -31,7 +31,7 @@ from verifier.core.credential import Claims
 from verifier.core.freshness import ISSUED_AT, issue_time_check
 from verifier.core.verdict import Check, Status, Verdict, decide
 from verifier.directory import Directories
-from verifier.display import signed_data
+from verifier.display import VC, signed_data
 from verifier.pdf import check_credential, check_pdf
 from verifier.sources import Freshness, KeysView, TrustSource
 from verifier.status_checks import status_checks
@@ -108,7 +108,7 @@ class Verifier:
         def run(store: TrustStore) -> _Outcome:
             return _Outcome(*vc_export.check_vc(data, store))
 
-        return self._judge(run)
+        return self._judge(run, source=VC)
 
     def pdf(self, data: bytes, *, moment: datetime | None = None) -> Verdict:
         """The verdict on a PDF; NotATranscript if it cannot be judged at all. `moment`:
@@ -120,7 +120,8 @@ class Verifier:
 
         return self._judge(run)
 
-    def _judge(self, run: Callable[[TrustStore], _Outcome]) -> Verdict:
+    def _judge(self, run: Callable[[TrustStore], _Outcome], *, source: str | None = None
+               ) -> Verdict:
         """`run` the checks with the trusted keys, then handle a key that was not found.
 
         An unknown kid makes us fetch the JWKS again (at most every `retry_after`); still
@@ -152,13 +153,13 @@ class Verifier:
                 record = parsed if isinstance(parsed, dict) else None
             except (ValueError, UnicodeDecodeError):
                 record = None
-        return self._finish(view, outcome.claims, checks, record=record)
+        return self._finish(view, outcome.claims, checks, record=record, source=source)
 
     # --- shared -------------------------------------------------------------------------
 
     def _finish(
         self, view: KeysView, claims: Claims | None, checks: list[Check],
-        *, record: dict[str, Any] | None,
+        *, record: dict[str, Any] | None, source: str | None = None,
     ) -> Verdict:
         if claims is not None:
             checks = [*checks, issue_time_check(claims.issued_at, self.source.now(),
@@ -177,7 +178,7 @@ class Verifier:
         directory = (self.directories.get(claims.institution)
                      if self.directories is not None and record is None else None)
         return decide(checks, signed_data(claims, institution_name_en=name, record=record,
-                                          directory=directory) | status_data)
+                                          directory=directory, source=source) | status_data)
 
 
 def _untrusted_store(view: KeysView) -> TrustStore:

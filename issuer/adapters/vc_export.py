@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from issuer.adapters.publish import STATUS_DIR, write_json
-from issuer.core import open_badge
 from issuer.core.record_json import to_dict
-from verifier.core import data_integrity, did_web, status_credential, status_vc
+from verifier.core import data_integrity, did_web, open_badge, status_credential, status_vc
 from verifier.core.credential import kid_for
 from verifier.core.jsonld import BKT_V1, CONTEXT_FILES, CONTEXTS_DIR
 

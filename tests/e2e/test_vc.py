@@ -20,7 +20,7 @@ from issuer.services.context import Issuer, ServiceError
 from issuer.services.lifecycle import revoke
 from tests.e2e.conftest import REGISTRAR, issue_file, make_issuer, only_students, reissue
 from tests.vcnode import verify
-from verifier.core import data_integrity, did_web
+from verifier.core import data_integrity, did_web, open_badge
 from verifier.core.canonical import canonical_json, digest
 from verifier.core.verdict import Result, Verdict
 from verifier.sources import SourceSettings, TrustSource
@@ -96,9 +96,11 @@ def test_our_verifier_checks_an_export_against_the_jwks_and_status(
     other = load(vocational)
     record = other["credentialSubject"]["transcript"]
     record["institution"]["code"] = "1001"
-    other["credentialSubject"]["transcriptDigest"] = digest(canonical_json(record))
+    rebuilt = open_badge.credential(record, did=other["issuer"]["id"],
+                                    record_digest=digest(canonical_json(record)),
+                                    status=other["credentialStatus"])
     keys = issuer.keys("2001")
-    resigned = data_integrity.add_proof(other, keys.credential_key,
+    resigned = data_integrity.add_proof(rebuilt, keys.credential_key,
                                         other["proof"]["verificationMethod"], datetime.now(UTC))
     verdict = verifier.vc(json.dumps(resigned))
     assert checks(verdict)["credential_signature"] == "pass"
@@ -106,6 +108,13 @@ def test_our_verifier_checks_an_export_against_the_jwks_and_status(
     assert verdict.result is not Result.VALID
     with pytest.raises(ServiceError):
         verify_vc(issuer, b'{"type": ["VerifiableCredential"]}')
+    # a credential of another shape than ours is refused before any JSON-LD work
+    extra = load(files[0])
+    extra["credentialSubject"]["result"].append({"type": ["Result"], "value": "4"})
+    verdict = verifier.vc(json.dumps(extra))
+    assert verdict.result is Result.INVALID
+    assert "not a transcript credential as issued" in next(
+        c.message_en for c in verdict.checks if c.id == "credential_signature")
 
 
 def test_a_tampered_credential_fails(issued: tuple[Issuer, list[Path]],

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from issuer.core import open_badge
 from issuer.core.record_json import record_digest, to_dict
 from issuer.core.records import TranscriptRecord
 from tests.factories import primary_record, school_record, vocational_record
-from verifier.core import jsonld, status_vc
+from verifier.core import jsonld, open_badge, status_vc
 
 DID = "did:web:127.0.0.1%3A8000"
 BASE = "http://127.0.0.1:8000"

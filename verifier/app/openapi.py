@@ -39,7 +39,8 @@ def document() -> dict[str, Any]:
             "/api/v1/verify": {
                 "post": {
                     "operationId": "verify",
-                    "summary": "Verify a transcript PDF, a QR picture or a QR credential",
+                    "summary": "Verify a transcript PDF, a QR picture, a QR credential or "
+                               "a transcript's VC 2.0 export",
                     "parameters": [{
                         "name": "at", "in": "query", "required": False,
                         "description": "For a PDF: judge its signature's long-term validity "
@@ -72,6 +73,12 @@ def document() -> dict[str, Any]:
                             }},
                             "application/pdf": {"schema": {"type": "string",
                                                            "format": "binary"}},
+                            "application/vc": {"schema": {
+                                "type": "object",
+                                "description": "A transcript's W3C VC 2.0 export (.vc.json: "
+                                               "an Open Badges 3.0 credential, "
+                                               "ecdsa-rdfc-2019); also as "
+                                               "application/vc+ld+json or a `file` upload"}},
                         },
                     },
                     "responses": {
@@ -81,7 +88,8 @@ def document() -> dict[str, Any]:
                         "400": _error("Malformed JSON or no input"),
                         "413": _error("Upload larger than 10 MB, or a picture over 8 MB or "
                                       "50 megapixels"),
-                        "415": _error("Not a PDF, not a picture, or an unsupported type"),
+                        "415": _error("Not a PDF, not a picture, not a transcript's VC, or an "
+                                      "unsupported type"),
                         "422": _error("Encrypted, unsigned or unreadable PDF; no QR found"),
                         "429": _error("Too many requests from this client"),
                         "503": _error("Verifier not configured, QR decoding unavailable, or "
@@ -111,7 +119,7 @@ def document() -> dict[str, Any]:
                         "description": "The verdict in one sentence that claims no more than "
                                        "was proven, and what to compare with the paper",
                         "properties": {
-                            "scope": {"type": "string", "enum": ["credential", "pdf"]},
+                            "scope": {"type": "string", "enum": ["credential", "pdf", "vc"]},
                             "th": {"type": "string"}, "en": {"type": "string"},
                             "compare_th": {"type": "string"},
                             "compare_en": {"type": "string"},
@@ -138,7 +146,7 @@ def document() -> dict[str, Any]:
                             "verification_code": {
                                 "type": ["string", "null"],
                                 "description": "The code printed under the QR (ABCD-EFGH)"},
-                            "source": {"type": "string", "enum": ["pdf", "credential"]},
+                            "source": {"type": "string", "enum": ["pdf", "credential", "vc"]},
                             "status": {
                                 "type": "object",
                                 "description": "When the version was revoked or superseded: "

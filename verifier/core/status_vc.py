@@ -1,5 +1,5 @@
 """Our status lists as W3C ``BitstringStatusListCredential``s secured with Data Integrity
-(``ecdsa-rdfc-2019``), for the VC 2.0 export (`issuer.core.open_badge`).
+(``ecdsa-rdfc-2019``), for the VC 2.0 export (`verifier.core.open_badge`).
 
 The same bits as the JWS lists (`verifier.core.status_credential`): one credential per
 institution and purpose, ``revocation`` and ``refresh`` (superseded), published at
