@@ -32,6 +32,12 @@ def node() -> str:
 
 def verify(published: Path, *files: Path) -> dict[str, dict[str, Any]]:
     """``{file name: {verified, status: {revocation, refresh}, error}}`` per file."""
+    return run(published, *files)[1]
+
+
+def run(published: Path, *files: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    """The script's exit status (0: every file verified, no status bit set) and `verify`'s
+    answer."""
     command = [node(), str(SCRIPT), "--published", str(published),
                "--context", f"{BKT_V1}={CONTEXTS_DIR / CONTEXT_FILES[BKT_V1]}",
                *map(str, files)]
@@ -40,4 +46,4 @@ def verify(published: Path, *files: Path) -> dict[str, dict[str, Any]]:
     assert done.returncode in (0, 1), done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     assert len(lines) == len(files), done.stdout + done.stderr
-    return {Path(entry["file"]).name: entry for entry in lines}
+    return done.returncode, {Path(entry["file"]).name: entry for entry in lines}

@@ -76,7 +76,9 @@ def write_did_document(published_dir: Path, base_url: str,
     """``.well-known/did.json`` (and our JSON-LD context beside it, for third parties)."""
     context = Path(published_dir) / CONTEXT_PATH
     context.parent.mkdir(parents=True, exist_ok=True)
-    context.write_bytes((CONTEXTS_DIR / CONTEXT_FILES[BKT_V1]).read_bytes())
+    tmp = context.with_suffix(".tmp")
+    tmp.write_bytes((CONTEXTS_DIR / CONTEXT_FILES[BKT_V1]).read_bytes())
+    tmp.replace(context)
     return write_json(Path(published_dir) / DID_PATH, did_document(base_url, entries))
 
 

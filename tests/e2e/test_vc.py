@@ -6,6 +6,7 @@ its bit set there, a superseded one its refresh bit, and a tampered one fails.""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ from issuer.adapters.vc_export import vc_path_for
 from issuer.config import Settings
 from issuer.services.checking import verify_vc
 from issuer.services.context import Issuer, ServiceError
+from issuer.services.keys import rotate_keys
 from issuer.services.lifecycle import revoke
 from tests.e2e.conftest import REGISTRAR, issue_file, make_issuer, only_students, reissue
-from tests.vcnode import verify
+from tests.e2e.test_key_lifecycle import ADMIN
+from tests.vcnode import run, verify
 from verifier.core import data_integrity, did_web, open_badge
 from verifier.core.canonical import canonical_json, digest
 from verifier.core.verdict import Result, Verdict
@@ -153,6 +156,9 @@ def test_revoked_and_superseded_show_in_the_bitstring_lists(
     assert results[newer[0].name]["verified"]
     assert results[newer[0].name]["status"] == {"revocation": False, "refresh": False}
     assert load(newer[0])["credentialSubject"]["transcript"]["version"] == 2
+    published = issuer.settings.published_dir
+    assert run(published, school[0])[0] == 1  # the script fails a revoked one
+    assert run(published, school[2], newer[0])[0] == 0
     # our verifier reads the same bits (from the JWS lists published beside them)
     verifier = our_verifier(issuer)
     assert verifier.vc(school[0].read_bytes()).result is Result.REVOKED
@@ -171,3 +177,24 @@ def test_the_export_can_be_turned_off(tmp_path: Path, key_store: Path) -> None:
     assert pdf.is_file() and not (issuer.settings.output_dir / vc_path_for(report.issued[0])
                                   ).exists()
     assert (issuer.settings.published_dir / "status" / "1001" / "revocation.vc.json").is_file()
+
+
+def test_credentials_verify_across_a_key_rotation(tmp_path: Path, key_store: Path) -> None:
+    """A new key generation adds a verification method; the old one stays in did.json,
+    so what it signed still verifies, and each method id is the same as before."""
+    shutil.copytree(key_store, tmp_path / "keys")
+    issuer = make_issuer(f"sqlite:///{tmp_path / 'test.db'}", tmp_path / "keys", tmp_path)
+    out = issuer.settings.output_dir
+    _, first = issue_file(issuer, "1001", "school-batch.csv",
+                          only_students("school-batch.csv", "66001"))
+    did_json = issuer.settings.published_dir / ".well-known" / "did.json"
+    before = load(did_json)["assertionMethod"]
+    rotate_keys(issuer, "1001", actor=ADMIN)
+    _, second = issue_file(issuer, "1001", "school-batch.csv",
+                           only_students("school-batch.csv", "66002"))
+    after = load(did_json)["assertionMethod"]
+    assert set(before) < set(after) and len(after) == len(before) + 1
+    old, new = out / vc_path_for(first.issued[0]), out / vc_path_for(second.issued[0])
+    assert load(old)["proof"]["verificationMethod"] != load(new)["proof"]["verificationMethod"]
+    results = verify(issuer.settings.published_dir, old, new)
+    assert all(r["verified"] and not any(r["status"].values()) for r in results.values())

@@ -11,6 +11,7 @@ relative IRI (a type no context defines), raises `JsonLdError`.
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,44 +53,13 @@ def load_document(url: str, options: dict[str, Any] | None = None) -> dict[str, 
             "document": context_document(url)}
 
 
+_PYLD = threading.Lock()
+"""pyld keeps module-level LRU caches of contexts (cachetools, not thread-safe): one
+canonicalisation at a time in a process (web threads, the publisher)."""
+
+
 def _refuse_dropped(term: str | None) -> None:
     raise JsonLdError(f"term not defined by any context: {str(term)[:100]}")
-
-
-def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The expanded form; JsonLdError if a term would be dropped or a context is unknown."""
-    try:
-        expanded = jsonld.expand(document, {"documentLoader": load_document,
-                                            "base": RELATIVE},
-                                 on_property_dropped=_refuse_dropped)
-    except JsonLdError:
-        raise
-    except jsonld.JsonLdError as exc:
-        raise JsonLdError(f"JSON-LD expansion failed: {_cause(exc)}") from None
-    _check_types(expanded)
-    return expanded
-
-
-def _cause(exc: BaseException) -> str:
-    while exc.__cause__ is not None and not isinstance(exc, JsonLdError):
-        exc = exc.__cause__
-    return str(exc)[:200]
-
-
-def _check_types(node: Any) -> None:
-    """Refuse relative ``@type`` and ``@id`` IRIs (JSON literals are not looked into)."""
-    if isinstance(node, list):
-        for item in node:
-            _check_types(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("@type", "@id") and "@value" not in node:
-                for t in value if isinstance(value, list) else [value]:
-                    if not isinstance(t, str) or ":" not in t or t.startswith(RELATIVE):
-                        raise JsonLdError(f"type or id not defined by any context: "
-                                          f"{str(t).removeprefix(RELATIVE)[:100]}")
-            elif key != "@value":
-                _check_types(value)
 
 
 def canonize(document: dict[str, Any]) -> str:
@@ -99,14 +69,16 @@ def canonize(document: dict[str, Any]) -> str:
     options = {"algorithm": "URDNA2015", "format": "application/n-quads",
                "documentLoader": load_document, "base": RELATIVE}
     try:
-        nquads = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped).normalize(
-            document, options)
+        with _PYLD:
+            nquads = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped).normalize(
+                document, options)
     except JsonLdError:
         raise
     except jsonld.JsonLdError as exc:
-        if isinstance(_root(exc), JsonLdError):
-            raise _root(exc) from None
-        raise JsonLdError(f"canonicalisation failed: {_cause(exc)}") from None
+        root = _root(exc)
+        if isinstance(root, JsonLdError):
+            raise root from None
+        raise JsonLdError(f"canonicalisation failed: {str(root)[:200]}") from None
     if f"<{RELATIVE}" in nquads:  # a relative IRI, resolved against our marker base
         raise JsonLdError("type or id not defined by any context")
     return nquads
