@@ -60,6 +60,9 @@ def claims_of(record: dict[str, Any], record_digest: str) -> Claims:
     """What the verdict shows, from the embedded record (as a QR credential's claims)."""
     student, summary = record["student"], record["summary"]
     graduation = record.get("graduation_date")
+    if type(record["version"]) is not int or type(record["status_index"]) is not int or \
+            record["version"] < 1 or record["status_index"] < 0:
+        raise ValueError("version or status index is not a number")
     return Claims(
         transcript_id=record["transcript_id"], version=record["version"],
         institution=record["institution"]["code"],
