@@ -61,18 +61,20 @@ def to_bytes(document: dict[str, Any]) -> bytes:
 
 
 def did_document(base_url: str,
-                 entries: Iterable[tuple[str, x509.Certificate]]) -> dict[str, Any]:
-    """The DID document of every (institution code, credential certificate) given."""
+                 entries: Iterable[tuple[str, x509.Certificate, bool]]) -> dict[str, Any]:
+    """The DID document of every (institution code, credential certificate, compromised)
+    given; a compromised key is listed but asserts nothing (`verifier.core.did_web`)."""
     methods = []
-    for code, cert in entries:
+    for code, cert, compromised in entries:
         public_key = cert.public_key()
         assert isinstance(public_key, ec.EllipticCurvePublicKey)
-        methods.append(did_web.Method(code, kid_for(public_key), public_key))
+        methods.append(did_web.Method(code, kid_for(public_key), public_key,
+                                      asserts=not compromised))
     return did_web.document(did_web.did_for(base_url), methods)
 
 
 def write_did_document(published_dir: Path, base_url: str,
-                       entries: Iterable[tuple[str, x509.Certificate]]) -> Path:
+                       entries: Iterable[tuple[str, x509.Certificate, bool]]) -> Path:
     """``.well-known/did.json`` (and our JSON-LD context beside it, for third parties)."""
     context = Path(published_dir) / CONTEXT_PATH
     context.parent.mkdir(parents=True, exist_ok=True)

@@ -99,7 +99,8 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
             raise ServiceError("keys of %(code)s not published: %(problem)s", code=code,
                                problem=str(e)) from None
         entries += [(g.credential_cert, g.chain, g.generation) for g in generations]
-        did_keys += [(code, g.credential_cert) for g in generations]
+        did_keys += [(code, g.credential_cert, g.generation.compromised is not None)
+                     for g in generations]
         # Lists are signed with the active key; one retired without a successor
         # (`keys retire --final`) leaves none, an error only when its lists are asked for.
         if any(g.generation.retired is None for g in generations) or (

@@ -18,7 +18,7 @@ from issuer.adapters.vc_export import vc_path_for
 from issuer.config import Settings
 from issuer.services.checking import verify_vc
 from issuer.services.context import Issuer, ServiceError
-from issuer.services.keys import rotate_keys
+from issuer.services.keys import compromise_key, rotate_keys
 from issuer.services.lifecycle import revoke
 from tests.e2e.conftest import REGISTRAR, issue_file, make_issuer, only_students, reissue
 from tests.e2e.test_key_lifecycle import ADMIN
@@ -181,7 +181,8 @@ def test_the_export_can_be_turned_off(tmp_path: Path, key_store: Path) -> None:
 
 def test_credentials_verify_across_a_key_rotation(tmp_path: Path, key_store: Path) -> None:
     """A new key generation adds a verification method; the old one stays in did.json,
-    so what it signed still verifies, and each method id is the same as before."""
+    so what it signed still verifies, and each method id is the same as before. A key
+    reported compromised stays listed but no longer asserts: fail closed."""
     shutil.copytree(key_store, tmp_path / "keys")
     issuer = make_issuer(f"sqlite:///{tmp_path / 'test.db'}", tmp_path / "keys", tmp_path)
     out = issuer.settings.output_dir
@@ -198,3 +199,12 @@ def test_credentials_verify_across_a_key_rotation(tmp_path: Path, key_store: Pat
     assert load(old)["proof"]["verificationMethod"] != load(new)["proof"]["verificationMethod"]
     results = verify(issuer.settings.published_dir, old, new)
     assert all(r["verified"] and not any(r["status"].values()) for r in results.values())
+    # the old key reported compromised: still listed, but it asserts nothing any more
+    method = load(old)["proof"]["verificationMethod"]
+    compromise_key(issuer, "1001", method.rsplit("#1001-", 1)[1], datetime.now(UTC),
+                   actor=ADMIN)
+    document = load(did_json)
+    assert method in {m["id"] for m in document["verificationMethod"]}
+    assert method not in document["assertionMethod"]
+    results = verify(issuer.settings.published_dir, old, new)
+    assert not results[old.name]["verified"] and results[new.name]["verified"]

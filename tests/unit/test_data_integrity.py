@@ -73,6 +73,10 @@ def test_the_did_document_lists_each_key_as_an_assertion_method() -> None:
     assert did_web.find_method(doc, f"{DID}#2001-abc") is None
     doc["assertionMethod"] = doc["assertionMethod"][1:]  # listed, but not for assertions
     assert did_web.find_method(doc, METHOD) is None
+    compromised = did_web.document(DID, [did_web.Method("1001", "abc", KEY.public_key(),
+                                                        asserts=False)])
+    assert compromised["assertionMethod"] == []
+    assert compromised["verificationMethod"][0]["id"] == METHOD
 
 
 def test_only_bundled_contexts_load() -> None:

@@ -5,7 +5,10 @@ percent-encoded); a base URL with a path (``https://host/bkt``) is ``did:web:hos
 whose document lives at ``{base}/did.json`` rather than ``/.well-known/did.json``.
 The document lists every institution's credential keys, current and retired, as
 Multikey verification methods ``{did}#{code}-{kid}`` (stable per key generation: the
-kid is the key's RFC 7638 thumbprint prefix), each an ``assertionMethod``.
+kid is the key's RFC 7638 thumbprint prefix), each an ``assertionMethod`` unless it was
+reported compromised: a DID document cannot say "valid for what it signed before a
+date", and a VC has no trusted timestamp to prove that date, so a compromised key stays
+listed but asserts nothing (its credentials fail for third parties; fail closed).
 """
 
 from __future__ import annotations
@@ -50,16 +53,20 @@ class Method:
     institution: str
     kid: str
     public_key: ec.EllipticCurvePublicKey
+    asserts: bool = True
+    """False for a key reported compromised: listed, but not an ``assertionMethod``."""
 
 
 def document(did: str, methods: Iterable[Method]) -> dict[str, Any]:
-    """The DID document: every key a Multikey ``assertionMethod``."""
+    """The DID document: every key a Multikey, an ``assertionMethod`` unless compromised."""
+    methods = list(methods)
     entries = [{"id": method_id(did, m.institution, m.kid), "type": "Multikey",
                 "controller": did, "publicKeyMultibase": multikey.encode_p256(m.public_key)}
                for m in methods]
     return {"@context": [DID_CONTEXT, MULTIKEY_CONTEXT], "id": did,
             "verificationMethod": entries,
-            "assertionMethod": [e["id"] for e in entries]}
+            "assertionMethod": [e["id"] for e, m in zip(entries, methods, strict=True)
+                                if m.asserts]}
 
 
 def find_method(doc: Any, method: str) -> ec.EllipticCurvePublicKey | None:
