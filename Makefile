@@ -5,11 +5,12 @@ SYSTEM_TOOLS := pdfsig pdftoppm zbarimg certutil chromium softhsm2-util npm
 SYSTEM_PACKAGES := poppler-utils zbar-tools libnss3-tools chromium fonts-thai-tlwg softhsm2 npm
 AXE := tests/axe/node_modules/axe-core/axe.min.js
 SDJWT := tests/sdjwt/node_modules/@sd-jwt/sd-jwt-vc/package.json
+VC_NODE := tests/vc/node_modules/@digitalbazaar/vc/package.json
 
 LOCK := requirements.lock
 UV := uv>=0.9,<1
 
-.PHONY: demo test install lock audit audit-feed audit-latest messages catalogs system-deps axe sdjwt lint bench clean
+.PHONY: demo test install lock audit audit-feed audit-latest messages catalogs system-deps axe sdjwt vc-node lint bench clean
 
 ## Exactly the locked versions, every file checked against its hash (pip too), then this
 ## project itself without resolving anything (docs/dependencies.md).
@@ -88,6 +89,14 @@ $(SDJWT): tests/sdjwt/package-lock.json
 
 sdjwt: system-deps $(SDJWT)
 
+## The Digital Bazaar VC stack that checks every exported VC 2.0 credential independently
+## (tests/vc/verify.mjs, tests/e2e/test_vc.py): exactly tests/vc/package-lock.json.
+$(VC_NODE): tests/vc/package-lock.json
+	cd tests/vc && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+vc-node: system-deps $(VC_NODE)
+
 ## Keys, database, sample data for one school and one vocational centre, a batch issued
 ## each (PAdES B-LTA, timestamped by the PKI's own TSA); then the web services (issuer
 ## :8000, verifier :8001) and the PKI's CRL/OCSP/TSA services (:8002) until Ctrl-C.
@@ -99,12 +108,13 @@ demo: install catalogs
 
 ## The whole suite: lint, then every test (PostgreSQL too when reachable), one test
 ## process per core (pytest-xdist; a file's tests stay together and share its fixtures).
-test: install catalogs system-deps axe sdjwt
+test: install catalogs system-deps axe sdjwt vc-node
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: install
 	$(BIN)/python bench/issue_batch.py
+	$(BIN)/python bench/vc_export.py
 
 clean:
 	rm -rf var .pytest_cache

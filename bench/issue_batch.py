@@ -87,7 +87,7 @@ def staff(code: str) -> tuple[Actor, Actor]:
     return (Actor(f"registrar@{code}", "bench", AccountRole.REGISTRAR, code),
             Actor(f"director@{code}", "bench", AccountRole.APPROVER, code))
 SIZE_MARGIN = 0.9  # fill a batch file to at most 90 % of the byte limit (names vary)
-STAGES = ("credential", "render", "sign", "write", "store")
+STAGES = ("credential", "render", "sign", "write", "vc", "store")
 
 
 # --- the batch files ------------------------------------------------------------------
@@ -493,7 +493,8 @@ def print_results(r: Results, out: TextIO) -> None:
     p(f"  10,000 at this rate: {minutes_10k:.1f} min (target < {TARGET_10K_MINUTES:.0f}: "
       f"{_verdict(minutes_10k < TARGET_10K_MINUTES)})")
     p(f"  end to end with import: {r.n / (r.import_s + r.issue_s):.1f} transcripts/s")
-    p("stages, ms per transcript (workers: credential, render, sign, write; parent: store)")
+    p("stages, ms per transcript (workers: credential, render, sign, write, vc = the VC 2.0 "
+      "export; parent: store)")
     stages = [*STAGES, *sorted(set(r.timings) - set(STAGES))]
     for stage in stages:
         p(f"  {stage:<11} {r.stage_ms(stage):8.2f}")

@@ -26,7 +26,7 @@ from issuer.services import accounts as account_service
 from issuer.services import keys as key_service
 from issuer.services.admin import load_institutions, set_emblem
 from issuer.services.approval import approve
-from issuer.services.checking import verify_pdf
+from issuer.services.checking import verify_pdf, verify_vc
 from issuer.services.context import Actor, Issuer, ServiceError
 from issuer.services.importing import (
     MATCHED,
@@ -38,6 +38,7 @@ from issuer.services.importing import (
 from issuer.services.lifecycle import request_new_version, revoke
 from issuer.services.publishing import publish
 from issuer.services.review import confirm_warnings, reject_batch, submit_batch, withdraw_batch
+from verifier.core.did_web import did_for
 from verifier.core.status_details import REASONS, UNSPECIFIED
 from verifier.core.verdict import Result, Verdict
 
@@ -527,9 +528,13 @@ def _print_verdict(verdict: Verdict) -> None:
                    "would say of this very file.")
 @click.pass_context
 def verify(ctx: click.Context, path: Path, at: str | None) -> None:
-    """Verify a transcript PDF offline; exit status 0 only if it is VALID."""
-    verdict = verify_pdf(_issuer(ctx), path.read_bytes(),
-                         moment=_since(at) if at is not None else None)
+    """Verify a transcript PDF, or its W3C VC 2.0 export (.vc.json), offline; exit status
+    0 only if it is VALID."""
+    data = path.read_bytes()
+    if data.lstrip()[:1] == b"{":  # a JSON credential, not a PDF
+        verdict = verify_vc(_issuer(ctx), data)
+    else:
+        verdict = verify_pdf(_issuer(ctx), data, moment=_since(at) if at is not None else None)
     _print_verdict(verdict)
     if verdict.result is not Result.VALID:
         ctx.exit(1)
@@ -661,6 +666,9 @@ def demo(ctx: click.Context, workers: int) -> None:
     with serving_while(s.pki_url, s.tsa_url, s.keys_dir, issuer.passphrase()):
         _demo_batches(issuer, system, workers)
     click.echo(f"\nSigned transcripts (PAdES {s.signing_level}) are under {s.output_dir}/")
+    click.echo(f"Beside each PDF its W3C VC 2.0 (Open Badges 3.0) as .vc.json, issued by "
+               f"{did_for(s.public_base_url)}; the DID document and status lists are under "
+               f"{s.published_dir}/ (docs/interop.md)")
     if created:
         click.echo("Web accounts (shown once; `transcripts accounts create` makes more):")
         for role, username, password in created:

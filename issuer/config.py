@@ -12,7 +12,8 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 """`issuer.adapters.pdf_signing.PadesLevel`, lowest first."""
 DEFAULT_PKI_URL = "http://127.0.0.1:8002"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # the issuer web service in development
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+"""Where `transcripts serve` runs the issuer's web service (`issuer.web.config`)."""
 """Where `transcripts serve` runs the PKI's online services (`issuer.pki_services`)."""
 """Where the service's dates are: a birth date "in the future" is after today in Bangkok."""
 
@@ -33,9 +34,16 @@ class Settings:
     """Where the documents for verifiers (JWKS, status lists) are written."""
     verifier_url: str
     """Base URL of the verifier; the QR holds ``{verifier_url}/v#{jws}``."""
-    public_url: str = DEFAULT_PUBLIC_URL
-    """The issuer's public base URL (``BKT_PUBLIC_BASE_URL``, as the web service's): an
-    SD-JWT VC names its Token Status List at ``{public_url}/status/<code>/token-status.jwt``."""
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    """``BKT_PUBLIC_BASE_URL``: the issuer web service's address, as its web config has it.
+    The VC 2.0 export names the issuer ``did:web`` of it (``did:web:127.0.0.1%3A8000``)
+    and its status list credentials under it; an SD-JWT VC names its Token Status List
+    at ``{public_base_url}/status/<code>/token-status.jwt`` (docs/interop.md)."""
+    vc_export: bool = True
+    """``BKT_VC_EXPORT`` (``0`` turns it off): write each version's W3C VC 2.0 export
+    beside its PDF at issuance. It costs about as much CPU as rendering the PDF for a
+    school transcript (JSON-LD canonicalisation, `bench/vc_export.py`); the DID document
+    and the status list credentials are published either way."""
     celery_broker: str | None = None
     """Broker URL (``redis://127.0.0.1:6379/0``) to run jobs on Celery workers; None runs
     them on the embedded local worker (`issuer.jobs.local`)."""
@@ -113,7 +121,9 @@ class Settings:
             output_dir=Path(env.get("BKT_OUTPUT_DIR", var / "out")),
             published_dir=Path(env.get("BKT_PUBLISHED_DIR", var / "published")),
             verifier_url=env.get("BKT_VERIFIER_URL", "http://127.0.0.1:8001"),
-            public_url=env.get("BKT_PUBLIC_BASE_URL", DEFAULT_PUBLIC_URL),
+            public_base_url=(env.get("BKT_PUBLIC_BASE_URL") or "").strip()
+            or DEFAULT_PUBLIC_BASE_URL,
+            vc_export=env.get("BKT_VC_EXPORT", "1").strip() != "0",
             celery_broker=env.get("BKT_CELERY_BROKER") or None,
             celery_queue=env.get("BKT_CELERY_QUEUE") or "transcripts",
             integrity_key=env.get("BKT_INTEGRITY_KEY") or None,

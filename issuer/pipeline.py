@@ -13,7 +13,7 @@ from issuer.adapters.credential_signing import sign_credential, sign_sd_jwt
 from issuer.adapters.pdf_signing import PadesLevel, TranscriptSigner, http_timestamper
 from issuer.adapters.pki import InstitutionKeys
 from issuer.adapters.render import Images, attach_files, render_transcript, verification_code
-from issuer.config import DEFAULT_PUBLIC_URL
+from issuer.config import DEFAULT_PUBLIC_BASE_URL
 from issuer.core import grading
 from issuer.core.record_json import to_canonical
 from issuer.core.records import Institution, StudentRecord, TranscriptRecord
@@ -76,13 +76,13 @@ class Producer:
     """Turns transcript records into signed PDFs for one institution (keys loaded once)."""
 
     def __init__(self, keys: InstitutionKeys, verifier_url: str, *, level: str = "B-B",
-                 tsa_url: str | None = None, public_url: str = DEFAULT_PUBLIC_URL
+                 tsa_url: str | None = None, public_base_url: str = DEFAULT_PUBLIC_BASE_URL
                  ) -> None:
         """`level`: the PAdES level (`PadesLevel`); B-T and above need `tsa_url`.
-        `public_url`: the issuer's, where the SD-JWT VC's status list is served."""
+        `public_base_url`: the issuer's, where the SD-JWT VC's status list is served."""
         self.keys = keys
         self.verifier_url = verifier_url
-        self.public_url = public_url
+        self.public_base_url = public_base_url
         pades = PadesLevel.parse(level)
         self.signer = TranscriptSigner(
             keys, level=pades,
@@ -100,7 +100,7 @@ class Producer:
         record_json = to_canonical(record)
         record_digest = digest(record_json)
         credential = sign_credential(claims_for(record, record_digest), self.keys)
-        sd_jwt = sign_sd_jwt(record_json, self.keys, self.public_url)
+        sd_jwt = sign_sd_jwt(record_json, self.keys, self.public_base_url)
         t1 = time.perf_counter()
         pdf = render_transcript(
             record, qr_url(self.verifier_url, credential), verification_code(record_digest),

@@ -47,6 +47,7 @@ def signed_data(
     institution_name_en: str | None = None,
     record: dict[str, Any] | None = None,
     directory: Directory | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """What a person compares with the paper: from the credential, enriched by the record.
 
@@ -96,7 +97,7 @@ def signed_data(
         "issued_date_th": date_th(issued.date()),
         "issued_date_en": date_en(issued.date()),
         "verification_code": code,
-        "source": "pdf" if record is not None else "credential",
+        "source": source or ("pdf" if record is not None else "credential"),
     }
 
 
@@ -104,6 +105,7 @@ def signed_data(
 
 CREDENTIAL, PDF = "credential", "pdf"  # what was checked: the QR's credential, or the file
 SD_JWT = "sd-jwt-vc"  # a selective-disclosure credential: only what the graduate disclosed
+VC = "vc"  # the transcript's W3C VC 2.0 export (``.vc.json``, docs/interop.md)
 
 SUMMARIES: dict[Result, tuple[str, str]] = {
     Result.INVALID: ("ไม่ถูกต้อง อาจถูกแก้ไขหรือปลอมแปลง", "Invalid: altered or forged"),
@@ -121,6 +123,8 @@ VALID_SUMMARIES = {
           "Valid: this PDF was issued by the BMA and is unchanged"),
     SD_JWT: ("ข้อมูลที่เปิดเผยนี้ออกโดยสถานศึกษาในสังกัดกรุงเทพมหานครจริงและไม่ถูกแก้ไข",
              "Valid: the disclosed data was issued by a BMA institution and is unchanged"),
+    VC: ("ข้อมูลรับรองดิจิทัลนี้ออกโดยกรุงเทพมหานครและไม่ถูกแก้ไข",
+         "Valid: this digital credential was issued by the BMA and is unchanged"),
 }
 COMPARE = {
     CREDENTIAL: ("คิวอาร์โค้ดยืนยันข้อมูลรับรอง ไม่ได้ยืนยันกระดาษ: โปรดตรวจว่าชื่อ สถานศึกษา "
@@ -132,6 +136,10 @@ COMPARE = {
     SD_JWT: ("ผู้สำเร็จการศึกษาเลือกเปิดเผยเฉพาะข้อมูลด้านล่าง ข้อมูลที่ไม่ได้เปิดเผยไม่ได้ถูกตรวจและไม่แสดง",
              "The graduate chose to disclose only the data below; what was withheld is "
              "listed, not shown."),
+    VC: ("ข้อมูลรับรองดิจิทัลยืนยันข้อมูลของตัวเอง ไม่ได้ยืนยันกระดาษ: "
+         "โปรดเทียบข้อมูลด้านล่างกับเอกสารที่ได้รับ",
+         "The digital credential proves its own data, not any paper: compare the signed "
+         "data below with the document you were given."),
 }
 
 
@@ -165,7 +173,8 @@ def checked_at(moment: datetime) -> dict[str, str]:
 
 def summary(verdict: Verdict, scope: str) -> dict[str, str]:
     """The verdict in one bilingual sentence that claims no more than was proven:
-    `scope` is `CREDENTIAL` (a QR, a photo of it, a pasted link) or `PDF` (the file)."""
+    `scope` is `CREDENTIAL` (a QR, a photo of it, a pasted link), `PDF` (the file) or `VC`
+    (the W3C VC 2.0 export)."""
     if verdict.result is Result.VALID:
         th, en = VALID_SUMMARIES[scope]
     else:

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from verifier import vc_export
 from verifier.core.credential import Claims
 from verifier.core.freshness import ISSUED_AT, issue_time_check
 from verifier.core.sd_jwt_vc import Presented
 from verifier.core.verdict import Check, Status, Verdict, decide
 from verifier.directory import Directories
-from verifier.display import signed_data
+from verifier.display import VC, signed_data
 from verifier.pdf import check_credential, check_pdf
 from verifier.sd_jwt_checks import check_sd_jwt, presented_data
 from verifier.sources import Freshness, KeysView, TrustSource
@@ -112,6 +113,16 @@ class Verifier:
 
         return self._judge(run)
 
+    def vc(self, data: bytes | str) -> Verdict:
+        """The verdict on a VC 2.0 export (``.vc.json``, `verifier.vc_export`); NotAnExport
+        if it is not one at all."""
+        vc_export.parse(data)  # refuse what is not a credential before any check
+
+        def run(store: TrustStore) -> _Outcome:
+            return _Outcome(*vc_export.check_vc(data, store))
+
+        return self._judge(run, source=VC)
+
     def pdf(self, data: bytes, *, moment: datetime | None = None) -> Verdict:
         """The verdict on a PDF; NotATranscript if it cannot be judged at all. `moment`:
         judge its signature's long-term validity as of then (default now)."""
@@ -122,7 +133,8 @@ class Verifier:
 
         return self._judge(run)
 
-    def _judge(self, run: Callable[[TrustStore], _Outcome]) -> Verdict:
+    def _judge(self, run: Callable[[TrustStore], _Outcome], *, source: str | None = None
+               ) -> Verdict:
         """`run` the checks with the trusted keys, then handle a key that was not found.
 
         An unknown kid makes us fetch the JWKS again (at most every `retry_after`); still
@@ -154,13 +166,13 @@ class Verifier:
                 record = parsed if isinstance(parsed, dict) else None
             except (ValueError, UnicodeDecodeError):
                 record = None
-        return self._finish(view, outcome.claims, checks, record=record)
+        return self._finish(view, outcome.claims, checks, record=record, source=source)
 
     # --- shared -------------------------------------------------------------------------
 
     def _finish(
         self, view: KeysView, claims: Claims | Presented | None, checks: list[Check],
-        *, record: dict[str, Any] | None,
+        *, record: dict[str, Any] | None, source: str | None = None,
     ) -> Verdict:
         if claims is not None:
             checks = [*checks, issue_time_check(claims.issued_at, self.source.now(),
@@ -182,7 +194,7 @@ class Verifier:
         directory = (self.directories.get(claims.institution)
                      if self.directories is not None and record is None else None)
         return decide(checks, signed_data(claims, institution_name_en=name, record=record,
-                                          directory=directory) | status_data)
+                                          directory=directory, source=source) | status_data)
 
 
 def _untrusted_store(view: KeysView) -> TrustStore:

@@ -1,4 +1,5 @@
-"""The issuer's own offline check of a PDF: the verifier's checks plus its database status.
+"""The issuer's own offline check of a PDF (or of a transcript's VC 2.0 export): the
+verifier's checks plus its database status.
 
 The status comes from the database, so it is always current; its checks say what a
 verifier is told (date, public reason, newer version: `verifier.status_checks`) and,
@@ -23,6 +24,7 @@ from verifier.core.verdict import REVOCATION, Check, Status, Verdict, decide
 from verifier.pdf import NotATranscript, check_pdf
 from verifier.status_checks import latest, revoked_check, superseded
 from verifier.trust import TrustStore
+from verifier.vc_export import NotAnExport, check_vc
 
 
 def trust_store(issuer: Issuer) -> TrustStore:
@@ -74,4 +76,16 @@ def verify_pdf(issuer: Issuer, data: bytes, *, moment: datetime | None = None) -
         checks.append(issue_time_check(findings.claims.issued_at, issuer.clock(),
                                        FreshnessPolicy()))
         checks += status_checks(issuer, findings.claims)
+    return decide(checks)
+
+
+def verify_vc(issuer: Issuer, data: bytes) -> Verdict:
+    """The verdict on a VC 2.0 export (``.vc.json``) with this issuer's keys and status."""
+    try:
+        claims, checks, _record = check_vc(data, trust_store(issuer))
+    except NotAnExport as e:
+        raise refused(e) from None
+    if claims is not None and all(c.status is Status.PASS for c in checks):
+        checks.append(issue_time_check(claims.issued_at, issuer.clock(), FreshnessPolicy()))
+        checks += status_checks(issuer, claims)
     return decide(checks)

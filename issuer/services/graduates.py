@@ -128,6 +128,15 @@ class VersionView:
         (absent for versions issued before SD-JWT VCs)."""
         return self.pdf_file.with_suffix(".sd-jwt") if self.pdf_file is not None else None
 
+    @property
+    def vc_file(self) -> Path | None:
+        """The version's W3C VC 2.0 export beside its PDF (`issuer.adapters.vc_export`),
+        if one was made (not for versions issued before the export existed)."""
+        if self.pdf_file is None:
+            return None
+        path = self.pdf_file.with_name(self.pdf_file.name.removesuffix(".pdf") + ".vc.json")
+        return path if path.is_file() else None
+
 
 @dataclass(frozen=True)
 class TranscriptView:

@@ -118,7 +118,8 @@ def issue_batch(
               issuer.settings.verifier_url, issuer.settings.output_dir,
               warm_up=kind is InstitutionKind.VOCATIONAL,
               pades_level=issuer.settings.signing_level, tsa_url=issuer.settings.tsa_url,
-              token=issuer.token(), public_url=issuer.settings.public_url)
+              token=issuer.token(), public_base_url=issuer.settings.public_base_url,
+              vc_export=issuer.settings.vc_export)
     with producer_pool(job, workers) as submit:
         inflight: deque[list[tuple[int, TranscriptRecord, Future[Produced]]]] = deque()
         for start in range(0, len(pending), CHUNK):

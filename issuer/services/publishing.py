@@ -4,6 +4,10 @@ Layout under `Settings.published_dir` (see `issuer.adapters.publish`)::
 
     .well-known/jwks.json           every institution's credential keys, every generation
                                     (retired and compromised ones too), forever
+    .well-known/did.json            the same keys as the did:web issuer of the VC 2.0
+                                    export (`issuer.adapters.vc_export`, docs/interop.md)
+    status/<code>/<purpose>.vc.json the revocation and refresh lists again, as
+                                    BitstringStatusListCredentials (ecdsa-rdfc-2019)
     status/<code>/revocation.jws    bit set = that status index is revoked
     status/<code>/refresh.jws       bit set = superseded by a newer version
     status/<code>/details.jws       date, reason code and newer version of each set bit
@@ -43,6 +47,7 @@ from issuer.adapters.publish import (
     write_token_status_list,
     write_trust_bundle,
 )
+from issuer.adapters.vc_export import write_did_document, write_status_list_credentials
 from issuer.config import BANGKOK
 from issuer.core.lifecycle import TranscriptStatus
 from issuer.services.audit import checkpoint_quietly
@@ -87,7 +92,7 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         names = {r.code: (r.name_th, r.name_en, uow.institutions.programmes(r))
                  for r in rows if r.code in statuses}
         uow.commit()  # a number taken is never given again, even if writing fails
-    entries, signers = [], []
+    entries, signers, did_keys = [], [], []
     for code in codes:
         try:
             generations = public_generations(issuer.settings.keys_dir, code)
@@ -95,12 +100,16 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
             raise ServiceError("keys of %(code)s not published: %(problem)s", code=code,
                                problem=str(e)) from None
         entries += [(g.credential_cert, g.chain, g.generation) for g in generations]
+        did_keys += [(code, g.credential_cert, g.generation.compromised is not None)
+                     for g in generations]
         # Lists are signed with the active key; one retired without a successor
         # (`keys retire --final`) leaves none, an error only when its lists are asked for.
         if any(g.generation.retired is None for g in generations) or (
                 generations and only is not None and code in only):
             signers.append(code)
     jwks = write_json(published / JWKS_PATH, jwks_document(entries))
+    base_url = issuer.settings.public_base_url
+    write_did_document(published, base_url, did_keys)
     now = issuer.clock()
     for code in signers:
         if code not in statuses:
@@ -113,8 +122,9 @@ def _publish(issuer: Issuer, institutions: Iterable[str] | None) -> Path:
         revoked, superseded, details, sequence = statuses[code]
         write_status_lists(published, keys, revoked, superseded, now, sequence=sequence,
                            details=details)
-        write_token_status_list(published, keys, revoked, superseded, now,
-                                issuer.settings.public_url)
+        write_status_list_credentials(published, keys, revoked, superseded, now,
+                                      sequence=sequence, base_url=base_url)
+        write_token_status_list(published, keys, revoked, superseded, now, base_url)
         write_directory(published, keys, *names[code], now)
     write_trust_bundle(published, now)
     write_schemas(published)

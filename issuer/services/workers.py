@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from issuer.adapters import hsm, keystore
+from issuer.adapters import hsm, keystore, vc_export
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import Images, warm_up
-from issuer.config import DEFAULT_PUBLIC_URL
+from issuer.config import DEFAULT_PUBLIC_BASE_URL
 from issuer.core.records import TranscriptRecord
 from issuer.pipeline import Producer
 
@@ -45,8 +45,11 @@ class Job:
     """The time-stamping authority, for B-T and above."""
     token: hsm.TokenConfig | None = None
     """The HSM, for keys in a token: each worker process opens its own session."""
-    public_url: str = DEFAULT_PUBLIC_URL
-    """The issuer's public base URL: where the SD-JWT VC's Token Status List is served."""
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    """The issuer's public address (`issuer.config.Settings.public_base_url`): the
+    SD-JWT VC's Token Status List is served under it; the VC 2.0 export's did:web."""
+    vc_export: bool = True
+    """Write each version's W3C VC 2.0 export beside its PDF (`issuer.adapters.vc_export`)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,13 @@ class Worker:
         write_atomically(self.job.output_dir / relative, doc.pdf)
         write_atomically(self.job.output_dir / sd_jwt_path_for(relative), doc.sd_jwt.encode())
         timings = doc.timings | {"write": time.perf_counter() - t0}
+        if self.job.vc_export:
+            t0 = time.perf_counter()
+            vc = vc_export.transcript_credential(record, doc.record_digest, self.keys,
+                                                 self.job.public_base_url)
+            write_atomically(self.job.output_dir / vc_export.vc_path_for(relative),
+                             vc_export.to_bytes(vc))
+            timings["vc"] = time.perf_counter() - t0
         return Produced(
             record.transcript_id, record.version, doc.record_digest, doc.credential,
             self.keys.kid, relative, hashlib.sha256(doc.pdf).hexdigest(), timings,
@@ -100,7 +110,7 @@ def _producer(keys: InstitutionKeys, job: Job) -> Producer:
     responses and CRLs once and reuses them for the whole job (`issuer.adapters.
     pdf_signing.REVOCATION_REUSE`)."""
     return Producer(keys, job.verifier_url, level=job.pades_level, tsa_url=job.tsa_url,
-                    public_url=job.public_url)
+                    public_base_url=job.public_base_url)
 
 
 def pdf_path_for(record: TranscriptRecord) -> str:

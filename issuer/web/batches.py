@@ -4,6 +4,7 @@ other batch is "not found"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from flask_babel import gettext as _
 
 from issuer.adapters import queries
 from issuer.adapters.orm import BatchRow
+from issuer.adapters.vc_export import vc_path_for
 from issuer.core.batch import load_warnings
 from issuer.core.lifecycle import (
     STAFF,
@@ -320,9 +322,9 @@ def issue(batch_id: int) -> Any:
 @bp.get("/batches/<int:batch_id>/transcripts.zip")
 @roles(*STAFF)
 def transcripts_zip(batch_id: int) -> Any:
-    """The batch's current PDFs: a superseded version has a newer one (in a later batch)
-    and a revoked one is no longer valid, so neither is handed out again from here (each
-    transcript's page still has every version)."""
+    """The batch's current PDFs, each with its W3C VC 2.0 export: a superseded version
+    has a newer one (in a later batch) and a revoked one is no longer valid, so neither
+    is handed out again from here (each transcript's page still has every version)."""
     batch = _batch(batch_id)
     with reading() as session:
         pdfs = queries.batch_pdfs(session, batch, current_only=True)
@@ -330,10 +332,15 @@ def transcripts_zip(batch_id: int) -> Any:
         abort(404)
     out = issuer().settings.output_dir
 
-    def member(transcript_id: str, version: int, path: str) -> tuple[str, Any]:
-        return f"{transcript_id}-v{version}.pdf", (out / path).read_bytes
+    def members(transcript_id: str, version: int, path: str) -> Iterator[tuple[str, Any]]:
+        """The PDF and, when it was made, its W3C VC 2.0 export (docs/interop.md)."""
+        yield f"{transcript_id}-v{version}.pdf", (out / path).read_bytes
+        vc = out / vc_path_for(path)
+        if vc.is_file():
+            yield f"{transcript_id}-v{version}.vc.json", vc.read_bytes
 
-    return Response(zip_stream(member(*pdf) for pdf in pdfs), mimetype="application/zip",
+    return Response(zip_stream(m for pdf in pdfs for m in members(*pdf)),
+                    mimetype="application/zip",
                     headers={"Content-Disposition":
                              f'attachment; filename="batch-{batch_id}-transcripts.zip"'})
 

@@ -94,6 +94,21 @@ def claim(token: str) -> Any:
     return _claim_page(token, view)
 
 
+@bp.get("/c/<token>/v<int:version>.vc.json")
+@limiter.limit(LINK_LIMIT)
+def claim_vc(token: str, version: int) -> Any:
+    """The version's W3C VC 2.0 (Open Badges 3.0) export, for a wallet (docs/interop.md)."""
+    try:
+        view = graduates.claim(issuer(), token, ip=_ip())
+    except graduates.LinkError:
+        return _invalid()
+    chosen = next((v for v in view.versions if v.version == version), None)
+    if chosen is None or chosen.vc_file is None:
+        abort(404)
+    return send_file(chosen.vc_file, mimetype="application/vc+ld+json", as_attachment=True,
+                     download_name=f"{view.transcript_id}-v{version}.vc.json")
+
+
 @bp.get("/c/<token>/v<int:version>.pdf")
 @limiter.limit(LINK_LIMIT)
 def claim_pdf(token: str, version: int) -> Any:

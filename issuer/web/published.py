@@ -1,9 +1,10 @@
 """What verifiers read, served from `Settings.published_dir` with cache headers:
 ``/.well-known/jwks.json``, ``/status/<code>/<purpose>.jws`` (purpose ``revocation``,
 ``refresh`` or ``details``), ``/status/<code>/token-status.jwt`` (the IETF Token Status
-List of SD-JWT VCs), ``/trust.json`` and the JSON Schemas of ``transcript.json``
-(``/schema/transcript/<kind>/v<n>.json``, from the package, so they answer before the
-first publication); and
+List of SD-JWT VCs), for the VC 2.0 export ``/.well-known/did.json``,
+``/status/<code>/<purpose>.vc.json`` and ``/ns/transcript/v1.jsonld``, ``/trust.json``
+and the JSON Schemas of ``transcript.json`` (``/schema/transcript/<kind>/v<n>.json``,
+from the package, so they answer before the first publication); and
 what auditors fetch and keep: the audit log's signed checkpoints,
 ``/audit/checkpoint.jws`` (the latest) and ``/audit/checkpoints/<seq>.jws``.
 
@@ -29,6 +30,7 @@ from werkzeug.security import safe_join
 
 from issuer.adapters.publish import SCHEMA_DIR, schema_files
 from issuer.web.extensions import issuer, limiter
+from verifier.core.jsonld import BKT_V1, CONTEXT_FILES, CONTEXTS_DIR
 from verifier.core.token_status_list import MEDIA_TYPE
 
 bp = Blueprint("published", __name__)
@@ -84,6 +86,36 @@ def token_status_list(code: str) -> Any:
     if not _CODE.fullmatch(code):
         abort(404)
     return _send(f"status/{code}/token-status.jwt", MEDIA_TYPE, None)
+
+
+@bp.get("/.well-known/did.json")
+@limiter.exempt
+def did_document() -> Any:
+    """The did:web document of the VC 2.0 export's issuer (`issuer.adapters.vc_export`)."""
+    return _send(".well-known/did.json", "application/did+json", JWKS_MAX_AGE)
+
+
+@bp.get("/status/<code>/<purpose>.vc.json")
+@limiter.exempt
+def status_list_credential(code: str, purpose: str) -> Any:
+    """A status list as a BitstringStatusListCredential (Data Integrity), for the VC
+    2.0 export: the same bits as ``<purpose>.jws``."""
+    if not _CODE.fullmatch(code) or purpose not in _PURPOSES[:2]:
+        abort(404)
+    return _send(f"status/{code}/{purpose}.vc.json", "application/vc+ld+json", None)
+
+
+@bp.get("/ns/transcript/v1.jsonld")
+@limiter.exempt
+def jsonld_context() -> Any:
+    """Our JSON-LD context (from the package: it never changes)."""
+    source = CONTEXTS_DIR / CONTEXT_FILES[BKT_V1]
+    response = send_from_directory(source.parent, source.name,
+                                   mimetype="application/ld+json", max_age=HISTORY_MAX_AGE,
+                                   conditional=True)
+    response.headers["Cache-Control"] = f"public, max-age={HISTORY_MAX_AGE}, immutable"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/trust.json")

@@ -24,6 +24,10 @@ def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None: 
     files = pdfs(result.stdout)
     assert len(files) == 12 and all(f.exists() for f in files)
     assert {f.parent.name for f in files} == {"1001", "2001"}
+    # each with its VC 2.0 export beside it, and the DID document that verifies them
+    assert all(f.with_name(f.name.removesuffix(".pdf") + ".vc.json").is_file() for f in files)
+    assert "did:web:127.0.0.1%3A8000" in result.stdout
+    assert (tmp_path / "var" / "published" / ".well-known" / "did.json").is_file()
     keys, var = tmp_path / "keys", tmp_path / "var"
     assert not (keys / ".passphrase").exists() and not list(keys.rglob("root.key"))
     assert (var / "secrets" / "key-passphrase").exists()  # development only
@@ -32,8 +36,8 @@ def test_demo_issues_both_kinds_and_each_verifies(run, tmp_path: Path) -> None: 
         assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
     for path in (var / "transcripts.db", files[0], keys / "integrity.key"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-    for f in (files[0], files[-1]):
-        verified = run("verify", f)
+    for f in (files[0], files[-1], files[0].with_name(files[0].stem + ".vc.json")):
+        verified = run("verify", f)  # a PDF, or a VC 2.0 export
         assert verified.exit_code == 0 and verified.stdout.rstrip().endswith("VALID")
     # without a TSA (this run has none) the demo signs B-B: past its certificate's end,
     # nothing proves it was signed in time (test_serve.py: the B-LTA demo, in 2040)

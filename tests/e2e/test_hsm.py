@@ -7,6 +7,7 @@ in the token; the JWKS publishes the token key's public part."""
 from __future__ import annotations
 
 import copy
+import json
 import multiprocessing
 import shutil
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from issuer.services.keys import rotate_keys
 from tests.e2e.conftest import EXAMPLES, PASSPHRASE, issue_file, make_issuer, only_students
 from tests.e2e.test_key_lifecycle import ADMIN, every_path, jwks, kid
 from tests.pdfcheck import pdfsig_report, pyhanko_validate
+from verifier.core import data_integrity, did_web
 from verifier.core.canonical import b64url_decode
 from verifier.core.credential import kid_for, verify
 from verifier.core.verdict import Result
@@ -240,3 +242,18 @@ def test_keys_create_hsm_from_the_command_line(run, tmp_path: Path,  # type: ign
     assert not list((tmp_path / "keys").rglob("1001/**/*.key"))
     files = run("keys", "create", "--institution", "2001")  # without --hsm: file keys
     assert files.exit_code == 0 and (tmp_path / "keys" / "2001" / "1" / "pdf.key").exists()
+
+
+def test_the_vc_export_is_signed_through_the_token(issued: tuple[Issuer, list[bytes]]) -> None:
+    """The VC 2.0 export's ecdsa-rdfc-2019 proof, made by the token's credential key
+    (only through ``key.sign``), verifies against the published DID document."""
+    issuer, _ = issued
+    files = sorted((issuer.settings.output_dir / "1001").glob("*.vc.json"))
+    assert len(files) == 2
+    did_document = json.loads(
+        (issuer.settings.published_dir / ".well-known" / "did.json").read_text("utf-8"))
+    for path in files:
+        credential = json.loads(path.read_text("utf-8"))
+        key = did_web.find_method(did_document, credential["proof"]["verificationMethod"])
+        assert key is not None
+        data_integrity.verify_proof(credential, key)

@@ -29,7 +29,10 @@ def test_the_wheel_carries_the_files_read_at_run_time(tmp_path: Path) -> None:
         assert f"{data}/data/share/bangkok-transcripts/templates/{template.name}" in names
     expected = ["issuer/alembic.ini", "issuer/schemas/transcript-school-v3.json",
                 "issuer/web/translations/th/LC_MESSAGES/messages.po",
-                "issuer/web/templates/issuer/base.html", "verifier/app/static/verify.js"]
+                "issuer/web/templates/issuer/base.html", "verifier/app/static/verify.js",
+                "verifier/core/contexts/credentials-v2.jsonld",  # JSON-LD, never fetched
+                "verifier/core/contexts/ob-context-3.0.3.json",
+                "verifier/core/contexts/bkt-transcript-v1.jsonld"]
     missing = [n for n in expected if n not in names]
     assert not missing, missing
     assert any(n.startswith("issuer/migrations/versions/0011") for n in names)

@@ -109,8 +109,12 @@ def test_a_batch_from_upload_to_download_and_a_revocation(page, tmp_path: Path) 
     with page.expect_download() as download:
         page.click("text=ดาวน์โหลดทั้งหมด (ZIP)")
     archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
-    assert len(archive.namelist()) == 6
-    assert all(archive.read(n).startswith(b"%PDF-1.7") for n in archive.namelist())
+    names = archive.namelist()
+    pdfs = [n for n in names if n.endswith(".pdf")]
+    assert len(pdfs) == 6 and all(archive.read(n).startswith(b"%PDF-1.7") for n in pdfs)
+    # each with its VC 2.0 export beside it (docs/interop.md)
+    assert sorted(names) == sorted([*pdfs, *(n.removesuffix(".pdf") + ".vc.json" for n in pdfs)])
+    assert all(archive.read(n).startswith(b"{") for n in names if n.endswith(".vc.json"))
     sign_out(page)
 
     sign_in(page, "reg1001")

@@ -69,6 +69,9 @@ NOT_PAGES = {
     "published.trust_bundle": "JSON for verifiers",
     "published.status_list": "a signed status list (JWS) for verifiers",
     "published.token_status_list": "a signed Token Status List (JWT) for SD-JWT VC verifiers",
+    "published.did_document": "JSON for verifiers (the VC 2.0 export's DID document)",
+    "published.status_list_credential": "a signed status list (VC 2.0) for verifiers",
+    "published.jsonld_context": "a JSON-LD context",
     "published.record_schema": "a JSON Schema",
     "published.audit_checkpoint": "a signed audit checkpoint (JWS)",
     "published.audit_checkpoint_seq": "a signed audit checkpoint (JWS)",
@@ -82,6 +85,7 @@ NOT_PAGES = {
     "batches.preview": "a PDF (opened in the browser's viewer)",
     "transcripts.pdf": "a PDF download",
     "graduates.claim_pdf": "a PDF download",
+    "graduates.claim_vc": "a JSON download (the VC 2.0 export)",
     "graduates.share_pdf": "a PDF download (its GET answers the PIN page's form)",
 }
 

@@ -121,8 +121,10 @@ def test_from_file_to_signed_transcripts_and_back(issuer: Issuer) -> None:
     response = registrar.get(f"/batches/{batch_id}/transcripts.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
-    names = archive.namelist()
+    names = [n for n in archive.namelist() if n.endswith(".pdf")]
     assert len(names) == 6 and all(re.fullmatch(r"1001-\d{4}-\d{6}-v1\.pdf", n) for n in names)
+    assert sorted(archive.namelist()) == sorted(  # each PDF with its VC 2.0 export
+        [*names, *(n.removesuffix(".pdf") + ".vc.json" for n in names)])
     root = load_root(issuer.settings.keys_dir)
     for name in names:
         pdf = archive.read(name)

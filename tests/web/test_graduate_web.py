@@ -48,6 +48,11 @@ def test_claim_share_open_log_revoke(app: Flask, issued: tuple[int, list[str]]) 
     pdf = graduate.client.get(f"{claim_path}/v1.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-1.7")
     assert graduate.client.get(f"{claim_path}/v9.pdf").status_code == 404
+    assert f"{claim_path}/v1.vc.json" in response.get_data(as_text=True)  # a link beside it
+    vc = graduate.client.get(f"{claim_path}/v1.vc.json")  # the W3C VC 2.0 export
+    assert vc.status_code == 200 and vc.mimetype == "application/vc+ld+json"
+    assert vc.json["credentialSubject"]["transcript"]["transcript_id"] == ids[0]
+    assert graduate.client.get(f"{claim_path}/v9.vc.json").status_code == 404
 
     refused = graduate.post(f"{claim_path}/shares", {"pin": "12"})  # a bad PIN
     assert refused.status_code == 400

@@ -70,6 +70,7 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
     # every kind of download: PDF, ZIP, CSV, JSON lines
     transcript_id = rows[0]["เลขที่เอกสาร"]
     downloads["claim pdf"] = graduate.client.get(f"{claim_path}/v1.pdf")
+    downloads["claim vc"] = graduate.client.get(f"{claim_path}/v1.vc.json")
     downloads["share pdf"] = graduate.client.get(
         f"{share_url.removeprefix(BASE)}/transcript.pdf")
     downloads["staff pdf"] = registrar.client.get(f"/transcripts/{transcript_id}/v1.pdf")
@@ -97,12 +98,12 @@ def test_links_ignore_the_host_header_and_downloads_are_not_stored(
 
     # the batch ZIP holds current versions only: a revoked one leaves it
     before = zipfile.ZipFile(io.BytesIO(downloads["batch zip"].data)).namelist()
-    assert f"{tid}-v1.pdf" in before
+    assert f"{tid}-v1.pdf" in before and f"{tid}-v1.vc.json" in before  # the VC beside it
     hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
     revoke(web_issuer, tid, reason=f"issued in error {hostile}", actor=REGISTRAR)
     after = registrar.client.get(f"/batches/{batch_id}/transcripts.zip")
     assert sorted(zipfile.ZipFile(io.BytesIO(after.data)).namelist()) == \
-        sorted(n for n in before if n != f"{tid}-v1.pdf")
+        sorted(n for n in before if n not in (f"{tid}-v1.pdf", f"{tid}-v1.vc.json"))
 
     # free text reaches the pages escaped (ASVS 5.3.3): the reason is shown, never run
     page = registrar.get(f"/transcripts/{tid}").get_data(as_text=True)

@@ -38,6 +38,28 @@ def test_jwks_is_public_and_cacheable(web_issuer: Issuer, browser: Browser) -> N
     assert again.status_code == 304
 
 
+def test_the_did_document_and_status_list_credentials_are_public(web_issuer: Issuer,
+                                                                browser: Browser) -> None:
+    publish(web_issuer)
+    response = browser.client.get("/.well-known/did.json")
+    assert response.status_code == 200 and response.mimetype == "application/did+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    document = json.loads(response.data)
+    assert document["id"] == "did:web:127.0.0.1%3A8000"
+    assert len(document["assertionMethod"]) == 2  # one key generation per institution
+    assert {m["type"] for m in document["verificationMethod"]} == {"Multikey"}
+    for purpose in ("revocation", "refresh"):
+        status = browser.client.get(f"/status/1001/{purpose}.vc.json")
+        assert status.status_code == 200, purpose
+        assert status.headers["Cache-Control"] == "public, no-cache"
+        listed = json.loads(status.data)
+        assert listed["credentialSubject"]["statusPurpose"] == purpose
+        assert listed["proof"]["cryptosuite"] == "ecdsa-rdfc-2019"
+    assert browser.client.get("/status/1001/details.vc.json").status_code == 404
+    context = browser.client.get("/ns/transcript/v1.jsonld")
+    assert context.status_code == 200 and "@context" in json.loads(context.data)
+
+
 def test_status_lists_are_served_from_the_published_folder(web_issuer: Issuer,
                                                            browser: Browser) -> None:
     folder = Path(web_issuer.settings.published_dir) / "status" / "1001"

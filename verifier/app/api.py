@@ -3,7 +3,9 @@
 - ``multipart/form-data`` with field ``file`` (a PDF), ``image`` (a photo or
   screenshot of the QR) or ``credential`` (text); a urlencoded ``credential`` too;
 - ``application/json`` ``{"credential": "<BKT1:… or compact JWS, or the QR's URL>"}``;
-- ``application/pdf`` with the PDF as the body.
+- ``application/pdf`` with the PDF as the body;
+- ``application/vc`` (or ``application/vc+ld+json``) with a transcript's W3C VC 2.0
+  export (``.vc.json``, docs/interop.md) as the body; a ``file`` upload of one too.
 
 ``?at=<ISO 8601 time>`` judges a PDF's long-term validity as of that time (past or
 future, `verifier.long_term`) instead of now.
@@ -29,6 +31,7 @@ from verifier.display import summary
 from verifier.verification import Verifier
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+VC_TYPES = ("application/vc", "application/vc+ld+json")
 
 
 def _verifier() -> Verifier | None:
@@ -55,6 +58,8 @@ def verify() -> Response | tuple[Response, int]:
         return _credential_json(verifier)
     if mimetype == "application/pdf":
         return _answer(pdf, verifier, request.get_data(cache=False))
+    if mimetype in VC_TYPES:
+        return _answer(inputs.vc, verifier, request.get_data(cache=False))
     if mimetype == "application/x-www-form-urlencoded":
         credential = request.form.get("credential")
         if credential is not None:
@@ -64,7 +69,8 @@ def verify() -> Response | tuple[Response, int]:
     if mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is not None:
-            return _answer(pdf, verifier, upload.read())
+            data = upload.read()
+            return _answer(inputs.vc if inputs.is_json(data) else pdf, verifier, data)
         image = request.files.get("image")
         if image is not None:
             return _answer(inputs.image, verifier, image.read())
@@ -74,7 +80,8 @@ def verify() -> Response | tuple[Response, int]:
         return problem(400, "missing_input", "Send a field 'file' (PDF), 'image' or 'credential'",
                        "กรุณาส่งไฟล์ PDF รูปภาพคิวอาร์โค้ด หรือข้อมูลรับรอง")
     return problem(415, "unsupported_media_type",
-                   "Send JSON {\"credential\": ...}, multipart/form-data or application/pdf",
+                   "Send JSON {\"credential\": ...}, multipart/form-data, application/pdf "
+                   "or application/vc",
                    "รูปแบบข้อมูลไม่รองรับ")
 
 

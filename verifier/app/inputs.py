@@ -13,10 +13,11 @@ from datetime import datetime
 from flask import current_app
 
 from verifier.core.verdict import Verdict
-from verifier.display import CREDENTIAL, PDF, SD_JWT
+from verifier.display import CREDENTIAL, PDF, SD_JWT, VC
 from verifier.pdf import NotATranscript
 from verifier.qr_image import PhotoLimits, QrImageError, decode_qr
 from verifier.sd_jwt_checks import looks_like_sd_jwt
+from verifier.vc_export import NotAnExport
 from verifier.verification import Verifier
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,24 @@ def pdf(verifier: Verifier, data: bytes, moment: datetime | None = None) -> Judg
     return Judged(verdict, PDF)
 
 
+def vc(verifier: Verifier, data: bytes) -> Judged:
+    """A transcript's W3C VC 2.0 export (``.vc.json``)."""
+    try:
+        return Judged(verifier.vc(data), VC)
+    except NotAnExport as exc:
+        raise Refused(415, "not_vc", f"Not a transcript's digital credential: {exc}",
+                      "ไม่ใช่ข้อมูลรับรองดิจิทัลของเอกสารผลการเรียน") from None
+
+
+def is_json(data: bytes) -> bool:
+    return data.lstrip()[:1] == b"{"
+
+
 def upload(verifier: Verifier, data: bytes) -> Judged:
-    """A file from the page: a PDF by its header, anything else as a picture."""
+    """A file from the page: a PDF by its header, a digital credential (JSON), anything
+    else as a picture."""
     if data.lstrip()[:5].startswith(b"%PDF-"):
         return pdf(verifier, data)
+    if is_json(data):
+        return vc(verifier, data)
     return image(verifier, data)

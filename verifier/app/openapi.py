@@ -42,7 +42,8 @@ def document() -> dict[str, Any]:
             "/api/v1/verify": {
                 "post": {
                     "operationId": "verify",
-                    "summary": "Verify a transcript PDF, a QR picture or a QR credential",
+                    "summary": "Verify a transcript PDF, a QR picture, a QR credential or "
+                               "a transcript's VC 2.0 export",
                     "parameters": [{
                         "name": "at", "in": "query", "required": False,
                         "description": "For a PDF: judge its signature's long-term validity "
@@ -77,6 +78,12 @@ def document() -> dict[str, Any]:
                             }},
                             "application/pdf": {"schema": {"type": "string",
                                                            "format": "binary"}},
+                            "application/vc": {"schema": {
+                                "type": "object",
+                                "description": "A transcript's W3C VC 2.0 export (.vc.json: "
+                                               "an Open Badges 3.0 credential, "
+                                               "ecdsa-rdfc-2019); also as "
+                                               "application/vc+ld+json or a `file` upload"}},
                         },
                     },
                     "responses": {
@@ -86,7 +93,8 @@ def document() -> dict[str, Any]:
                         "400": _error("Malformed JSON or no input"),
                         "413": _error("Upload larger than 10 MB, or a picture over 8 MB or "
                                       "50 megapixels"),
-                        "415": _error("Not a PDF, not a picture, or an unsupported type"),
+                        "415": _error("Not a PDF, not a picture, not a transcript's VC, or an "
+                                      "unsupported type"),
                         "422": _error("Encrypted, unsigned or unreadable PDF; no QR found"),
                         "429": _error("Too many requests from this client"),
                         "503": _error("Verifier not configured, QR decoding unavailable, or "
@@ -117,7 +125,7 @@ def document() -> dict[str, Any]:
                                        "was proven, and what to compare with the paper",
                         "properties": {
                             "scope": {"type": "string",
-                                      "enum": ["credential", "pdf", "sd-jwt-vc"]},
+                                      "enum": ["credential", "pdf", "sd-jwt-vc", "vc"]},
                             "th": {"type": "string"}, "en": {"type": "string"},
                             "compare_th": {"type": "string"},
                             "compare_en": {"type": "string"},
@@ -145,7 +153,7 @@ def document() -> dict[str, Any]:
                                 "type": ["string", "null"],
                                 "description": "The code printed under the QR (ABCD-EFGH)"},
                             "source": {"type": "string",
-                                       "enum": ["pdf", "credential", "sd-jwt-vc"]},
+                                       "enum": ["pdf", "credential", "sd-jwt-vc", "vc"]},
                             "format": {"type": "string", "enum": ["sd-jwt-vc"],
                                        "description": "Present for an SD-JWT VC only"},
                             "kind": {"type": "string", "enum": ["school", "vocational"]},
