@@ -61,6 +61,7 @@ from verifier.trust import (
     TrustStore,
     as_asn1,
     compromise_check,
+    institution_check,
     institution_of,
     key_in_use_check,
     pdf_key_checks,
@@ -358,15 +359,7 @@ def check_credential(token: str, trust: TrustStore, *, signed_by: datetime | Non
     except (OverflowError, OSError, ValueError):  # an issue time no calendar holds
         issued = None
     checks.append(key_in_use_check(key, issued))
-    own = key.institution == claims.institution
-    checks.append(_check(
-        "credential_institution", own,
-        "กุญแจที่ลงนามคิวอาร์โค้ดเป็นของสถาบันที่ระบุในข้อมูลรับรอง" if own
-        else f"กุญแจที่ลงนามเป็นของสถาบัน {key.institution} ไม่ใช่ {claims.institution}",
-        "The credential is signed by the key of the institution it names" if own
-        else f"The credential names institution {claims.institution} but is signed by "
-        f"the key of institution {key.institution}",
-    ))
+    checks.append(institution_check(key, claims.institution))
     compromised = compromise_check("credential_key_not_compromised", key, issued, signed_by)
     return claims, checks + ([compromised] if compromised else [])
 

@@ -18,7 +18,7 @@ from typing import Any
 from verifier.core import sd_jwt, sd_jwt_vc
 from verifier.core.verdict import Check, Status
 from verifier.display import date_en, date_th
-from verifier.trust import TrustStore, compromise_check, key_in_use_check
+from verifier.trust import TrustStore, compromise_check, institution_check, key_in_use_check
 
 FORMAT = "sd-jwt-vc"
 GROUP_WORDS = {  # withheld elements: (Thai, English singular, English plural)
@@ -70,14 +70,7 @@ def check_sd_jwt(text: str, trust: TrustStore
     except (OverflowError, OSError, ValueError):
         issued = None
     checks.append(key_in_use_check(key, issued))
-    own = key.institution == presented.institution
-    checks.append(Check(
-        "credential_institution", Status.PASS if own else Status.FAIL,
-        "กุญแจที่ลงนามเป็นของสถาบันที่ระบุในข้อมูลรับรอง" if own
-        else f"กุญแจที่ลงนามเป็นของสถาบัน {key.institution} ไม่ใช่ {presented.institution}",
-        "The credential is signed by the key of the institution it names" if own
-        else f"The credential names institution {presented.institution} but is signed by "
-        f"the key of institution {key.institution}"))
+    checks.append(institution_check(key, presented.institution))
     compromised = compromise_check("credential_key_not_compromised", key, issued, None)
     if compromised:
         checks.append(compromised)

@@ -234,6 +234,19 @@ def key_in_use_check(key: TrustedKey, issued: datetime | None) -> Check:
     return Check("credential_issuer_trusted", Status.FAIL, th, en)
 
 
+def institution_check(key: TrustedKey, named: str) -> Check:
+    """``credential_institution``: the key belongs to the institution the credential names
+    (a centre's key cannot vouch for a school's transcript; fail: INVALID)."""
+    if key.institution == named:
+        return Check("credential_institution", Status.PASS,
+                     "กุญแจที่ลงนามเป็นของสถาบันที่ระบุในข้อมูลรับรอง",
+                     "The credential is signed by the key of the institution it names")
+    return Check("credential_institution", Status.FAIL,
+                 f"กุญแจที่ลงนามเป็นของสถาบัน {key.institution} ไม่ใช่ {named}",
+                 f"The credential names institution {named} but is signed by the key of "
+                 f"institution {key.institution}")
+
+
 def compromise_check(cid: str, key: TrustedKey, claimed: datetime | None,
                      proven: datetime | None, *, pdf: bool = False) -> Check | None:
     """For a key reported compromised, `cid` (``credential_key_not_compromised`` or

@@ -168,3 +168,17 @@ def test_damaged_presentations_get_a_verdict_never_an_error(client: FlaskClient,
         if response.status_code == 200:
             results.add(response.get_json()["result"])
     assert results <= {"VALID", "INVALID", "UNTRUSTED", "INDETERMINATE"} and "INVALID" in results
+
+
+def test_another_institutions_key_cannot_vouch_for_a_school_record(
+        client: FlaskClient, documents: Documents, training_keys: Any) -> None:
+    """The school's record signed, well, by the training school's key: the signature
+    checks out, the key is not the institution's it names (``credential_institution``)."""
+    rec = record(documents.school)
+    forged = sd_jwt_vc.sign(rec, training_keys.credential_key, training_keys.kid,
+                            status_uri=sd_jwt_vc.status_uri("https://x.example", "1001"))
+    body = verify(client, sd_jwt_vc.presentation(forged, CHOSEN))
+    checks = {c["id"]: c["status"] for c in body["checks"]}
+    assert checks["credential_signature"] == "pass"
+    assert checks["credential_institution"] == "fail"
+    assert body["result"] == "INVALID"
