@@ -101,7 +101,7 @@ def test_the_graduate_picks_fields_and_the_employer_sees_only_those(
                  / "token-status.jwt").read_text()
     payload = json.loads(sd_jwt.b64url_decode(presentation.split(".")[1]))
     uri = payload["status"]["status_list"]["uri"]
-    assert uri == web_issuer.settings.public_url + "/status/1001/token-status.jwt"
+    assert uri == web_issuer.settings.public_base_url + "/status/1001/token-status.jwt"
     assert json.loads(sd_jwt.b64url_decode(published.split(".")[1]))["sub"] == uri
     answer = node_verify(presentation, key, tmp_path, published)
     assert answer["verified"] and answer["unused"] == []
