@@ -90,14 +90,21 @@ def signed_data(
         "student": student,
         "programme": programme,
         "gpa": claims.gpa,
+        **dates(graduation, issued),
+        "verification_code": code,
+        "source": source or ("pdf" if record is not None else "credential"),
+    }
+
+
+def dates(graduation: date | None, issued: datetime) -> dict[str, str | None]:
+    """A verdict's dates as its data shows them: ISO, Thai (Buddhist Era) and English."""
+    return {
         "graduation_date": graduation.isoformat() if graduation else None,
         "graduation_date_th": date_th(graduation) if graduation else None,
         "graduation_date_en": date_en(graduation) if graduation else None,
         "issued_at": issued.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "issued_date_th": date_th(issued.date()),
         "issued_date_en": date_en(issued.date()),
-        "verification_code": code,
-        "source": source or ("pdf" if record is not None else "credential"),
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from verifier.core import sd_jwt, sd_jwt_vc
 from verifier.core.verdict import Check, Status
-from verifier.display import date_en, date_th
+from verifier.display import dates
 from verifier.trust import TrustStore, compromise_check, institution_check, key_in_use_check
 
 FORMAT = "sd-jwt-vc"
@@ -111,12 +111,7 @@ def presented_data(p: sd_jwt_vc.Presented, *, institution_name_en: str | None = 
                       "name_en": prog.get("name_en")} if prog
         else {"code": None, "name_th": None, "name_en": None},
         "gpa": d.get("gpa") if "gpa" in d else None,
-        "graduation_date": graduation.isoformat() if graduation else None,
-        "graduation_date_th": date_th(graduation) if graduation else None,
-        "graduation_date_en": date_en(graduation) if graduation else None,
-        "issued_at": issued.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "issued_date_th": date_th(issued.date()),
-        "issued_date_en": date_en(issued.date()),
+        **dates(graduation, issued),
         "disclosed": d,
         "withheld": {"fields": list(p.withheld_fields), **p.withheld},
         "withheld_th": withheld_th,
