@@ -54,7 +54,11 @@ def key_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_issuer(database_url: str, key_store: Path, folder: Path, **more: Any) -> Issuer:
-    """`more`: other settings (e.g. the HSM's, tests/e2e/test_hsm.py)."""
+    """`more`: other settings (e.g. the HSM's, tests/e2e/test_hsm.py). The VC 2.0 export
+    is off unless asked for (``vc_export=True``): it costs about as much CPU as the PDF,
+    and only the tests of what it makes need it (test_vc.py, test_one_record.py, the web's
+    downloads); the service's default is on."""
+    more.setdefault("vc_export", False)
     settings = Settings(
         database_url=at_head(database_url), keys_dir=key_store, key_passphrase=PASSPHRASE,
         output_dir=folder / "out", published_dir=folder / "published",

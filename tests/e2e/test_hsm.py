@@ -47,7 +47,7 @@ def hsm_store(hsm_token: TokenConfig, tmp_path_factory: pytest.TempPathFactory) 
 
 def hsm_issuer(store: Path, folder: Path, token: TokenConfig) -> Issuer:
     return make_issuer(f"sqlite:///{folder / 'hsm.db'}", store, folder,
-                       hsm_token=token.token, hsm_pin=token.pin)
+                       hsm_token=token.token, hsm_pin=token.pin, vc_export=True)
 
 
 @pytest.fixture(scope="module")

@@ -168,13 +168,6 @@ def test_a_stopped_worker_hands_the_job_back_and_the_next_one_finishes(issuer: I
     assert set(transcripts_per_enrolment(issuer, batch_id).values()) == {1}
 
 
-@pytest.fixture
-def issuer(db_url: str, key_store: Path, tmp_path: Path) -> Issuer:
-    """How jobs run, stop and resume, not what they make: without the VC 2.0 export, which
-    costs about as much CPU as the PDF (tests/e2e/test_vc.py tests it)."""
-    return make_issuer(db_url, key_store, tmp_path, vc_export=False)
-
-
 def worker_env(issuer: Issuer, **extra: str) -> dict[str, str]:
     s = issuer.settings
     return os.environ | {

@@ -52,7 +52,7 @@ def forms(pdf_path: Path) -> Forms:
 def issued(tmp_path_factory: pytest.TempPathFactory, key_store: Path
            ) -> tuple[Issuer, list[Path]]:
     folder = tmp_path_factory.mktemp("one-record")
-    issuer = make_issuer(f"sqlite:///{folder / 'test.db'}", key_store, folder)
+    issuer = make_issuer(f"sqlite:///{folder / 'test.db'}", key_store, folder, vc_export=True)
     _, school = issue_file(issuer, "1001", "school-batch.csv",
                            only_students("school-batch.csv", *SCHOOL_STUDENTS))
     _, vocational = issue_file(issuer, "2001", "vocational-batch.csv")

@@ -34,7 +34,7 @@ from verifier.verification import Verifier
 def issued(tmp_path_factory: pytest.TempPathFactory, key_store: Path
            ) -> tuple[Issuer, list[Path]]:
     folder = tmp_path_factory.mktemp("vc")
-    issuer = make_issuer(f"sqlite:///{folder / 'test.db'}", key_store, folder)
+    issuer = make_issuer(f"sqlite:///{folder / 'test.db'}", key_store, folder, vc_export=True)
     _, school = issue_file(issuer, "1001", "school-batch.csv",
                            only_students("school-batch.csv", "66001", "66002", "66003"))
     _, vocational = issue_file(issuer, "2001", "vocational-batch.csv")
@@ -184,7 +184,8 @@ def test_credentials_verify_across_a_key_rotation(tmp_path: Path, key_store: Pat
     so what it signed still verifies, and each method id is the same as before. A key
     reported compromised stays listed but no longer asserts: fail closed."""
     shutil.copytree(key_store, tmp_path / "keys")
-    issuer = make_issuer(f"sqlite:///{tmp_path / 'test.db'}", tmp_path / "keys", tmp_path)
+    issuer = make_issuer(f"sqlite:///{tmp_path / 'test.db'}", tmp_path / "keys", tmp_path,
+                         vc_export=True)
     out = issuer.settings.output_dir
     _, first = issue_file(issuer, "1001", "school-batch.csv",
                           only_students("school-batch.csv", "66001"))

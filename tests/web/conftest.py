@@ -106,7 +106,8 @@ class Browser:
 @pytest.fixture
 def web_issuer(key_store: Path, tmp_path: Path) -> Issuer:  # noqa: F811
     """An issuer on SQLite with both sample institutions and every account."""
-    issuer = make_issuer(f"sqlite:///{tmp_path / 'web.db'}", key_store, tmp_path)
+    issuer = make_issuer(f"sqlite:///{tmp_path / 'web.db'}", key_store, tmp_path,
+                         vc_export=True)
     add_accounts(issuer)
     return issuer
 

@@ -130,7 +130,8 @@ def _serve(app: Any) -> tuple[Any, threading.Thread]:
 @pytest.fixture(scope="module")
 def state(key_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[State]:
     folder = tmp_path_factory.mktemp("every-page")
-    issuer: Issuer = make_issuer(f"sqlite:///{folder / 'web.db'}", key_store, folder)
+    issuer: Issuer = make_issuer(f"sqlite:///{folder / 'web.db'}", key_store, folder,
+                                 vc_export=True)
     add_accounts(issuer)
     accounts.create_account(issuer, username="otp1001", password=PASSWORD, role="registrar",
                             institution_code="1001", actor=SETUP)

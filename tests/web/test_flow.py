@@ -30,7 +30,7 @@ from verifier.verification import Verifier
 
 @pytest.fixture
 def issuer(db_url: str, key_store: Path, tmp_path: Path) -> Issuer:
-    issuer = make_issuer(db_url, key_store, tmp_path)
+    issuer = make_issuer(db_url, key_store, tmp_path, vc_export=True)
     add_accounts(issuer)
     return issuer
 
