@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jws
 from joserfc.jwk import ECKey
 
 from verifier.core.canonical import b64url_decode
@@ -47,6 +48,22 @@ def key_id(token: str, *, alg: str, typ: str, error: type[Exception], what: str)
     if not isinstance(kid, str) or not kid:
         raise error(f"{what} has no key id")
     return kid
+
+
+def signed_payload(token: str, public_key: object, *, error: type[Exception],
+                   what: str) -> Any:
+    """The JSON payload of the compact ES256 JWS `token`, its signature checked with
+    `public_key`, which must be a P-256 key (None: not found); otherwise `error` saying
+    "<what> key is unknown or not trusted" or "<what> signature is not valid"."""
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+            public_key.curve, ec.SECP256R1):
+        raise error(f"{what} key is unknown or not trusted")
+    try:
+        signed = jws.deserialize_compact(token, ECKey.import_key(public_key),
+                                         algorithms=["ES256"])
+        return json.loads(signed.payload)
+    except Exception:  # joserfc raises more than JoseError on odd input; one answer for all
+        raise error(f"{what} signature is not valid") from None
 
 
 def signing_key(private_key: ec.EllipticCurvePrivateKey) -> ECKey:

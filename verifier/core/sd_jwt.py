@@ -208,14 +208,7 @@ def verify(text: str, resolve_key: Callable[[str], ec.EllipticCurvePublicKey | N
 
 
 def _signed_payload(jwt: str, public_key: ec.EllipticCurvePublicKey | None) -> dict[str, Any]:
-    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
-            public_key.curve, ec.SECP256R1):
-        raise SdJwtError("SD-JWT key is unknown or not trusted")
-    try:
-        signed = jws.deserialize_compact(jwt, ECKey.import_key(public_key), algorithms=[ALG])
-        payload = json.loads(signed.payload)
-    except Exception:  # joserfc raises more than JoseError on odd input; one answer for all
-        raise SdJwtError("SD-JWT signature is not valid") from None
+    payload = jws_header.signed_payload(jwt, public_key, error=SdJwtError, what="SD-JWT")
     if not isinstance(payload, dict):
         raise SdJwtError("SD-JWT payload is not an object")
     return payload
