@@ -115,11 +115,10 @@ def _as_issued(document: dict[str, Any], proof: dict[str, Any]) -> None:
         raise ValueError("not a transcript credential as issued")
 
 
-def check_vc(data: bytes | str, trust: TrustStore
+def check_vc(document: dict[str, Any], trust: TrustStore
              ) -> tuple[Claims | None, list[Check], bytes | None]:
     """Claims (None if the credential fails), checks, and the embedded record's canonical
-    JSON. NotAnExport if `data` is not an OB credential at all."""
-    document = parse(data)
+    JSON, for a credential as `parse` returns it."""
     try:
         proof = data_integrity.proof_of(document)
         code, kid = _method(document, proof)

@@ -116,10 +116,10 @@ class Verifier:
     def vc(self, data: bytes | str) -> Verdict:
         """The verdict on a VC 2.0 export (``.vc.json``, `verifier.vc_export`); NotAnExport
         if it is not one at all."""
-        vc_export.parse(data)  # refuse what is not a credential before any check
+        document = vc_export.parse(data)  # refuse what is not a credential before any check
 
         def run(store: TrustStore) -> _Outcome:
-            return _Outcome(*vc_export.check_vc(data, store))
+            return _Outcome(*vc_export.check_vc(document, store))
 
         return self._judge(run, source=VC)
 

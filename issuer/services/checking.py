@@ -24,7 +24,7 @@ from verifier.core.verdict import REVOCATION, Check, Status, Verdict, decide
 from verifier.pdf import NotATranscript, check_pdf
 from verifier.status_checks import latest, revoked_check, superseded
 from verifier.trust import TrustStore
-from verifier.vc_export import NotAnExport, check_vc
+from verifier.vc_export import NotAnExport, check_vc, parse
 
 
 def trust_store(issuer: Issuer) -> TrustStore:
@@ -82,9 +82,10 @@ def verify_pdf(issuer: Issuer, data: bytes, *, moment: datetime | None = None) -
 def verify_vc(issuer: Issuer, data: bytes) -> Verdict:
     """The verdict on a VC 2.0 export (``.vc.json``) with this issuer's keys and status."""
     try:
-        claims, checks, _record = check_vc(data, trust_store(issuer))
+        document = parse(data)
     except NotAnExport as e:
         raise refused(e) from None
+    claims, checks, _record = check_vc(document, trust_store(issuer))
     if claims is not None and all(c.status is Status.PASS for c in checks):
         checks.append(issue_time_check(claims.issued_at, issuer.clock(), FreshnessPolicy()))
         checks += status_checks(issuer, claims)
