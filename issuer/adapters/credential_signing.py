@@ -33,6 +33,12 @@ def _check_institution(claims: Claims, keys: InstitutionKeys) -> None:
         )
 
 
+def sd_jwt_path_for(pdf_path: str) -> str:
+    """Where the SD-JWT VC with every disclosure is written: beside its PDF (``1001/T-v1-7.pdf``
+    -> ``...-7.sd-jwt``), with the same 0600 protection."""
+    return pdf_path.removesuffix(".pdf") + ".sd-jwt"
+
+
 def sign_sd_jwt(record_json: bytes, keys: InstitutionKeys, public_url: str) -> str:
     """The SD-JWT VC of a record (`transcript.json`) with every disclosure, signed by the
     credential key under the JWKS's ``kid`` (`verifier.core.sd_jwt_vc`); its status in the

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from issuer.adapters import graduate_links as links
+from issuer.adapters.credential_signing import sd_jwt_path_for
 from issuer.adapters.orm import ClaimLinkRow, ShareLinkRow, TranscriptRow
 from issuer.adapters.repositories import UnitOfWork
+from issuer.adapters.vc_export import vc_path_for
 from issuer.core.refusal import Phrase
 from issuer.services.context import Actor, Issuer, ServiceError
 
@@ -124,17 +126,20 @@ class VersionView:
 
     @property
     def sd_jwt_file(self) -> Path | None:
-        """The SD-JWT VC with every disclosure, written beside the PDF at issuance
-        (absent for versions issued before SD-JWT VCs)."""
-        return self.pdf_file.with_suffix(".sd-jwt") if self.pdf_file is not None else None
+        """The SD-JWT VC with every disclosure, written beside the PDF at issuance, if
+        there is one (not for versions issued before SD-JWT VCs)."""
+        return self._beside(sd_jwt_path_for)
 
     @property
     def vc_file(self) -> Path | None:
         """The version's W3C VC 2.0 export beside its PDF (`issuer.adapters.vc_export`),
-        if one was made (not for versions issued before the export existed)."""
+        if one was made (not for versions issued before the export, or with it off)."""
+        return self._beside(vc_path_for)
+
+    def _beside(self, path_for: Callable[[str], str]) -> Path | None:
         if self.pdf_file is None:
             return None
-        path = self.pdf_file.with_name(self.pdf_file.name.removesuffix(".pdf") + ".vc.json")
+        path = Path(path_for(str(self.pdf_file)))
         return path if path.is_file() else None
 
 

@@ -30,8 +30,7 @@ def shareable(view: TranscriptView) -> VersionView | None:
     """The version whose fields can be shared: the current one, if issued and it has an
     SD-JWT VC."""
     current = view.current
-    path = current.sd_jwt_file
-    if current.status != "issued" or path is None or not path.is_file():
+    if current.status != "issued" or current.sd_jwt_file is None:
         return None
     return current
 

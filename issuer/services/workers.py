@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from issuer.adapters import hsm, keystore, vc_export
+from issuer.adapters.credential_signing import sd_jwt_path_for
 from issuer.adapters.pki import InstitutionKeys, load_institution_keys
 from issuer.adapters.render import Images, warm_up
 from issuer.config import DEFAULT_PUBLIC_BASE_URL
@@ -118,11 +119,6 @@ def pdf_path_for(record: TranscriptRecord) -> str:
     per institution) keeps a losing concurrent run from overwriting the winner's file."""
     code, tid = record.institution.code, record.transcript_id
     return f"{code}/{tid}-v{record.version}-{record.status_index}.pdf"
-
-
-def sd_jwt_path_for(pdf_path: str) -> str:
-    """The SD-JWT VC with every disclosure, beside its PDF (same 0600 protection)."""
-    return pdf_path.removesuffix(".pdf") + ".sd-jwt"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

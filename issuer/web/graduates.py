@@ -72,6 +72,14 @@ def _pdf(view: graduates.TranscriptView, version: graduates.VersionView) -> Any:
                      download_name=f"{view.transcript_id}-v{version.version}.pdf")
 
 
+def _version(view: graduates.TranscriptView, number: int) -> graduates.VersionView:
+    """Version `number` of the claimed transcript; 404 if it has none."""
+    found = next((v for v in view.versions if v.version == number), None)
+    if found is None:
+        abort(404)
+    return found
+
+
 def _claim_page(token: str, view: graduates.TranscriptView, *, new_share: Any = None,
                 error: str = "", status: int = 200, selection: Any = None,
                 sd_error: str = "", chosen: frozenset[str] | None = None) -> Any:
@@ -102,10 +110,10 @@ def claim_vc(token: str, version: int) -> Any:
         view = graduates.claim(issuer(), token, ip=_ip())
     except graduates.LinkError:
         return _invalid()
-    chosen = next((v for v in view.versions if v.version == version), None)
-    if chosen is None or chosen.vc_file is None:
+    vc = _version(view, version).vc_file
+    if vc is None:
         abort(404)
-    return send_file(chosen.vc_file, mimetype="application/vc+ld+json", as_attachment=True,
+    return send_file(vc, mimetype="application/vc+ld+json", as_attachment=True,
                      download_name=f"{view.transcript_id}-v{version}.vc.json")
 
 
@@ -116,10 +124,7 @@ def claim_pdf(token: str, version: int) -> Any:
         view = graduates.claim(issuer(), token, ip=_ip())
     except graduates.LinkError:
         return _invalid()
-    chosen = next((v for v in view.versions if v.version == version), None)
-    if chosen is None:
-        abort(404)
-    return _pdf(view, chosen)
+    return _pdf(view, _version(view, version))
 
 
 @bp.post("/c/<token>/shares")
