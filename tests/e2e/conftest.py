@@ -101,6 +101,17 @@ def only_students(name: str, *student_ids: str) -> bytes:
                                if any(f",{sid},".encode() in line for sid in student_ids))
 
 
+def issue_both_kinds(folder: Path, key_store: Path) -> tuple[Issuer, list[Path]]:
+    """An issuer with the VC 2.0 export on, a school batch of three students and the
+    vocational batch issued; the issuer and the PDFs (the credentials' tests)."""
+    issuer = make_issuer(f"sqlite:///{folder / 'test.db'}", key_store, folder, vc_export=True)
+    _, school = issue_file(issuer, "1001", "school-batch.csv",
+                           only_students("school-batch.csv", "66001", "66002", "66003"))
+    _, vocational = issue_file(issuer, "2001", "vocational-batch.csv")
+    out = issuer.settings.output_dir
+    return issuer, [out / p for p in school.issued + vocational.issued]
+
+
 def edit_csv(name: str, change: Callable[[dict[str, str]], None]) -> bytes:
     """The sample CSV with `change` applied to every row (a dict it may modify)."""
     text = (EXAMPLES / name).read_text(encoding="utf-8-sig")

@@ -18,13 +18,11 @@ import pytest
 from issuer.adapters.vc_export import vc_path_for
 from issuer.services.context import Issuer
 from issuer.services.lifecycle import revoke
-from tests.e2e.conftest import REGISTRAR, issue_file, make_issuer, only_students, reissue
+from tests.e2e.conftest import REGISTRAR, issue_both_kinds, reissue
 from tests.e2e.test_vc import our_verifier
 from verifier.core import credential, sd_jwt, sd_jwt_vc
 from verifier.core.canonical import canonical_json, digest
 from verifier.core.verdict import Result
-
-SCHOOL_STUDENTS = ("66001", "66002", "66003")
 
 
 @dataclass(frozen=True)
@@ -51,13 +49,7 @@ def forms(pdf_path: Path) -> Forms:
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory, key_store: Path
            ) -> tuple[Issuer, list[Path]]:
-    folder = tmp_path_factory.mktemp("one-record")
-    issuer = make_issuer(f"sqlite:///{folder / 'test.db'}", key_store, folder, vc_export=True)
-    _, school = issue_file(issuer, "1001", "school-batch.csv",
-                           only_students("school-batch.csv", *SCHOOL_STUDENTS))
-    _, vocational = issue_file(issuer, "2001", "vocational-batch.csv")
-    out = issuer.settings.output_dir
-    return issuer, [out / p for p in school.issued + vocational.issued]
+    return issue_both_kinds(tmp_path_factory.mktemp("one-record"), key_store)
 
 
 def key_resolver(issuer: Issuer, code: str) -> Any:

@@ -20,7 +20,14 @@ from issuer.services.checking import verify_vc
 from issuer.services.context import Issuer, ServiceError
 from issuer.services.keys import compromise_key, rotate_keys
 from issuer.services.lifecycle import revoke
-from tests.e2e.conftest import REGISTRAR, issue_file, make_issuer, only_students, reissue
+from tests.e2e.conftest import (
+    REGISTRAR,
+    issue_both_kinds,
+    issue_file,
+    make_issuer,
+    only_students,
+    reissue,
+)
 from tests.e2e.test_key_lifecycle import ADMIN
 from tests.vcnode import run, verify
 from verifier.core import data_integrity, did_web, open_badge
@@ -33,13 +40,8 @@ from verifier.verification import Verifier
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory, key_store: Path
            ) -> tuple[Issuer, list[Path]]:
-    folder = tmp_path_factory.mktemp("vc")
-    issuer = make_issuer(f"sqlite:///{folder / 'test.db'}", key_store, folder, vc_export=True)
-    _, school = issue_file(issuer, "1001", "school-batch.csv",
-                           only_students("school-batch.csv", "66001", "66002", "66003"))
-    _, vocational = issue_file(issuer, "2001", "vocational-batch.csv")
-    out = issuer.settings.output_dir
-    return issuer, [out / vc_path_for(p) for p in school.issued + vocational.issued]
+    issuer, pdfs = issue_both_kinds(tmp_path_factory.mktemp("vc"), key_store)
+    return issuer, [Path(vc_path_for(str(p))) for p in pdfs]
 
 
 def load(path: Path) -> dict[str, Any]:
