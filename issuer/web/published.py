@@ -41,7 +41,14 @@ BUNDLE_MAX_AGE = 300  # the offline bundle, for download
 CHECKPOINT_MAX_AGE = 60  # the latest checkpoint moves with the log
 HISTORY_MAX_AGE = 365 * 24 * 3600  # a numbered checkpoint never changes; nor a schema version
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_PURPOSES = ("revocation", "refresh", "details")
+STATUS_FILES = {  # name under status/<code>/ -> media type
+    "revocation.jws": "application/vc+jwt",  # W3C status lists as JWS (our verifier)
+    "refresh.jws": "application/vc+jwt",
+    "details.jws": "application/jose",  # date, reason code, newer version per set bit
+    "revocation.vc.json": "application/vc+ld+json",  # the same, for the VC 2.0 export
+    "refresh.vc.json": "application/vc+ld+json",
+    "token-status.jwt": MEDIA_TYPE,  # the IETF Token Status List of SD-JWT VCs
+}
 
 
 def _send(path: str, mimetype: str, max_age: int | None, *, immutable: bool = False) -> Any:
@@ -70,22 +77,15 @@ def jwks() -> Any:
     return _send(".well-known/jwks.json", "application/jwk-set+json", JWKS_MAX_AGE)
 
 
-@bp.get("/status/<code>/<purpose>.jws")
+@bp.get("/status/<code>/<name>")
 @limiter.exempt
-def status_list(code: str, purpose: str) -> Any:
-    if not _CODE.fullmatch(code) or purpose not in _PURPOSES:
+def status_list(code: str, name: str) -> Any:
+    """One of an institution's status documents (`STATUS_FILES`): the same bits for
+    every kind of verifier, re-signed on every publication."""
+    mimetype = STATUS_FILES.get(name)
+    if not _CODE.fullmatch(code) or mimetype is None:
         abort(404)
-    mimetype = "application/vc+jwt" if purpose != "details" else "application/jose"
-    return _send(f"status/{code}/{purpose}.jws", mimetype, None)
-
-
-@bp.get("/status/<code>/token-status.jwt")
-@limiter.exempt
-def token_status_list(code: str) -> Any:
-    """The IETF Token Status List the institution's SD-JWT VCs name (docs/interop.md)."""
-    if not _CODE.fullmatch(code):
-        abort(404)
-    return _send(f"status/{code}/token-status.jwt", MEDIA_TYPE, None)
+    return _send(f"status/{code}/{name}", mimetype, None)
 
 
 @bp.get("/.well-known/did.json")
@@ -93,16 +93,6 @@ def token_status_list(code: str) -> Any:
 def did_document() -> Any:
     """The did:web document of the VC 2.0 export's issuer (`issuer.adapters.vc_export`)."""
     return _send(".well-known/did.json", "application/did+json", JWKS_MAX_AGE)
-
-
-@bp.get("/status/<code>/<purpose>.vc.json")
-@limiter.exempt
-def status_list_credential(code: str, purpose: str) -> Any:
-    """A status list as a BitstringStatusListCredential (Data Integrity), for the VC
-    2.0 export: the same bits as ``<purpose>.jws``."""
-    if not _CODE.fullmatch(code) or purpose not in _PURPOSES[:2]:
-        abort(404)
-    return _send(f"status/{code}/{purpose}.vc.json", "application/vc+ld+json", None)
 
 
 @bp.get("/ns/transcript/v1.jsonld")

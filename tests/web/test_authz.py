@@ -92,9 +92,8 @@ ROUTES = [
 PUBLIC = {
     ("/", "GET"), ("/login", "GET"), ("/login", "POST"), ("/login/code", "GET"),
     ("/login/code", "POST"), ("/logout", "POST"), ("/lang/<code>", "GET"),
-    ("/.well-known/jwks.json", "GET"), ("/status/<code>/<purpose>.jws", "GET"),
-    ("/.well-known/did.json", "GET"), ("/status/<code>/<purpose>.vc.json", "GET"),
-    ("/ns/transcript/v1.jsonld", "GET"), ("/status/<code>/token-status.jwt", "GET"),
+    ("/.well-known/jwks.json", "GET"), ("/status/<code>/<name>", "GET"),
+    ("/.well-known/did.json", "GET"), ("/ns/transcript/v1.jsonld", "GET"),
     ("/trust.json", "GET"), ("/healthz", "GET"), ("/static/<path:filename>", "GET"),
     ("/audit/checkpoint.jws", "GET"), ("/audit/checkpoints/<int:seq>.jws", "GET"),
     ("/schema/transcript/<kind>/v<int:version>.json", "GET"),

@@ -67,10 +67,9 @@ NOT_PAGES = {
     "static": "the stylesheet and script of every page",
     "published.jwks": "JSON for verifiers",
     "published.trust_bundle": "JSON for verifiers",
-    "published.status_list": "a signed status list (JWS) for verifiers",
-    "published.token_status_list": "a signed Token Status List (JWT) for SD-JWT VC verifiers",
+    "published.status_list": "a signed status list (JWS, VC 2.0 or Token Status List) for "
+                             "verifiers",
     "published.did_document": "JSON for verifiers (the VC 2.0 export's DID document)",
-    "published.status_list_credential": "a signed status list (VC 2.0) for verifiers",
     "published.jsonld_context": "a JSON-LD context",
     "published.record_schema": "a JSON Schema",
     "published.audit_checkpoint": "a signed audit checkpoint (JWS)",
