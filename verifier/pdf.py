@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from io import BytesIO
 from typing import Any
 
@@ -60,10 +60,8 @@ from verifier.long_term import long_term_checks
 from verifier.trust import (
     TrustStore,
     as_asn1,
-    compromise_check,
-    institution_check,
     institution_of,
-    key_in_use_check,
+    key_checks,
     pdf_key_checks,
 )
 
@@ -354,14 +352,8 @@ def check_credential(token: str, trust: TrustStore, *, signed_by: datetime | Non
     key = trust.keys[kid]
     checks = [Check("credential_signature", Status.PASS,
                     "ลายมือชื่อของคิวอาร์โค้ดถูกต้อง", "The QR credential's signature is valid")]
-    try:
-        issued: datetime | None = datetime.fromtimestamp(claims.issued_at, UTC)
-    except (OverflowError, OSError, ValueError):  # an issue time no calendar holds
-        issued = None
-    checks.append(key_in_use_check(key, issued))
-    checks.append(institution_check(key, claims.institution))
-    compromised = compromise_check("credential_key_not_compromised", key, issued, signed_by)
-    return claims, checks + ([compromised] if compromised else [])
+    return claims, checks + key_checks(key, claims.issued_at, claims.institution,
+                                       signed_by=signed_by)
 
 
 # --- the signature's structure, checked from the bytes ------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 from verifier.core import sd_jwt, sd_jwt_vc
 from verifier.core.verdict import Check, Status
 from verifier.display import dates
-from verifier.trust import TrustStore, compromise_check, institution_check, key_in_use_check
+from verifier.trust import TrustStore, key_checks
 
 FORMAT = "sd-jwt-vc"
 GROUP_WORDS = {  # withheld elements: (Thai, English singular, English plural)
@@ -65,15 +65,7 @@ def check_sd_jwt(text: str, trust: TrustStore
     checks = [Check("credential_signature", Status.PASS,
                     "ลายมือชื่อของสถาบันบนข้อมูลรับรองถูกต้อง",
                     "The institution's signature on the SD-JWT VC is valid")]
-    try:
-        issued: datetime | None = datetime.fromtimestamp(presented.issued_at, UTC)
-    except (OverflowError, OSError, ValueError):
-        issued = None
-    checks.append(key_in_use_check(key, issued))
-    checks.append(institution_check(key, presented.institution))
-    compromised = compromise_check("credential_key_not_compromised", key, issued, None)
-    if compromised:
-        checks.append(compromised)
+    checks += key_checks(key, presented.issued_at, presented.institution)
     n = verified.disclosed
     checks.append(Check("disclosures", Status.PASS,
                         f"ข้อมูลที่เปิดเผยทั้ง {n} รายการตรงกับที่สถาบันลงนามไว้",

@@ -247,6 +247,22 @@ def institution_check(key: TrustedKey, named: str) -> Check:
                  f"institution {key.institution}")
 
 
+def key_checks(key: TrustedKey, issued_at: int, institution: str, *,
+               signed_by: datetime | None = None) -> list[Check]:
+    """A credential's checks of the key that signed it, once the signature passed:
+    ``credential_issuer_trusted`` at the issue time it states (`issued_at`, seconds since
+    the epoch), ``credential_institution`` against the `institution` it names and, for a
+    key reported compromised only, ``credential_key_not_compromised`` (`signed_by`: a
+    trusted timestamp's time by which it existed)."""
+    try:
+        issued: datetime | None = datetime.fromtimestamp(issued_at, UTC)
+    except (OverflowError, OSError, ValueError):  # an issue time no calendar holds
+        issued = None
+    checks = [key_in_use_check(key, issued), institution_check(key, institution)]
+    compromised = compromise_check("credential_key_not_compromised", key, issued, signed_by)
+    return checks + ([compromised] if compromised else [])
+
+
 def compromise_check(cid: str, key: TrustedKey, claimed: datetime | None,
                      proven: datetime | None, *, pdf: bool = False) -> Check | None:
     """For a key reported compromised, `cid` (``credential_key_not_compromised`` or
