@@ -180,7 +180,8 @@ def producer_pool(job: Job, workers: int) -> Iterator[Submit]:
             worker.producer.close()
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # no effect once the server is running
+    # no effect once the server is running; pyld (the VC export's, imported on first use)
+    context.set_forkserver_preload([__name__, "pyld.jsonld"])
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init, initargs=(job,)
     ) as pool:

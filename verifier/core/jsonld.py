@@ -16,8 +16,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pyld import jsonld
-
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -66,6 +64,9 @@ def canonize(document: dict[str, Any]) -> str:
     """The document's RDFC-1.0 (URDNA2015) canonical N-Quads; JsonLdError if a term would
     be dropped, an IRI is relative or a context is not bundled (one expansion: it is most
     of the cost)."""
+    from pyld import jsonld  # ~0.1 s to import: paid by the first credential, not by
+    # every command and process start that only might meet one
+
     options = {"algorithm": "URDNA2015", "format": "application/n-quads",
                "documentLoader": load_document, "base": RELATIVE}
     try:
