@@ -41,6 +41,7 @@ from issuer.services.review import confirm_warnings, reject_batch, submit_batch,
 from verifier.core.did_web import did_for
 from verifier.core.status_details import REASONS, UNSPECIFIED
 from verifier.core.verdict import Result, Verdict
+from verifier.vc_export import is_json
 
 EXAMPLES = ROOT / "examples"
 DEMO_BATCHES = (("1001", "school-batch.csv"), ("2001", "vocational-batch.xlsx"))
@@ -375,7 +376,7 @@ def import_(ctx: click.Context, path: Path, institution: str, photos: Path | Non
             for bar in bars.values():
                 bar.close()
             bars[stage] = _LazyBar(total, STUDENT_STAGES[stage])
-        bars[stage](done - bars[stage].done)
+        bars[stage].to(done)
 
     try:
         imported = import_batch(_issuer(ctx), institution, path.name, path, actor=_actor(ctx),
@@ -448,7 +449,6 @@ class _LazyBar:
     def __init__(self, total: int, label: str) -> None:
         self.total, self.label = total, label
         self.bar: Any = None
-        self.done = 0
 
     def __call__(self, more: int) -> None:
         """`more` steps done since the last call."""
@@ -456,8 +456,11 @@ class _LazyBar:
             self.bar = click.progressbar(length=self.total, label=self.label, show_pos=True,
                                          file=sys.stderr)
             self.bar.__enter__()
-        self.done += more
         self.bar.update(more)
+
+    def to(self, done: int) -> None:
+        """`done` steps done in all."""
+        self(done - (self.bar.pos if self.bar is not None else 0))
 
     def close(self) -> None:
         if self.bar is not None:
@@ -531,7 +534,7 @@ def verify(ctx: click.Context, path: Path, at: str | None) -> None:
     """Verify a transcript PDF, or its W3C VC 2.0 export (.vc.json), offline; exit status
     0 only if it is VALID."""
     data = path.read_bytes()
-    if data.lstrip()[:1] == b"{":  # a JSON credential, not a PDF
+    if is_json(data):  # a VC 2.0 export, not a PDF
         verdict = verify_vc(_issuer(ctx), data)
     else:
         verdict = verify_pdf(_issuer(ctx), data, moment=_since(at) if at is not None else None)

@@ -43,6 +43,11 @@ def _fail(cid: str, th: str, en: str) -> Check:
     return Check(cid, Status.FAIL, th, en)
 
 
+def is_json(data: bytes) -> bool:
+    """Whether a file is a JSON document (a credential), by its first character."""
+    return data.lstrip()[:1] == b"{"
+
+
 def parse(data: bytes | str) -> dict[str, Any]:
     """The credential as JSON; NotAnExport if it is not an OB credential with a proof."""
     if len(data) > MAX_BYTES:

@@ -28,6 +28,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from verifier.app import inputs, ratelimit
 from verifier.app.errors import problem
 from verifier.display import summary
+from verifier.vc_export import is_json
 from verifier.verification import Verifier
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -70,7 +71,7 @@ def verify() -> Response | tuple[Response, int]:
         upload = request.files.get("file")
         if upload is not None:
             data = upload.read()
-            return _answer(inputs.vc if inputs.is_json(data) else pdf, verifier, data)
+            return _answer(inputs.vc if is_json(data) else pdf, verifier, data)
         image = request.files.get("image")
         if image is not None:
             return _answer(inputs.image, verifier, image.read())

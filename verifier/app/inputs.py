@@ -17,7 +17,7 @@ from verifier.display import CREDENTIAL, PDF, SD_JWT, VC
 from verifier.pdf import NotATranscript
 from verifier.qr_image import PhotoLimits, QrImageError, decode_qr
 from verifier.sd_jwt_checks import looks_like_sd_jwt
-from verifier.vc_export import NotAnExport
+from verifier.vc_export import NotAnExport, is_json
 from verifier.verification import Verifier
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,6 @@ def vc(verifier: Verifier, data: bytes) -> Judged:
     except NotAnExport as exc:
         raise Refused(415, "not_vc", f"Not a transcript's digital credential: {exc}",
                       "ไม่ใช่ข้อมูลรับรองดิจิทัลของเอกสารผลการเรียน") from None
-
-
-def is_json(data: bytes) -> bool:
-    return data.lstrip()[:1] == b"{"
 
 
 def upload(verifier: Verifier, data: bytes) -> Judged:
