@@ -71,6 +71,16 @@ def _send(path: str, mimetype: str, max_age: int | None, *, immutable: bool = Fa
     return response
 
 
+def _send_packaged(source: Path, mimetype: str) -> Any:
+    """A file of the package itself (a schema version, our JSON-LD context): it never
+    changes, so it answers before the first publication and is cached for good."""
+    response = send_from_directory(source.parent, source.name, mimetype=mimetype,
+                                   max_age=HISTORY_MAX_AGE, conditional=True)
+    response.headers["Cache-Control"] = f"public, max-age={HISTORY_MAX_AGE}, immutable"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.get("/.well-known/jwks.json")
 @limiter.exempt
 def jwks() -> Any:
@@ -99,13 +109,7 @@ def did_document() -> Any:
 @limiter.exempt
 def jsonld_context() -> Any:
     """Our JSON-LD context (from the package: it never changes)."""
-    source = CONTEXTS_DIR / CONTEXT_FILES[BKT_V1]
-    response = send_from_directory(source.parent, source.name,
-                                   mimetype="application/ld+json", max_age=HISTORY_MAX_AGE,
-                                   conditional=True)
-    response.headers["Cache-Control"] = f"public, max-age={HISTORY_MAX_AGE}, immutable"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _send_packaged(CONTEXTS_DIR / CONTEXT_FILES[BKT_V1], "application/ld+json")
 
 
 @bp.get("/trust.json")
@@ -134,9 +138,4 @@ def record_schema(kind: str, version: int) -> Any:
     source = schema_files().get(SCHEMA_DIR / kind / f"v{version}.json")
     if source is None:
         abort(404)
-    response = send_from_directory(source.parent, source.name,
-                                   mimetype="application/schema+json", max_age=HISTORY_MAX_AGE,
-                                   conditional=True)
-    response.headers["Cache-Control"] = f"public, max-age={HISTORY_MAX_AGE}, immutable"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _send_packaged(source, "application/schema+json")
